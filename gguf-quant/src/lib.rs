@@ -1,0 +1,1 @@
+//! ggml tensor codecs, bit-exact with llama.cpp.
