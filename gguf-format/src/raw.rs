@@ -205,6 +205,14 @@ impl TypeInfo {
         }
         (n / bs).checked_mul(u64::from(self.type_size))
     }
+
+    /// Bytes taken by a tensor with dimensions `dims` (innermost first), if the
+    /// row length is whole blocks and the size fits in a `u64`.
+    pub fn tensor_size(&self, dims: &[u64]) -> Option<u64> {
+        let (&ne0, rest) = dims.split_first().unwrap_or((&1, &[]));
+        rest.iter()
+            .try_fold(self.row_size(ne0)?, |acc, &d| acc.checked_mul(d))
+    }
 }
 
 /// A ggml tensor type id (`enum ggml_type`), as stored in a tensor info.

@@ -1,0 +1,294 @@
+//! The one error type of this crate. Every variant names the condition, the byte
+//! offset where it was found (from the start of the file) and, where there is
+//! one, the metadata key or tensor name involved.
+
+use crate::raw::{GgmlType, ValueType};
+use std::io;
+
+/// A `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Where in the file a problem was found.
+///
+/// `what` names the field being read ("key", "string length", "tensor count", …),
+/// `name` the key or tensor it belongs to, when known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// Byte offset from the start of the file.
+    pub offset: u64,
+    /// The metadata key or tensor name involved, if any.
+    pub name: Option<String>,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "at byte {}", self.offset)?;
+        if let Some(n) = &self.name {
+            write!(f, " ({n})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Everything that can go wrong reading or writing GGUF.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file involved (may be empty for an anonymous stream).
+        path: String,
+        /// The underlying error.
+        source: io::Error,
+    },
+
+    /// The file does not start with the bytes `GGUF`.
+    #[error("not a GGUF file: magic is {found:02x?}, expected \"GGUF\"")]
+    BadMagic {
+        /// The first (up to) four bytes found.
+        found: Vec<u8>,
+    },
+
+    /// The version is neither 1, 2 nor 3 in either byte order.
+    #[error("unsupported GGUF version {version} (this reader knows 1, 2 and 3)")]
+    UnsupportedVersion {
+        /// The version as read little-endian.
+        version: u32,
+    },
+
+    /// The file ends in the middle of a field.
+    #[error("file ends in the middle of the {what} {at}: {needed} bytes needed, {available} left")]
+    UnexpectedEof {
+        /// The field being read.
+        what: &'static str,
+        /// Where the field starts.
+        at: Location,
+        /// Bytes the field needs.
+        needed: u64,
+        /// Bytes left in the file from that offset.
+        available: u64,
+    },
+
+    /// A count or length read from the file is larger than the bytes that
+    /// remain could possibly hold (so it is refused before anything is allocated).
+    #[error("{what} {count} {at} cannot fit in the {remaining} bytes that remain")]
+    CountTooLarge {
+        /// Which count ("tensor count", "metadata key count", "array length", "string length").
+        what: &'static str,
+        /// Where the count is stored.
+        at: Location,
+        /// The value read.
+        count: u64,
+        /// Bytes left in the file after the count.
+        remaining: u64,
+    },
+
+    /// A size computed from the file overflows 64-bit arithmetic
+    /// (or `i64`, for tensor element counts, as in ggml).
+    #[error("{what} overflows {at}")]
+    Overflow {
+        /// What was being computed.
+        what: &'static str,
+        /// Where the inputs of the computation are stored.
+        at: Location,
+    },
+
+    /// A metadata key or tensor name is not valid UTF-8.
+    #[error("{what} {at} is not valid UTF-8")]
+    InvalidUtf8 {
+        /// "key", "tensor name" or "string value".
+        what: &'static str,
+        /// Where the string's bytes start.
+        at: Location,
+    },
+
+    /// A metadata key is the empty string (llama.cpp refuses these).
+    #[error("empty metadata key {at}")]
+    EmptyKey {
+        /// Where the key is stored.
+        at: Location,
+    },
+
+    /// A metadata value-type id outside 0..=12.
+    #[error("unknown metadata value type {type_id} {at}")]
+    UnknownValueType {
+        /// Where the type id is stored; `name` is the key.
+        at: Location,
+        /// The id read.
+        type_id: u32,
+    },
+
+    /// Arrays of arrays nested deeper than [`crate::raw::MAX_ARRAY_DEPTH`].
+    #[error("arrays nested deeper than {limit} levels {at}")]
+    NestingTooDeep {
+        /// Where the too-deep array starts; `name` is the key.
+        at: Location,
+        /// The limit.
+        limit: usize,
+    },
+
+    /// The same metadata key appears twice.
+    #[error("duplicate metadata key {at}")]
+    DuplicateKey {
+        /// Where the second occurrence is stored; `name` is the key.
+        at: Location,
+    },
+
+    /// `general.alignment` is not a non-zero power of two stored as u32.
+    #[error(
+        "general.alignment {at} must be a non-zero power of two of type UINT32, found {found}"
+    )]
+    BadAlignment {
+        /// Where the value is stored.
+        at: Location,
+        /// The value (or its type) found.
+        found: String,
+    },
+
+    /// A tensor has more than four dimensions.
+    #[error("tensor has {n_dims} dimensions {at}; at most 4 are allowed")]
+    TooManyDims {
+        /// Where the tensor info starts; `name` is the tensor.
+        at: Location,
+        /// The number read.
+        n_dims: u32,
+    },
+
+    /// A dimension is negative when read as i64 (ggml stores them as `int64_t`).
+    #[error("tensor dimension {dim} {at} is negative as int64")]
+    NegativeDim {
+        /// Where the tensor info starts; `name` is the tensor.
+        at: Location,
+        /// The raw value.
+        dim: u64,
+    },
+
+    /// The same tensor name appears twice.
+    #[error("duplicate tensor name {at}")]
+    DuplicateTensor {
+        /// Where the second tensor info starts; `name` is the tensor.
+        at: Location,
+    },
+
+    /// The row length (first dimension) is not a whole number of the type's blocks.
+    #[error("tensor {at}: row length {ne0} is not a multiple of the {ty} block size {block_size}")]
+    RowNotBlockMultiple {
+        /// Where the tensor info starts; `name` is the tensor.
+        at: Location,
+        /// The row length.
+        ne0: u64,
+        /// The tensor type.
+        ty: GgmlType,
+        /// Its block size.
+        block_size: u32,
+    },
+
+    /// A tensor's type id is not one ggml defines, and the operation needs its size.
+    #[error("tensor {at} has unknown ggml type id {}", ty.0)]
+    UnknownGgmlType {
+        /// Where the tensor info starts; `name` is the tensor.
+        at: Location,
+        /// The type id.
+        ty: GgmlType,
+    },
+
+    /// A tensor's data offset is not a multiple of the alignment.
+    #[error("tensor {at}: data offset {offset} is not a multiple of the alignment {alignment}")]
+    MisalignedOffset {
+        /// Where the tensor info starts; `name` is the tensor.
+        at: Location,
+        /// The offset relative to the data section.
+        offset: u64,
+        /// The alignment in force.
+        alignment: u32,
+    },
+
+    /// A tensor's data lies (partly) past the end of the file.
+    #[error("tensor {at}: data bytes {start}..{end} lie outside the file ({file_size} bytes)")]
+    TensorOutOfBounds {
+        /// Where the tensor info starts; `name` is the tensor.
+        at: Location,
+        /// Absolute start offset of the data.
+        start: u64,
+        /// Absolute end offset of the data.
+        end: u64,
+        /// The file size.
+        file_size: u64,
+    },
+
+    /// Two tensors' data ranges overlap.
+    #[error("tensors {first} and {second} overlap: bytes {overlap_start}..{overlap_end}")]
+    OverlappingTensors {
+        /// The tensor whose data starts first.
+        first: String,
+        /// The tensor whose data starts inside the first one's.
+        second: String,
+        /// Absolute start of the shared range.
+        overlap_start: u64,
+        /// Absolute end of the shared range.
+        overlap_end: u64,
+    },
+
+    /// A typed accessor asked for a key the file does not have.
+    #[error("metadata key {key} not found")]
+    MissingKey {
+        /// The key asked for.
+        key: String,
+    },
+
+    /// A typed accessor found the key with another type.
+    #[error("metadata key {key} has type {found}, expected {expected}")]
+    WrongType {
+        /// The key asked for.
+        key: String,
+        /// The type asked for.
+        expected: String,
+        /// The type in the file.
+        found: String,
+    },
+
+    /// The writer was given something it cannot write; the message says what.
+    #[error("cannot write GGUF: {0}")]
+    InvalidWrite(String),
+}
+
+impl Error {
+    pub(crate) fn io(path: impl AsRef<std::path::Path>, source: io::Error) -> Error {
+        Error::Io {
+            path: path.as_ref().display().to_string(),
+            source,
+        }
+    }
+
+    /// The location in the file the error refers to, when it has one.
+    pub fn location(&self) -> Option<&Location> {
+        match self {
+            Error::UnexpectedEof { at, .. }
+            | Error::CountTooLarge { at, .. }
+            | Error::Overflow { at, .. }
+            | Error::InvalidUtf8 { at, .. }
+            | Error::EmptyKey { at }
+            | Error::UnknownValueType { at, .. }
+            | Error::NestingTooDeep { at, .. }
+            | Error::DuplicateKey { at }
+            | Error::BadAlignment { at, .. }
+            | Error::TooManyDims { at, .. }
+            | Error::NegativeDim { at, .. }
+            | Error::DuplicateTensor { at }
+            | Error::RowNotBlockMultiple { at, .. }
+            | Error::UnknownGgmlType { at, .. }
+            | Error::MisalignedOffset { at, .. }
+            | Error::TensorOutOfBounds { at, .. } => Some(at),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn wrong_type(key: &str, expected: impl ToString, found: ValueType) -> Error {
+        Error::WrongType {
+            key: key.to_string(),
+            expected: expected.to_string(),
+            found: found.to_string(),
+        }
+    }
+}

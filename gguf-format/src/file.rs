@@ -1,0 +1,148 @@
+//! Owning a file's bytes: a read-only memory map, or the bytes read into memory
+//! for pipes and platforms where mapping fails. Parsing borrows from either.
+
+use crate::error::{Error, Result};
+use crate::read::{Gguf, ParseOptions};
+use memmap2::Mmap;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+enum Storage {
+    Mapped(Mmap),
+    Owned(Vec<u8>),
+}
+
+/// The bytes of a GGUF file, mapped or read, and the path they came from.
+///
+/// ```
+/// # fn main() -> Result<(), gguf_format::Error> {
+/// use gguf_format::GgufFile;
+/// let file = GgufFile::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/tiny-llama-f16.gguf"))?;
+/// let gguf = file.parse()?;
+/// for t in gguf.tensors() {
+///     println!("{} {} {:?}", t.name, t.ggml_type, t.dims());
+/// }
+/// # Ok(()) }
+/// ```
+pub struct GgufFile {
+    path: PathBuf,
+    storage: Storage,
+}
+
+impl GgufFile {
+    /// Maps the file read-only, falling back to reading it into memory when it
+    /// cannot be mapped (a pipe, a special file, a platform without mmap).
+    ///
+    /// The map is shared: if another process truncates or rewrites the file
+    /// while it is mapped, reads of the changed pages see the change (and a
+    /// truncation can fault), as with every mmap-based reader including llama.cpp.
+    pub fn open(path: impl AsRef<Path>) -> Result<GgufFile> {
+        let path = path.as_ref();
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let is_regular = file.metadata().map(|m| m.is_file()).unwrap_or(false);
+        if is_regular {
+            // SAFETY: the map is read-only; see the doc comment for what
+            // concurrent modification of the file means.
+            if let Ok(map) = unsafe { Mmap::map(&file) } {
+                return Ok(GgufFile {
+                    path: path.to_path_buf(),
+                    storage: Storage::Mapped(map),
+                });
+            }
+        }
+        Self::read_from(path, file)
+    }
+
+    /// Reads the whole file into memory instead of mapping it.
+    pub fn open_in_memory(path: impl AsRef<Path>) -> Result<GgufFile> {
+        let path = path.as_ref();
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        Self::read_from(path, file)
+    }
+
+    /// Reads everything from `reader` (e.g. standard input); `name` is used in messages.
+    pub fn read_from(name: impl AsRef<Path>, mut reader: impl Read) -> Result<GgufFile> {
+        let mut bytes = Vec::new();
+        reader
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::io(name.as_ref(), e))?;
+        Ok(GgufFile {
+            path: name.as_ref().to_path_buf(),
+            storage: Storage::Owned(bytes),
+        })
+    }
+
+    /// Wraps bytes already in memory.
+    pub fn from_bytes(name: impl AsRef<Path>, bytes: Vec<u8>) -> GgufFile {
+        GgufFile {
+            path: name.as_ref().to_path_buf(),
+            storage: Storage::Owned(bytes),
+        }
+    }
+
+    /// The path (or name) given when opening.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether the bytes are a memory map (as opposed to read into memory).
+    pub fn is_mapped(&self) -> bool {
+        matches!(self.storage, Storage::Mapped(_))
+    }
+
+    /// The file's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.storage {
+            Storage::Mapped(m) => m,
+            Storage::Owned(v) => v,
+        }
+    }
+
+    /// Parses the file with every check ([`Gguf::parse`]).
+    pub fn parse(&self) -> Result<Gguf<'_>> {
+        Gguf::parse(self.as_bytes())
+    }
+
+    /// Parses with explicit options ([`Gguf::parse_with`]).
+    pub fn parse_with(&self, options: ParseOptions) -> Result<Gguf<'_>> {
+        Gguf::parse_with(self.as_bytes(), options)
+    }
+
+    /// Tells the kernel the byte range will not be needed again soon, so mapped
+    /// pages already read can be dropped from this process's resident set
+    /// (a no-op for in-memory files and on platforms without `madvise`).
+    pub fn release(&self, range: std::ops::Range<u64>) {
+        #[cfg(unix)]
+        if let Storage::Mapped(m) = &self.storage {
+            let page = 4096u64;
+            let start = range.start.div_ceil(page) * page;
+            let end = range.end.min(m.len() as u64) / page * page;
+            if start < end {
+                // SAFETY: the map is a read-only, file-backed mapping, so
+                // MADV_DONTNEED only drops clean pages; later reads fault them
+                // back in from the file with the same contents. Advice only:
+                // failure changes nothing but memory use.
+                let _ = unsafe {
+                    m.unchecked_advise_range(
+                        memmap2::UncheckedAdvice::DontNeed,
+                        start as usize,
+                        (end - start) as usize,
+                    )
+                };
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = range;
+    }
+}
+
+impl std::fmt::Debug for GgufFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GgufFile")
+            .field("path", &self.path)
+            .field("len", &self.as_bytes().len())
+            .field("mapped", &self.is_mapped())
+            .finish()
+    }
+}

@@ -1,0 +1,759 @@
+//! The writer: a [`GgufBuilder`] collects metadata and tensor descriptions and
+//! lays them out; [`GgufBuilder::write_header`] streams the header and returns a
+//! [`TensorWriter`] that takes the tensor data one tensor (or one chunk) at a
+//! time, padding each to the alignment. Nothing requires the whole model in memory.
+
+use crate::endian::{with_endian, Endian};
+use crate::error::{Error, Result};
+use crate::raw::{
+    ByteOrder, GgmlType, ValueType, Version, ALIGNMENT_KEY, DEFAULT_ALIGNMENT, MAGIC, MAX_DIMS,
+};
+use crate::read::{align_up, Gguf};
+use crate::value::{ArrayView, GgufStr, Value};
+use byteorder::WriteBytesExt;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+/// A metadata value to write: anything [`Value`] holds, plus owned strings and
+/// arrays built in memory.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetaValue<'a> {
+    /// `UINT8`
+    U8(u8),
+    /// `INT8`
+    I8(i8),
+    /// `UINT16`
+    U16(u16),
+    /// `INT16`
+    I16(i16),
+    /// `UINT32`
+    U32(u32),
+    /// `INT32`
+    I32(i32),
+    /// `FLOAT32`
+    F32(f32),
+    /// `BOOL`
+    Bool(bool),
+    /// `STRING` (bytes; UTF-8 by convention)
+    String(Cow<'a, [u8]>),
+    /// `ARRAY`
+    Array(MetaArray<'a>),
+    /// `UINT64`
+    U64(u64),
+    /// `INT64`
+    I64(i64),
+    /// `FLOAT64`
+    F64(f64),
+}
+
+/// An array to write.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetaArray<'a> {
+    /// An array read from a file, written back without decoding when the byte
+    /// order and length width match (re-encoded element by element otherwise).
+    View(ArrayView<'a>),
+    /// Elements built in memory; every one must have type `elem`.
+    Items {
+        /// The element type.
+        elem: ValueType,
+        /// The elements.
+        items: Vec<MetaValue<'a>>,
+    },
+}
+
+impl<'a> MetaValue<'a> {
+    /// The value's type.
+    pub fn value_type(&self) -> ValueType {
+        match self {
+            MetaValue::U8(_) => ValueType::U8,
+            MetaValue::I8(_) => ValueType::I8,
+            MetaValue::U16(_) => ValueType::U16,
+            MetaValue::I16(_) => ValueType::I16,
+            MetaValue::U32(_) => ValueType::U32,
+            MetaValue::I32(_) => ValueType::I32,
+            MetaValue::F32(_) => ValueType::F32,
+            MetaValue::Bool(_) => ValueType::Bool,
+            MetaValue::String(_) => ValueType::String,
+            MetaValue::Array(_) => ValueType::Array,
+            MetaValue::U64(_) => ValueType::U64,
+            MetaValue::I64(_) => ValueType::I64,
+            MetaValue::F64(_) => ValueType::F64,
+        }
+    }
+
+    /// An array of strings.
+    pub fn strings<S: Into<Cow<'a, str>>>(items: impl IntoIterator<Item = S>) -> MetaValue<'a> {
+        MetaValue::array(
+            ValueType::String,
+            items.into_iter().map(|s| match s.into() {
+                Cow::Borrowed(b) => MetaValue::String(Cow::Borrowed(b.as_bytes())),
+                Cow::Owned(o) => MetaValue::String(Cow::Owned(o.into_bytes())),
+            }),
+        )
+    }
+
+    /// An array of elements of type `elem` (checked when added to a builder).
+    pub fn array(elem: ValueType, items: impl IntoIterator<Item = MetaValue<'a>>) -> MetaValue<'a> {
+        MetaValue::Array(MetaArray::Items {
+            elem,
+            items: items.into_iter().collect(),
+        })
+    }
+
+    /// The value if it is a `UINT32`.
+    pub fn as_u32(&self) -> Option<u32> {
+        match self {
+            MetaValue::U32(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// Checks that in-memory arrays hold only elements of their declared type.
+    fn check(&self, key: &str) -> Result<()> {
+        if let MetaValue::Array(MetaArray::Items { elem, items }) = self {
+            for item in items {
+                if item.value_type() != *elem {
+                    return Err(Error::InvalidWrite(format!(
+                        "array {key} declared as {elem} holds a {} element",
+                        item.value_type()
+                    )));
+                }
+                item.check(key)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'a> From<Value<'a>> for MetaValue<'a> {
+    fn from(v: Value<'a>) -> Self {
+        match v {
+            Value::U8(x) => MetaValue::U8(x),
+            Value::I8(x) => MetaValue::I8(x),
+            Value::U16(x) => MetaValue::U16(x),
+            Value::I16(x) => MetaValue::I16(x),
+            Value::U32(x) => MetaValue::U32(x),
+            Value::I32(x) => MetaValue::I32(x),
+            Value::F32(x) => MetaValue::F32(x),
+            Value::Bool(x) => MetaValue::Bool(x),
+            Value::String(GgufStr(s)) => MetaValue::String(Cow::Borrowed(s)),
+            Value::Array(a) => MetaValue::Array(MetaArray::View(a)),
+            Value::U64(x) => MetaValue::U64(x),
+            Value::I64(x) => MetaValue::I64(x),
+            Value::F64(x) => MetaValue::F64(x),
+        }
+    }
+}
+
+macro_rules! meta_from {
+    ($($t:ty => $v:ident),*) => {$(
+        impl From<$t> for MetaValue<'_> {
+            fn from(x: $t) -> Self { MetaValue::$v(x) }
+        }
+    )*};
+}
+meta_from!(u8 => U8, i8 => I8, u16 => U16, i16 => I16, u32 => U32, i32 => I32, f32 => F32,
+    bool => Bool, u64 => U64, i64 => I64, f64 => F64);
+
+impl<'a> From<&'a str> for MetaValue<'a> {
+    fn from(s: &'a str) -> Self {
+        MetaValue::String(Cow::Borrowed(s.as_bytes()))
+    }
+}
+
+impl From<String> for MetaValue<'_> {
+    fn from(s: String) -> Self {
+        MetaValue::String(Cow::Owned(s.into_bytes()))
+    }
+}
+
+/// A tensor to be written: name, dimensions (innermost first), type and size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TensorDesc<'a> {
+    /// The tensor's name.
+    pub name: Cow<'a, str>,
+    dims: Vec<u64>,
+    /// The ggml type.
+    pub ggml_type: GgmlType,
+    /// Data size in bytes.
+    pub n_bytes: u64,
+    /// Offset relative to the data section, assigned by the builder.
+    pub offset: u64,
+}
+
+impl TensorDesc<'_> {
+    /// The dimensions as they will be stored.
+    pub fn dims(&self) -> &[u64] {
+        &self.dims
+    }
+}
+
+/// Collects what a GGUF file will contain and computes its layout.
+///
+/// The alignment is always the one `general.alignment` declares (32 when the key
+/// is absent), so a file this writes loads back with the alignment it claims.
+///
+/// ```
+/// use gguf_format::{GgmlType, Gguf, GgufBuilder};
+/// # fn main() -> Result<(), gguf_format::Error> {
+/// let mut b = GgufBuilder::new();
+/// b.push("general.architecture", "llama")?;
+/// b.push("llama.block_count", 1u32)?;
+/// b.add_tensor("output_norm.weight", &[4], GgmlType::F32)?;
+///
+/// let mut out = Vec::new();
+/// let mut w = b.write_header(&mut out)?;
+/// let data: Vec<u8> = [1.0f32, 2.0, 3.0, 4.0].iter().flat_map(|x| x.to_le_bytes()).collect();
+/// w.write_tensor(&data)?;
+/// w.finish()?;
+///
+/// let g = Gguf::parse(&out)?;
+/// assert_eq!(g.get_u32("llama.block_count")?, 1);
+/// assert_eq!(g.tensor_data(&g.tensors()[0])?, &data[..]);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct GgufBuilder<'a> {
+    version: Version,
+    byte_order: ByteOrder,
+    metadata: Vec<(Cow<'a, str>, MetaValue<'a>)>,
+    tensors: Vec<TensorDesc<'a>>,
+    tensor_names: HashMap<String, usize>,
+    next_offset: u64,
+}
+
+impl Default for GgufBuilder<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<'a> GgufBuilder<'a> {
+    /// An empty version-3 little-endian file.
+    pub fn new() -> Self {
+        GgufBuilder {
+            version: Version::V3,
+            byte_order: ByteOrder::Little,
+            metadata: Vec::new(),
+            tensors: Vec::new(),
+            tensor_names: HashMap::new(),
+            next_offset: 0,
+        }
+    }
+
+    /// Everything `gguf` holds, in the same order, version and byte order: writing
+    /// the result with the tensors' data reproduces a canonical file byte for byte.
+    pub fn from_gguf(gguf: &Gguf<'a>) -> Result<Self> {
+        let mut b = GgufBuilder::new();
+        b.version = gguf.version();
+        b.byte_order = gguf.byte_order();
+        for kv in gguf.metadata() {
+            b.push(kv.key, kv.value)?;
+        }
+        for t in gguf.tensors() {
+            b.add_tensor(t.name, t.dims(), t.ggml_type)?;
+        }
+        Ok(b)
+    }
+
+    /// Sets the format version (1, 2 or 3) to write.
+    pub fn set_version(&mut self, v: Version) -> &mut Self {
+        self.version = v;
+        self
+    }
+
+    /// Sets the byte order to write.
+    pub fn set_byte_order(&mut self, o: ByteOrder) -> &mut Self {
+        self.byte_order = o;
+        self
+    }
+
+    /// The version that will be written.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The byte order that will be written.
+    pub fn byte_order(&self) -> ByteOrder {
+        self.byte_order
+    }
+
+    /// The alignment of the layout: `general.alignment`, or 32.
+    pub fn alignment(&self) -> u32 {
+        self.get(ALIGNMENT_KEY)
+            .and_then(MetaValue::as_u32)
+            .unwrap_or(DEFAULT_ALIGNMENT)
+    }
+
+    /// Sets `general.alignment` (in place if present, else appended) and lays
+    /// the tensors out again.
+    pub fn set_alignment(&mut self, alignment: u32) -> Result<&mut Self> {
+        self.set(ALIGNMENT_KEY, alignment)
+    }
+
+    /// The metadata, in order.
+    pub fn metadata(&self) -> &[(Cow<'a, str>, MetaValue<'a>)] {
+        &self.metadata
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&MetaValue<'a>> {
+        self.position(key).map(|i| &self.metadata[i].1)
+    }
+
+    fn position(&self, key: &str) -> Option<usize> {
+        self.metadata.iter().position(|(k, _)| k == key)
+    }
+
+    fn check_entry(&self, key: &str, value: &MetaValue<'_>) -> Result<()> {
+        if key.is_empty() {
+            return Err(Error::InvalidWrite("empty metadata key".into()));
+        }
+        if key == ALIGNMENT_KEY && !matches!(value, MetaValue::U32(a) if a.is_power_of_two()) {
+            return Err(Error::InvalidWrite(format!(
+                "{ALIGNMENT_KEY} must be a non-zero power of two of type UINT32, got {value:?}"
+            )));
+        }
+        value.check(key)
+    }
+
+    /// Appends a new key; an error if it is already present.
+    pub fn push(
+        &mut self,
+        key: impl Into<Cow<'a, str>>,
+        value: impl Into<MetaValue<'a>>,
+    ) -> Result<&mut Self> {
+        let (key, value) = (key.into(), value.into());
+        self.check_entry(&key, &value)?;
+        if self.position(&key).is_some() {
+            return Err(Error::InvalidWrite(format!("duplicate metadata key {key}")));
+        }
+        let relayout = key == ALIGNMENT_KEY;
+        self.metadata.push((key, value));
+        if relayout {
+            self.relayout();
+        }
+        Ok(self)
+    }
+
+    /// Sets a key: replaces the value in place if present, appends otherwise.
+    pub fn set(
+        &mut self,
+        key: impl Into<Cow<'a, str>>,
+        value: impl Into<MetaValue<'a>>,
+    ) -> Result<&mut Self> {
+        let (key, value) = (key.into(), value.into());
+        self.check_entry(&key, &value)?;
+        let relayout = key == ALIGNMENT_KEY;
+        match self.position(&key) {
+            Some(i) => self.metadata[i].1 = value,
+            None => self.metadata.push((key, value)),
+        }
+        if relayout {
+            self.relayout();
+        }
+        Ok(self)
+    }
+
+    /// Removes a key if present and appends it with the new value: what
+    /// llama.cpp's `gguf_set_val_*` does, so the key moves to the end.
+    pub fn set_last(
+        &mut self,
+        key: impl Into<Cow<'a, str>>,
+        value: impl Into<MetaValue<'a>>,
+    ) -> Result<&mut Self> {
+        let key = key.into();
+        self.remove(&key);
+        self.push(key, value)
+    }
+
+    /// Removes a key; returns its value if it was present.
+    pub fn remove(&mut self, key: &str) -> Option<MetaValue<'a>> {
+        let i = self.position(key)?;
+        let (_, v) = self.metadata.remove(i);
+        if key == ALIGNMENT_KEY {
+            self.relayout();
+        }
+        Some(v)
+    }
+
+    /// Appends a tensor of a known type; its offset follows the previous
+    /// tensor's data, padded to the alignment.
+    pub fn add_tensor(
+        &mut self,
+        name: impl Into<Cow<'a, str>>,
+        dims: &[u64],
+        ggml_type: GgmlType,
+    ) -> Result<&mut Self> {
+        let name = name.into();
+        let invalid = |msg: String| Err(Error::InvalidWrite(format!("tensor {name}: {msg}")));
+        if dims.len() > MAX_DIMS {
+            return invalid(format!("{} dimensions, at most {MAX_DIMS}", dims.len()));
+        }
+        if self.tensor_names.contains_key(name.as_ref()) {
+            return invalid("duplicate tensor name".into());
+        }
+        let Some(info) = ggml_type.info() else {
+            return invalid(format!("unknown ggml type id {}", ggml_type.0));
+        };
+        let fits_i64 = dims
+            .iter()
+            .try_fold(1i64, |acc, &d| acc.checked_mul(i64::try_from(d).ok()?))
+            .is_some();
+        let Some(n_bytes) = info.tensor_size(dims).filter(|_| fits_i64) else {
+            return invalid(format!(
+                "dimensions {dims:?} are not whole {} blocks of {} or overflow",
+                info.name, info.block_size
+            ));
+        };
+        let offset = self.next_offset;
+        self.next_offset = self.padded_end(offset, n_bytes)?;
+        self.tensor_names
+            .insert(name.to_string(), self.tensors.len());
+        self.tensors.push(TensorDesc {
+            name,
+            dims: dims.to_vec(),
+            ggml_type,
+            n_bytes,
+            offset,
+        });
+        Ok(self)
+    }
+
+    fn padded_end(&self, offset: u64, n_bytes: u64) -> Result<u64> {
+        offset
+            .checked_add(n_bytes)
+            .and_then(|e| align_up(e, u64::from(self.alignment())))
+            .ok_or_else(|| Error::InvalidWrite("tensor data size overflows u64".into()))
+    }
+
+    /// Recomputes every tensor offset (after the alignment changed). Offsets
+    /// were valid under the previous alignment and alignments are at most 2^31,
+    /// so the sums cannot overflow where they did not before by more than that.
+    fn relayout(&mut self) {
+        let align = u64::from(self.alignment());
+        let mut next = 0u64;
+        for t in &mut self.tensors {
+            t.offset = next;
+            next = align_up(next.saturating_add(t.n_bytes), align).unwrap_or(u64::MAX);
+        }
+        self.next_offset = next;
+    }
+
+    /// The tensors, in order, with their offsets.
+    pub fn tensors(&self) -> &[TensorDesc<'a>] {
+        &self.tensors
+    }
+
+    /// Changes the type of tensor `name` (dimensions unchanged) and lays out
+    /// the following tensors again, like `gguf_set_tensor_type`.
+    pub fn set_tensor_type(&mut self, name: &str, ggml_type: GgmlType) -> Result<&mut Self> {
+        let &i = self
+            .tensor_names
+            .get(name)
+            .ok_or_else(|| Error::InvalidWrite(format!("no tensor named {name}")))?;
+        let t = &self.tensors[i];
+        let info = ggml_type.info().ok_or_else(|| {
+            Error::InvalidWrite(format!(
+                "tensor {name}: unknown ggml type id {}",
+                ggml_type.0
+            ))
+        })?;
+        let n_bytes = info.tensor_size(&t.dims).ok_or_else(|| {
+            Error::InvalidWrite(format!(
+                "tensor {name}: dimensions {:?} are not whole {} blocks",
+                t.dims, info.name
+            ))
+        })?;
+        self.tensors[i].ggml_type = ggml_type;
+        self.tensors[i].n_bytes = n_bytes;
+        self.relayout();
+        Ok(self)
+    }
+
+    /// Total size of the file this will write.
+    pub fn file_size(&self) -> Result<u64> {
+        self.metadata_size()?
+            .checked_add(self.next_offset)
+            .ok_or_else(|| Error::InvalidWrite("file size overflows u64".into()))
+    }
+
+    /// Size of everything before the tensor data (header, metadata, tensor
+    /// infos, padding): the data section's offset.
+    pub fn metadata_size(&self) -> Result<u64> {
+        let mut counter = CountingWriter {
+            inner: io::sink(),
+            written: 0,
+        };
+        with_endian!(self.byte_order, E => self.write_meta::<E, _>(&mut counter))?;
+        Ok(counter.written)
+    }
+
+    /// Writes header, metadata, tensor infos and padding to `w`, and returns a
+    /// [`TensorWriter`] that takes the tensor data in order.
+    pub fn write_header<W: Write>(&self, w: W) -> Result<TensorWriter<W>> {
+        let mut counter = CountingWriter {
+            inner: w,
+            written: 0,
+        };
+        with_endian!(self.byte_order, E => self.write_meta::<E, _>(&mut counter))?;
+        Ok(TensorWriter {
+            w: counter,
+            alignment: u64::from(self.alignment()),
+            sizes: self
+                .tensors
+                .iter()
+                .map(|t| (t.name.to_string(), t.n_bytes))
+                .collect(),
+            current: 0,
+            written_in_current: 0,
+        })
+    }
+
+    fn write_meta<E: Endian, W: Write>(&self, w: &mut CountingWriter<W>) -> Result<()> {
+        let wide = self.version.wide_lengths();
+        let mut out = Out::<E, _> {
+            w: &mut *w,
+            wide,
+            _e: std::marker::PhantomData,
+        };
+        out.bytes(&MAGIC)?;
+        out.u32(self.version.as_u32())?;
+        out.count(self.tensors.len() as u64, "tensor count")?;
+        out.count(self.metadata.len() as u64, "metadata key count")?;
+        for (key, value) in &self.metadata {
+            out.string(key.as_bytes())?;
+            out.u32(value.value_type().as_u32())?;
+            out.value(value)?;
+        }
+        for t in &self.tensors {
+            out.string(t.name.as_bytes())?;
+            out.u32(t.dims.len() as u32)?;
+            for &d in &t.dims {
+                out.count(d, "tensor dimension")?;
+            }
+            out.u32(t.ggml_type.0)?;
+            out.u64(t.offset)?;
+        }
+        pad(w, u64::from(self.alignment()))
+    }
+}
+
+/// Writes zero bytes up to the next multiple of `align`.
+fn pad<W: Write>(w: &mut CountingWriter<W>, align: u64) -> Result<()> {
+    const ZEROS: [u8; 64] = [0; 64];
+    let mut left = align_up(w.written, align).map_or(0, |e| e - w.written);
+    while left > 0 {
+        let n = left.min(ZEROS.len() as u64) as usize;
+        w.write_all(&ZEROS[..n]).map_err(|e| Error::io("", e))?;
+        left -= n as u64;
+    }
+    Ok(())
+}
+
+struct CountingWriter<W> {
+    inner: W,
+    written: u64,
+}
+
+impl<W: Write> Write for CountingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Field writer for one byte order and length width.
+struct Out<'w, E, W> {
+    w: &'w mut W,
+    wide: bool,
+    _e: std::marker::PhantomData<E>,
+}
+
+impl<E: Endian, W: Write> Out<'_, E, W> {
+    fn io(r: io::Result<()>) -> Result<()> {
+        r.map_err(|e| Error::io("", e))
+    }
+    fn bytes(&mut self, b: &[u8]) -> Result<()> {
+        Self::io(self.w.write_all(b))
+    }
+    fn u32(&mut self, v: u32) -> Result<()> {
+        Self::io(self.w.write_u32::<E>(v))
+    }
+    fn u64(&mut self, v: u64) -> Result<()> {
+        Self::io(self.w.write_u64::<E>(v))
+    }
+    fn count(&mut self, n: u64, what: &str) -> Result<()> {
+        if self.wide {
+            self.u64(n)
+        } else {
+            let n = u32::try_from(n).map_err(|_| {
+                Error::InvalidWrite(format!("{what} {n} does not fit the 32 bits of GGUF v1"))
+            })?;
+            self.u32(n)
+        }
+    }
+    fn string(&mut self, s: &[u8]) -> Result<()> {
+        self.count(s.len() as u64, "string length")?;
+        self.bytes(s)
+    }
+
+    fn value(&mut self, v: &MetaValue<'_>) -> Result<()> {
+        let w = &mut *self.w;
+        let r = match *v {
+            MetaValue::U8(x) => w.write_u8(x),
+            MetaValue::I8(x) => w.write_i8(x),
+            MetaValue::U16(x) => w.write_u16::<E>(x),
+            MetaValue::I16(x) => w.write_i16::<E>(x),
+            MetaValue::U32(x) => w.write_u32::<E>(x),
+            MetaValue::I32(x) => w.write_i32::<E>(x),
+            MetaValue::F32(x) => w.write_f32::<E>(x),
+            MetaValue::Bool(x) => w.write_u8(u8::from(x)),
+            MetaValue::U64(x) => w.write_u64::<E>(x),
+            MetaValue::I64(x) => w.write_i64::<E>(x),
+            MetaValue::F64(x) => w.write_f64::<E>(x),
+            MetaValue::String(ref s) => return self.string(s),
+            MetaValue::Array(ref a) => return self.array(a),
+        };
+        Self::io(r)
+    }
+
+    fn array(&mut self, a: &MetaArray<'_>) -> Result<()> {
+        match a {
+            MetaArray::View(view) => {
+                self.u32(view.element_type().as_u32())?;
+                self.count(view.len(), "array length")?;
+                // Booleans are normalised to 0/1, so only copy raw bytes when that cannot matter.
+                if view.byte_order() == E::ORDER
+                    && view.wide_lengths() == self.wide
+                    && !contains_bools(view)
+                {
+                    return self.bytes(view.raw_bytes());
+                }
+                for item in view.iter() {
+                    self.value(&MetaValue::from(item))?;
+                }
+                Ok(())
+            }
+            MetaArray::Items { elem, items } => {
+                self.u32(elem.as_u32())?;
+                self.count(items.len() as u64, "array length")?;
+                items.iter().try_for_each(|item| self.value(item))
+            }
+        }
+    }
+}
+
+fn contains_bools(view: &ArrayView<'_>) -> bool {
+    match view.element_type() {
+        ValueType::Bool => true,
+        ValueType::Array => view
+            .iter()
+            .any(|v| matches!(v, Value::Array(inner) if contains_bools(&inner))),
+        _ => false,
+    }
+}
+
+/// Takes the tensor data after [`GgufBuilder::write_header`], in the order the
+/// tensors were added, and pads each to the alignment.
+pub struct TensorWriter<W: Write> {
+    w: CountingWriter<W>,
+    alignment: u64,
+    sizes: Vec<(String, u64)>,
+    current: usize,
+    written_in_current: u64,
+}
+
+impl<W: Write> TensorWriter<W> {
+    /// Index of the tensor the next bytes belong to (equal to the number of
+    /// tensors when all are complete).
+    pub fn current_tensor(&self) -> usize {
+        self.current
+    }
+
+    /// Writes a whole tensor's data; its length must be the tensor's size.
+    pub fn write_tensor(&mut self, data: &[u8]) -> Result<()> {
+        if self.written_in_current != 0 {
+            return Err(self.mismatch("a whole tensor written after a partial one"));
+        }
+        match self.sizes.get(self.current) {
+            Some((_, n)) if *n == data.len() as u64 => self.write_chunk(data),
+            Some((name, n)) => Err(Error::InvalidWrite(format!(
+                "tensor {name}: {} bytes of data given, {n} expected",
+                data.len()
+            ))),
+            None => Err(self.mismatch("more tensors written than described")),
+        }
+    }
+
+    /// Writes the next part of the current tensor's data; when the tensor is
+    /// complete, writes its padding and moves on to the next one. A chunk may
+    /// not extend past the end of the current tensor; a zero-size tensor is
+    /// completed by an empty chunk (or [`TensorWriter::write_tensor`] with `&[]`).
+    pub fn write_chunk(&mut self, data: &[u8]) -> Result<()> {
+        let Some((name, size)) = self.sizes.get(self.current) else {
+            return Err(self.mismatch("more data written than the tensors described"));
+        };
+        let left = size - self.written_in_current;
+        if data.len() as u64 > left {
+            return Err(Error::InvalidWrite(format!(
+                "tensor {name}: chunk of {} bytes runs past its end ({left} bytes left)",
+                data.len()
+            )));
+        }
+        self.w.write_all(data).map_err(|e| Error::io("", e))?;
+        self.written_in_current += data.len() as u64;
+        if self.written_in_current == *size {
+            pad(&mut self.w, self.alignment)?;
+            self.current += 1;
+            self.written_in_current = 0;
+        }
+        Ok(())
+    }
+
+    fn mismatch(&self, what: &str) -> Error {
+        Error::InvalidWrite(what.to_string())
+    }
+
+    /// Checks that every tensor was written in full and returns the writer
+    /// (flushed).
+    pub fn finish(mut self) -> Result<W> {
+        // Trailing zero-size tensors need no bytes.
+        while self.sizes.get(self.current).is_some_and(|(_, n)| *n == 0)
+            && self.written_in_current == 0
+        {
+            self.current += 1;
+        }
+        if let Some((name, size)) = self.sizes.get(self.current) {
+            return Err(Error::InvalidWrite(format!(
+                "tensor {name} incomplete: {} of {size} bytes written ({} tensors not written)",
+                self.written_in_current,
+                self.sizes.len() - self.current
+            )));
+        }
+        self.w.flush().map_err(|e| Error::io("", e))?;
+        Ok(self.w.inner)
+    }
+
+    /// Bytes written so far.
+    pub fn bytes_written(&self) -> u64 {
+        self.w.written
+    }
+}
+
+/// Writes a parsed file back with its own version, byte order, alignment and
+/// order. For a canonical input (offsets packed in order, zero padding, booleans
+/// 0/1, data padded to the end) the output is byte-identical.
+pub fn write_gguf<W: Write>(gguf: &Gguf<'_>, w: W) -> Result<W> {
+    let b = GgufBuilder::from_gguf(gguf)?;
+    let mut tw = b.write_header(w)?;
+    for t in gguf.tensors() {
+        tw.write_tensor(gguf.tensor_data(t)?)?;
+    }
+    tw.finish()
+}
