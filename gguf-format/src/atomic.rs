@@ -34,8 +34,7 @@ pub fn write_atomic<T>(
     w.flush().map_err(io_err)?;
     drop(w);
     tmp.as_file_mut().sync_all().map_err(io_err)?;
-    tmp.persist(target)
-        .map_err(|e| Error::io(target, e.error))?;
+    tmp.persist(target).map_err(|e| Error::io(target, e.error))?;
     // Make the rename itself durable (best effort: not every platform can sync a directory).
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
@@ -52,10 +51,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("a.gguf");
         std::fs::write(&target, b"old").unwrap();
-        write_atomic(&target, |w| {
-            w.write_all(b"new").map_err(|e| Error::io("", e))
-        })
-        .unwrap();
+        write_atomic(&target, |w| w.write_all(b"new").map_err(|e| Error::io("", e))).unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"new");
         assert_eq!(
             std::fs::read_dir(dir.path()).unwrap().count(),

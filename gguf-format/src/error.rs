@@ -35,7 +35,7 @@ impl std::fmt::Display for Location {
 #[non_exhaustive]
 pub enum Error {
     /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
+    #[error("{}{source}", if path.is_empty() { String::new() } else { format!("{path}: ") })]
     Io {
         /// The file involved (may be empty for an anonymous stream).
         path: String,
@@ -136,9 +136,7 @@ pub enum Error {
     },
 
     /// `general.alignment` is not a non-zero power of two stored as u32.
-    #[error(
-        "general.alignment {at} must be a non-zero power of two of type UINT32, found {found}"
-    )]
+    #[error("general.alignment {at} must be a non-zero power of two of type UINT32, found {found}")]
     BadAlignment {
         /// Where the value is stored.
         at: Location,

@@ -71,5 +71,5 @@ pub use error::{Error, Location, Result};
 pub use file::GgufFile;
 pub use raw::{ByteOrder, GgmlType, TypeInfo, ValueType, Version, GGML_TYPES};
 pub use read::{Gguf, KeyValue, ParseOptions, TensorInfo};
-pub use value::{ArrayIter, ArrayView, GgufStr, Scalar, Value};
+pub use value::{ArrayIter, ArrayView, GgufStr, Scalar, StrIter, Value};
 pub use write::{write_gguf, GgufBuilder, MetaArray, MetaValue, TensorDesc, TensorWriter};

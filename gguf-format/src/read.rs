@@ -6,8 +6,7 @@ use crate::cursor::{loc, Cursor};
 use crate::endian::{BigEndian, Endian, LittleEndian};
 use crate::error::{Error, Result};
 use crate::raw::{
-    ByteOrder, GgmlType, TypeInfo, ValueType, Version, ALIGNMENT_KEY, DEFAULT_ALIGNMENT, MAGIC,
-    MAX_DIMS,
+    ByteOrder, GgmlType, TypeInfo, ValueType, Version, ALIGNMENT_KEY, DEFAULT_ALIGNMENT, MAGIC, MAX_DIMS,
 };
 use crate::value::{read_value, read_value_type, ArrayView, GgufStr, Scalar, Value};
 use std::collections::HashMap;
@@ -304,15 +303,12 @@ impl<'a> Gguf<'a> {
     }
 
     fn require(&self, key: &str) -> Result<&Value<'a>> {
-        self.get(key).ok_or_else(|| Error::MissingKey {
-            key: key.to_string(),
-        })
+        self.get(key)
+            .ok_or_else(|| Error::MissingKey { key: key.to_string() })
     }
 
     fn key_offset(&self, key: &str) -> u64 {
-        self.key_index
-            .get(key)
-            .map_or(0, |&i| self.metadata[i].offset)
+        self.key_index.get(key).map_or(0, |&i| self.metadata[i].offset)
     }
 
     /// `general.architecture`, if present and a string.
@@ -337,10 +333,7 @@ impl<'a> Gguf<'a> {
             what: "tensor data end",
             at: loc(t.info_offset, Some(t.name)),
         };
-        let start = self
-            .data_offset
-            .checked_add(t.offset)
-            .ok_or_else(overflow)?;
+        let start = self.data_offset.checked_add(t.offset).ok_or_else(overflow)?;
         let end = start.checked_add(n).ok_or_else(overflow)?;
         Ok(start..end)
     }
@@ -368,11 +361,7 @@ impl<'a> Gguf<'a> {
     }
 }
 
-fn parse_body<E: Endian>(
-    bytes: &[u8],
-    version: Version,
-    options: ParseOptions,
-) -> Result<Gguf<'_>> {
+fn parse_body<E: Endian>(bytes: &[u8], version: Version, options: ParseOptions) -> Result<Gguf<'_>> {
     let wide = version.wide_lengths();
     let mut c = Cursor::<E>::new(bytes, 8, 0, wide);
 
@@ -468,10 +457,7 @@ fn parse_body<E: Endian>(
     Ok(gguf)
 }
 
-fn read_tensor_info<'a, E: Endian>(
-    c: &mut Cursor<'a, E>,
-    alignment: u32,
-) -> Result<TensorInfo<'a>> {
+fn read_tensor_info<'a, E: Endian>(c: &mut Cursor<'a, E>, alignment: u32) -> Result<TensorInfo<'a>> {
     let at = c.offset();
     let name_bytes = c.string("tensor name", None)?;
     let name = std::str::from_utf8(name_bytes).map_err(|_| Error::InvalidUtf8 {

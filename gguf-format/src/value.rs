@@ -6,6 +6,7 @@ use crate::cursor::{loc, Cursor};
 use crate::endian::{with_endian, Endian};
 use crate::error::{Error, Result};
 use crate::raw::{ByteOrder, ValueType, MAX_ARRAY_DEPTH};
+use byteorder::ByteOrder as _;
 use std::fmt;
 
 /// A string value: bytes borrowed from the file. GGUF strings are UTF-8 by
@@ -311,16 +312,58 @@ impl<'a> ArrayView<'a> {
     }
 
     /// The elements as strings, if the element type is `STRING`.
-    pub fn strings(&self) -> Option<impl Iterator<Item = GgufStr<'a>> + 'a> {
+    pub fn strings(&self) -> Option<StrIter<'a>> {
         if self.elem != ValueType::String {
             return None;
         }
-        Some(self.iter().filter_map(|v| match v {
-            Value::String(s) => Some(s),
-            _ => None,
-        }))
+        Some(StrIter {
+            rest: self.bytes,
+            left: self.len,
+            order: self.order,
+            wide: self.wide,
+        })
     }
 }
+
+/// Iterator over the strings of a `STRING` array ([`ArrayView::strings`]).
+#[derive(Clone)]
+pub struct StrIter<'a> {
+    rest: &'a [u8],
+    left: u64,
+    order: ByteOrder,
+    wide: bool,
+}
+
+impl<'a> Iterator for StrIter<'a> {
+    type Item = GgufStr<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<GgufStr<'a>> {
+        if self.left == 0 {
+            return None;
+        }
+        // The parser checked every length, so none of these `?` can fire.
+        let width = if self.wide { 8 } else { 4 };
+        let len_bytes = self.rest.get(..width)?;
+        let len = with_endian!(self.order, E => if self.wide {
+            E::read_u64(len_bytes)
+        } else {
+            u64::from(E::read_u32(len_bytes))
+        });
+        let end = width.checked_add(usize::try_from(len).ok()?)?;
+        let s = self.rest.get(width..end)?;
+        self.rest = &self.rest[end..];
+        self.left -= 1;
+        Some(GgufStr(s))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = usize::try_from(self.left).unwrap_or(usize::MAX);
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for StrIter<'_> {}
 
 /// Iterator over an [`ArrayView`]'s elements.
 #[derive(Clone)]
@@ -366,10 +409,7 @@ impl<'a> IntoIterator for ArrayView<'a> {
 }
 
 /// Reads a value type id.
-pub(crate) fn read_value_type<E: Endian>(
-    c: &mut Cursor<'_, E>,
-    key: Option<&str>,
-) -> Result<ValueType> {
+pub(crate) fn read_value_type<E: Endian>(c: &mut Cursor<'_, E>, key: Option<&str>) -> Result<ValueType> {
     let at = c.offset();
     let id = c.u32("value type", key)?;
     ValueType::from_u32(id).ok_or_else(|| Error::UnknownValueType {
@@ -436,6 +476,8 @@ fn read_array<'a, E: Endian>(
     if elem.fixed_size().is_some() {
         // `check_fits` proved `len * min_size` fits in the remaining bytes.
         c.take(len * min_size, "array", key)?;
+    } else if elem == ValueType::String {
+        c.skip_strings(len, key)?;
     } else {
         for _ in 0..len {
             read_value(c, elem, depth + 1, key)?;
@@ -481,11 +523,7 @@ mod tests {
         let v = read_value(&mut c, ValueType::Array, 0, Some("k")).unwrap();
         assert_eq!(c.remaining(), 0);
         let arr = v.as_array().unwrap();
-        let got: Vec<_> = arr
-            .strings()
-            .unwrap()
-            .map(|s| s.as_str().unwrap())
-            .collect();
+        let got: Vec<_> = arr.strings().unwrap().map(|s| s.as_str().unwrap()).collect();
         assert_eq!(got, ["hello", "wörld"]);
         assert_eq!(v.type_name(), "ARRAY[STRING]");
     }

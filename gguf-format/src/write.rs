@@ -409,8 +409,7 @@ impl<'a> GgufBuilder<'a> {
         };
         let offset = self.next_offset;
         self.next_offset = self.padded_end(offset, n_bytes)?;
-        self.tensor_names
-            .insert(name.to_string(), self.tensors.len());
+        self.tensor_names.insert(name.to_string(), self.tensors.len());
         self.tensors.push(TensorDesc {
             name,
             dims: dims.to_vec(),
@@ -455,10 +454,7 @@ impl<'a> GgufBuilder<'a> {
             .ok_or_else(|| Error::InvalidWrite(format!("no tensor named {name}")))?;
         let t = &self.tensors[i];
         let info = ggml_type.info().ok_or_else(|| {
-            Error::InvalidWrite(format!(
-                "tensor {name}: unknown ggml type id {}",
-                ggml_type.0
-            ))
+            Error::InvalidWrite(format!("tensor {name}: unknown ggml type id {}", ggml_type.0))
         })?;
         let n_bytes = info.tensor_size(&t.dims).ok_or_else(|| {
             Error::InvalidWrite(format!(
@@ -493,10 +489,7 @@ impl<'a> GgufBuilder<'a> {
     /// Writes header, metadata, tensor infos and padding to `w`, and returns a
     /// [`TensorWriter`] that takes the tensor data in order.
     pub fn write_header<W: Write>(&self, w: W) -> Result<TensorWriter<W>> {
-        let mut counter = CountingWriter {
-            inner: w,
-            written: 0,
-        };
+        let mut counter = CountingWriter { inner: w, written: 0 };
         with_endian!(self.byte_order, E => self.write_meta::<E, _>(&mut counter))?;
         Ok(TensorWriter {
             w: counter,
@@ -629,9 +622,7 @@ impl<E: Endian, W: Write> Out<'_, E, W> {
                 self.u32(view.element_type().as_u32())?;
                 self.count(view.len(), "array length")?;
                 // Booleans are normalised to 0/1, so only copy raw bytes when that cannot matter.
-                if view.byte_order() == E::ORDER
-                    && view.wide_lengths() == self.wide
-                    && !contains_bools(view)
+                if view.byte_order() == E::ORDER && view.wide_lengths() == self.wide && !contains_bools(view)
                 {
                     return self.bytes(view.raw_bytes());
                 }
@@ -724,9 +715,7 @@ impl<W: Write> TensorWriter<W> {
     /// (flushed).
     pub fn finish(mut self) -> Result<W> {
         // Trailing zero-size tensors need no bytes.
-        while self.sizes.get(self.current).is_some_and(|(_, n)| *n == 0)
-            && self.written_in_current == 0
-        {
+        while self.sizes.get(self.current).is_some_and(|(_, n)| *n == 0) && self.written_in_current == 0 {
             self.current += 1;
         }
         if let Some((name, size)) = self.sizes.get(self.current) {
@@ -756,4 +745,133 @@ pub fn write_gguf<W: Write>(gguf: &Gguf<'_>, w: W) -> Result<W> {
         tw.write_tensor(gguf.tensor_data(t)?)?;
     }
     tw.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(b: &GgufBuilder<'_>) -> Vec<String> {
+        b.metadata().iter().map(|(k, _)| k.to_string()).collect()
+    }
+
+    #[test]
+    fn set_replaces_in_place_and_set_last_moves_to_the_end() {
+        let mut b = GgufBuilder::new();
+        b.push("a", 1u32)
+            .unwrap()
+            .push("b", 2u32)
+            .unwrap()
+            .push("c", 3u32)
+            .unwrap();
+        assert!(b.push("b", 9u32).is_err(), "push refuses duplicates");
+        b.set("b", 20u32).unwrap();
+        assert_eq!(keys(&b), ["a", "b", "c"]);
+        assert_eq!(b.get("b"), Some(&MetaValue::U32(20)));
+        b.set_last("a", "x").unwrap();
+        assert_eq!(keys(&b), ["b", "c", "a"]);
+        assert_eq!(b.remove("c"), Some(MetaValue::U32(3)));
+        assert_eq!(b.remove("c"), None);
+        assert_eq!(keys(&b), ["b", "a"]);
+    }
+
+    #[test]
+    fn alignment_key_drives_the_layout() {
+        let mut b = GgufBuilder::new();
+        b.add_tensor("x", &[3], GgmlType::F32).unwrap();
+        b.add_tensor("y", &[3], GgmlType::F32).unwrap();
+        assert_eq!(b.tensors()[1].offset, 32);
+        b.set_alignment(64).unwrap();
+        assert_eq!(b.tensors()[1].offset, 64);
+        assert!(b.set("general.alignment", 48u32).is_err());
+        assert!(b.set("general.alignment", 64u64).is_err());
+        b.remove("general.alignment");
+        assert_eq!(b.tensors()[1].offset, 32);
+
+        let mut out = Vec::new();
+        b.set_alignment(128).unwrap();
+        let mut tw = b.write_header(&mut out).unwrap();
+        tw.write_tensor(&[0; 12]).unwrap();
+        tw.write_tensor(&[0; 12]).unwrap();
+        tw.finish().unwrap();
+        let g = Gguf::parse(&out).unwrap();
+        assert_eq!(g.alignment(), 128);
+        assert_eq!(g.data_offset() % 128, 0);
+        assert_eq!(g.tensors()[1].offset, 128);
+        assert_eq!(out.len() as u64, b.file_size().unwrap());
+    }
+
+    #[test]
+    fn set_tensor_type_relays_out() {
+        let mut b = GgufBuilder::new();
+        b.add_tensor("w", &[256, 2], GgmlType::F32).unwrap();
+        b.add_tensor("n", &[4], GgmlType::F32).unwrap();
+        assert_eq!(b.tensors()[1].offset, 2048);
+        b.set_tensor_type("w", GgmlType::Q4_K).unwrap();
+        assert_eq!(b.tensors()[0].n_bytes, 288);
+        assert_eq!(b.tensors()[1].offset, 288);
+        assert!(
+            b.set_tensor_type("n", GgmlType::Q4_0).is_err(),
+            "4 is not whole blocks of 32"
+        );
+        assert!(b.set_tensor_type("missing", GgmlType::F16).is_err());
+    }
+
+    #[test]
+    fn tensors_are_checked_when_added() {
+        let mut b = GgufBuilder::new();
+        assert!(b.add_tensor("q", &[33], GgmlType::Q4_0).is_err());
+        assert!(b.add_tensor("u", &[4], GgmlType(4)).is_err());
+        assert!(b.add_tensor("d", &[1, 1, 1, 1, 1], GgmlType::F32).is_err());
+        assert!(b.add_tensor("o", &[1 << 62, 4], GgmlType::F32).is_err());
+        b.add_tensor("ok", &[4], GgmlType::F32).unwrap();
+        assert!(b.add_tensor("ok", &[4], GgmlType::F32).is_err());
+        assert!(b.push("", 1u8).is_err());
+        let bad = MetaValue::array(ValueType::U32, [MetaValue::U8(1)]);
+        assert!(b.push("arr", bad).is_err());
+    }
+
+    #[test]
+    fn data_is_checked_when_written() {
+        let mut b = GgufBuilder::new();
+        b.add_tensor("a", &[8], GgmlType::F32).unwrap();
+        b.add_tensor("empty", &[0], GgmlType::F32).unwrap();
+        b.add_tensor("b", &[2], GgmlType::F16).unwrap();
+
+        let mut tw = b.write_header(Vec::new()).unwrap();
+        assert!(tw.write_tensor(&[0; 31]).is_err(), "wrong size");
+        tw.write_chunk(&[1; 20]).unwrap();
+        assert!(
+            tw.write_tensor(&[0; 32]).is_err(),
+            "whole tensor after a partial one"
+        );
+        assert!(tw.write_chunk(&[1; 13]).is_err(), "chunk past the end");
+        tw.write_chunk(&[1; 12]).unwrap();
+        assert_eq!(tw.current_tensor(), 1);
+        tw.write_tensor(&[]).unwrap();
+        let unfinished = tw.finish();
+        assert!(unfinished
+            .unwrap_err()
+            .to_string()
+            .contains("tensor b incomplete"));
+
+        let mut tw = b.write_header(Vec::new()).unwrap();
+        tw.write_tensor(&[1; 32]).unwrap();
+        tw.write_tensor(&[]).unwrap();
+        tw.write_tensor(&[2; 4]).unwrap();
+        assert!(tw.write_chunk(&[0]).is_err(), "more data than described");
+        let out = tw.finish().unwrap();
+        let g = Gguf::parse(&out).unwrap();
+        assert_eq!(g.tensor_data(g.tensor("b").unwrap()).unwrap(), [2; 4]);
+        assert_eq!(g.tensor("empty").unwrap().offset, 32);
+    }
+
+    #[test]
+    fn v1_refuses_counts_over_32_bits() {
+        let mut b = GgufBuilder::new();
+        b.set_version(Version::V1);
+        b.add_tensor("big", &[1 << 33], GgmlType::I8).unwrap();
+        let e = b.write_header(io::sink()).err().unwrap();
+        assert!(e.to_string().contains("32 bits"), "{e}");
+    }
 }

@@ -78,14 +78,9 @@ fn check_value(v: &Value<'_>, j: &Json, ctx: &str) {
 
 fn check_against_sidecars(path: &Path, g: &Gguf<'_>) {
     let name = path.display();
-    let kv: Json =
-        serde_json::from_slice(&std::fs::read(sidecar(path, "kv.json")).unwrap()).unwrap();
+    let kv: Json = serde_json::from_slice(&std::fs::read(sidecar(path, "kv.json")).unwrap()).unwrap();
     let h = &kv["header"];
-    assert_eq!(
-        Some(g.version() as u64),
-        h["version"].as_u64(),
-        "{name}: version"
-    );
+    assert_eq!(Some(g.version() as u64), h["version"].as_u64(), "{name}: version");
     let order = match g.byte_order() {
         ByteOrder::Little => "little",
         ByteOrder::Big => "big",
@@ -142,10 +137,7 @@ fn check_against_sidecars(path: &Path, g: &Gguf<'_>) {
         let range = g.tensor_range(t).unwrap();
         assert_eq!(range.start.to_string(), f[3], "{ctx}: offset");
         assert_eq!(t.n_bytes().unwrap().to_string(), f[4], "{ctx}: bytes");
-        assert_eq!(
-            g.tensor_data(t).unwrap().len() as u64,
-            range.end - range.start
-        );
+        assert_eq!(g.tensor_data(t).unwrap().len() as u64, range.end - range.start);
     }
 }
 
@@ -154,9 +146,7 @@ fn golden_files_match_their_descriptions() {
     for path in golden_files() {
         let file = GgufFile::open(&path).unwrap();
         assert!(file.is_mapped());
-        let g = file
-            .parse()
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let g = file.parse().unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         check_against_sidecars(&path, &g);
     }
 }

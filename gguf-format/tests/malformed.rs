@@ -77,10 +77,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
         ("version huge", Raw::header(0x1234_5678, 0, 0).b),
         ("tensor count 2^63", Raw::header(3, 1 << 63, 0).b),
         ("key count 2^63", Raw::header(3, 0, 1 << 63).b),
-        (
-            "cut inside the counts",
-            Raw::header(3, 0, 0).b[..15].to_vec(),
-        ),
+        ("cut inside the counts", Raw::header(3, 0, 0).b[..15].to_vec()),
         (
             "string length past the end",
             Raw::header(3, 0, 1).u64(1000).u64(0).u64(0).b.clone(),
@@ -89,10 +86,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
             "key length u64::MAX",
             Raw::header(3, 0, 1).u64(u64::MAX).u64(0).u32(0).b.clone(),
         ),
-        (
-            "empty key",
-            Raw::header(3, 0, 1).str(b"").u32(0).u32(0).b.clone(),
-        ),
+        ("empty key", Raw::header(3, 0, 1).str(b"").u32(0).u32(0).b.clone()),
         (
             "non-UTF-8 key",
             Raw::header(3, 0, 1).str(b"k\xff").u32(0).u32(0).b.clone(),
@@ -103,11 +97,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
         ),
         (
             "duplicate key",
-            Raw::header(3, 0, 2)
-                .kv_u32("a.b", 1)
-                .kv_u32("a.b", 2)
-                .b
-                .clone(),
+            Raw::header(3, 0, 2).kv_u32("a.b", 1).kv_u32("a.b", 2).b.clone(),
         ),
         (
             "array of 2^60 u64",
@@ -156,17 +146,11 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
         ),
         (
             "alignment 0",
-            Raw::header(3, 0, 1)
-                .kv_u32("general.alignment", 0)
-                .b
-                .clone(),
+            Raw::header(3, 0, 1).kv_u32("general.alignment", 0).b.clone(),
         ),
         (
             "alignment 3",
-            Raw::header(3, 0, 1)
-                .kv_u32("general.alignment", 3)
-                .b
-                .clone(),
+            Raw::header(3, 0, 1).kv_u32("general.alignment", 3).b.clone(),
         ),
         (
             "alignment 2^40 as u64",
@@ -179,9 +163,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
         ),
         (
             "tensor with 5 dims",
-            Raw::header(3, 1, 0)
-                .tensor("t", &[1, 1, 1, 1, 1], 0, 0)
-                .data(4),
+            Raw::header(3, 1, 0).tensor("t", &[1, 1, 1, 1, 1], 0, 0).data(4),
         ),
         (
             "tensor dim 2^63 (negative as i64)",
@@ -219,9 +201,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
         ),
         (
             "offset overflows",
-            Raw::header(3, 1, 0)
-                .tensor("t", &[4], 0, u64::MAX - 31)
-                .data(64),
+            Raw::header(3, 1, 0).tensor("t", &[4], 0, u64::MAX - 31).data(64),
         ),
         (
             "overlapping tensors",
@@ -292,10 +272,7 @@ fn variants_are_the_right_ones() {
     use Error::*;
     let by_name: std::collections::HashMap<_, _> = cases().into_iter().collect();
     let e = |n: &str| err(n, &by_name[n]);
-    assert!(matches!(
-        e("empty file"),
-        UnexpectedEof { what: "magic", .. }
-    ));
+    assert!(matches!(e("empty file"), UnexpectedEof { what: "magic", .. }));
     assert!(matches!(e("wrong magic"), BadMagic { .. }));
     assert!(matches!(e("version 4"), UnsupportedVersion { version: 4 }));
     assert!(matches!(
@@ -334,10 +311,7 @@ fn variants_are_the_right_ones() {
         }
     ));
     assert!(matches!(e("empty key"), EmptyKey { .. }));
-    assert!(matches!(
-        e("non-UTF-8 key"),
-        InvalidUtf8 { what: "key", .. }
-    ));
+    assert!(matches!(e("non-UTF-8 key"), InvalidUtf8 { what: "key", .. }));
     assert!(matches!(
         e("unknown value type"),
         UnknownValueType { type_id: 13, .. }
@@ -352,10 +326,7 @@ fn variants_are_the_right_ones() {
     ));
     assert!(matches!(e("alignment 3"), BadAlignment { .. }));
     assert!(matches!(e("alignment 2^40 as u64"), BadAlignment { .. }));
-    assert!(matches!(
-        e("tensor with 5 dims"),
-        TooManyDims { n_dims: 5, .. }
-    ));
+    assert!(matches!(e("tensor with 5 dims"), TooManyDims { n_dims: 5, .. }));
     assert!(matches!(
         e("tensor dim 2^63 (negative as i64)"),
         NegativeDim { .. }
@@ -405,14 +376,8 @@ fn variants_are_the_right_ones() {
             ..
         }
     ));
-    assert!(matches!(
-        e("overlapping tensors"),
-        OverlappingTensors { .. }
-    ));
-    assert!(matches!(
-        e("tensor inside another"),
-        OverlappingTensors { .. }
-    ));
+    assert!(matches!(e("overlapping tensors"), OverlappingTensors { .. }));
+    assert!(matches!(e("tensor inside another"), OverlappingTensors { .. }));
     assert!(matches!(e("duplicate tensor name"), DuplicateTensor { .. }));
     assert!(matches!(
         e("arrays nested 10,000 deep"),
@@ -475,11 +440,8 @@ fn cut_off_data_still_reads_the_header() {
 fn every_truncation_of_a_valid_file() {
     let mut b = GgufBuilder::new();
     b.push("general.architecture", "llama").unwrap();
-    b.push(
-        "tokenizer.ggml.tokens",
-        MetaValue::strings(["a", "bc", "def"]),
-    )
-    .unwrap();
+    b.push("tokenizer.ggml.tokens", MetaValue::strings(["a", "bc", "def"]))
+        .unwrap();
     b.push(
         "nested",
         MetaValue::array(
@@ -502,10 +464,7 @@ fn every_truncation_of_a_valid_file() {
         if len < data_end {
             assert!(r.is_err(), "prefix of {len} bytes parsed");
         } else {
-            assert!(
-                r.is_ok(),
-                "prefix of {len} bytes (only padding missing) failed"
-            );
+            assert!(r.is_ok(), "prefix of {len} bytes (only padding missing) failed");
         }
         let _ = Gguf::parse_header(&full[..len]);
     }

@@ -41,12 +41,7 @@ fn render(v: &Value<'_>, out: &mut String) {
         }
         Value::F32(x) => write!(out, "{x:?}").unwrap(),
         Value::F64(x) => write!(out, "{x:?}").unwrap(),
-        other => write!(
-            out,
-            "{}",
-            format!("{other:?}").split(['(', ')']).nth(1).unwrap()
-        )
-        .unwrap(),
+        other => write!(out, "{}", format!("{other:?}").split(['(', ')']).nth(1).unwrap()).unwrap(),
     }
 }
 
@@ -216,89 +211,53 @@ fn every_value_type_reads_back() {
     assert_eq!(g.get_str("test.empty_string").unwrap(), "");
     assert_eq!(g.get_u64("test.u64").unwrap(), u64::MAX);
     assert_eq!(g.get_scalar::<i64>("test.i64").unwrap(), i64::MIN);
-    assert_eq!(
-        g.get_scalar::<f64>("test.f64").unwrap(),
-        std::f64::consts::PI
-    );
+    assert_eq!(g.get_scalar::<f64>("test.f64").unwrap(), std::f64::consts::PI);
     assert_eq!(g.get_uint("test.u8").unwrap(), 200);
     assert!(g.get_uint("test.i8").is_err());
 
     let arr = |k| g.get_array(k).unwrap();
     assert_eq!(
-        arr("test.arr.u8")
-            .values::<u8>()
-            .unwrap()
-            .collect::<Vec<_>>(),
+        arr("test.arr.u8").values::<u8>().unwrap().collect::<Vec<_>>(),
         [0, 1, 255]
     );
     assert_eq!(
-        arr("test.arr.i8")
-            .values::<i8>()
-            .unwrap()
-            .collect::<Vec<_>>(),
+        arr("test.arr.i8").values::<i8>().unwrap().collect::<Vec<_>>(),
         [-128, 0, 127]
     );
     assert_eq!(
-        arr("test.arr.u16")
-            .values::<u16>()
-            .unwrap()
-            .collect::<Vec<_>>(),
+        arr("test.arr.u16").values::<u16>().unwrap().collect::<Vec<_>>(),
         [1, 65535]
     );
     assert_eq!(
-        arr("test.arr.i16")
-            .values::<i16>()
-            .unwrap()
-            .collect::<Vec<_>>(),
+        arr("test.arr.i16").values::<i16>().unwrap().collect::<Vec<_>>(),
         [-1, 1]
     );
     assert_eq!(
-        arr("test.arr.u32")
-            .values::<u32>()
-            .unwrap()
-            .collect::<Vec<_>>(),
+        arr("test.arr.u32").values::<u32>().unwrap().collect::<Vec<_>>(),
         [7, 8, 9]
     );
     assert_eq!(
-        arr("test.arr.i32")
-            .values::<i32>()
-            .unwrap()
-            .collect::<Vec<_>>(),
+        arr("test.arr.i32").values::<i32>().unwrap().collect::<Vec<_>>(),
         [-7, 8]
     );
     assert_eq!(
-        arr("test.arr.f32")
-            .values::<f32>()
-            .unwrap()
-            .collect::<Vec<_>>(),
+        arr("test.arr.f32").values::<f32>().unwrap().collect::<Vec<_>>(),
         [0.25, -1e30]
     );
     assert_eq!(
-        arr("test.arr.bool")
-            .values::<bool>()
-            .unwrap()
-            .collect::<Vec<_>>(),
+        arr("test.arr.bool").values::<bool>().unwrap().collect::<Vec<_>>(),
         [true, false, true]
     );
     assert_eq!(
-        arr("test.arr.u64")
-            .values::<u64>()
-            .unwrap()
-            .collect::<Vec<_>>(),
+        arr("test.arr.u64").values::<u64>().unwrap().collect::<Vec<_>>(),
         [u64::MAX, 0]
     );
     assert_eq!(
-        arr("test.arr.i64")
-            .values::<i64>()
-            .unwrap()
-            .collect::<Vec<_>>(),
+        arr("test.arr.i64").values::<i64>().unwrap().collect::<Vec<_>>(),
         [i64::MIN, i64::MAX]
     );
     assert_eq!(
-        arr("test.arr.f64")
-            .values::<f64>()
-            .unwrap()
-            .collect::<Vec<_>>(),
+        arr("test.arr.f64").values::<f64>().unwrap().collect::<Vec<_>>(),
         [1e-300, 2.0]
     );
     let strings: Vec<_> = arr("test.arr.string")
@@ -320,10 +279,7 @@ fn every_value_type_reads_back() {
 
     // Typed accessors name the key and both types when they disagree.
     let e = g.get_u32("test.string").unwrap_err().to_string();
-    assert_eq!(
-        e,
-        "metadata key test.string has type STRING, expected UINT32"
-    );
+    assert_eq!(e, "metadata key test.string has type STRING, expected UINT32");
     let e = g.get_u32("no.such.key").unwrap_err().to_string();
     assert_eq!(e, "metadata key no.such.key not found");
 }

@@ -103,10 +103,7 @@ impl LlamaShape {
 
     /// Token strings: `<unk>`, `<s>`, `</s>`, the 256 byte tokens, then words.
     pub fn tokens(&self) -> Vec<String> {
-        let mut t: Vec<String> = ["<unk>", "<s>", "</s>"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let mut t: Vec<String> = ["<unk>", "<s>", "</s>"].iter().map(|s| s.to_string()).collect();
         t.extend((0..=255u32).map(|b| format!("<0x{b:02X}>")));
         let syllables = ["the", "ka", "lo", "mi", "zu", "an", "re", "po", "é", "日本"];
         let mut i = 0usize;
@@ -138,8 +135,7 @@ impl LlamaShape {
                 _ => 1,
             })
         });
-        let scores =
-            (0..n).map(|i| MetaValue::F32(if i < 259 { 0.0 } else { -(i as f32 - 259.0) }));
+        let scores = (0..n).map(|i| MetaValue::F32(if i < 259 { 0.0 } else { -(i as f32 - 259.0) }));
         let head_dim = self.n_embd / u64::from(self.n_head);
         vec![
             ("general.architecture".into(), "llama".into()),
@@ -149,24 +145,12 @@ impl LlamaShape {
             ("llama.block_count".into(), self.n_layer.into()),
             ("llama.context_length".into(), 2048u32.into()),
             ("llama.embedding_length".into(), (self.n_embd as u32).into()),
-            (
-                "llama.feed_forward_length".into(),
-                (self.n_ff as u32).into(),
-            ),
+            ("llama.feed_forward_length".into(), (self.n_ff as u32).into()),
             ("llama.attention.head_count".into(), self.n_head.into()),
-            (
-                "llama.attention.head_count_kv".into(),
-                self.n_head_kv.into(),
-            ),
+            ("llama.attention.head_count_kv".into(), self.n_head_kv.into()),
             ("llama.rope.freq_base".into(), 10000.0f32.into()),
-            (
-                "llama.attention.layer_norm_rms_epsilon".into(),
-                1e-5f32.into(),
-            ),
-            (
-                "llama.rope.dimension_count".into(),
-                (head_dim as u32).into(),
-            ),
+            ("llama.attention.layer_norm_rms_epsilon".into(), 1e-5f32.into()),
+            ("llama.rope.dimension_count".into(), (head_dim as u32).into()),
             ("llama.vocab_size".into(), (self.n_vocab as u32).into()),
             ("general.file_type".into(), file_type.into()),
             ("tokenizer.ggml.model".into(), "llama".into()),
@@ -217,12 +201,7 @@ fn write(b: &GgufBuilder<'_>, data: &[Vec<u8>]) -> Vec<u8> {
 
 /// A llama-shaped model with random normal weights (std 0.02) and unit norms.
 /// `float_type` is F32 or F16 (used for the 2-D weights; norms stay F32).
-pub fn llama_model(
-    shape: &LlamaShape,
-    float_type: GgmlType,
-    order: ByteOrder,
-    seed: u64,
-) -> Vec<u8> {
+pub fn llama_model(shape: &LlamaShape, float_type: GgmlType, order: ByteOrder, seed: u64) -> Vec<u8> {
     let mut rng = Rng::new(seed);
     let mut b = GgufBuilder::new();
     b.set_byte_order(order);
@@ -234,10 +213,7 @@ pub fn llama_model(
     for (name, dims) in shape.tensors() {
         let n: u64 = dims.iter().product();
         let (ty, values): (GgmlType, Vec<f32>) = if dims.len() == 1 {
-            (
-                GgmlType::F32,
-                (0..n).map(|_| 1.0 + 0.1 * rng.gauss()).collect(),
-            )
+            (GgmlType::F32, (0..n).map(|_| 1.0 + 0.1 * rng.gauss()).collect())
         } else {
             (float_type, (0..n).map(|_| 0.02 * rng.gauss()).collect())
         };
@@ -382,11 +358,8 @@ pub fn small_versioned(version: Version) -> Vec<u8> {
     b.push("general.name", format!("v{} file", version.as_u32()))
         .expect("key");
     b.push("llama.block_count", 1u32).expect("key");
-    b.push(
-        "tokenizer.ggml.tokens",
-        MetaValue::strings(["<s>", "</s>", "hi"]),
-    )
-    .expect("key");
+    b.push("tokenizer.ggml.tokens", MetaValue::strings(["<s>", "</s>", "hi"]))
+        .expect("key");
     b.add_tensor("token_embd.weight", &[8, 3], GgmlType::F32)
         .expect("tensor");
     b.add_tensor("output_norm.weight", &[8], GgmlType::F16)
@@ -428,6 +401,53 @@ pub fn aligned_64() -> Vec<u8> {
         let values: Vec<f32> = (0..n).map(|_| 0.02 * rng.gauss()).collect();
         b.add_tensor(name, &dims, GgmlType::F32).expect("tensor");
         data.push(encode_floats(&values, GgmlType::F32, ByteOrder::Little));
+    }
+    write(&b, &data)
+}
+
+/// A model shaped like Gemma-3 270M where it matters to a parser: a vocabulary
+/// of `n_vocab` tokens (strings, scores, token types), 18 blocks of 17
+/// tensors (308 in all) with real names, but narrow (width 64) so the file
+/// stays small. Used by benchmarks; not checked in.
+pub fn big_vocab_model(n_vocab: u64) -> Vec<u8> {
+    let shape = LlamaShape {
+        name: "big-vocab",
+        n_layer: 18,
+        n_embd: 64,
+        n_ff: 128,
+        n_head: 4,
+        n_head_kv: 1,
+        n_vocab,
+    };
+    let mut b = GgufBuilder::new();
+    for (k, v) in shape.metadata(1) {
+        b.push(k, v).expect("metadata");
+    }
+    let mut tensors = shape.tensors();
+    for i in 0..shape.n_layer {
+        for n in [
+            "attn_q_norm",
+            "attn_k_norm",
+            "post_attention_norm",
+            "post_ffw_norm",
+            "layer_output_scale",
+            "ffn_pre_norm",
+            "attn_sub_norm",
+            "ffn_sub_norm",
+        ] {
+            tensors.push((format!("blk.{i}.{n}.weight"), vec![shape.n_embd]));
+        }
+    }
+    let mut data = Vec::new();
+    for (name, dims) in tensors {
+        let ty = if dims.len() == 1 {
+            GgmlType::F32
+        } else {
+            GgmlType::F16
+        };
+        b.add_tensor(name, &dims, ty).expect("tensor");
+        let size = ty.info().and_then(|i| i.tensor_size(&dims)).expect("small");
+        data.push(vec![0u8; size as usize]);
     }
     write(&b, &data)
 }

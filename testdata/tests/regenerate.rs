@@ -5,9 +5,8 @@ fn checked_in_files_match_the_generator() {
     let dir = gguf_testdata::dir();
     for (name, bytes) in gguf_testdata::files() {
         let path = dir.join(name);
-        let on_disk = std::fs::read(&path).unwrap_or_else(|e| {
-            panic!("{}: {e} (run `cargo run -p gguf-testdata`)", path.display())
-        });
+        let on_disk = std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (run `cargo run -p gguf-testdata`)", path.display()));
         assert!(
             on_disk == bytes,
             "{name} differs from the generator's output ({} vs {} bytes); \
