@@ -1,0 +1,472 @@
+//! `gguf inspect`: what a GGUF file holds, as a report that renders to text
+//! tables or JSON. The report borrows from the parsed file, so a 262,144-token
+//! vocabulary is never materialised: arrays are shortened while rendering.
+
+use crate::glob::Glob;
+use crate::human;
+use gguf_format::{ArrayView, FileType, Gguf, Value};
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+
+/// What to include and how far to shorten.
+#[derive(Debug, Clone, Default)]
+pub struct InspectOptions {
+    /// Only tensors whose name matches this glob (table and histogram).
+    pub tensors: Option<Glob>,
+    /// Context length for the memory estimate.
+    pub ctx: Option<u64>,
+    /// JSON: at most this many array elements per value (all when `None`).
+    pub max_array: Option<usize>,
+}
+
+/// Everything `gguf inspect` shows about one file.
+#[derive(Serialize)]
+pub struct Report<'a> {
+    /// The path as given.
+    pub path: String,
+    /// Size of the file in bytes.
+    pub file_size: u64,
+    /// GGUF version (1, 2 or 3).
+    pub version: u32,
+    /// `little` or `big`.
+    pub byte_order: &'static str,
+    /// Alignment of the data section.
+    pub alignment: u32,
+    /// Absolute offset of the data section.
+    pub data_offset: u64,
+    /// `general.architecture`.
+    pub architecture: Option<&'a str>,
+    /// `general.name`.
+    pub name: Option<&'a str>,
+    /// `general.file_type`, with its llama.cpp name.
+    pub file_type: Option<FileTypeReport>,
+    /// Total elements over all tensors.
+    pub parameters: u64,
+    /// Total tensor data bytes (known types only).
+    pub tensor_bytes: u64,
+    /// `8 * tensor_bytes / parameters`, over tensors of known type.
+    pub bits_per_weight: Option<f64>,
+    /// Number of tensors in the file.
+    pub tensor_count: usize,
+    /// Number of metadata keys.
+    pub key_count: usize,
+    /// Whether every tensor's data lies inside the file.
+    pub data_complete: bool,
+    /// Things a user should know: cut-off data, unknown types.
+    pub warnings: Vec<String>,
+    /// Every key in file order.
+    pub metadata: Vec<MetaEntry<'a>>,
+    /// The glob the tensor list was filtered with, if any.
+    pub tensor_filter: Option<String>,
+    /// Tensors (filtered), in file order.
+    pub tensors: Vec<TensorEntry>,
+    /// Per-type totals over the listed tensors, largest first.
+    pub types: Vec<TypeEntry>,
+    /// Weights plus KV cache at `--ctx`, when asked for.
+    pub memory: Option<MemoryEstimate>,
+}
+
+/// `general.file_type`.
+#[derive(Serialize)]
+pub struct FileTypeReport {
+    /// The stored id.
+    pub id: u32,
+    /// llama.cpp's enum name (`MOSTLY_Q4_K_M`), or `unknown(ID)`.
+    pub name: String,
+}
+
+/// One metadata entry; serialises as `{key, type, value, length?, truncated?}`.
+pub struct MetaEntry<'a> {
+    /// The key.
+    pub key: &'a str,
+    /// The value, borrowed.
+    pub value: Value<'a>,
+    max_array: Option<usize>,
+}
+
+/// One tensor.
+#[derive(Serialize)]
+pub struct TensorEntry {
+    /// Name.
+    pub name: String,
+    /// Type name, or `unknown(ID)`.
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// The ggml type id.
+    pub type_id: u32,
+    /// Dimensions, innermost first (as GGUF stores them).
+    pub shape: Vec<u64>,
+    /// Absolute offset of the data in the file.
+    pub offset: u64,
+    /// Data size in bytes (`None` for an unknown type).
+    pub bytes: Option<u64>,
+    /// Number of elements.
+    pub parameters: u64,
+    /// Whether the data lies inside the file.
+    pub in_file: bool,
+}
+
+/// Totals for one tensor type.
+#[derive(Serialize)]
+pub struct TypeEntry {
+    /// Type name.
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// Number of tensors.
+    pub tensors: usize,
+    /// Total elements.
+    pub parameters: u64,
+    /// Total bytes.
+    pub bytes: u64,
+    /// Share of all listed tensor bytes, 0..1.
+    pub share: f64,
+}
+
+/// Memory for weights plus an f16 KV cache at a context length.
+#[derive(Serialize)]
+pub struct MemoryEstimate {
+    /// The context length.
+    pub context: u64,
+    /// Bytes of all tensor data.
+    pub weights_bytes: u64,
+    /// Bytes of the K and V caches at f16, or `None` when keys are missing.
+    pub kv_cache_bytes: Option<u64>,
+    /// Sum of the two, when both are known.
+    pub total_bytes: Option<u64>,
+    /// Keys read for the KV estimate, with the values used.
+    pub keys_used: Vec<(String, String)>,
+    /// Keys that were needed but missing (or had the wrong type).
+    pub missing: Vec<String>,
+    /// Caveats about the estimate.
+    pub notes: Vec<String>,
+}
+
+/// Builds the report for a parsed file. `file_size` is the size on disk.
+pub fn report<'a>(path: &str, g: &Gguf<'a>, opts: &InspectOptions) -> Report<'a> {
+    let file_size = g.as_bytes().len() as u64;
+    let mut warnings = Vec::new();
+    let mut data_complete = true;
+    let mut unknown = 0usize;
+    let mut tensors = Vec::new();
+    let (mut parameters, mut tensor_bytes, mut known_params) = (0u64, 0u64, 0u64);
+    for t in g.tensors() {
+        let n = t.n_elements();
+        parameters = parameters.saturating_add(n);
+        let bytes = t.n_bytes().ok();
+        let in_file = g.tensor_data(t).is_ok();
+        match bytes {
+            Some(b) => {
+                tensor_bytes = tensor_bytes.saturating_add(b);
+                known_params = known_params.saturating_add(n);
+                data_complete &= in_file;
+            }
+            None => unknown += 1,
+        }
+        if opts.tensors.as_ref().is_none_or(|glob| glob.matches(t.name)) {
+            tensors.push(TensorEntry {
+                name: t.name.to_string(),
+                ty: t.ggml_type.to_string(),
+                type_id: t.ggml_type.0,
+                shape: t.dims().to_vec(),
+                offset: g.data_offset().saturating_add(t.offset),
+                bytes,
+                parameters: n,
+                in_file: in_file || bytes.is_none(),
+            });
+        }
+    }
+    if !data_complete {
+        let outside = g
+            .tensors()
+            .iter()
+            .filter(|t| t.n_bytes().is_ok() && g.tensor_data(t).is_err())
+            .count();
+        warnings.push(format!(
+            "tensor data is cut off: {outside} of {} tensors lie (partly) past the end of the file",
+            g.tensors().len()
+        ));
+    }
+    if unknown > 0 {
+        warnings.push(format!(
+            "{unknown} tensors have a ggml type this tool does not know; their sizes are not counted"
+        ));
+    }
+    let types = histogram(&tensors);
+    let file_type = g.get("general.file_type").and_then(Value::as_uint).map(|id| {
+        let id = u32::try_from(id).unwrap_or(u32::MAX);
+        FileTypeReport {
+            id,
+            name: FileType::display_name(id),
+        }
+    });
+    Report {
+        path: path.to_string(),
+        file_size,
+        version: g.version().as_u32(),
+        byte_order: match g.byte_order() {
+            gguf_format::ByteOrder::Little => "little",
+            gguf_format::ByteOrder::Big => "big",
+        },
+        alignment: g.alignment(),
+        data_offset: g.data_offset(),
+        architecture: g.architecture(),
+        name: g.get("general.name").and_then(Value::as_str),
+        file_type,
+        parameters,
+        tensor_bytes,
+        bits_per_weight: (known_params > 0).then(|| tensor_bytes as f64 * 8.0 / known_params as f64),
+        tensor_count: g.tensors().len(),
+        key_count: g.metadata().len(),
+        data_complete,
+        warnings,
+        metadata: g
+            .metadata()
+            .iter()
+            .map(|kv| MetaEntry {
+                key: kv.key,
+                value: kv.value,
+                max_array: opts.max_array,
+            })
+            .collect(),
+        tensor_filter: opts.tensors.as_ref().map(|g| g.pattern().to_string()),
+        tensors,
+        types,
+        memory: opts.ctx.map(|ctx| memory_estimate(g, ctx, tensor_bytes)),
+    }
+}
+
+fn histogram(tensors: &[TensorEntry]) -> Vec<TypeEntry> {
+    let mut types: Vec<TypeEntry> = Vec::new();
+    for t in tensors {
+        let i = match types.iter().position(|e| e.ty == t.ty) {
+            Some(i) => i,
+            None => {
+                types.push(TypeEntry {
+                    ty: t.ty.clone(),
+                    tensors: 0,
+                    parameters: 0,
+                    bytes: 0,
+                    share: 0.0,
+                });
+                types.len() - 1
+            }
+        };
+        let e = &mut types[i];
+        e.tensors += 1;
+        e.parameters += t.parameters;
+        e.bytes += t.bytes.unwrap_or(0);
+    }
+    let total: u64 = types.iter().map(|e| e.bytes).sum();
+    for e in &mut types {
+        e.share = if total == 0 {
+            0.0
+        } else {
+            e.bytes as f64 / total as f64
+        };
+    }
+    types.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| a.ty.cmp(&b.ty)));
+    types
+}
+
+/// A per-layer count: a single integer, or an array with one per layer (summed).
+fn per_layer_sum(v: &Value<'_>, n_layer: u64) -> Option<(u64, String)> {
+    if let Some(n) = v.as_uint() {
+        return Some((n.checked_mul(n_layer)?, n.to_string()));
+    }
+    let a = v.as_array()?;
+    let mut sum = 0u64;
+    for x in a.iter() {
+        sum = sum.checked_add(x.as_uint()?)?;
+    }
+    Some((sum, format!("per layer, sum {sum}")))
+}
+
+/// Weights + f16 KV cache: 2 bytes × ctx × Σ_layers n_head_kv × (key_length + value_length).
+pub fn memory_estimate(g: &Gguf<'_>, ctx: u64, weights_bytes: u64) -> MemoryEstimate {
+    let mut used = Vec::new();
+    let mut missing = Vec::new();
+    let mut notes = Vec::new();
+    let arch = g.architecture().unwrap_or("");
+    if arch.is_empty() {
+        missing.push("general.architecture".to_string());
+    }
+    let key = |k: &str| format!("{arch}.{k}");
+    let uint = |k: &str, used: &mut Vec<(String, String)>, missing: &mut Vec<String>| {
+        let k = key(k);
+        match g.get(&k).and_then(Value::as_uint) {
+            Some(v) => {
+                used.push((k, v.to_string()));
+                Some(v)
+            }
+            None => {
+                missing.push(k);
+                None
+            }
+        }
+    };
+    let n_layer = uint("block_count", &mut used, &mut missing);
+    // KV heads summed over layers (an array per layer in some models).
+    let kv_heads = n_layer.and_then(|n_layer| {
+        let kv_key = key("attention.head_count_kv");
+        let head_key = key("attention.head_count");
+        let (k, v) = match g.get(&kv_key) {
+            Some(v) => (kv_key, v),
+            None => {
+                notes.push(format!(
+                    "{kv_key} missing: assuming one KV head per attention head, as llama.cpp does"
+                ));
+                (head_key, g.get(&key("attention.head_count"))?)
+            }
+        };
+        match per_layer_sum(v, n_layer) {
+            Some((sum, shown)) => {
+                used.push((k, shown));
+                Some(sum)
+            }
+            None => {
+                missing.push(k);
+                None
+            }
+        }
+    });
+    // Width of one head's key and value.
+    let kl = g.get(&key("attention.key_length")).and_then(Value::as_uint);
+    let vl = g.get(&key("attention.value_length")).and_then(Value::as_uint);
+    let head_dims = match (kl, vl) {
+        (Some(k), Some(v)) => {
+            used.push((key("attention.key_length"), k.to_string()));
+            used.push((key("attention.value_length"), v.to_string()));
+            Some(k + v)
+        }
+        _ => {
+            let n_embd = uint("embedding_length", &mut used, &mut missing);
+            let n_head = g
+                .get(&key("attention.head_count"))
+                .and_then(|v| v.as_uint().or_else(|| v.as_array()?.iter().next()?.as_uint()));
+            match n_head {
+                Some(h) if h > 0 => used.push((key("attention.head_count"), h.to_string())),
+                _ => missing.push(key("attention.head_count")),
+            }
+            match (n_embd, n_head) {
+                (Some(e), Some(h)) if h > 0 => {
+                    notes.push(format!(
+                        "head size from embedding_length / head_count = {}",
+                        e / h
+                    ));
+                    Some(2 * (e / h))
+                }
+                _ => None,
+            }
+        }
+    };
+    if g.get(&key("attention.sliding_window")).is_some() {
+        notes.push("the model uses sliding-window attention on some layers; this full-cache figure is an upper bound".into());
+    }
+    let kv_cache_bytes = match (kv_heads, head_dims) {
+        (Some(h), Some(d)) => h
+            .checked_mul(d)
+            .and_then(|x| x.checked_mul(ctx))
+            .and_then(|x| x.checked_mul(2)),
+        _ => None,
+    };
+    MemoryEstimate {
+        context: ctx,
+        weights_bytes,
+        kv_cache_bytes,
+        total_bytes: kv_cache_bytes.and_then(|kv| kv.checked_add(weights_bytes)),
+        keys_used: used,
+        missing,
+        notes,
+    }
+}
+
+/// A JSON-safe number for a float: non-finite values become strings.
+fn serialize_float<S: Serializer>(x: f64, s: S) -> Result<S::Ok, S::Error> {
+    if x.is_finite() {
+        s.serialize_f64(x)
+    } else {
+        s.serialize_str(&x.to_string())
+    }
+}
+
+/// A value as JSON, arrays cut to `max` elements.
+struct JsonValue<'v, 'a>(&'v Value<'a>, Option<usize>);
+
+impl Serialize for JsonValue<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match *self.0 {
+            Value::U8(x) => s.serialize_u8(x),
+            Value::I8(x) => s.serialize_i8(x),
+            Value::U16(x) => s.serialize_u16(x),
+            Value::I16(x) => s.serialize_i16(x),
+            Value::U32(x) => s.serialize_u32(x),
+            Value::I32(x) => s.serialize_i32(x),
+            Value::U64(x) => s.serialize_u64(x),
+            Value::I64(x) => s.serialize_i64(x),
+            Value::F32(x) => serialize_float(f64::from(x), s),
+            Value::F64(x) => serialize_float(x, s),
+            Value::Bool(x) => s.serialize_bool(x),
+            Value::String(x) => s.serialize_str(&String::from_utf8_lossy(x.as_bytes())),
+            Value::Array(a) => serialize_array(&a, self.1, s),
+        }
+    }
+}
+
+fn serialize_array<S: Serializer>(a: &ArrayView<'_>, max: Option<usize>, s: S) -> Result<S::Ok, S::Error> {
+    let n = max.map_or(a.len(), |m| a.len().min(m as u64));
+    let mut seq = s.serialize_seq(usize::try_from(n).ok())?;
+    if let Some(strings) = a.strings() {
+        for x in strings.take(n as usize) {
+            seq.serialize_element(&String::from_utf8_lossy(x.as_bytes()))?;
+        }
+    } else {
+        for x in a.iter().take(n as usize) {
+            seq.serialize_element(&JsonValue(&x, max))?;
+        }
+    }
+    seq.end()
+}
+
+impl Serialize for MetaEntry<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("key", self.key)?;
+        m.serialize_entry("type", &self.value.type_name())?;
+        m.serialize_entry("value", &JsonValue(&self.value, self.max_array))?;
+        if let Value::Array(a) = self.value {
+            m.serialize_entry("length", &a.len())?;
+            m.serialize_entry("truncated", &self.max_array.is_some_and(|n| a.len() > n as u64))?;
+        }
+        m.end()
+    }
+}
+
+/// The value of one key, printed raw: strings as text, arrays one element per line.
+pub fn raw_value(v: &Value<'_>, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    match v {
+        Value::String(s) => {
+            out.write_all(s.as_bytes())?;
+            if !s.as_bytes().ends_with(b"\n") {
+                out.write_all(b"\n")?;
+            }
+            Ok(())
+        }
+        Value::Array(a) => {
+            if let Some(strings) = a.strings() {
+                for x in strings {
+                    out.write_all(x.as_bytes())?;
+                    out.write_all(b"\n")?;
+                }
+                return Ok(());
+            }
+            for x in a.iter() {
+                match x {
+                    Value::Array(_) => writeln!(out, "{}", human::short_value(&x, usize::MAX, usize::MAX))?,
+                    _ => raw_value(&x, out)?,
+                }
+            }
+            Ok(())
+        }
+        other => writeln!(out, "{}", human::short_value(other, usize::MAX, usize::MAX)),
+    }
+}

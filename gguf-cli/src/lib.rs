@@ -1,0 +1,12 @@
+//! The library behind the `gguf` command: each subcommand builds a report
+//! from `gguf-format` / `gguf-quant` calls, and the renderers turn reports into
+//! text or JSON. `main.rs` only parses arguments and prints.
+
+pub mod glob;
+pub mod human;
+pub mod inspect;
+pub mod render;
+
+/// Version of the JSON documents the commands print; bumped on any
+/// incompatible change to their shape.
+pub const JSON_SCHEMA_VERSION: u32 = 1;

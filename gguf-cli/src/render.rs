@@ -1,0 +1,190 @@
+//! Text rendering of reports: a summary block and comfy-table tables.
+
+use crate::human::{bytes, count, short_value, thousands};
+use crate::inspect::Report;
+use comfy_table::{presets, CellAlignment, ContentArrangement, Table, TableComponent};
+use std::fmt::Write as _;
+
+/// How much of the metadata to show.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextOptions {
+    /// Show every string and array in full.
+    pub full: bool,
+    /// Leave out the metadata table.
+    pub no_metadata: bool,
+    /// Leave out the tensor table (the type histogram stays).
+    pub no_tensors: bool,
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    // No borders, no lines between rows: one rule under the header.
+    t.load_preset(presets::NOTHING)
+        .set_style(TableComponent::HeaderLines, '─')
+        .set_style(TableComponent::MiddleHeaderIntersections, '─')
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(header.iter().copied());
+    t
+}
+
+/// A table as text, without the trailing blanks comfy-table pads cells with.
+fn trimmed(t: &Table) -> String {
+    t.lines()
+        .map(|l| l.trim_end().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn right_align(t: &mut Table, columns: &[usize]) {
+    for &c in columns {
+        if let Some(col) = t.column_mut(c) {
+            col.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+}
+
+fn shape(dims: &[u64]) -> String {
+    let d: Vec<String> = dims.iter().map(u64::to_string).collect();
+    format!("[{}]", d.join(", "))
+}
+
+/// The whole human-readable report for one file.
+pub fn text(r: &Report<'_>, o: TextOptions) -> String {
+    let mut s = String::new();
+    let w = &mut s;
+    let _ = writeln!(w, "{}", r.path);
+    let _ = writeln!(
+        w,
+        "  size         {} bytes ({})",
+        thousands(r.file_size),
+        bytes(r.file_size)
+    );
+    let order = if r.byte_order == "big" {
+        "big-endian"
+    } else {
+        "little-endian"
+    };
+    let _ = writeln!(
+        w,
+        "  format       GGUF v{}, {order}, alignment {}, data at byte {}",
+        r.version,
+        r.alignment,
+        thousands(r.data_offset)
+    );
+    let _ = writeln!(
+        w,
+        "  model        {} (architecture {})",
+        r.name.unwrap_or("(no general.name)"),
+        r.architecture.unwrap_or("unknown")
+    );
+    if let Some(ft) = &r.file_type {
+        let _ = writeln!(w, "  file type    {} ({})", ft.name, ft.id);
+    }
+    let _ = writeln!(
+        w,
+        "  parameters   {} ({})",
+        count(r.parameters),
+        thousands(r.parameters)
+    );
+    let bpw = r.bits_per_weight.map_or("-".to_string(), |b| format!("{b:.2}"));
+    let _ = writeln!(
+        w,
+        "  tensors      {}, {} of data, {bpw} bits per weight",
+        r.tensor_count,
+        bytes(r.tensor_bytes)
+    );
+    let _ = writeln!(w, "  metadata     {} keys", r.key_count);
+    for warning in &r.warnings {
+        let _ = writeln!(w, "  warning      {warning}");
+    }
+
+    if !o.no_metadata {
+        let (max_chars, max_items) = if o.full { (usize::MAX, usize::MAX) } else { (60, 5) };
+        let mut t = table(&["key", "type", "value"]);
+        for m in &r.metadata {
+            let ty = match m.value.as_array() {
+                Some(a) => format!("{} ×{}", m.value.type_name(), thousands(a.len())),
+                None => m.value.type_name(),
+            };
+            t.add_row(vec![
+                m.key.to_string(),
+                ty,
+                short_value(&m.value, max_chars, max_items),
+            ]);
+        }
+        let _ = writeln!(w, "\nMetadata\n{}", trimmed(&t));
+    }
+
+    let listed = match &r.tensor_filter {
+        Some(p) => format!(
+            "{} of {} tensors match {p:?} (glob: * any run, ? one character)",
+            r.tensors.len(),
+            r.tensor_count
+        ),
+        None => format!("{} tensors", r.tensor_count),
+    };
+    if !o.no_tensors {
+        let mut t = table(&["tensor", "type", "shape", "offset", "bytes"]);
+        for e in &r.tensors {
+            let size = match e.bytes {
+                Some(b) if e.in_file => thousands(b),
+                Some(b) => format!("{} (cut off)", thousands(b)),
+                None => "?".to_string(),
+            };
+            t.add_row(vec![
+                e.name.clone(),
+                e.ty.clone(),
+                shape(&e.shape),
+                thousands(e.offset),
+                size,
+            ]);
+        }
+        right_align(&mut t, &[3, 4]);
+        let _ = writeln!(w, "\nTensors: {listed}\n{}", trimmed(&t));
+    }
+
+    let mut t = table(&["type", "tensors", "parameters", "bytes", "share"]);
+    for e in &r.types {
+        t.add_row(vec![
+            e.ty.clone(),
+            e.tensors.to_string(),
+            count(e.parameters),
+            bytes(e.bytes),
+            format!("{:.1}%", e.share * 100.0),
+        ]);
+    }
+    right_align(&mut t, &[1, 2, 3, 4]);
+    let heading = if o.no_tensors {
+        format!("Types: {listed}")
+    } else {
+        "Types".to_string()
+    };
+    let _ = writeln!(w, "\n{heading}\n{}", trimmed(&t));
+
+    if let Some(m) = &r.memory {
+        let _ = writeln!(
+            w,
+            "\nMemory at a context of {} tokens (f16 KV cache)",
+            thousands(m.context)
+        );
+        let _ = writeln!(w, "  weights      {}", bytes(m.weights_bytes));
+        match m.kv_cache_bytes {
+            Some(kv) => {
+                let _ = writeln!(w, "  KV cache     {}", bytes(kv));
+            }
+            None => {
+                let _ = writeln!(w, "  KV cache     unknown: missing {}", m.missing.join(", "));
+            }
+        }
+        if let Some(total) = m.total_bytes {
+            let _ = writeln!(w, "  total        {}", bytes(total));
+        }
+        for (k, v) in &m.keys_used {
+            let _ = writeln!(w, "  used         {k} = {v}");
+        }
+        for n in &m.notes {
+            let _ = writeln!(w, "  note         {n}");
+        }
+    }
+    s
+}

@@ -1,0 +1,295 @@
+//! `gguf inspect` as a user runs it: output snapshots (text and JSON) for the
+//! test files, exit codes, a closed stdout, and every golden file.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Runs `gguf ARGS` from the workspace root (so paths in the output are stable).
+fn gguf(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gguf"))
+        .args(args)
+        .current_dir(workspace())
+        .output()
+        .expect("run gguf")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+#[test]
+fn text_snapshots() {
+    for (name, args) in [
+        (
+            "tiny_f16_ctx",
+            vec!["inspect", "testdata/tiny-llama-f16.gguf", "--ctx", "4096"],
+        ),
+        (
+            "big_endian",
+            vec!["inspect", "testdata/tiny-llama-f32-be.gguf", "--no-metadata"],
+        ),
+        (
+            "all_value_types_full",
+            vec![
+                "inspect",
+                "testdata/all-value-types.gguf",
+                "--full",
+                "--no-tensors",
+            ],
+        ),
+        ("all_ggml_types", vec!["inspect", "testdata/all-ggml-types.gguf"]),
+        (
+            "v1_and_v2",
+            vec!["inspect", "testdata/v1-small.gguf", "testdata/v2-small.gguf"],
+        ),
+        (
+            "filtered",
+            vec![
+                "inspect",
+                "testdata/tiny-llama-f32.gguf",
+                "--no-metadata",
+                "--tensors",
+                "blk.1.ffn_*",
+            ],
+        ),
+    ] {
+        let o = gguf(&args);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        insta::assert_snapshot!(name, stdout(&o));
+    }
+}
+
+#[test]
+fn json_snapshot_and_schema() {
+    let o = gguf(&[
+        "inspect",
+        "testdata/aligned-64.gguf",
+        "--json",
+        "--max-array",
+        "3",
+        "--ctx",
+        "128",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    insta::assert_snapshot!("aligned_64_json", stdout(&o));
+
+    // Complete arrays without --max-array.
+    let o = gguf(&["inspect", "testdata/tiny-llama-f32.gguf", "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["schema_version"], 1);
+    let f = &doc["files"][0];
+    let tokens = f["metadata"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["key"] == "tokenizer.ggml.tokens")
+        .unwrap();
+    assert_eq!(tokens["value"].as_array().unwrap().len(), 300);
+    assert_eq!(tokens["length"], 300);
+    assert_eq!(tokens["truncated"], false);
+    assert_eq!(f["tensor_count"], 21);
+    assert_eq!(f["file_type"]["name"], "ALL_F32");
+    assert_eq!(f["bits_per_weight"], 32.0);
+    assert_eq!(f["types"][0]["type"], "F32");
+}
+
+#[test]
+fn key_prints_raw_values() {
+    let o = gguf(&[
+        "inspect",
+        "testdata/tiny-llama-f16.gguf",
+        "--key",
+        "tokenizer.chat_template",
+    ]);
+    assert_eq!(
+        stdout(&o),
+        "{% for m in messages %}<|{{ m.role }}|>\n{{ m.content }}</s>\n{% endfor %}\n"
+    );
+    let o = gguf(&[
+        "inspect",
+        "testdata/tiny-llama-f16.gguf",
+        "--key",
+        "tokenizer.ggml.tokens",
+    ]);
+    let lines: Vec<&str> = std::str::from_utf8(&o.stdout).unwrap().lines().collect();
+    assert_eq!(lines.len(), 300);
+    assert_eq!(lines[..3], ["<unk>", "<s>", "</s>"]);
+    let o = gguf(&[
+        "inspect",
+        "testdata/tiny-llama-f16.gguf",
+        "--key",
+        "llama.block_count",
+    ]);
+    assert_eq!(stdout(&o), "2\n");
+}
+
+#[test]
+fn exit_codes() {
+    let ok = gguf(&["inspect", "testdata/v2-small.gguf"]);
+    assert_eq!(ok.status.code(), Some(0));
+
+    let missing_key = gguf(&["inspect", "testdata/v2-small.gguf", "--key", "no.such.key"]);
+    assert_eq!(missing_key.status.code(), Some(1));
+    assert_eq!(
+        stderr(&missing_key),
+        "gguf: testdata/v2-small.gguf: no metadata key no.such.key\n"
+    );
+
+    let absent = gguf(&["inspect", "testdata/does-not-exist.gguf"]);
+    assert_eq!(absent.status.code(), Some(2));
+    assert!(
+        stderr(&absent).starts_with("gguf: testdata/does-not-exist.gguf: "),
+        "{}",
+        stderr(&absent)
+    );
+
+    // A bad file among good ones: the good ones are shown, the exit code is 2,
+    // and the error is one line naming the file and the problem.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.gguf");
+    std::fs::write(
+        &bad,
+        b"GGUF\x03\0\0\0\xff\xff\xff\xff\xff\xff\xff\x7f\0\0\0\0\0\0\0\0",
+    )
+    .unwrap();
+    let o = gguf(&["inspect", "testdata/v2-small.gguf", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).contains("GGUF v2"));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("bad.gguf: tensor count 9223372036854775807 at byte 8 cannot fit"),
+        "{err}"
+    );
+
+    let usage = gguf(&["inspect"]);
+    assert_eq!(usage.status.code(), Some(2), "clap usage errors are exit 2");
+}
+
+#[test]
+fn cut_off_data_is_a_warning_not_an_error() {
+    let full = std::fs::read(workspace().join("testdata/tiny-llama-f16.gguf")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.gguf");
+    std::fs::write(&cut, &full[..60_000]).unwrap();
+    let o = gguf(&["inspect", cut.to_str().unwrap(), "--no-metadata"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("warning      tensor data is cut off: 18 of 21 tensors"),
+        "{out}"
+    );
+    assert!(out.contains("(cut off)"), "{out}");
+}
+
+#[test]
+fn closed_stdout_is_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.gguf");
+    std::fs::write(&big, gguf_testdata::big_vocab_model(262_144)).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gguf"))
+        .args(["inspect", big.to_str().unwrap(), "--key", "tokenizer.ggml.tokens"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 100];
+    child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert_eq!(status.code(), Some(0), "stderr: {err}");
+    assert_eq!(err, "");
+}
+
+#[test]
+fn every_golden_file_inspects() {
+    let dir = workspace().join("../shared/golden");
+    assert!(dir.is_dir(), "golden files missing: {}", dir.display());
+    let mut n = 0;
+    for sub in [dir.clone(), dir.join("edit-split")] {
+        for e in std::fs::read_dir(sub).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_none_or(|x| x != "gguf") {
+                continue;
+            }
+            let o = gguf(&["inspect", p.to_str().unwrap(), "--json", "--max-array", "0"]);
+            assert!(o.status.success(), "{}: {}", p.display(), stderr(&o));
+            let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+            let f = &doc["files"][0];
+            let stem = p.file_name().unwrap().to_str().unwrap().trim_end_matches(".gguf");
+            let kv: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(p.with_file_name(format!("{stem}.kv.json"))).unwrap())
+                    .unwrap();
+            assert_eq!(f["tensor_count"], kv["header"]["tensor_count"], "{stem}");
+            assert_eq!(f["data_offset"], kv["header"]["data_offset"], "{stem}");
+            assert_eq!(f["byte_order"], kv["header"]["byte_order"], "{stem}");
+            assert_eq!(
+                f["key_count"].as_u64(),
+                Some(kv["kv"].as_array().unwrap().len() as u64),
+                "{stem}"
+            );
+            assert_eq!(f["data_complete"], true, "{stem}");
+            let ft = kv["kv"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["key"] == "general.file_type");
+            if let Some(ft) = ft {
+                assert_eq!(f["file_type"]["id"], ft["value"], "{stem}");
+            }
+            n += 1;
+        }
+    }
+    assert!(n >= 50, "only {n} golden files");
+    // A human-readable spot check: Q4_K_M is named as llama.cpp names it.
+    let o = gguf(&[
+        "inspect",
+        dir.join("tiny-Q4_K_M.gguf").to_str().unwrap(),
+        "--no-metadata",
+        "--no-tensors",
+    ]);
+    assert!(
+        stdout(&o).contains("file type    MOSTLY_Q4_K_M (15)"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn unknown_tensor_types_are_shown_not_refused() {
+    let mut bytes = std::fs::read(workspace().join("testdata/all-ggml-types.gguf")).unwrap();
+    let g = gguf_format::Gguf::parse(&bytes).unwrap();
+    let t = g.tensor("type.Q8_0").unwrap();
+    // name length + name + n_dims + two dims, then the type id.
+    let type_at = (t.info_offset + 8 + t.name.len() as u64 + 4 + 16) as usize;
+    drop(g);
+    bytes[type_at..type_at + 4].copy_from_slice(&99u32.to_le_bytes());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("unknown.gguf");
+    std::fs::write(&path, &bytes).unwrap();
+    let o = gguf(&[
+        "inspect",
+        path.to_str().unwrap(),
+        "--no-metadata",
+        "--tensors",
+        "type.Q8_*",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("type.Q8_0   unknown(99)"), "{out}");
+    assert!(
+        out.contains("warning      1 tensors have a ggml type this tool does not know"),
+        "{out}"
+    );
+}
