@@ -6,6 +6,7 @@ pub mod glob;
 pub mod human;
 pub mod inspect;
 pub mod render;
+pub mod requant;
 
 /// Version of the JSON documents the commands print; bumped on any
 /// incompatible change to their shape.

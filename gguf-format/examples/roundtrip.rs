@@ -17,7 +17,7 @@ fn run(input: &str, output: &str) -> Result<(u64, usize), String> {
     let file = GgufFile::open(input).map_err(|e| e.to_string())?;
     let gguf = file.parse().map_err(|e| format!("{input}: {e}"))?;
     let builder = GgufBuilder::from_gguf(&gguf).map_err(|e| format!("{input}: {e}"))?;
-    let written = write_atomic(output, |w| {
+    let written = write_atomic(output, |w| -> Result<u64, gguf_format::Error> {
         let mut tw = builder.write_header(w)?;
         for (i, t) in gguf.tensors().iter().enumerate() {
             tw.write_tensor(gguf.tensor_data(t)?)?;

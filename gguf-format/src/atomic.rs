@@ -1,7 +1,7 @@
 //! Replacing a file only when its new contents are complete: write to a
 //! temporary file in the same directory, flush, fsync, rename over the target.
 
-use crate::error::{Error, Result};
+use crate::error::Error;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -10,10 +10,12 @@ use std::path::Path;
 /// next to `target`; when it returns `Ok`, the file is flushed, synced to disk
 /// and renamed over `target`. On any error (from `write` or from the final
 /// steps) the temporary file is removed and `target` is left untouched.
-pub fn write_atomic<T>(
+///
+/// `write` may fail with any error type that this crate's [`Error`] converts into.
+pub fn write_atomic<T, E: From<Error>>(
     target: impl AsRef<Path>,
-    write: impl FnOnce(&mut BufWriter<File>) -> Result<T>,
-) -> Result<T> {
+    write: impl FnOnce(&mut BufWriter<File>) -> std::result::Result<T, E>,
+) -> std::result::Result<T, E> {
     let target = target.as_ref();
     let dir = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -26,7 +28,7 @@ pub fn write_atomic<T>(
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
     let tmp_path = tmp.path().to_path_buf();
-    let io_err = |e| Error::io(&tmp_path, e);
+    let io_err = |e| E::from(Error::io(&tmp_path, e));
     // Dropping `tmp` on any early return deletes the temporary file.
     let file = tmp.as_file().try_clone().map_err(io_err)?;
     let mut w = BufWriter::with_capacity(1 << 20, file);
@@ -45,6 +47,7 @@ pub fn write_atomic<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Result;
 
     #[test]
     fn success_replaces_target() {
