@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand};
 use gguf_cli::glob::Glob;
 use gguf_cli::inspect::{self, InspectOptions};
 use gguf_cli::render::{self, TextOptions};
+use gguf_cli::requant::{self, RequantOptions};
 use gguf_format::{GgufFile, ParseOptions};
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -36,6 +37,21 @@ enum Command {
         Files whose tensor data is cut off, big-endian files, GGUF v1/v2 and unknown tensor types\n\
         are shown with a warning rather than refused.")]
     Inspect(InspectArgs),
+
+    /// Convert a model to another llama.cpp file type (Q4_K_M, Q8_0, …), byte-identical to llama-quantize.
+    #[command(after_help = "Examples:\n  \
+        gguf requant --to q4_k_m model-f16.gguf model-Q4_K_M.gguf\n  \
+        gguf requant --to q4_k_m --imatrix imatrix.gguf model-f16.gguf model-Q4_K_M.gguf\n  \
+        gguf requant --to q5_k_m --tensor-type 'attn_v=q8_0' model-f16.gguf out.gguf\n  \
+        gguf requant --dry-run --to q4_k_m model-f16.gguf\n  \
+        gguf requant --dry-run --to all --ctx 8192 model-f16.gguf     (which quant fits my GPU?)\n  \
+        gguf requant --list\n\n\
+        Every tensor gets the type llama-quantize would give it for the same ftype and options, and\n\
+        the output file is byte-for-byte what llama-quantize writes (tensor order, metadata order,\n\
+        padding). One difference: a model whose general.alignment is not 32 is laid out with the\n\
+        alignment it declares (llama-quantize writes 32 and the result does not load).\n\
+        The output is written to a temporary file beside OUT and renamed only when complete.")]
+    Requant(RequantArgs),
 }
 
 #[derive(Args)]
@@ -79,6 +95,333 @@ struct InspectArgs {
     /// With --json, cut arrays to at most N elements (default: complete).
     #[arg(long, value_name = "N", requires = "json")]
     max_array: Option<usize>,
+}
+
+#[derive(Args)]
+struct RequantArgs {
+    /// Input model (.gguf).
+    #[arg(value_name = "IN", required_unless_present = "list")]
+    input: Option<PathBuf>,
+
+    /// Output file; not needed with --dry-run.
+    #[arg(value_name = "OUT", required_unless_present_any = ["list", "dry_run"])]
+    output: Option<PathBuf>,
+
+    /// Target file type: a llama-quantize name (Q4_K_M, q8_0, …, case-insensitive)
+    /// or ftype id; with --dry-run also `all`. See --list.
+    #[arg(long, value_name = "FTYPE", required_unless_present = "list")]
+    to: Option<String>,
+
+    /// List the target types with their nominal bits per weight, and exit.
+    #[arg(long)]
+    list: bool,
+
+    /// Write nothing: print each tensor's new type and the new size.
+    /// With `--to all`, one line per target type instead.
+    #[arg(long)]
+    dry_run: bool,
+
+    /// With --dry-run: also estimate weights + f16 KV cache at N tokens of context.
+    #[arg(long, value_name = "N", requires = "dry_run")]
+    ctx: Option<u64>,
+
+    /// With --dry-run: print JSON instead of tables.
+    #[arg(long, requires = "dry_run")]
+    json: bool,
+
+    /// Give every quantizable tensor the target's default type (no per-layer mixture).
+    #[arg(long)]
+    pure: bool,
+
+    /// Type for output.weight (a ggml type name such as q8_0), no fallback.
+    #[arg(long, value_name = "TYPE", value_parser = parse_ggml_type)]
+    output_tensor_type: Option<gguf_format::GgmlType>,
+
+    /// Type for token_embd.weight, no fallback.
+    #[arg(long, value_name = "TYPE", value_parser = parse_ggml_type)]
+    token_embedding_type: Option<gguf_format::GgmlType>,
+
+    /// PATTERN=TYPE: tensors whose name matches the regular expression PATTERN
+    /// (searched anywhere in the name) get TYPE; the first matching option wins. Repeatable.
+    #[arg(long, value_name = "PATTERN=TYPE")]
+    tensor_type: Vec<String>,
+
+    /// A file of whitespace-separated PATTERN=TYPE entries, applied after --tensor-type.
+    #[arg(long, value_name = "FILE")]
+    tensor_type_file: Option<PathBuf>,
+
+    /// Drop these blocks (comma-separated layer numbers) and renumber the rest.
+    #[arg(long, value_name = "L0,L1,…", value_delimiter = ',')]
+    prune_layers: Vec<u64>,
+
+    /// Keep output.weight in its input type.
+    #[arg(long)]
+    leave_output_tensor: bool,
+
+    /// Allow quantized inputs: they are decoded and encoded again (loses quality).
+    #[arg(long)]
+    allow_requantize: bool,
+
+    /// Importance matrix (llama.cpp's GGUF imatrix or legacy .dat) to weight the rounding.
+    #[arg(long, value_name = "FILE")]
+    imatrix: Option<String>,
+
+    /// Use importance data only for tensors whose names contain S. Repeatable.
+    #[arg(
+        long,
+        value_name = "S",
+        requires = "imatrix",
+        conflicts_with = "exclude_weights"
+    )]
+    include_weights: Vec<String>,
+
+    /// Use no importance data for tensors whose names contain S. Repeatable.
+    #[arg(long, value_name = "S", requires = "imatrix")]
+    exclude_weights: Vec<String>,
+
+    /// KEY=TYPE:VALUE with TYPE int, float, bool or str: set a metadata key in the output. Repeatable.
+    #[arg(long, value_name = "KEY=TYPE:VALUE")]
+    override_kv: Vec<String>,
+
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+
+    /// No progress bar and no summary.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+fn parse_ggml_type(s: &str) -> Result<gguf_format::GgmlType, String> {
+    gguf_format::GgmlType::from_name(s)
+        .ok_or_else(|| format!("unknown ggml type {s:?} (e.g. q4_k, q8_0, f16)"))
+}
+
+fn requant_options(
+    a: &RequantArgs,
+    target: &'static requant::ftype::Target,
+) -> Result<RequantOptions, String> {
+    let mut specs: Vec<String> = a.tensor_type.clone();
+    if let Some(f) = &a.tensor_type_file {
+        let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
+        specs.extend(text.split_whitespace().map(str::to_string));
+    }
+    let mut tensor_types = Vec::new();
+    for spec in specs {
+        let (pattern, ty) = spec
+            .split_once('=')
+            .filter(|(p, t)| !p.is_empty() && !t.is_empty())
+            .ok_or_else(|| format!("--tensor-type {spec:?}: expected PATTERN=TYPE"))?;
+        // llama-quantize lowercases the pattern.
+        let re = regex::Regex::new(&pattern.to_lowercase())
+            .map_err(|e| format!("--tensor-type {pattern:?}: {e}"))?;
+        tensor_types.push((re, parse_ggml_type(ty)?));
+    }
+    let imatrix = match &a.imatrix {
+        Some(path) => {
+            let mut m = requant::imatrix::Imatrix::load(path)?;
+            m.filter(&a.include_weights, &a.exclude_weights);
+            Some((path.clone(), m))
+        }
+        None => None,
+    };
+    let override_kv = a
+        .override_kv
+        .iter()
+        .map(|s| requant::KvOverride::parse(s))
+        .collect::<Result<_, _>>()?;
+    let mut prune_layers = a.prune_layers.clone();
+    prune_layers.sort_unstable();
+    prune_layers.dedup();
+    Ok(RequantOptions {
+        select: requant::select::SelectOptions {
+            target,
+            pure: a.pure,
+            leave_output: a.leave_output_tensor,
+            output_type: a.output_tensor_type,
+            token_embd_type: a.token_embedding_type,
+            tensor_types,
+        },
+        allow_requantize: a.allow_requantize,
+        imatrix,
+        override_kv,
+        prune_layers,
+    })
+}
+
+/// Whether two paths name the same existing file.
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+fn run_requant(a: &RequantArgs, out: &mut dyn Write) -> io::Result<u8> {
+    let fail = |msg: String| {
+        eprintln!("gguf: {msg}");
+        Ok(2)
+    };
+    if a.list {
+        writeln!(
+            out,
+            "{:<10} {:>5}  {:>6}  {:<8}  description",
+            "target", "ftype", "bpw", "type"
+        )?;
+        for t in requant::ftype::TARGETS {
+            writeln!(
+                out,
+                "{:<10} {:>5}  {:>6.2}  {:<8}  {}",
+                t.name,
+                t.id,
+                t.nominal_bpw(),
+                t.default_type.to_string(),
+                t.description
+            )?;
+        }
+        return Ok(0);
+    }
+    let (Some(input), Some(to)) = (&a.input, &a.to) else {
+        return fail("requant needs IN and --to".into());
+    };
+    if let Some(n) = a.threads {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global();
+    }
+    let shown = input.display().to_string();
+    let file = match GgufFile::open(input) {
+        Ok(f) => f,
+        Err(e) => return fail(e.to_string()),
+    };
+    let g = match file.parse() {
+        Ok(g) => g,
+        Err(e) => return fail(format!("{shown}: {e}")),
+    };
+    let all = to.eq_ignore_ascii_case("all");
+    if all && !a.dry_run {
+        return fail("--to all only works with --dry-run".into());
+    }
+    let target = if all {
+        requant::ftype::parse_target("Q8_0").expect("Q8_0 is a target")
+    } else {
+        match requant::ftype::parse_target(to) {
+            Some(t) => t,
+            None => {
+                return fail(format!(
+                    "unknown target type {to:?}; `gguf requant --list` shows them"
+                ))
+            }
+        }
+    };
+    let opts = match requant_options(a, target) {
+        Ok(o) => o,
+        Err(e) => return fail(e),
+    };
+    if all {
+        let report = requant::report::AllTargets::new(&shown, &g, &opts, a.ctx);
+        if a.json {
+            write_json(out, &report)?;
+        } else {
+            out.write_all(report.text().as_bytes())?;
+        }
+        return Ok(0);
+    }
+    if !a.dry_run && requant::ftype::requires_imatrix(target) && opts.imatrix.is_none() {
+        return fail(format!(
+            "{} requires an importance matrix (--imatrix)",
+            target.name
+        ));
+    }
+    let plan = match requant::plan(&g, &opts, a.dry_run) {
+        Ok(p) => p,
+        Err(e) => return fail(format!("{shown}: {e}")),
+    };
+    if a.dry_run {
+        let memory = a.ctx.map(|c| inspect::memory_estimate(&g, c, plan.out_bytes));
+        let report = requant::report::DryRun::new(&shown, &plan, memory);
+        if a.json {
+            write_json(out, &report)?;
+        } else {
+            out.write_all(report.text().as_bytes())?;
+        }
+        return Ok(0);
+    }
+    let output = a.output.as_ref().expect("clap requires OUT without --dry-run");
+    if same_file(input, output) {
+        return fail(format!(
+            "output {} is the input file; choose another name",
+            output.display()
+        ));
+    }
+    if !a.quiet {
+        for w in &plan.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    let start = std::time::Instant::now();
+    let bar = progress_bar(a.quiet, plan.in_bytes, plan.tensors.len());
+    let result = gguf_format::write_atomic(output, |w| {
+        requant::execute(&g, Some(&file), &plan, &opts, w, &mut |p| {
+            if let Some(b) = &bar {
+                b.set_position(p.bytes_done);
+                b.set_message(format!("{}/{} tensors", p.tensors_done, plan.tensors.len()));
+            }
+        })
+        .map(|_| ())
+    });
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    if let Err(e) = result {
+        return fail(format!("{shown} → {}: {e}", output.display()));
+    }
+    if !a.quiet {
+        eprintln!(
+            "{} → {}: {} → {} ({:.2} bits per weight, {}) in {:.1} s",
+            shown,
+            output.display(),
+            gguf_cli::human::bytes(g.as_bytes().len() as u64),
+            gguf_cli::human::bytes(plan.out_file_size),
+            plan.out_bytes as f64 * 8.0 / plan.n_params.max(1) as f64,
+            plan.target.name,
+            start.elapsed().as_secs_f64()
+        );
+    }
+    Ok(0)
+}
+
+/// A progress bar on stderr when it is a terminal and not `--quiet`.
+fn progress_bar(quiet: bool, total: u64, tensors: usize) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if quiet || !io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(format!("0/{tensors} tensors"));
+    Some(bar)
+}
+
+/// `{"schema_version": 1, "report": …}`.
+#[derive(serde::Serialize)]
+struct ReportDoc<'a, T> {
+    schema_version: u32,
+    report: &'a T,
+}
+
+fn write_json(out: &mut dyn Write, report: &impl serde::Serialize) -> io::Result<()> {
+    let doc = ReportDoc {
+        schema_version: gguf_cli::JSON_SCHEMA_VERSION,
+        report,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+    writeln!(out)
 }
 
 fn run_inspect(a: &InspectArgs, out: &mut dyn Write) -> io::Result<u8> {
@@ -175,6 +518,7 @@ fn main() -> ExitCode {
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let result = match &cli.command {
         Command::Inspect(a) => run_inspect(a, &mut out),
+        Command::Requant(a) => run_requant(a, &mut out),
     }
     .and_then(|code| out.flush().map(|()| code));
     match result {

@@ -16,7 +16,8 @@ pub struct TextOptions {
     pub no_tensors: bool,
 }
 
-fn table(header: &[&str]) -> Table {
+/// A borderless table with one rule under the header.
+pub(crate) fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
     // No borders, no lines between rows: one rule under the header.
     t.load_preset(presets::NOTHING)
@@ -28,14 +29,15 @@ fn table(header: &[&str]) -> Table {
 }
 
 /// A table as text, without the trailing blanks comfy-table pads cells with.
-fn trimmed(t: &Table) -> String {
+pub(crate) fn trimmed(t: &Table) -> String {
     t.lines()
         .map(|l| l.trim_end().to_string())
         .collect::<Vec<_>>()
         .join("\n")
 }
 
-fn right_align(t: &mut Table, columns: &[usize]) {
+/// Right-aligns the given columns (numbers).
+pub(crate) fn right_align(t: &mut Table, columns: &[usize]) {
     for &c in columns {
         if let Some(col) = t.column_mut(c) {
             col.set_cell_alignment(CellAlignment::Right);

@@ -6,6 +6,7 @@
 
 pub mod ftype;
 pub mod imatrix;
+pub mod report;
 pub mod select;
 
 use ftype::Target;
@@ -324,7 +325,14 @@ pub fn plan<'a>(g: &Gguf<'a>, opts: &'a RequantOptions, dry_run: bool) -> Result
             }
             _ => None,
         };
-        if choice.requires_imatrix && choice.ty != src.ggml_type && imatrix.is_none() {
+        let converts = choice.ty != src.ggml_type;
+        if converts && src.ggml_type.info().is_some_and(|i| i.quantized) && !opts.allow_requantize {
+            return Err(invalid(format!(
+                "{name}: requantizing from type {} is disabled (pass --allow-requantize to decode and re-encode it)",
+                src.ggml_type
+            )));
+        }
+        if choice.requires_imatrix && converts && imatrix.is_none() {
             let msg = format!(
                 "{name}: type {} needs an importance matrix (--imatrix) to give usable results",
                 choice.ty

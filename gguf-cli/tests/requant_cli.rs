@@ -1,0 +1,407 @@
+//! `gguf requant` as a user runs it: byte-identical output through the binary,
+//! refusals, an interrupted write, options, dry runs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn golden_dir() -> PathBuf {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/golden");
+    assert!(d.is_dir(), "golden files missing: {}", d.display());
+    d
+}
+
+fn testdata(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata")
+        .join(name)
+}
+
+fn gguf_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gguf"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run gguf")
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn binary_output_is_llama_quantize_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out_path = tmp.path().join("out.gguf");
+    // Run inside the golden folder: the imatrix path is recorded as given.
+    let o = gguf_in(
+        &golden_dir(),
+        &[
+            "requant",
+            "--to",
+            "Q4_K_M",
+            "--imatrix",
+            "tiny.imatrix.gguf",
+            "-q",
+            "tiny-f32.gguf",
+            out_path.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(err(&o), "", "-q prints nothing");
+    let ours = std::fs::read(&out_path).unwrap();
+    let theirs = std::fs::read(golden_dir().join("tiny-Q4_K_M-imat.gguf")).unwrap();
+    assert!(ours == theirs, "output differs from llama-quantize's");
+
+    // The thread count does not change the bytes; numeric ftype ids work.
+    for threads in ["1", "2"] {
+        let p = tmp.path().join(format!("t{threads}.gguf"));
+        let o = gguf_in(
+            &golden_dir(),
+            &[
+                "requant",
+                "--to",
+                "15",
+                "--threads",
+                threads,
+                "odd-f16.gguf",
+                p.to_str().unwrap(),
+            ],
+        );
+        assert!(o.status.success(), "{}", err(&o));
+        assert!(std::fs::read(&p).unwrap() == std::fs::read(golden_dir().join("odd-Q4_K_M.gguf")).unwrap());
+    }
+    assert_eq!(
+        files_in(tmp.path()),
+        ["out.gguf", "t1.gguf", "t2.gguf"],
+        "no temporary files left"
+    );
+}
+
+#[test]
+fn refusals_exit_2_with_one_clear_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path().join("x.gguf");
+    let t = t.to_str().unwrap();
+    let g = golden_dir();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["requant", "--to", "q8_0", "tiny-Q4_K_M.gguf", t],
+            "requantizing from type Q6_K is disabled",
+        ),
+        (
+            &["requant", "--to", "q2_k_s", "tiny-f32.gguf", t],
+            "Q2_K_S requires an importance matrix",
+        ),
+        (
+            &["requant", "--to", "q4_k_x", "tiny-f32.gguf", t],
+            "unknown target type \"q4_k_x\"",
+        ),
+        (
+            &["requant", "--to", "q8_0", "tiny-f32-be.gguf", t],
+            "big-endian input is not supported",
+        ),
+        (
+            &["requant", "--to", "all", "tiny-f32.gguf", t],
+            "--to all only works with --dry-run",
+        ),
+        (
+            &["requant", "--to", "q8_0", "tiny-f32.gguf", "tiny-f32.gguf"],
+            "is the input file",
+        ),
+        (
+            &[
+                "requant",
+                "--to",
+                "q8_0",
+                "--override-kv",
+                "a.b=int:x",
+                "tiny-f32.gguf",
+                t,
+            ],
+            "is not an integer",
+        ),
+        (
+            &[
+                "requant",
+                "--to",
+                "q8_0",
+                "--tensor-type",
+                "attn_q",
+                "tiny-f32.gguf",
+                t,
+            ],
+            "expected PATTERN=TYPE",
+        ),
+        (
+            &[
+                "requant",
+                "--to",
+                "q8_0",
+                "--imatrix",
+                "missing.dat",
+                "tiny-f32.gguf",
+                t,
+            ],
+            "missing.dat",
+        ),
+    ];
+    for (args, want) in cases {
+        let o = gguf_in(&g, args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", err(&o));
+        let e = err(&o);
+        assert!(e.contains(want), "{args:?}: {e}");
+        assert_eq!(e.lines().count(), 1, "{args:?}: {e}");
+    }
+    let bad_type = gguf_in(
+        &g,
+        &[
+            "requant",
+            "--to",
+            "q8_0",
+            "--output-tensor-type",
+            "q9",
+            "tiny-f32.gguf",
+            t,
+        ],
+    );
+    assert_eq!(bad_type.status.code(), Some(2));
+    assert!(
+        err(&bad_type).contains("unknown ggml type \"q9\""),
+        "{}",
+        err(&bad_type)
+    );
+    assert_eq!(files_in(tmp.path()), Vec::<String>::new(), "nothing written");
+}
+
+/// A NaN in a late tensor stops the run midway: the target is left as it
+/// was (absent, or untouched) and no temporary file remains.
+#[test]
+fn interrupted_write_leaves_nothing_behind() {
+    let mut bytes = std::fs::read(testdata("tiny-llama-f32.gguf")).unwrap();
+    let g = gguf_format::Gguf::parse(&bytes).unwrap();
+    let t = g.tensor("blk.1.ffn_down.weight").unwrap();
+    let at = g.tensor_range(t).unwrap().start as usize + 4 * (128 * 3 + 5);
+    drop(g);
+    bytes[at..at + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("nan.gguf");
+    std::fs::write(&input, &bytes).unwrap();
+    let out_dir = tmp.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let target = out_dir.join("q.gguf");
+
+    let o = gguf_in(
+        tmp.path(),
+        &["requant", "--to", "q8_0", "nan.gguf", target.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err(&o).contains("tensor blk.1.ffn_down.weight has a non-finite value (NaN) in row 3, column 5"),
+        "{}",
+        err(&o)
+    );
+    assert_eq!(files_in(&out_dir), Vec::<String>::new());
+
+    std::fs::write(&target, b"previous contents").unwrap();
+    let o = gguf_in(
+        tmp.path(),
+        &["requant", "--to", "q8_0", "nan.gguf", target.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(std::fs::read(&target).unwrap(), b"previous contents");
+    assert_eq!(files_in(&out_dir), ["q.gguf"]);
+}
+
+#[test]
+fn declared_alignment_is_honoured() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out_path = tmp.path().join("a.gguf");
+    let o = gguf_in(
+        tmp.path(),
+        &[
+            "requant",
+            "--to",
+            "q8_0",
+            testdata("aligned-64.gguf").to_str().unwrap(),
+            "a.gguf",
+        ],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let bytes = std::fs::read(&out_path).unwrap();
+    let g = gguf_format::Gguf::parse(&bytes).unwrap();
+    assert_eq!(g.alignment(), 64);
+    assert_eq!(g.data_offset() % 64, 0);
+    for t in g.tensors() {
+        assert_eq!(t.offset % 64, 0, "{}", t.name);
+    }
+    // llama-quantize would have put rope_freqs' successor at a 32-byte boundary.
+    let next = g.tensor("token_embd.weight").unwrap();
+    assert_eq!(next.offset % 64, 0);
+    assert_eq!(g.get_u32("general.file_type").unwrap(), 7);
+}
+
+#[test]
+fn override_kv_and_prune_layers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = gguf_in(
+        tmp.path(),
+        &[
+            "requant",
+            "--to",
+            "q8_0",
+            "--override-kv",
+            "llama.context_length=int:-8192",
+            "--override-kv",
+            "general.name=str:renamed",
+            "--override-kv",
+            "x.flag=bool:true",
+            "--prune-layers",
+            "0",
+            testdata("tiny-llama-f32.gguf").to_str().unwrap(),
+            "p.gguf",
+        ],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let bytes = std::fs::read(tmp.path().join("p.gguf")).unwrap();
+    let g = gguf_format::Gguf::parse(&bytes).unwrap();
+    let keys: Vec<&str> = g.metadata().iter().map(|kv| kv.key).collect();
+    assert_eq!(
+        keys[keys.len() - 6..],
+        [
+            "general.quantization_version",
+            "general.file_type",
+            "llama.context_length",
+            "general.name",
+            "x.flag",
+            "llama.block_count"
+        ]
+    );
+    assert_eq!(
+        g.get_u32("llama.context_length").unwrap(),
+        8192,
+        "int overrides are written as u32 of |v|"
+    );
+    assert_eq!(g.get_str("general.name").unwrap(), "renamed");
+    assert!(g.get_bool("x.flag").unwrap());
+    assert_eq!(g.get_u32("llama.block_count").unwrap(), 1);
+    let names: Vec<&str> = g.tensors().iter().map(|t| t.name).collect();
+    assert!(names.contains(&"blk.0.ffn_down.weight"));
+    assert!(!names.iter().any(|n| n.starts_with("blk.1.")), "{names:?}");
+    assert_eq!(g.tensors().len(), 3 + 9);
+}
+
+#[test]
+fn tensor_type_options() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("types.txt"), "ffn_down=q8_0\n  output=f16 ").unwrap();
+    let o = gguf_in(
+        tmp.path(),
+        &[
+            "requant",
+            "--to",
+            "q4_0",
+            "--tensor-type",
+            "BLK\\.1\\.attn_q=q5_1",
+            "--tensor-type-file",
+            "types.txt",
+            "--token-embedding-type",
+            "q8_0",
+            testdata("tiny-llama-f32.gguf").to_str().unwrap(),
+            "t.gguf",
+        ],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let bytes = std::fs::read(tmp.path().join("t.gguf")).unwrap();
+    let g = gguf_format::Gguf::parse(&bytes).unwrap();
+    let ty = |n: &str| g.tensor(n).unwrap().ggml_type.to_string();
+    assert_eq!(
+        ty("blk.1.attn_q.weight"),
+        "Q5_1",
+        "patterns are lowercased, as llama-quantize does"
+    );
+    assert_eq!(ty("blk.0.attn_q.weight"), "Q4_0");
+    assert_eq!(ty("blk.0.ffn_down.weight"), "Q8_0");
+    assert_eq!(ty("output.weight"), "F16");
+    assert_eq!(ty("token_embd.weight"), "Q8_0");
+    assert_eq!(ty("output_norm.weight"), "F32");
+}
+
+#[test]
+fn dry_runs() {
+    let td = testdata("tiny-llama-f32.gguf");
+    let dir = td.parent().unwrap();
+    let o = gguf_in(
+        dir,
+        &["requant", "--dry-run", "--to", "q4_k_m", "tiny-llama-f32.gguf"],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    insta::assert_snapshot!("dry_run_q4_k_m", out(&o));
+
+    let o = gguf_in(
+        dir,
+        &[
+            "requant",
+            "--dry-run",
+            "--to",
+            "all",
+            "--ctx",
+            "2048",
+            "tiny-llama-f32.gguf",
+        ],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    insta::assert_snapshot!("dry_run_all", out(&o));
+
+    let o = gguf_in(
+        dir,
+        &[
+            "requant",
+            "--dry-run",
+            "--json",
+            "--to",
+            "q8_0",
+            "tiny-llama-f32.gguf",
+        ],
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let r = &doc["report"];
+    assert_eq!(r["target"], "Q8_0");
+    assert_eq!(r["tensors"].as_array().unwrap().len(), 21);
+    let planned = r["out_file_size"].as_u64().unwrap();
+    // The planned size is the size of the file a real run writes.
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("q8.gguf");
+    let o = gguf_in(
+        dir,
+        &[
+            "requant",
+            "--to",
+            "q8_0",
+            "tiny-llama-f32.gguf",
+            p.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success());
+    assert_eq!(std::fs::metadata(&p).unwrap().len(), planned);
+
+    let o = gguf_in(dir, &["requant", "--list"]);
+    for name in ["Q4_K_M", "Q2_K_S", "Q8_0", "F16", "BF16", "Q6_K"] {
+        assert!(
+            out(&o).lines().any(|l| l.starts_with(name)),
+            "{name} missing from --list"
+        );
+    }
+}
