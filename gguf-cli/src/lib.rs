@@ -2,6 +2,7 @@
 //! from `gguf-format` / `gguf-quant` calls, and the renderers turn reports into
 //! text or JSON. `main.rs` only parses arguments and prints.
 
+pub mod diff;
 pub mod glob;
 pub mod human;
 pub mod inspect;

@@ -52,6 +52,50 @@ enum Command {
         alignment it declares (llama-quantize writes 32 and the result does not load).\n\
         The output is written to a temporary file beside OUT and renamed only when complete.")]
     Requant(RequantArgs),
+
+    /// Compare two GGUF files: metadata, tensor lists, and the numbers of every shared tensor.
+    #[command(after_help = "Examples:\n  \
+        gguf diff model-f16.gguf model-Q4_K_M.gguf          (how much did quantizing cost, tensor by tensor?)\n  \
+        gguf diff a.gguf b.gguf --metadata-only\n  \
+        gguf diff a.gguf b.gguf --tolerance 1e-3 --top 10\n  \
+        gguf diff a.gguf b.gguf --json\n\n\
+        Tensors in both files with the same shape are decoded to f32 (whatever their types) and\n\
+        compared with A as the reference: RMSE, largest absolute error, relative RMSE\n\
+        (sqrt of error energy over A's energy), cosine similarity, and whether every value is\n\
+        bit-identical. Worst first.\n\n\
+        Exit codes, like diff: 0 no difference, 1 differences found, 2 error.")]
+    Diff(DiffArgs),
+}
+
+#[derive(Args)]
+struct DiffArgs {
+    /// The reference file.
+    #[arg(value_name = "A")]
+    a: PathBuf,
+
+    /// The file compared with it.
+    #[arg(value_name = "B")]
+    b: PathBuf,
+
+    /// Compare metadata and tensor names, types and shapes only, not the numbers.
+    #[arg(long)]
+    metadata_only: bool,
+
+    /// Count a numeric difference as equal when its relative RMSE is at most X.
+    #[arg(long, value_name = "X")]
+    tolerance: Option<f64>,
+
+    /// Show only the N worst tensors in the table (the summary covers all).
+    #[arg(long, value_name = "N")]
+    top: Option<usize>,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
 }
 
 #[derive(Args)]
@@ -424,6 +468,49 @@ fn write_json(out: &mut dyn Write, report: &impl serde::Serialize) -> io::Result
     writeln!(out)
 }
 
+fn run_diff(a: &DiffArgs, out: &mut dyn Write) -> io::Result<u8> {
+    if let Some(n) = a.threads {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global();
+    }
+    let open = |p: &PathBuf| -> Result<GgufFile, String> { GgufFile::open(p).map_err(|e| e.to_string()) };
+    let (fa, fb) = match (open(&a.a), open(&a.b)) {
+        (Ok(x), Ok(y)) => (x, y),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("gguf: {e}");
+            return Ok(2);
+        }
+    };
+    let (sa, sb) = (a.a.display().to_string(), a.b.display().to_string());
+    fn parse<'f>(f: &'f GgufFile, shown: &str) -> Result<gguf_format::Gguf<'f>, String> {
+        f.parse().map_err(|e| format!("{shown}: {e}"))
+    }
+    let (ga, gb) = match (parse(&fa, &sa), parse(&fb, &sb)) {
+        (Ok(x), Ok(y)) => (x, y),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("gguf: {e}");
+            return Ok(2);
+        }
+    };
+    let opts = gguf_cli::diff::DiffOptions {
+        metadata_only: a.metadata_only,
+        tolerance: a.tolerance,
+    };
+    let side = |path, gguf, file| gguf_cli::diff::Side {
+        path,
+        gguf,
+        file: Some(file),
+    };
+    let report = gguf_cli::diff::diff(&side(&sa, &ga, &fa), &side(&sb, &gb, &fb), &opts);
+    if a.json {
+        write_json(out, &report)?;
+    } else {
+        out.write_all(gguf_cli::diff::text(&report, a.top).as_bytes())?;
+    }
+    Ok(u8::from(report.has_differences()))
+}
+
 fn run_inspect(a: &InspectArgs, out: &mut dyn Write) -> io::Result<u8> {
     let opts = InspectOptions {
         tensors: a.tensors.clone(),
@@ -519,6 +606,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Inspect(a) => run_inspect(a, &mut out),
         Command::Requant(a) => run_requant(a, &mut out),
+        Command::Diff(a) => run_diff(a, &mut out),
     }
     .and_then(|code| out.flush().map(|()| code));
     match result {

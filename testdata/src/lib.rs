@@ -202,25 +202,59 @@ fn write(b: &GgufBuilder<'_>, data: &[Vec<u8>]) -> Vec<u8> {
 /// A llama-shaped model with random normal weights (std 0.02) and unit norms.
 /// `float_type` is F32 or F16 (used for the 2-D weights; norms stay F32).
 pub fn llama_model(shape: &LlamaShape, float_type: GgmlType, order: ByteOrder, seed: u64) -> Vec<u8> {
+    write_llama_model(shape, float_type, order, seed, Vec::new()).expect("in-memory write")
+}
+
+/// [`llama_model`], streamed to `w` one tensor at a time (for models too big
+/// to build in memory, such as the requant benchmark's 0.85 B parameters).
+pub fn write_llama_model<W: std::io::Write>(
+    shape: &LlamaShape,
+    float_type: GgmlType,
+    order: ByteOrder,
+    seed: u64,
+    w: W,
+) -> Result<W, gguf_format::Error> {
     let mut rng = Rng::new(seed);
     let mut b = GgufBuilder::new();
     b.set_byte_order(order);
     let file_type = if float_type == GgmlType::F16 { 1 } else { 0 };
     for (k, v) in shape.metadata(file_type) {
-        b.push(k, v).expect("metadata");
+        b.push(k, v)?;
     }
-    let mut data = Vec::new();
-    for (name, dims) in shape.tensors() {
+    let tensors = shape.tensors();
+    for (name, dims) in &tensors {
+        let ty = if dims.len() == 1 {
+            GgmlType::F32
+        } else {
+            float_type
+        };
+        b.add_tensor(name.clone(), dims, ty)?;
+    }
+    let mut tw = b.write_header(w)?;
+    for (_, dims) in &tensors {
         let n: u64 = dims.iter().product();
         let (ty, values): (GgmlType, Vec<f32>) = if dims.len() == 1 {
             (GgmlType::F32, (0..n).map(|_| 1.0 + 0.1 * rng.gauss()).collect())
         } else {
             (float_type, (0..n).map(|_| 0.02 * rng.gauss()).collect())
         };
-        b.add_tensor(name, &dims, ty).expect("tensor");
-        data.push(encode_floats(&values, ty, order));
+        tw.write_tensor(&encode_floats(&values, ty, order))?;
     }
-    write(&b, &data)
+    tw.finish()
+}
+
+/// The requant benchmark's model: llama-shaped, 0.85 B parameters, F16
+/// (16 layers, width 2048, feed-forward 5632, 16 heads, 4 KV heads, 32,000 tokens).
+pub fn bench_shape() -> LlamaShape {
+    LlamaShape {
+        name: "bench-0.85b",
+        n_layer: 16,
+        n_embd: 2048,
+        n_ff: 5632,
+        n_head: 16,
+        n_head_kv: 4,
+        n_vocab: 32000,
+    }
 }
 
 /// Metadata with every value type: each scalar, arrays of each, nested arrays,

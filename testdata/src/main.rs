@@ -1,11 +1,27 @@
 //! Writes the test files into `testdata/` (`cargo run -p gguf-testdata`).
 //!
 //! `cargo run -p gguf-testdata -- big-vocab OUT.gguf` instead writes the
-//! 262,144-token benchmark model (76 MB, not checked in) to OUT.gguf.
+//! 262,144-token benchmark model (76 MB, not checked in) to OUT.gguf, and
+//! `cargo run --release -p gguf-testdata -- bench-model OUT.gguf` the
+//! 0.85 B-parameter F16 model of the requant benchmark (1.7 GB).
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let [cmd, out] = args.as_slice() {
+        if cmd == "bench-model" {
+            let f = std::io::BufWriter::with_capacity(1 << 22, std::fs::File::create(out).expect("create"));
+            let shape = gguf_testdata::bench_shape();
+            gguf_testdata::write_llama_model(
+                &shape,
+                gguf_format::GgmlType::F16,
+                gguf_format::ByteOrder::Little,
+                7,
+                f,
+            )
+            .unwrap_or_else(|e| panic!("{out}: {e}"));
+            println!("{out}");
+            return;
+        }
         if cmd == "big-vocab" {
             let bytes = gguf_testdata::big_vocab_model(262_144);
             std::fs::write(out, &bytes).unwrap_or_else(|e| panic!("{out}: {e}"));
@@ -14,7 +30,7 @@ fn main() {
         }
     }
     if !args.is_empty() {
-        eprintln!("usage: gguf-testdata [big-vocab OUT.gguf]");
+        eprintln!("usage: gguf-testdata [big-vocab OUT.gguf | bench-model OUT.gguf]");
         std::process::exit(2);
     }
     let dir = gguf_testdata::dir();
