@@ -405,3 +405,72 @@ fn dry_runs() {
         );
     }
 }
+
+/// `kill -9` in the middle of a write leaves the target untouched and no
+/// temporary file behind (the output is an unnamed file until complete).
+#[cfg(target_os = "linux")]
+#[test]
+fn killed_midway_leaves_nothing_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let shape = gguf_testdata::LlamaShape {
+        name: "kill-test",
+        n_layer: 4,
+        n_embd: 512,
+        n_ff: 1024,
+        n_head: 8,
+        n_head_kv: 8,
+        n_vocab: 2000,
+    };
+    let model = gguf_testdata::llama_model(
+        &shape,
+        gguf_format::GgmlType::F32,
+        gguf_format::ByteOrder::Little,
+        3,
+    );
+    std::fs::write(tmp.path().join("in.gguf"), model).unwrap();
+    let out_dir = tmp.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let target = out_dir.join("q.gguf");
+    std::fs::write(&target, b"previous contents").unwrap();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gguf"))
+        .args([
+            "requant",
+            "-q",
+            "--threads",
+            "1",
+            "--to",
+            "q4_k_m",
+            "in.gguf",
+            target.to_str().unwrap(),
+        ])
+        .current_dir(tmp.path())
+        .spawn()
+        .unwrap();
+    // Wait until the output is being written: an open, unnamed file in out/.
+    let fd_dir = format!("/proc/{}/fd", child.id());
+    let started = std::time::Instant::now();
+    let writing = loop {
+        let open_in_out = std::fs::read_dir(&fd_dir).is_ok_and(|fds| {
+            fds.flatten()
+                .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|p| p.starts_with(&out_dir) && p != target))
+        });
+        if open_in_out {
+            break true;
+        }
+        if child.try_wait().unwrap().is_some() || started.elapsed().as_secs() > 60 {
+            break false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    };
+    assert!(
+        writing,
+        "requant finished or never started writing; the model is too small to interrupt"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    assert_eq!(std::fs::read(&target).unwrap(), b"previous contents");
+    assert_eq!(files_in(&out_dir), ["q.gguf"], "no temporary file left behind");
+}
