@@ -5,6 +5,8 @@
 //! Everything comes from a fixed-seed SplitMix64, so the output depends on
 //! nothing but this code.
 
+pub mod malformed;
+
 use gguf_format::{ByteOrder, GgmlType, GgufBuilder, MetaValue, ValueType, Version, GGML_TYPES};
 
 /// A fixed-seed SplitMix64: tiny, fast and good enough for test weights.
@@ -508,6 +510,15 @@ pub fn files() -> Vec<(&'static str, Vec<u8>)> {
         ("v1-small.gguf", small_versioned(Version::V1)),
         ("aligned-64.gguf", aligned_64()),
     ]
+}
+
+/// The malformed files for `testdata/malformed/`, named `NN-what-it-checks.gguf`.
+pub fn malformed_files() -> Vec<(String, Vec<u8>)> {
+    malformed::cases()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, bytes))| (format!("{:02}-{name}.gguf", i + 1), bytes))
+        .collect()
 }
 
 /// The folder the files live in (`testdata/` at the workspace root).

@@ -39,4 +39,19 @@ fn main() {
         std::fs::write(&path, &bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         println!("{:>9} bytes  {}", bytes.len(), path.display());
     }
+    let bad = dir.join("malformed");
+    std::fs::create_dir_all(&bad).expect("create testdata/malformed");
+    for old in std::fs::read_dir(&bad)
+        .expect("list testdata/malformed")
+        .flatten()
+    {
+        if old.path().extension().is_some_and(|e| e == "gguf") {
+            std::fs::remove_file(old.path()).expect("remove an old malformed file");
+        }
+    }
+    let cases = gguf_testdata::malformed_files();
+    for (name, bytes) in &cases {
+        std::fs::write(bad.join(name), bytes).expect("write a malformed file");
+    }
+    println!("{} files in {}", cases.len(), bad.display());
 }

@@ -18,6 +18,26 @@ fn checked_in_files_match_the_generator() {
 }
 
 #[test]
+fn checked_in_malformed_files_match_the_generator() {
+    let dir = gguf_testdata::dir().join("malformed");
+    let cases = gguf_testdata::malformed_files();
+    let on_disk = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "gguf"))
+        .count();
+    assert_eq!(
+        on_disk,
+        cases.len(),
+        "testdata/malformed has stale or missing files; run `cargo run -p gguf-testdata`"
+    );
+    for (name, bytes) in cases {
+        let got = std::fs::read(dir.join(&name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(got == bytes, "{name} differs from the generator's output");
+    }
+}
+
+#[test]
 fn generated_files_parse() {
     for (name, bytes) in gguf_testdata::files() {
         let g = gguf_format::Gguf::parse(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));

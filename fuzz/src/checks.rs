@@ -1,0 +1,137 @@
+//! The checks behind every fuzz target, in one place so that the workspace
+//! tests can replay the checked-in seeds (`fuzz/seeds/<target>/`) with the
+//! very same code on stable Rust (`gguf-cli/tests/fuzz_replay.rs` includes
+//! this file). Each function must not panic on any input.
+
+use gguf_format::{write_gguf, GgmlType, Gguf, Value};
+
+fn touch(v: &Value<'_>) -> usize {
+    match v {
+        Value::String(s) => s.len() + usize::from(s.as_str().is_some()),
+        Value::Array(a) => a.iter().map(|x| touch(&x)).sum::<usize>() + a.strings().map_or(0, |s| s.count()),
+        other => usize::from(other.as_f64().is_some()),
+    }
+}
+
+/// `parse`: parse, then touch every key, value, array element and tensor slice.
+pub fn parse(data: &[u8]) {
+    for g in [Gguf::parse(data), Gguf::parse_header(data)]
+        .into_iter()
+        .flatten()
+    {
+        let mut n = 0;
+        for kv in g.metadata() {
+            n += kv.key.len() + touch(&kv.value) + kv.value.type_name().len();
+            assert!(g.get(kv.key).is_some());
+        }
+        for t in g.tensors() {
+            n += t.dims().len() + t.n_rows() as usize % 7;
+            if let Ok(d) = g.tensor_data(t) {
+                n += d.first().copied().unwrap_or(0) as usize;
+            }
+        }
+        std::hint::black_box(n);
+    }
+}
+
+/// `roundtrip`: a file that parses is written back; the copy parses to the
+/// same metadata and tensors, and writing the copy again is a fixed point.
+pub fn roundtrip(data: &[u8]) {
+    let Ok(g) = Gguf::parse(data) else { return };
+    let Ok(out) = write_gguf(&g, Vec::new()) else {
+        return;
+    };
+    let h = Gguf::parse(&out).expect("our own output must parse");
+    assert_eq!(g.version(), h.version());
+    assert_eq!(g.byte_order(), h.byte_order());
+    assert_eq!(g.metadata().len(), h.metadata().len());
+    for (a, b) in g.metadata().iter().zip(h.metadata()) {
+        assert_eq!(a.key, b.key);
+        assert_eq!(a.value.type_name(), b.value.type_name());
+    }
+    for (a, b) in g.tensors().iter().zip(h.tensors()) {
+        assert_eq!((a.name, a.ggml_type, a.dims()), (b.name, b.ggml_type, b.dims()));
+        assert_eq!(g.tensor_data(a).unwrap(), h.tensor_data(b).unwrap());
+    }
+    assert_eq!(write_gguf(&h, Vec::new()).unwrap(), out);
+}
+
+/// `decode`: first byte picks a type id, the rest are blocks; a length that
+/// is not whole blocks or a type without a decoder is an error, never a panic.
+pub fn decode(data: &[u8]) {
+    let Some((&id, bytes)) = data.split_first() else {
+        return;
+    };
+    let ty = GgmlType(u32::from(id % 48));
+    let Some(info) = ty.info() else {
+        assert!(gguf_quant::decode_row(ty, bytes, &mut []).is_err());
+        return;
+    };
+    let blocks = bytes.len() / info.type_size as usize;
+    let mut out = vec![0f32; blocks * info.block_size as usize];
+    let r = gguf_quant::decode_row(ty, bytes, &mut out);
+    if bytes.len() % info.type_size as usize != 0 {
+        assert!(r.is_err(), "{ty}: partial block accepted");
+    }
+    let mut short = vec![0f32; out.len().saturating_sub(1)];
+    let _ = gguf_quant::decode_row(ty, bytes, &mut short);
+    let _ = gguf_quant::validate_row(ty, bytes);
+}
+
+/// `encode`: the bytes as f32 (NaN, Inf, subnormals, huge values), repeated
+/// to one 256-element row, through every encoder with and without an
+/// importance matrix, then decoded; finite inputs of moderate size must
+/// decode to finite values.
+pub fn encode(data: &[u8]) {
+    let values: Vec<f32> = data
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    if values.is_empty() {
+        return;
+    }
+    let row: Vec<f32> = values.iter().copied().cycle().take(256).collect();
+    let weights: Vec<f32> = row
+        .iter()
+        .map(|x| if x.is_finite() { x.abs() + 1.0 } else { 1.0 })
+        .collect();
+    let moderate = row.iter().all(|x| x.is_finite() && x.abs() < 1e4);
+    for c in gguf_quant::codecs().iter().filter(|c| c.can_encode()) {
+        let Some(n) = c.row_size(row.len()) else { continue };
+        let mut q = vec![0u8; n];
+        for imatrix in [None, Some(&weights[..])] {
+            if c.encode_row(&row, &mut q, imatrix).is_err() || !c.can_decode() {
+                continue;
+            }
+            let mut back = vec![0f32; row.len()];
+            c.decode_row(&q, &mut back).expect("decoding our own encoding");
+            if moderate {
+                assert!(
+                    back.iter().all(|x| x.is_finite()),
+                    "{}: non-finite decode of finite input",
+                    c.ty
+                );
+            }
+        }
+    }
+}
+
+/// `inspect`: the library behind `gguf inspect` (text and `--json`) renders
+/// whatever parses.
+pub fn inspect(data: &[u8]) {
+    use gguf_cli::inspect::{self, InspectOptions};
+    let Ok(g) = Gguf::parse_header(data) else { return };
+    let opts = InspectOptions {
+        tensors: Some(gguf_cli::glob::Glob::new("blk.*")),
+        ctx: Some(4096),
+        max_array: Some(8),
+    };
+    let report = inspect::report("fuzz.gguf", &g, &opts);
+    let text = gguf_cli::render::text(&report, gguf_cli::render::TextOptions::default());
+    assert!(text.starts_with("fuzz.gguf"));
+    serde_json::to_string(&report).expect("JSON always serialises");
+    for kv in g.metadata() {
+        let mut sink = Vec::new();
+        inspect::raw_value(&kv.value, &mut sink).expect("writing to memory");
+    }
+}

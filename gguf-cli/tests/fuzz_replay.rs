@@ -1,0 +1,81 @@
+//! Replays the fuzz seeds and every past crash as ordinary tests on stable
+//! Rust, with the fuzz targets' own checks (`fuzz/src/checks.rs`, included
+//! here), so CI exercises them without the fuzzer. Seeds live in
+//! `fuzz/seeds/<target>/` (a minimised corpus), crashes that were fixed in
+//! `fuzz/regressions/<target>/`; the test files and malformed files feed the
+//! parser targets too.
+
+#[allow(dead_code)]
+#[path = "../../fuzz/src/checks.rs"]
+mod checks;
+
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return vec![];
+    };
+    let mut v: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .collect();
+    v.sort();
+    v
+}
+
+fn replay(target: &str, check: fn(&[u8]), extra: &[&str]) -> usize {
+    let mut inputs = files(&root().join("fuzz/seeds").join(target));
+    inputs.extend(files(&root().join("fuzz/regressions").join(target)));
+    for d in extra {
+        inputs.extend(
+            files(&root().join(d))
+                .into_iter()
+                .filter(|p| p.extension().is_some_and(|x| x == "gguf")),
+        );
+    }
+    for p in &inputs {
+        let data = std::fs::read(p).unwrap();
+        let r = std::panic::catch_unwind(|| check(&data));
+        assert!(r.is_ok(), "fuzz target {target} fails on {}", p.display());
+    }
+    inputs.len()
+}
+
+#[test]
+fn parse_seeds() {
+    let n = replay("parse", checks::parse, &["testdata", "testdata/malformed"]);
+    assert!(n >= 100, "only {n} inputs");
+}
+
+#[test]
+fn roundtrip_seeds() {
+    let n = replay(
+        "roundtrip",
+        checks::roundtrip,
+        &["testdata", "testdata/malformed"],
+    );
+    assert!(n >= 100, "only {n} inputs");
+}
+
+#[test]
+fn inspect_seeds() {
+    let n = replay("inspect", checks::inspect, &["testdata", "testdata/malformed"]);
+    assert!(n >= 100, "only {n} inputs");
+}
+
+#[test]
+fn decode_seeds() {
+    let n = replay("decode", checks::decode, &[]);
+    assert!(n >= 20, "only {n} inputs");
+}
+
+#[test]
+fn encode_seeds() {
+    let n = replay("encode", checks::encode, &[]);
+    assert!(n >= 20, "only {n} inputs");
+}
