@@ -1,24 +1,10 @@
 //! `gguf diff`: metadata, tensor lists and numbers, exit codes 0/1/2.
 
 use gguf_format::{Gguf, GgufBuilder, MetaValue};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn gguf(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gguf"))
-        .args(args)
-        .current_dir(workspace())
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use common::*;
+use std::path::Path;
 
 /// A copy of tiny-llama-f32 with `edit` applied to the builder and `data` to the tensor bytes.
 fn variant(

@@ -9,10 +9,12 @@
 #[path = "../../fuzz/src/checks.rs"]
 mod checks;
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    common::workspace()
 }
 
 fn files(dir: &Path) -> Vec<PathBuf> {

@@ -1,36 +1,11 @@
 //! `gguf requant` as a user runs it: byte-identical output through the binary,
 //! refusals, an interrupted write, options, dry runs.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn golden_dir() -> PathBuf {
-    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/golden");
-    assert!(d.is_dir(), "golden files missing: {}", d.display());
-    d
-}
-
-fn testdata(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../testdata")
-        .join(name)
-}
-
-fn gguf_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gguf"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run gguf")
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use common::*;
+use std::path::Path;
+use std::process::Command;
 
 fn files_in(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
@@ -59,8 +34,8 @@ fn binary_output_is_llama_quantize_output() {
             out_path.to_str().unwrap(),
         ],
     );
-    assert!(o.status.success(), "{}", err(&o));
-    assert_eq!(err(&o), "", "-q prints nothing");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "", "-q prints nothing");
     let ours = std::fs::read(&out_path).unwrap();
     let theirs = std::fs::read(golden_dir().join("tiny-Q4_K_M-imat.gguf")).unwrap();
     assert!(ours == theirs, "output differs from llama-quantize's");
@@ -80,7 +55,7 @@ fn binary_output_is_llama_quantize_output() {
                 p.to_str().unwrap(),
             ],
         );
-        assert!(o.status.success(), "{}", err(&o));
+        assert!(o.status.success(), "{}", stderr(&o));
         assert!(std::fs::read(&p).unwrap() == std::fs::read(golden_dir().join("odd-Q4_K_M.gguf")).unwrap());
     }
     assert_eq!(
@@ -160,8 +135,8 @@ fn refusals_exit_2_with_one_clear_line() {
     ];
     for (args, want) in cases {
         let o = gguf_in(&g, args);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", err(&o));
-        let e = err(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        let e = stderr(&o);
         assert!(e.contains(want), "{args:?}: {e}");
         assert_eq!(e.lines().count(), 1, "{args:?}: {e}");
     }
@@ -179,9 +154,9 @@ fn refusals_exit_2_with_one_clear_line() {
     );
     assert_eq!(bad_type.status.code(), Some(2));
     assert!(
-        err(&bad_type).contains("unknown ggml type \"q9\""),
+        stderr(&bad_type).contains("unknown ggml type \"q9\""),
         "{}",
-        err(&bad_type)
+        stderr(&bad_type)
     );
     assert_eq!(files_in(tmp.path()), Vec::<String>::new(), "nothing written");
 }
@@ -209,9 +184,9 @@ fn interrupted_write_leaves_nothing_behind() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        err(&o).contains("tensor blk.1.ffn_down.weight has a non-finite value (NaN) in row 3, column 5"),
+        stderr(&o).contains("tensor blk.1.ffn_down.weight has a non-finite value (NaN) in row 3, column 5"),
         "{}",
-        err(&o)
+        stderr(&o)
     );
     assert_eq!(files_in(&out_dir), Vec::<String>::new());
 
@@ -239,7 +214,7 @@ fn declared_alignment_is_honoured() {
             "a.gguf",
         ],
     );
-    assert!(o.status.success(), "{}", err(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
     let bytes = std::fs::read(&out_path).unwrap();
     let g = gguf_format::Gguf::parse(&bytes).unwrap();
     assert_eq!(g.alignment(), 64);
@@ -274,7 +249,7 @@ fn override_kv_and_prune_layers() {
             "p.gguf",
         ],
     );
-    assert!(o.status.success(), "{}", err(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
     let bytes = std::fs::read(tmp.path().join("p.gguf")).unwrap();
     let g = gguf_format::Gguf::parse(&bytes).unwrap();
     let keys: Vec<&str> = g.metadata().iter().map(|kv| kv.key).collect();
@@ -323,7 +298,7 @@ fn tensor_type_options() {
             "t.gguf",
         ],
     );
-    assert!(o.status.success(), "{}", err(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
     let bytes = std::fs::read(tmp.path().join("t.gguf")).unwrap();
     let g = gguf_format::Gguf::parse(&bytes).unwrap();
     let ty = |n: &str| g.tensor(n).unwrap().ggml_type.to_string();
@@ -347,8 +322,8 @@ fn dry_runs() {
         dir,
         &["requant", "--dry-run", "--to", "q4_k_m", "tiny-llama-f32.gguf"],
     );
-    assert!(o.status.success(), "{}", err(&o));
-    insta::assert_snapshot!("dry_run_q4_k_m", out(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
+    insta::assert_snapshot!("dry_run_q4_k_m", stdout(&o));
 
     let o = gguf_in(
         dir,
@@ -362,8 +337,8 @@ fn dry_runs() {
             "tiny-llama-f32.gguf",
         ],
     );
-    assert!(o.status.success(), "{}", err(&o));
-    insta::assert_snapshot!("dry_run_all", out(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
+    insta::assert_snapshot!("dry_run_all", stdout(&o));
 
     let o = gguf_in(
         dir,
@@ -400,7 +375,7 @@ fn dry_runs() {
     let o = gguf_in(dir, &["requant", "--list"]);
     for name in ["Q4_K_M", "Q2_K_S", "Q8_0", "F16", "BF16", "Q6_K"] {
         assert!(
-            out(&o).lines().any(|l| l.starts_with(name)),
+            stdout(&o).lines().any(|l| l.starts_with(name)),
             "{name} missing from --list"
         );
     }

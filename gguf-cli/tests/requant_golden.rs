@@ -3,12 +3,12 @@
 
 use gguf_cli::requant::{self, ftype, imatrix::Imatrix, select::SelectOptions, RequantOptions};
 use gguf_format::{GgmlType, Gguf, GgufFile};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+mod common;
 
 fn golden(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/golden");
-    assert!(dir.is_dir(), "golden files missing: {}", dir.display());
-    dir.join(name)
+    common::golden_dir().join(name)
 }
 
 /// llama-quantize's options for one golden file.

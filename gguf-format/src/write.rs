@@ -324,17 +324,11 @@ impl<'a> GgufBuilder<'a> {
         key: impl Into<Cow<'a, str>>,
         value: impl Into<MetaValue<'a>>,
     ) -> Result<&mut Self> {
-        let (key, value) = (key.into(), value.into());
-        self.check_entry(&key, &value)?;
+        let key = key.into();
         if self.position(&key).is_some() {
             return Err(Error::InvalidWrite(format!("duplicate metadata key {key}")));
         }
-        let relayout = key == ALIGNMENT_KEY;
-        self.metadata.push((key, value));
-        if relayout {
-            self.relayout();
-        }
-        Ok(self)
+        self.set(key, value)
     }
 
     /// Sets a key: replaces the value in place if present, appends otherwise.
