@@ -9,7 +9,7 @@ use gguf_format::GgmlType;
 use rayon::prelude::*;
 
 use crate::error::{Error, Operation, Result};
-use crate::{floats, iq, kquants, legacy, other};
+use crate::{floats, iq, iq_encode, kquants, legacy, other};
 
 /// Encodes whole blocks of f32 into bytes, without importance weights.
 type EncodeFn = fn(&[f32], &mut [u8]);
@@ -97,20 +97,20 @@ table! {
     Q5_K 256 176 enc=Some(kquants::encode_q5_k), wenc=Some(kquants::encode_q5_k_w), dec=Some(kquants::decode_q5_k), check=DM0;
     Q6_K 256 210 enc=Some(kquants::encode_q6_k), wenc=Some(kquants::encode_q6_k_w), dec=Some(kquants::decode_q6_k), check=Check::F16At(&[208]);
     Q8_K 256 292 enc=Some(kquants::encode_q8_k), wenc=None, dec=Some(kquants::decode_q8_k), check=Check::F32At(0);
-    IQ2_XXS 256 66 enc=None, wenc=None, dec=Some(iq::decode_iq2_xxs), check=D0;
-    IQ2_XS 256 74 enc=None, wenc=None, dec=Some(iq::decode_iq2_xs), check=D0;
-    IQ3_XXS 256 98 enc=None, wenc=None, dec=Some(iq::decode_iq3_xxs), check=D0;
-    IQ1_S 256 50 enc=None, wenc=None, dec=Some(iq::decode_iq1_s), check=D0;
+    IQ2_XXS 256 66 enc=None, wenc=Some(iq_encode::encode_iq2_xxs_w), dec=Some(iq::decode_iq2_xxs), check=D0;
+    IQ2_XS 256 74 enc=None, wenc=Some(iq_encode::encode_iq2_xs_w), dec=Some(iq::decode_iq2_xs), check=D0;
+    IQ3_XXS 256 98 enc=Some(iq_encode::encode_iq3_xxs), wenc=Some(iq_encode::encode_iq3_xxs_w), dec=Some(iq::decode_iq3_xxs), check=D0;
+    IQ1_S 256 50 enc=None, wenc=Some(iq_encode::encode_iq1_s_w), dec=Some(iq::decode_iq1_s), check=D0;
     IQ4_NL 32 18 enc=Some(other::encode_iq4_nl), wenc=Some(other::encode_iq4_nl_w), dec=Some(other::decode_iq4_nl), check=D0;
-    IQ3_S 256 110 enc=None, wenc=None, dec=Some(iq::decode_iq3_s), check=D0;
-    IQ2_S 256 82 enc=None, wenc=None, dec=Some(iq::decode_iq2_s), check=D0;
+    IQ3_S 256 110 enc=Some(iq_encode::encode_iq3_s), wenc=Some(iq_encode::encode_iq3_s_w), dec=Some(iq::decode_iq3_s), check=D0;
+    IQ2_S 256 82 enc=Some(iq_encode::encode_iq2_s), wenc=Some(iq_encode::encode_iq2_s_w), dec=Some(iq::decode_iq2_s), check=D0;
     IQ4_XS 256 136 enc=Some(other::encode_iq4_xs), wenc=Some(other::encode_iq4_xs_w), dec=Some(other::decode_iq4_xs), check=D0;
     I8 1 1 enc=None, wenc=None, dec=None, check=Check::Nothing;
     I16 1 2 enc=None, wenc=None, dec=None, check=Check::Nothing;
     I32 1 4 enc=None, wenc=None, dec=None, check=Check::Nothing;
     I64 1 8 enc=None, wenc=None, dec=None, check=Check::Nothing;
     F64 1 8 enc=None, wenc=None, dec=None, check=Check::F64;
-    IQ1_M 256 56 enc=None, wenc=None, dec=Some(iq::decode_iq1_m), check=Check::Iq1m;
+    IQ1_M 256 56 enc=Some(iq_encode::encode_iq1_m), wenc=Some(iq_encode::encode_iq1_m_w), dec=Some(iq::decode_iq1_m), check=Check::Iq1m;
     BF16 1 2 enc=Some(floats::encode_bf16), wenc=None, dec=Some(floats::decode_bf16), check=Check::Bf16;
     TQ1_0 256 54 enc=Some(other::encode_tq1_0), wenc=None, dec=Some(other::decode_tq1_0), check=Check::F16At(&[52]);
     TQ2_0 256 66 enc=Some(other::encode_tq2_0), wenc=None, dec=Some(other::decode_tq2_0), check=Check::F16At(&[64]);
@@ -146,9 +146,11 @@ fn lookup(ty: GgmlType, op: Operation) -> Result<&'static Codec> {
 }
 
 impl Codec {
-    /// Whether [`Codec::encode_row`] is available for this type.
+    /// Whether [`Codec::encode_row`] is available for this type (for
+    /// IQ2_XXS, IQ2_XS and IQ1_S only with an imatrix; see
+    /// [`Codec::requires_imatrix`]).
     pub fn can_encode(&self) -> bool {
-        self.encode.is_some()
+        self.encode.is_some() || self.encode_weighted.is_some()
     }
 
     /// Whether [`Codec::decode_row`] is available for this type.
@@ -157,13 +159,15 @@ impl Codec {
     }
 
     /// Whether an importance matrix changes the encoding (ggml ignores it for
-    /// plain floats, Q8_0, Q8_1, Q8_K, TQ*, MXFP4 and Q1_0/Q2_0).
+    /// plain floats, Q8_0, Q8_1, Q8_K, TQ1_0, TQ2_0, MXFP4, NVFP4, Q1_0 and
+    /// Q2_0).
     pub fn uses_imatrix(&self) -> bool {
         self.encode_weighted.is_some()
     }
 
     /// Whether ggml refuses to quantize to this type without an importance
-    /// matrix (`ggml_quantize_requires_imatrix`: IQ2_XXS, IQ2_XS, IQ1_S).
+    /// matrix (`ggml_quantize_requires_imatrix`: IQ2_XXS, IQ2_XS, IQ1_S);
+    /// [`Codec::encode_row`] then fails with [`Error::ImatrixRequired`].
     pub fn requires_imatrix(&self) -> bool {
         matches!(self.ty, GgmlType::IQ2_XXS | GgmlType::IQ2_XS | GgmlType::IQ1_S)
     }
@@ -203,12 +207,18 @@ impl Codec {
     /// llama-quantize takes (`quantize_row_<type>_ref`); with one, the weighted
     /// `quantize_row_<type>_impl` path, for the types that have one (see
     /// [`Codec::uses_imatrix`]); other types ignore the weights, as ggml does,
-    /// but their length is still checked.
+    /// but their length is still checked. IQ4_NL, IQ4_XS and the lattice
+    /// i-quants have no `_ref` path in llama-quantize; they run
+    /// `quantize_<type>` (with weights `x²` or similar when there is no
+    /// imatrix), and IQ2_XXS, IQ2_XS and IQ1_S fail with
+    /// [`Error::ImatrixRequired`] without one, as ggml refuses them.
     pub fn encode_row(&self, src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) -> Result<()> {
-        let enc = self.encode.ok_or(Error::Unsupported {
-            ty: self.ty,
-            op: Operation::Encode,
-        })?;
+        if !self.can_encode() {
+            return Err(Error::Unsupported {
+                ty: self.ty,
+                op: Operation::Encode,
+            });
+        }
         let expected = self.bytes_for(src.len())?;
         if dst.len() != expected {
             return Err(Error::DstSize {
@@ -217,20 +227,20 @@ impl Codec {
                 actual: dst.len(),
             });
         }
-        match (imatrix, self.encode_weighted) {
-            (Some(w), _) if w.len() != src.len() => Err(Error::ImatrixLength {
-                expected: src.len(),
-                actual: w.len(),
-            }),
-            (Some(w), Some(wenc)) => {
-                wenc(src, dst, w);
-                Ok(())
-            }
-            _ => {
-                enc(src, dst);
-                Ok(())
+        if let Some(w) = imatrix {
+            if w.len() != src.len() {
+                return Err(Error::ImatrixLength {
+                    expected: src.len(),
+                    actual: w.len(),
+                });
             }
         }
+        match (imatrix, self.encode_weighted, self.encode) {
+            (Some(w), Some(wenc), _) => wenc(src, dst, w),
+            (_, _, Some(enc)) => enc(src, dst),
+            _ => return Err(Error::ImatrixRequired { ty: self.ty }),
+        }
+        Ok(())
     }
 
     /// Decodes `src` (whole blocks) into `dst`, which must hold exactly the
@@ -402,7 +412,8 @@ impl Codec {
 /// [`Error::Unsupported`] for a type this crate cannot encode,
 /// [`Error::PartialBlock`] if `src` is not whole blocks, [`Error::DstSize`]
 /// if `dst` is not exactly the encoded size, [`Error::ImatrixLength`] if the
-/// imatrix does not have `src.len()` weights.
+/// imatrix does not have `src.len()` weights, [`Error::ImatrixRequired`] for
+/// IQ2_XXS, IQ2_XS and IQ1_S without one.
 pub fn encode_row(ty: GgmlType, src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) -> Result<()> {
     lookup(ty, Operation::Encode)?.encode_row(src, dst, imatrix)
 }

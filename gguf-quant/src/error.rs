@@ -80,6 +80,13 @@ pub enum Error {
         /// The imatrix length given.
         actual: usize,
     },
+    /// The type can only be encoded with an importance matrix (IQ2_XXS,
+    /// IQ2_XS; ggml asserts one is given) and none was.
+    #[error("encoding {ty} requires an importance matrix")]
+    ImatrixRequired {
+        /// The type.
+        ty: GgmlType,
+    },
     /// [`encode_rows_par`](crate::encode_rows_par) was given a row length of
     /// zero, or a source that is not a whole number of rows.
     #[error("{len} elements are not a whole number of rows of {n_per_row}")]

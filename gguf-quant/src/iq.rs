@@ -1,7 +1,6 @@
 //! Decoders for the grid-based i-quants: IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS,
 //! IQ3_S, IQ1_S, IQ1_M, mirroring ggml's `dequantize_row_<type>`. Their
-//! encoders (lattice searches with neighbour tables) are not implemented.
-//! The grid tables are in `iq_grids.rs`.
+//! encoders are in `iq_encode.rs`, the grid tables in `iq_grids.rs`.
 
 #![allow(clippy::needless_range_loop)]
 

@@ -3,8 +3,9 @@
 //! them: each entry packs 8 (or 4) grid bytes, element j in byte j.
 //!
 //! Data only. Generated from the packed copies in gguf-py 0.19.0
-//! (`gguf/quants.py`), which mirror ggml's tables; the golden decode tests
-//! check every table against llama.cpp's output.
+//! (`gguf/quants.py`), which mirror ggml's tables, by
+//! `tools/gen_iq_grids.py`; the golden tests check every table against
+//! llama.cpp's output.
 
 /// `iq2xxs_grid`: 256 entries of 8 bytes.
 #[rustfmt::skip]

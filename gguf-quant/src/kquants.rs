@@ -24,7 +24,7 @@ fn pack_2bit(l: &[u8; QK_K], qs: &mut [u8]) {
     }
 }
 
-/// `sigma2·factor/256` over one super-block.
+/// `Σx²` over one super-block (sequential, as ggml sums).
 fn block_sumx2(x: &[f32]) -> f32 {
     let mut s = 0.0f32;
     for &v in x {

@@ -17,7 +17,8 @@
 //! | Q8_K | yes | ignored | yes |
 //! | TQ1_0, TQ2_0, MXFP4, NVFP4, Q1_0, Q2_0 | yes | ignored | yes |
 //! | IQ4_NL, IQ4_XS | yes | yes | yes |
-//! | IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, IQ1_M | no | no | yes |
+//! | IQ2_S, IQ3_XXS, IQ3_S, IQ1_M | yes | yes | yes |
+//! | IQ2_XXS, IQ2_XS, IQ1_S | only with an imatrix | required | yes |
 //!
 //! Calls write into caller-provided buffers (size them with
 //! [`Codec::row_size`]) and report every misuse as an [`Error`]; nothing
@@ -51,6 +52,7 @@ mod codec;
 mod error;
 mod floats;
 mod iq;
+mod iq_encode;
 mod iq_grids;
 mod kquants;
 mod legacy;

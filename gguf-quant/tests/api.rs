@@ -135,12 +135,23 @@ fn unsupported_types() {
         })
     );
     assert!(matches!(
-        encode_row(GgmlType::IQ2_XXS, &[0.0; 256], &mut dst[..66], None),
+        encode_row(GgmlType::I32, &[0.0; 256], &mut dst[..1024], None),
         Err(Error::Unsupported {
             op: Operation::Encode,
             ..
         })
     ));
+    assert_eq!(
+        encode_row(GgmlType::IQ1_S, &[0.0; 256], &mut dst[..50], None),
+        Err(Error::ImatrixRequired { ty: GgmlType::IQ1_S })
+    );
+    assert_eq!(
+        encode_row(GgmlType::IQ2_XXS, &[0.0; 256], &mut dst[..66], None),
+        Err(Error::ImatrixRequired {
+            ty: GgmlType::IQ2_XXS
+        })
+    );
+    assert!(encode_row(GgmlType::IQ2_XXS, &[0.0; 256], &mut dst[..66], Some(&[1.0; 256])).is_ok());
     assert!(matches!(
         validate_row(GgmlType(77), &dst),
         Err(Error::Unsupported {
@@ -313,4 +324,32 @@ fn non_finite_search() {
 fn encode_zero_length_rows() {
     assert_eq!(encode_row(GgmlType::Q4_K, &[], &mut [], None), Ok(()));
     assert_eq!(decode_row(GgmlType::Q4_K, &[], &mut []), Ok(()));
+}
+
+#[test]
+fn non_finite_input_never_panics() {
+    let mut inputs: Vec<Vec<f32>> = vec![vec![f32::NAN; 256], vec![f32::INFINITY; 256], vec![f32::MAX; 256]];
+    let mut one_nan: Vec<f32> = (0..256).map(|i| (i as f32 - 128.0) * 0.01).collect();
+    one_nan[77] = f32::NAN;
+    inputs.push(one_nan);
+    let mut mixed: Vec<f32> = (0..256)
+        .map(|i| if i % 3 == 0 { f32::NEG_INFINITY } else { 1.0 })
+        .collect();
+    mixed[5] = f32::NAN;
+    inputs.push(mixed);
+    for x in &inputs {
+        for im in [vec![1.0f32; 256], vec![f32::NAN; 256], vec![0.0; 256]] {
+            for c in codecs().iter().filter(|c| c.can_encode()) {
+                let mut q = vec![0u8; c.row_size(256).unwrap()];
+                if !c.requires_imatrix() {
+                    c.encode_row(x, &mut q, None).unwrap();
+                }
+                c.encode_row(x, &mut q, Some(&im)).unwrap();
+                if c.can_decode() {
+                    let mut y = vec![0f32; 256];
+                    c.decode_row(&q, &mut y).unwrap();
+                }
+            }
+        }
+    }
 }

@@ -163,12 +163,6 @@ const FULL: Plan = Plan {
     decode: true,
 };
 
-const DECODE_ONLY: Plan = Plan {
-    encode: false,
-    encode_weighted: false,
-    decode: true,
-};
-
 macro_rules! golden_tests {
     ($( $name:ident: $ty:ident, $plan:expr, $passes:expr; )*) => {
         $(
@@ -205,11 +199,11 @@ golden_tests! {
     golden_iq4_nl: IQ4_NL, FULL, 64;
     golden_iq4_xs: IQ4_XS, FULL, 64;
     golden_nvfp4: NVFP4, FULL, 64;
-    golden_iq2_xxs: IQ2_XXS, DECODE_ONLY, 16;
-    golden_iq2_xs: IQ2_XS, DECODE_ONLY, 16;
-    golden_iq2_s: IQ2_S, DECODE_ONLY, 32;
-    golden_iq3_xxs: IQ3_XXS, DECODE_ONLY, 32;
-    golden_iq3_s: IQ3_S, DECODE_ONLY, 32;
-    golden_iq1_s: IQ1_S, DECODE_ONLY, 16;
-    golden_iq1_m: IQ1_M, DECODE_ONLY, 32;
+    golden_iq2_xxs: IQ2_XXS, FULL, 32;
+    golden_iq2_xs: IQ2_XS, FULL, 32;
+    golden_iq2_s: IQ2_S, FULL, 64;
+    golden_iq3_xxs: IQ3_XXS, FULL, 64;
+    golden_iq3_s: IQ3_S, FULL, 64;
+    golden_iq1_s: IQ1_S, FULL, 32;
+    golden_iq1_m: IQ1_M, FULL, 64;
 }
