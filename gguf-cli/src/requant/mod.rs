@@ -378,13 +378,17 @@ pub struct Progress {
     pub bytes_done: u64,
 }
 
-/// Elements converted per chunk: bounds memory to a few buffers of this size.
-const CHUNK_ELEMS: u64 = 1 << 21;
+/// Output bytes per chunk handed to the writer thread. Two chunks are in
+/// flight at most (one being written, one being filled), which bounds memory.
+const CHUNK_BYTES: usize = 16 << 20;
 
-/// Writes the planned output to `w`, one chunk of rows at a time: decode to
-/// f32 (or read F32 as is), check for NaN/Inf, encode, validate, write.
-/// Mapped input pages are released behind the cursor when `file` is given.
-pub fn execute<W: Write>(
+/// Writes the planned output to `w`. Tensors whose type does not change are
+/// copied; the others are converted row by row on all cores — each row
+/// decoded to f32 (or read as F32), checked for NaN/Inf, encoded and
+/// validated in one pass while it is in cache — in chunks that a separate
+/// thread writes while the next chunk is computed. Mapped input pages are
+/// released behind the cursor when `file` is given.
+pub fn execute<W: Write + Send>(
     g: &Gguf<'_>,
     file: Option<&GgufFile>,
     plan: &Plan<'_>,
@@ -392,103 +396,201 @@ pub fn execute<W: Write>(
     w: W,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<W, RequantError> {
-    let mut tw = plan.builder.write_header(w)?;
+    let tw = plan.builder.write_header(w)?;
+    std::thread::scope(|scope| {
+        let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
+        let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        let writer = scope.spawn(move || -> Result<TensorWriter<W>, RequantError> {
+            let mut tw = tw;
+            for buf in full_rx {
+                tw.write_chunk(&buf)?;
+                // The producer may have finished already; then the buffer is simply dropped.
+                let _ = empty_tx.send(buf);
+            }
+            Ok(tw)
+        });
+        let produced = produce(g, file, plan, opts, &full_tx, &empty_rx, progress);
+        drop(full_tx);
+        let written = writer.join().map_err(|_| invalid("the writer thread panicked"))?;
+        // A write error explains a failed send better than the send does.
+        let tw = written?;
+        produced?;
+        Ok(tw.finish()?)
+    })
+}
+
+/// Fills chunks in output order and hands them to the writer.
+fn produce(
+    g: &Gguf<'_>,
+    file: Option<&GgufFile>,
+    plan: &Plan<'_>,
+    opts: &RequantOptions,
+    full: &std::sync::mpsc::SyncSender<Vec<u8>>,
+    empty: &std::sync::mpsc::Receiver<Vec<u8>>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(), RequantError> {
     let mut done = Progress {
         tensors_done: 0,
         bytes_done: 0,
     };
-    let mut f32_buf: Vec<f32> = Vec::new();
-    let mut out_buf: Vec<u8> = Vec::new();
+    let send = |buf: Vec<u8>| full.send(buf).map_err(|_| invalid("the writer stopped"));
+    let next_buf = || empty.try_recv().unwrap_or_default();
     for t in &plan.tensors {
         let data = g.tensor_data(&t.src)?;
+        let start = g.tensor_range(&t.src)?.start;
+        // Input pages already used are not needed again: give them back as we go.
+        let release = |from: u64, to: u64| {
+            if let Some(f) = file {
+                f.release(start + from..start + to);
+            }
+        };
         if t.choice.ty == t.src.ggml_type {
-            for chunk in data.chunks(64 << 20) {
-                tw.write_chunk(chunk)?;
+            let mut at = 0u64;
+            for chunk in data.chunks(CHUNK_BYTES) {
+                let mut buf = next_buf();
+                buf.clear();
+                buf.extend_from_slice(chunk);
+                send(buf)?;
+                release(at, at + chunk.len() as u64);
+                at += chunk.len() as u64;
                 done.bytes_done += chunk.len() as u64;
                 progress(done);
             }
         } else {
-            convert(t, data, opts, &mut tw, &mut f32_buf, &mut out_buf, &mut |n| {
-                done.bytes_done += n;
+            let conv = Conversion::new(t, opts)?;
+            let mut row = 0;
+            while row < conv.rows {
+                let n = conv.chunk_rows.min(conv.rows - row);
+                let mut buf = next_buf();
+                conv.run(data, row, n, &mut buf)?;
+                send(buf)?;
+                release(row * conv.in_row as u64, (row + n) * conv.in_row as u64);
+                done.bytes_done += n * conv.in_row as u64;
                 progress(done);
-            })?;
-        }
-        if let (Some(f), Ok(r)) = (file, g.tensor_range(&t.src)) {
-            f.release(r);
+                row += n;
+            }
         }
         done.tensors_done += 1;
         progress(done);
     }
-    Ok(tw.finish()?)
+    Ok(())
 }
 
-fn convert<W: Write>(
-    t: &PlannedTensor<'_>,
-    data: &[u8],
-    opts: &RequantOptions,
-    tw: &mut TensorWriter<W>,
-    f32_buf: &mut Vec<f32>,
-    out_buf: &mut Vec<u8>,
-    advance: &mut dyn FnMut(u64),
-) -> Result<(), RequantError> {
-    let src_ty = t.src.ggml_type;
-    let src_info = src_ty.info().ok_or_else(|| invalid("unknown source type"))?;
-    if src_info.quantized && !opts.allow_requantize {
-        return Err(invalid(format!(
-            "{}: requantizing from type {src_ty} is disabled (pass --allow-requantize to decode and re-encode it)",
-            t.src.name
-        )));
-    }
-    if !src_info.quantized && !matches!(src_ty, GgmlType::F32 | GgmlType::F16 | GgmlType::BF16) {
-        return Err(invalid(format!(
-            "{}: cannot convert tensor type {src_ty}",
-            t.src.name
-        )));
-    }
-    let ne = t.src.ne();
-    let ne0 = ne[0];
-    let rows_per_matrix = ne[1];
-    let n_matrices = ne[2] * ne[3];
-    let in_row = src_info.row_size(ne0).ok_or_else(|| invalid("row size"))? as usize;
-    let out_row = t
-        .choice
-        .ty
-        .info()
-        .and_then(|i| i.row_size(ne0))
-        .ok_or_else(|| invalid("row size"))? as usize;
-    let chunk_rows = (CHUNK_ELEMS / ne0.max(1)).clamp(1, rows_per_matrix.max(1));
-    let codec_err = |e: gguf_quant::Error| invalid(format!("{}: {e}", t.src.name));
-    for m in 0..n_matrices {
-        // Experts (ne[2]) each have their own slice of the importance weights.
-        let weights = t.imatrix.map(|w| {
-            let e = (m % ne[2]) as usize;
-            &w[e * ne0 as usize..(e + 1) * ne0 as usize]
-        });
-        let mut row = 0;
-        while row < rows_per_matrix {
-            let n = chunk_rows.min(rows_per_matrix - row);
-            let first = (m * rows_per_matrix + row) as usize;
-            let src = &data[first * in_row..(first + n as usize) * in_row];
-            f32_buf.resize((n * ne0) as usize, 0.0);
-            gguf_quant::decode_rows_par(src_ty, src, f32_buf).map_err(codec_err)?;
-            if let Some(i) = gguf_quant::find_non_finite(f32_buf) {
-                let bad_row = first as u64 + i as u64 / ne0;
-                return Err(invalid(format!(
-                    "tensor {} has a non-finite value ({}) in row {bad_row}, column {}",
-                    t.src.name,
-                    f32_buf[i],
-                    i as u64 % ne0
-                )));
-            }
-            out_buf.resize(n as usize * out_row, 0);
-            gguf_quant::encode_rows_par(t.choice.ty, f32_buf, ne0 as usize, out_buf, weights)
-                .map_err(codec_err)?;
-            gguf_quant::validate_row(t.choice.ty, out_buf)
-                .map_err(|e| invalid(format!("{}: quantized data validation failed: {e}", t.src.name)))?;
-            tw.write_chunk(out_buf)?;
-            advance(src.len() as u64);
-            row += n;
+/// How one tensor is converted.
+struct Conversion<'p> {
+    t: &'p PlannedTensor<'p>,
+    src_ty: GgmlType,
+    ne0: usize,
+    /// Rows per expert matrix (`ne[1]`) and experts (`ne[2]`); imatrix slices are per expert.
+    rows_per_matrix: u64,
+    experts: u64,
+    rows: u64,
+    in_row: usize,
+    out_row: usize,
+    chunk_rows: u64,
+}
+
+/// Why one row could not be converted.
+enum RowError {
+    NonFinite { col: usize, value: f32 },
+    Codec(gguf_quant::Error),
+    Invalid(gguf_quant::Error),
+}
+
+impl<'p> Conversion<'p> {
+    fn new(t: &'p PlannedTensor<'p>, opts: &RequantOptions) -> Result<Self, RequantError> {
+        let src_ty = t.src.ggml_type;
+        let src_info = src_ty.info().ok_or_else(|| invalid("unknown source type"))?;
+        if src_info.quantized && !opts.allow_requantize {
+            return Err(invalid(format!(
+                "{}: requantizing from type {src_ty} is disabled (pass --allow-requantize to decode and re-encode it)",
+                t.src.name
+            )));
         }
+        if !src_info.quantized && !matches!(src_ty, GgmlType::F32 | GgmlType::F16 | GgmlType::BF16) {
+            return Err(invalid(format!(
+                "{}: cannot convert tensor type {src_ty}",
+                t.src.name
+            )));
+        }
+        let ne = t.src.ne();
+        let row_size = |ty: GgmlType| {
+            ty.info()
+                .and_then(|i| i.row_size(ne[0]))
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(|| invalid(format!("{}: row size of {ty}", t.src.name)))
+        };
+        let out_row = row_size(t.choice.ty)?;
+        Ok(Conversion {
+            t,
+            src_ty,
+            ne0: ne[0] as usize,
+            rows_per_matrix: ne[1],
+            experts: ne[2],
+            rows: t.src.n_rows(),
+            in_row: row_size(src_ty)?,
+            out_row,
+            chunk_rows: (CHUNK_BYTES / out_row.max(1)).max(1) as u64,
+        })
     }
-    Ok(())
+
+    /// The importance weights for a row: its expert's slice.
+    fn weights(&self, row: u64) -> Option<&[f32]> {
+        self.t.imatrix.map(|w| {
+            let e = ((row / self.rows_per_matrix.max(1)) % self.experts.max(1)) as usize;
+            &w[e * self.ne0..(e + 1) * self.ne0]
+        })
+    }
+
+    fn convert_row(&self, src: &[u8], row: u64, f32_row: &mut [f32], dst: &mut [u8]) -> Result<(), RowError> {
+        gguf_quant::decode_row(self.src_ty, src, f32_row).map_err(RowError::Codec)?;
+        if let Some(col) = gguf_quant::find_non_finite(f32_row) {
+            return Err(RowError::NonFinite {
+                col,
+                value: f32_row[col],
+            });
+        }
+        gguf_quant::encode_row(self.t.choice.ty, f32_row, dst, self.weights(row)).map_err(RowError::Codec)?;
+        gguf_quant::validate_row(self.t.choice.ty, dst).map_err(RowError::Invalid)
+    }
+
+    /// Converts rows `first..first + n` into `out`, in parallel.
+    fn run(&self, data: &[u8], first: u64, n: u64, out: &mut Vec<u8>) -> Result<(), RequantError> {
+        use rayon::prelude::*;
+        let src = &data[first as usize * self.in_row..(first + n) as usize * self.in_row];
+        out.resize(n as usize * self.out_row, 0);
+        let result = out
+            .par_chunks_mut(self.out_row)
+            .zip(src.par_chunks(self.in_row))
+            .enumerate()
+            .try_for_each_init(
+                || vec![0f32; self.ne0],
+                |f32_row, (i, (dst, s))| self.convert_row(s, first + i as u64, f32_row, dst),
+            );
+        if result.is_ok() {
+            return Ok(());
+        }
+        // Report the first bad row, whichever thread saw a problem first.
+        let mut f32_row = vec![0f32; self.ne0];
+        let mut dst = vec![0u8; self.out_row];
+        for (i, s) in src.chunks(self.in_row).enumerate() {
+            let row = first + i as u64;
+            let name = &self.t.src.name;
+            match self.convert_row(s, row, &mut f32_row, &mut dst) {
+                Ok(()) => {}
+                Err(RowError::NonFinite { col, value }) => {
+                    return Err(invalid(format!(
+                        "tensor {name} has a non-finite value ({value}) in row {row}, column {col}"
+                    )))
+                }
+                Err(RowError::Codec(e)) => return Err(invalid(format!("{name}: row {row}: {e}"))),
+                Err(RowError::Invalid(e)) => {
+                    return Err(invalid(format!(
+                        "{name}: row {row}: quantized data validation failed: {e}"
+                    )))
+                }
+            }
+        }
+        Err(invalid(format!("{}: conversion failed", self.t.src.name)))
+    }
 }
