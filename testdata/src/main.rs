@@ -3,14 +3,19 @@
 //! `cargo run -p gguf-testdata -- big-vocab OUT.gguf` instead writes the
 //! 262,144-token benchmark model (76 MB, not checked in) to OUT.gguf, and
 //! `cargo run --release -p gguf-testdata -- bench-model OUT.gguf` the
-//! 0.85 B-parameter F16 model of the requant benchmark (1.7 GB).
+//! 0.85 B-parameter F16 model of the requant benchmark (1.7 GB); an optional
+//! third argument sets the number of layers (8 gives the 1 GB model of the
+//! diff benchmark).
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if let [cmd, out] = args.as_slice() {
+    if let [cmd, out, rest @ ..] = args.as_slice() {
         if cmd == "bench-model" {
             let f = std::io::BufWriter::with_capacity(1 << 22, std::fs::File::create(out).expect("create"));
-            let shape = gguf_testdata::bench_shape();
+            let mut shape = gguf_testdata::bench_shape();
+            if let Some(layers) = rest.first() {
+                shape.n_layer = layers.parse().expect("LAYERS is a number");
+            }
             gguf_testdata::write_llama_model(
                 &shape,
                 gguf_format::GgmlType::F16,
@@ -30,7 +35,7 @@ fn main() {
         }
     }
     if !args.is_empty() {
-        eprintln!("usage: gguf-testdata [big-vocab OUT.gguf | bench-model OUT.gguf]");
+        eprintln!("usage: gguf-testdata [big-vocab OUT.gguf | bench-model OUT.gguf [LAYERS]]");
         std::process::exit(2);
     }
     let dir = gguf_testdata::dir();
