@@ -16,7 +16,7 @@ use std::process::ExitCode;
     name = "gguf",
     version,
     about = "Inspect, compare and requantize GGUF model files (the llama.cpp format)",
-    after_help = "Exit codes: 0 success; 1 a negative answer (inspect --key: no such key); 2 error.\n\
+    after_help = "Exit codes: 0 success; 1 a negative answer (diff: differences found; inspect --key: no such key); 2 error.\n\
                   Run `gguf <command> --help` for each command's options and examples."
 )]
 struct Cli {
