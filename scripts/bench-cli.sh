@@ -17,7 +17,7 @@ which=("$@")
 measure() { # label command...
     local label="$1"; shift
     /usr/bin/time -f "%e %M" -o "$dir/time.txt" "$@" > /dev/null 2>&1 || true
-    read -r wall rss < "$dir/time.txt"
+    read -r wall rss < <(tail -n 1 "$dir/time.txt")
     awk -v l="$label" -v w="$wall" -v r="$rss" 'BEGIN { printf "%-40s wall %7.2f s   peak RSS %8.1f MB\n", l, w, r / 1024 }'
 }
 
