@@ -336,7 +336,7 @@ pub fn memory_estimate(g: &Gguf<'_>, ctx: u64, weights_bytes: u64) -> MemoryEsti
         (Some(k), Some(v)) => {
             used.push((key("attention.key_length"), k.to_string()));
             used.push((key("attention.value_length"), v.to_string()));
-            Some(k + v)
+            Some(k.saturating_add(v))
         }
         _ => {
             let n_embd = uint("embedding_length", &mut used, &mut missing);
@@ -353,7 +353,7 @@ pub fn memory_estimate(g: &Gguf<'_>, ctx: u64, weights_bytes: u64) -> MemoryEsti
                         "head size from embedding_length / head_count = {}",
                         e / h
                     ));
-                    Some(2 * (e / h))
+                    Some((e / h).saturating_mul(2))
                 }
                 _ => None,
             }

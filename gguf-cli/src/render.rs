@@ -174,6 +174,9 @@ pub fn text(r: &Report<'_>, o: TextOptions) -> String {
             Some(kv) => {
                 let _ = writeln!(w, "  KV cache     {}", bytes(kv));
             }
+            None if m.missing.is_empty() => {
+                let _ = writeln!(w, "  KV cache     too large to count in 64 bits");
+            }
             None => {
                 let _ = writeln!(w, "  KV cache     unknown: missing {}", m.missing.join(", "));
             }

@@ -274,3 +274,30 @@ fn unknown_tensor_types_are_shown_not_refused() {
         "{out}"
     );
 }
+
+/// Regression: sizes read from the file are multiplied in the memory estimate;
+/// absurd ones must saturate or be reported, never overflow.
+#[test]
+fn memory_estimate_with_absurd_sizes_does_not_overflow() {
+    let mut b = gguf_format::GgufBuilder::new();
+    b.push("general.architecture", "llama").unwrap();
+    b.push("llama.block_count", u64::MAX).unwrap();
+    b.push("llama.embedding_length", u64::MAX).unwrap();
+    b.push("llama.attention.head_count", 1u32).unwrap();
+    b.push("llama.attention.key_length", u64::MAX).unwrap();
+    let bytes = b.write_header(Vec::new()).unwrap().finish().unwrap();
+    let g = gguf_format::Gguf::parse(&bytes).unwrap();
+    let m = gguf_cli::inspect::memory_estimate(&g, u64::MAX, 0);
+    assert_eq!(
+        m.kv_cache_bytes, None,
+        "the product does not fit: unknown, not wrapped"
+    );
+    let opts = gguf_cli::inspect::InspectOptions {
+        ctx: Some(u64::MAX),
+        ..Default::default()
+    };
+    let r = gguf_cli::inspect::report("absurd.gguf", &g, &opts);
+    assert!(
+        gguf_cli::render::text(&r, Default::default()).contains("KV cache     too large to count in 64 bits")
+    );
+}

@@ -36,6 +36,7 @@ pub struct TensorInfo<'a> {
     n_dims: u32,
     ne: [u64; MAX_DIMS],
     n_elements: u64,
+    n_rows: u64,
     n_bytes: Option<u64>,
 }
 
@@ -62,8 +63,7 @@ impl<'a> TensorInfo<'a> {
 
     /// Number of rows (`ne[1] * ne[2] * ne[3]`).
     pub fn n_rows(&self) -> u64 {
-        // Cannot overflow: the product of all dims was checked against i64::MAX.
-        self.ne[1] * self.ne[2] * self.ne[3]
+        self.n_rows
     }
 
     /// Total number of elements (checked at parse time to fit in an i64).
@@ -485,15 +485,21 @@ fn read_tensor_info<'a, E: Endian>(c: &mut Cursor<'a, E>, alignment: u32) -> Res
     let ggml_type = GgmlType(c.u32("tensor type", Some(name))?);
     let offset = c.u64("tensor offset", Some(name))?;
 
-    // ggml keeps element counts in int64_t.
-    let n_elements = ne
-        .iter()
-        .try_fold(1u64, |acc, &d| acc.checked_mul(d))
-        .filter(|&n| i64::try_from(n).is_ok())
-        .ok_or_else(|| Error::Overflow {
-            what: "tensor element count",
-            at: here(name),
-        })?;
+    // ggml keeps element counts in int64_t. The row count is checked on its
+    // own too: with a row length of 0 the element count is 0 whatever it is.
+    let fits = |dims: &[u64]| {
+        dims.iter()
+            .try_fold(1u64, |acc, &d| acc.checked_mul(d))
+            .filter(|&n| i64::try_from(n).is_ok())
+    };
+    let n_elements = fits(&ne).ok_or_else(|| Error::Overflow {
+        what: "tensor element count",
+        at: here(name),
+    })?;
+    let n_rows = fits(&ne[1..]).ok_or_else(|| Error::Overflow {
+        what: "tensor row count",
+        at: here(name),
+    })?;
     let n_bytes = match ggml_type.info() {
         None => None,
         Some(info) => {
@@ -527,6 +533,7 @@ fn read_tensor_info<'a, E: Endian>(c: &mut Cursor<'a, E>, alignment: u32) -> Res
         n_dims,
         ne,
         n_elements,
+        n_rows,
         n_bytes,
     })
 }

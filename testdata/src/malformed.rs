@@ -241,6 +241,10 @@ pub fn cases() -> Vec<(&'static str, Vec<u8>)> {
             h(3, 1, 0).tensor(b"t", &[1 << 16; 4], 0, 0).data(0),
         ),
         (
+            "zero-row-length-rows-overflow",
+            h(3, 1, 0).tensor(b"t", &[0, 1 << 40, 1 << 40], 0, 0).data(0),
+        ),
+        (
             "bytes-overflow-u64",
             h(3, 1, 0).tensor(b"t", &[1 << 62], 0, 0).data(0),
         ),

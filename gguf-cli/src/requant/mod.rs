@@ -307,7 +307,7 @@ pub fn plan<'a>(g: &Gguf<'a>, opts: &'a RequantOptions, dry_run: bool) -> Result
         })?;
         let imatrix = match &opts.imatrix {
             Some((_, m)) if choice.ty != src.ggml_type => {
-                let expected = ne[0] * ne[2];
+                let expected = ne[0].saturating_mul(ne[2]);
                 match m.entries.get(src.name) {
                     Some(w) if w.len() as u64 == expected => Some(&w[..]),
                     Some(_) if select::Category::of(&name) == select::Category::TokenEmbd => None,

@@ -145,6 +145,7 @@ fn memory_line(m: &MemoryEstimate, weights: u64) -> String {
             bytes(kv),
             bytes(weights + kv)
         ),
+        None if m.missing.is_empty() => "KV cache too large to count in 64 bits".to_string(),
         None => format!("KV cache size unknown: missing {}", m.missing.join(", ")),
     }
 }

@@ -189,8 +189,9 @@ impl std::fmt::Display for SelectError {
 
 /// `use_more_bits`: the layers that get more bits in the mixed ftypes.
 pub fn use_more_bits(i: u64, n: u64) -> bool {
-    // Integer arithmetic as in C (signed: `i - n/8` may be negative, and `%` keeps the sign).
-    let (i, n) = (i as i64, n as i64);
+    // Integer arithmetic as in C (signed: `i - n/8` may be negative, and `%`
+    // keeps the sign); i128 so that no count read from a file can overflow.
+    let (i, n) = (i128::from(i), i128::from(n));
     i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2
 }
 
