@@ -248,13 +248,29 @@ impl<'a> GgufBuilder<'a> {
         let mut b = GgufBuilder::new();
         b.version = gguf.version();
         b.byte_order = gguf.byte_order();
-        for kv in gguf.metadata() {
-            b.push(kv.key, kv.value)?;
-        }
+        b.extend_metadata(gguf)?;
         for t in gguf.tensors() {
             b.add_tensor(t.name, t.dims(), t.ggml_type)?;
         }
         Ok(b)
+    }
+
+    /// Appends every metadata entry of `gguf`, in its order (borrowed, not
+    /// copied); an error if a key is already present. Linear in the number
+    /// of keys, unlike repeated [`GgufBuilder::push`] calls.
+    pub fn extend_metadata(&mut self, gguf: &Gguf<'a>) -> Result<&mut Self> {
+        let present: std::collections::HashSet<&str> =
+            self.metadata.iter().map(|(k, _)| k.as_ref()).collect();
+        if let Some(kv) = gguf.metadata().iter().find(|kv| present.contains(kv.key)) {
+            return Err(Error::InvalidWrite(format!("duplicate metadata key {}", kv.key)));
+        }
+        for kv in gguf.metadata() {
+            let value = MetaValue::from(kv.value);
+            self.check_entry(kv.key, &value)?;
+            self.metadata.push((Cow::Borrowed(kv.key), value));
+        }
+        self.relayout();
+        Ok(self)
     }
 
     /// Sets the format version (1, 2 or 3) to write.
@@ -318,7 +334,9 @@ impl<'a> GgufBuilder<'a> {
         value.check(key)
     }
 
-    /// Appends a new key; an error if it is already present.
+    /// Appends a new key; an error if it is already present. (Each call
+    /// looks through the keys so far: for copying a whole file's metadata use
+    /// [`GgufBuilder::extend_metadata`].)
     pub fn push(
         &mut self,
         key: impl Into<Cow<'a, str>>,

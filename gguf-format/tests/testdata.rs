@@ -324,3 +324,19 @@ fn in_memory_and_mapped_reads_agree() {
         );
     }
 }
+
+/// Copying metadata is linear in the number of keys (a quadratic copy of
+/// these 100,000 keys would take minutes).
+#[test]
+fn many_keys_round_trip() {
+    let mut raw = gguf_testdata::malformed::Raw::header(3, 0, 100_000);
+    for i in 0..100_000u32 {
+        raw.kv_u32(&format!("k.{i}"), i);
+    }
+    let mut bytes = raw.done();
+    bytes.resize(bytes.len().div_ceil(32) * 32, 0);
+    let g = Gguf::parse(&bytes).unwrap();
+    assert_eq!(g.get_u32("k.99999").unwrap(), 99_999);
+    let out = write_gguf(&g, Vec::new()).unwrap();
+    assert!(out == bytes);
+}

@@ -251,9 +251,7 @@ pub fn plan<'a>(g: &Gguf<'a>, opts: &'a RequantOptions, dry_run: bool) -> Result
     let facts = model_facts(g, opts, &all);
 
     let mut b = GgufBuilder::new();
-    for kv in g.metadata() {
-        b.push(kv.key, kv.value)?;
-    }
+    b.extend_metadata(g)?;
     b.set_last("general.quantization_version", 2u32)?;
     b.set_last("general.file_type", target.id)?;
     for k in ["split.no", "split.count", "split.tensors.count"] {
