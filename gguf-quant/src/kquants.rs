@@ -6,10 +6,10 @@
 
 #![allow(clippy::needless_range_loop)]
 
+use crate::lanes::{make_qkx2_quants_x8, make_qx_quants_x8};
 use crate::numerics::{fp16_to_fp32, fp32_to_fp16, nearest_int, read_f16, write_f16};
 use crate::search::{
-    make_q3_quants, make_qkx2_quants, make_qkx3_quants, make_qp_quants, make_qx_quants, MinSearch, Weights,
-    GROUP_MAX_EPS,
+    make_q3_quants, make_qkx3_quants, make_qp_quants, make_qx_quants, MinSearch, Weights, GROUP_MAX_EPS,
 };
 
 const QK_K: usize = 256;
@@ -58,8 +58,7 @@ fn q2_k_finish(x: &[f32], y: &mut [u8], l: &mut [u8; QK_K]) {
 /// Q2_K reference encoder (`quantize_row_q2_K_ref`).
 pub(crate) fn encode_q2_k(src: &[f32], dst: &mut [u8]) {
     let mut l = [0u8; QK_K];
-    let mut laux = [0u8; 16];
-    let mut weights = [0.0f32; 16];
+    let mut weights = [0.0f32; QK_K];
     let mut mins = [0.0f32; 16];
     let mut scales = [0.0f32; 16];
     let p = MinSearch {
@@ -72,14 +71,21 @@ pub(crate) fn encode_q2_k(src: &[f32], dst: &mut [u8]) {
     for (x, y) in src.chunks_exact(QK_K).zip(dst.chunks_exact_mut(84)) {
         let mut max_scale = 0.0f32;
         let mut max_min = 0.0f32;
-        for j in 0..QK_K / 16 {
-            let xs = &x[16 * j..16 * j + 16];
-            for k in 0..16 {
-                weights[k] = xs[k].abs();
+        // Sixteen sub-blocks of 16, eight at a time (`lanes.rs`); the
+        // scalar reference is `make_qkx2_quants` per sub-block.
+        for (k, &v) in x.iter().enumerate() {
+            weights[k] = v.abs();
+        }
+        for half in 0..2 {
+            let r = 128 * half..128 * half + 128;
+            let found = make_qkx2_quants_x8::<16>(p, &x[r.clone()], &weights[r.clone()], &mut l[r]);
+            for (j, (s, m)) in found.into_iter().enumerate() {
+                scales[8 * half + j] = s;
+                mins[8 * half + j] = m;
             }
-            let (s, m) = make_qkx2_quants(p, xs, &weights, &mut l[16 * j..16 * j + 16], &mut laux);
-            scales[j] = s;
-            mins[j] = m;
+        }
+        for j in 0..QK_K / 16 {
+            let (s, m) = (scales[j], mins[j]);
             if s > max_scale {
                 max_scale = s;
             }
@@ -387,8 +393,7 @@ fn k4_requantize(x: &[f32], y: &[u8], qmax: i32, l: &mut [u8; QK_K]) {
 /// The reference K4 search (Q4_K, Q5_K): per 32-element sub-block a
 /// `make_qkx2_quants` with weights `av_x + |x|`, then 6-bit scales and mins.
 fn k4_ref_scales(x: &[f32], y: &mut [u8], p: MinSearch, l: &mut [u8; QK_K]) {
-    let mut laux = [0u8; 32];
-    let mut weights = [0.0f32; 32];
+    let mut weights = [0.0f32; QK_K];
     let mut mins = [0.0f32; 8];
     let mut scales = [0.0f32; 8];
     let mut max_scale = 0.0f32;
@@ -401,9 +406,13 @@ fn k4_ref_scales(x: &[f32], y: &mut [u8], p: MinSearch, l: &mut [u8; QK_K]) {
         }
         let av_x = (sum_x2 / 32.0).sqrt();
         for k in 0..32 {
-            weights[k] = av_x + xs[k].abs();
+            weights[32 * j + k] = av_x + xs[k].abs();
         }
-        let (s, m) = make_qkx2_quants(p, xs, &weights, &mut l[32 * j..32 * j + 32], &mut laux);
+    }
+    // The eight sub-blocks searched side by side (`lanes.rs`); the scalar
+    // reference is `make_qkx2_quants` per sub-block.
+    let found = make_qkx2_quants_x8::<32>(p, x, &weights, &mut l[..]);
+    for (j, (s, m)) in found.into_iter().enumerate() {
         scales[j] = s;
         mins[j] = m;
         if s > max_scale {
@@ -617,14 +626,15 @@ fn encode_q6_k_block(x: &[f32], y: &mut [u8], qw: Option<&[f32]>) {
     let mut scales = [0.0f32; 16];
     let mut max_scale = 0.0f32;
     let mut max_abs_scale = 0.0f32;
+    // Sixteen sub-blocks of 16, eight at a time (`lanes.rs`); the scalar
+    // reference is `make_qx_quants` per sub-block.
+    for half in 0..2 {
+        let r = 128 * half..128 * half + 128;
+        let found = make_qx_quants_x8::<16>(32, &x[r.clone()], qw.map(|q| &q[r.clone()]), &mut l[r]);
+        scales[8 * half..8 * half + 8].copy_from_slice(&found);
+    }
     for ib in 0..16 {
-        let xs = &x[16 * ib..16 * ib + 16];
-        let w = match qw {
-            Some(q) => Weights::Given(&q[16 * ib..16 * ib + 16]),
-            None => Weights::Square,
-        };
-        let scale = make_qx_quants(32, xs, &mut l[16 * ib..16 * ib + 16], w);
-        scales[ib] = scale;
+        let scale = scales[ib];
         let abs_scale = scale.abs();
         if abs_scale > max_abs_scale {
             max_abs_scale = abs_scale;

@@ -55,6 +55,7 @@ mod iq;
 mod iq_encode;
 mod iq_grids;
 mod kquants;
+mod lanes;
 mod legacy;
 pub mod numerics;
 mod other;

@@ -19,7 +19,9 @@ pub(crate) const GROUP_MAX_EPS: f32 = 1e-15;
 /// How `make_qx_quants` weighs errors when no explicit weights are given.
 #[derive(Clone, Copy)]
 pub(crate) enum Weights<'a> {
-    /// `w = x²` (`rmse_type` 1).
+    /// `w = x²` (`rmse_type` 1; used by the scalar reference of Q6_K, which
+    /// encoders now run through `lanes::make_qx_quants_x8`).
+    #[cfg_attr(not(test), allow(dead_code))]
     Square,
     /// Caller-given weights.
     Given(&'a [f32]),
@@ -170,6 +172,10 @@ pub(crate) struct MinSearch {
 /// `make_qkx2_quants`: asymmetric levels `0..=nmax` with a min, fitted by
 /// weighted least squares over `nstep + 1` trial scales. Returns
 /// `(scale, the_min)` with `the_min = -min ≥ 0`.
+///
+/// This is the scalar reference; encoders run the lane-parallel
+/// `lanes::make_qkx2_quants_x8`, which the tests compare with it.
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn make_qkx2_quants(
     p: MinSearch,
     x: &[f32],
