@@ -94,7 +94,16 @@ pub fn c_trunc_i32(f: f32) -> i32 {
 /// `y = roundf(x)` into an integer does on x86-64.
 #[inline]
 pub fn c_round_i32(f: f32) -> i32 {
-    c_trunc_i32(f.round())
+    // Below 2^23 in magnitude, compute it without calling libm's roundf:
+    // truncate, then step away from zero when the dropped part is at least
+    // one half. `f - trunc(f)` is exact there (Sterbenz), so this is roundf.
+    if f.abs() < 8_388_608.0 {
+        let t = f as i32;
+        let frac = f - t as f32;
+        t + i32::from(frac >= 0.5) - i32::from(frac <= -0.5)
+    } else {
+        c_trunc_i32(f.round())
+    }
 }
 
 /// ggml's `MAX(a, b)` macro on floats: `a > b ? a : b` (so a NaN in `b` wins,
@@ -232,6 +241,27 @@ mod tests {
         assert_eq!(c_trunc_i32(f32::NAN), i32::MIN);
         assert_eq!(c_trunc_i32(3e9), i32::MIN);
         assert_eq!(c_round_i32(-2.5), -3);
+        // The fast path agrees with roundf + cast everywhere it applies.
+        let mut x = 0x1234_5678u32;
+        for _ in 0..2_000_000 {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let f = f32::from_bits(x) % 9_000_000.0;
+            for v in [f, f.trunc() + 0.5, f.trunc() - 0.5, -f] {
+                assert_eq!(c_round_i32(v), c_trunc_i32(v.round()), "{v}");
+            }
+        }
+        for v in [
+            0.49999997f32,
+            -0.49999997,
+            0.5,
+            -0.5,
+            8_388_607.5,
+            -8_388_607.5,
+            -0.0,
+            1e-45,
+        ] {
+            assert_eq!(c_round_i32(v), c_trunc_i32(v.round()), "{v}");
+        }
         assert_eq!(e8m0_to_fp32_half(128), 1.0);
         // 2^-128 and 2^-127 are subnormal: 2^-149 · 2^21 and · 2^22.
         assert_eq!(e8m0_to_fp32_half(0), f32::from_bits(1 << 21));
