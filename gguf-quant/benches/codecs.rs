@@ -1,0 +1,67 @@
+//! Codec throughput, single thread: encode in MB/s of f32 input, decode in
+//! MB/s of f32 output, for every type with a codec, on a 4096 × 4096
+//! gaussian matrix (64 MiB of f32). Plus Q4_K encode of the same matrix on
+//! all cores. `cargo bench -p gguf-quant` (a few minutes: the slow encoders
+//! take a second per pass).
+
+use divan::counter::BytesCount;
+use divan::Bencher;
+use gguf_quant::{codec, encode_rows_par, GgmlType};
+use std::sync::LazyLock;
+
+const ROWS: usize = 4096;
+const COLS: usize = 4096;
+
+static MATRIX: LazyLock<Vec<f32>> = LazyLock::new(|| {
+    let mut rng = gguf_testdata::Rng::new(42);
+    (0..ROWS * COLS).map(|_| rng.gauss()).collect()
+});
+
+const TYPES: &[&str] = &[
+    "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q8_K",
+    "IQ4_NL", "IQ4_XS", "TQ1_0", "TQ2_0", "MXFP4",
+];
+
+fn ty(name: &str) -> GgmlType {
+    GgmlType::from_name(name).expect("known type")
+}
+
+fn main() {
+    divan::main();
+}
+
+#[divan::bench(args = TYPES, sample_count = 3, sample_size = 1)]
+fn encode(b: Bencher, name: &str) {
+    let c = codec(ty(name)).unwrap();
+    let x = &*MATRIX;
+    let mut out = vec![0u8; c.row_size(COLS).unwrap() * ROWS];
+    b.counter(BytesCount::new(x.len() * 4)).bench_local(|| {
+        for (src, dst) in x.chunks(COLS).zip(out.chunks_mut(c.row_size(COLS).unwrap())) {
+            c.encode_row(src, dst, None).unwrap();
+        }
+    });
+}
+
+#[divan::bench(args = TYPES, sample_count = 10, sample_size = 1)]
+fn decode(b: Bencher, name: &str) {
+    let c = codec(ty(name)).unwrap();
+    let x = &*MATRIX;
+    let row = c.row_size(COLS).unwrap();
+    let mut q = vec![0u8; row * ROWS];
+    for (src, dst) in x.chunks(COLS).zip(q.chunks_mut(row)) {
+        c.encode_row(src, dst, None).unwrap();
+    }
+    let mut back = vec![0f32; x.len()];
+    b.counter(BytesCount::new(back.len() * 4)).bench_local(|| {
+        c.decode_row(&q, &mut back).unwrap();
+    });
+}
+
+/// Q4_K encode of the whole matrix on every core (rayon), for the scaling.
+#[divan::bench(sample_count = 3, sample_size = 1)]
+fn encode_q4_k_all_cores(b: Bencher) {
+    let x = &*MATRIX;
+    let mut out = vec![0u8; 144 * COLS / 256 * ROWS];
+    b.counter(BytesCount::new(x.len() * 4))
+        .bench_local(|| encode_rows_par(GgmlType::Q4_K, x, COLS, &mut out, None).unwrap());
+}
