@@ -6,6 +6,7 @@
 
 use divan::counter::BytesCount;
 use divan::Bencher;
+use gguf_quant::reference::encode_row_scalar;
 use gguf_quant::{codec, encode_rows_par, GgmlType};
 use std::sync::LazyLock;
 
@@ -54,6 +55,24 @@ fn decode(b: Bencher, name: &str) {
     let mut back = vec![0f32; x.len()];
     b.counter(BytesCount::new(back.len() * 4)).bench_local(|| {
         c.decode_row(&q, &mut back).unwrap();
+    });
+}
+
+/// The K-quant types whose encoders have lane-parallel fast paths.
+const FAST_TYPES: &[&str] = &["Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"];
+
+/// The scalar reference encoders of the types with fast paths, for the
+/// speed-up (same bytes as `encode`; `tests/fast_paths.rs`).
+#[divan::bench(args = FAST_TYPES, sample_count = 3, sample_size = 1)]
+fn encode_scalar(b: Bencher, name: &str) {
+    let c = codec(ty(name)).unwrap();
+    let x = &*MATRIX;
+    let row = c.row_size(COLS).unwrap();
+    let mut out = vec![0u8; row * ROWS];
+    b.counter(BytesCount::new(x.len() * 4)).bench_local(|| {
+        for (src, dst) in x.chunks(COLS).zip(out.chunks_mut(row)) {
+            encode_row_scalar(c.ty, src, dst, None).unwrap();
+        }
     });
 }
 

@@ -6,11 +6,9 @@
 
 #![allow(clippy::needless_range_loop)]
 
-use crate::lanes::{make_qkx2_quants_x8, make_qx_quants_x8};
+use crate::lanes::{make_q3_quants_x8, make_qkx2_quants_x8, make_qkx3_quants_x8, make_qx_quants_x8};
 use crate::numerics::{fp16_to_fp32, fp32_to_fp16, nearest_int, read_f16, write_f16};
-use crate::search::{
-    make_q3_quants, make_qkx3_quants, make_qp_quants, make_qx_quants, MinSearch, Weights, GROUP_MAX_EPS,
-};
+use crate::search::{make_qp_quants, make_qx_quants, MinSearch, Weights, GROUP_MAX_EPS};
 
 const QK_K: usize = 256;
 
@@ -140,11 +138,10 @@ const QKX3: MinSearch = MinSearch {
 /// Q2_K weighted encoder (`quantize_row_q2_K_impl`), one row.
 pub(crate) fn encode_q2_k_w(src: &[f32], dst: &mut [u8], imatrix: &[f32]) {
     let mut l = [0u8; QK_K];
-    let mut laux = [0u8; 16];
     let mut mins = [0.0f32; 16];
     let mut scales = [0.0f32; 16];
     let mut sw = [0.0f32; 16];
-    let mut weight = [0.0f32; 16];
+    let mut weight = [0.0f32; QK_K];
     let mut ls = [0u8; 16];
     let mut lm = [0u8; 16];
     let p = MinSearch { nmax: 3, ..QKX3 };
@@ -155,11 +152,18 @@ pub(crate) fn encode_q2_k_w(src: &[f32], dst: &mut [u8], imatrix: &[f32]) {
     {
         let sigma2 = block_sumx2(x) / QK_K as f32;
         for j in 0..QK_K / 16 {
-            let xs = &x[16 * j..16 * j + 16];
-            sw[j] = imatrix_weights(xs, &qw[16 * j..16 * j + 16], sigma2, &mut weight);
-            let (s, m) = make_qkx3_quants(p, xs, &weight, &mut l[16 * j..16 * j + 16], &mut laux);
-            scales[j] = s;
-            mins[j] = m;
+            let r = 16 * j..16 * j + 16;
+            sw[j] = imatrix_weights(&x[r.clone()], &qw[r.clone()], sigma2, &mut weight[r]);
+        }
+        // Sixteen sub-blocks of 16, eight at a time (`lanes.rs`); the scalar
+        // reference is `make_qkx3_quants` per sub-block.
+        for half in 0..2 {
+            let r = 128 * half..128 * half + 128;
+            let found = make_qkx3_quants_x8::<16>(p, &x[r.clone()], &weight[r.clone()], &mut l[r]);
+            for (k, (s, m)) in found.into_iter().enumerate() {
+                scales[8 * half + k] = s;
+                mins[8 * half + k] = m;
+            }
         }
         let dm = make_qp_quants(15, &scales, &mut ls, &sw);
         let mm = make_qp_quants(15, &mins, &mut lm, &sw);
@@ -262,8 +266,14 @@ pub(crate) fn encode_q3_k(src: &[f32], dst: &mut [u8]) {
     for (x, y) in src.chunks_exact(QK_K).zip(dst.chunks_exact_mut(110)) {
         let mut max_scale = 0.0f32;
         let mut amax = 0.0f32;
+        // Sixteen sub-blocks of 16, eight at a time (`lanes.rs`); the scalar
+        // reference is `make_q3_quants` per sub-block.
+        for half in 0..2 {
+            let r = 128 * half..128 * half + 128;
+            let found = make_q3_quants_x8::<16>(4, &x[r.clone()], &mut li[r]);
+            scales[8 * half..8 * half + 8].copy_from_slice(&found);
+        }
         for j in 0..16 {
-            scales[j] = make_q3_quants(4, &x[16 * j..16 * j + 16], &mut li[16 * j..16 * j + 16]);
             let s = scales[j].abs();
             if s > amax {
                 amax = s;
@@ -293,7 +303,7 @@ pub(crate) fn encode_q3_k(src: &[f32], dst: &mut [u8]) {
 pub(crate) fn encode_q3_k_w(src: &[f32], dst: &mut [u8], imatrix: &[f32]) {
     let mut li = [0i8; QK_K];
     let mut scales = [0.0f32; 16];
-    let mut weight = [0.0f32; 16];
+    let mut weight = [0.0f32; QK_K];
     let mut sw = [0.0f32; 16];
     let mut ls = [0i8; 16];
     for ((x, y), qw) in src
@@ -303,9 +313,15 @@ pub(crate) fn encode_q3_k_w(src: &[f32], dst: &mut [u8], imatrix: &[f32]) {
     {
         let sigma2 = 2.0 * block_sumx2(x) / QK_K as f32;
         for j in 0..16 {
-            let xs = &x[16 * j..16 * j + 16];
-            sw[j] = imatrix_weights(xs, &qw[16 * j..16 * j + 16], sigma2, &mut weight);
-            scales[j] = make_qx_quants(4, xs, &mut li[16 * j..16 * j + 16], Weights::Given(&weight));
+            let r = 16 * j..16 * j + 16;
+            sw[j] = imatrix_weights(&x[r.clone()], &qw[r.clone()], sigma2, &mut weight[r]);
+        }
+        // Sixteen sub-blocks of 16, eight at a time (`lanes.rs`); the scalar
+        // reference is `make_qx_quants` per sub-block.
+        for half in 0..2 {
+            let r = 128 * half..128 * half + 128;
+            let found = make_qx_quants_x8::<16>(4, &x[r.clone()], Some(&weight[r.clone()]), &mut li[r]);
+            scales[8 * half..8 * half + 8].copy_from_slice(&found);
         }
         let d_block = make_qx_quants(32, &scales, &mut ls, Weights::Given(&sw));
         q3_k_pack_scales(&ls.map(i32::from), &mut y[96..108]);
@@ -439,8 +455,7 @@ fn k4_ref_scales(x: &[f32], y: &mut [u8], p: MinSearch, l: &mut [u8; QK_K]) {
 /// The weighted K4 search (Q4_K, Q5_K impl): `make_qkx3_quants` per
 /// sub-block, then `make_qp_quants` for the scales and the mins.
 fn k4_weighted_scales(x: &[f32], y: &mut [u8], qw: &[f32], nmax: i32, l: &mut [u8; QK_K]) {
-    let mut laux = [0u8; 32];
-    let mut weights = [0.0f32; 32];
+    let mut weights = [0.0f32; QK_K];
     let mut sw = [0.0f32; 8];
     let mut mins = [0.0f32; 8];
     let mut scales = [0.0f32; 8];
@@ -449,9 +464,15 @@ fn k4_weighted_scales(x: &[f32], y: &mut [u8], qw: &[f32], nmax: i32, l: &mut [u
     let sigma2 = 2.0 * block_sumx2(x) / QK_K as f32;
     let p = MinSearch { nmax, ..QKX3 };
     for j in 0..QK_K / 32 {
-        let xs = &x[32 * j..32 * j + 32];
-        sw[j] = imatrix_weights(xs, &qw[32 * j..32 * j + 32], sigma2, &mut weights);
-        let (s, m) = make_qkx3_quants(p, xs, &weights, &mut l[32 * j..32 * j + 32], &mut laux);
+        let r = 32 * j..32 * j + 32;
+        sw[j] = imatrix_weights(&x[r.clone()], &qw[r.clone()], sigma2, &mut weights[r]);
+    }
+    // The eight sub-blocks at once (`lanes.rs`); the scalar reference is
+    // `make_qkx3_quants` per sub-block.
+    for (j, (s, m)) in make_qkx3_quants_x8::<32>(p, x, &weights, &mut l[..])
+        .into_iter()
+        .enumerate()
+    {
         scales[j] = s;
         mins[j] = m;
     }

@@ -12,6 +12,75 @@ use crate::search::MinSearch;
 /// Lanes processed together.
 pub(crate) const LANES: usize = 8;
 
+thread_local! {
+    /// When set (on this thread only), the `_x8` functions run the scalar
+    /// references of `search.rs` lane by lane instead: the encoders' scalar
+    /// reference path, reachable through `crate::reference`.
+    static SCALAR: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with the scalar references in place of the lane-parallel
+/// searches on this thread (restored afterwards, also on panic).
+pub(crate) fn with_scalar<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            SCALAR.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(SCALAR.with(|c| c.replace(true)));
+    f()
+}
+
+fn scalar() -> bool {
+    SCALAR.with(|c| c.get())
+}
+
+/// Whether the AVX2 copies of the lane bodies may run (checked once per
+/// call; the result is cached by std). AVX2 holds eight f32 lanes in one
+/// register; FMA is a separate feature, left off, and Rust never contracts
+/// `a * b + c` anyway, so both copies compute the same bits.
+#[inline]
+fn avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Declares `$avx2`, a copy of the `#[inline(always)]` lane body `$body`
+/// compiled with AVX2 enabled, and `$pick`, which runs it when the CPU has
+/// AVX2 and the portable body otherwise.
+macro_rules! avx2_copy {
+    ($pick:ident, $avx2:ident, $body:ident, <$(const $g:ident: $gt:ty),*>, ($($a:ident: $t:ty),*) -> $r:ty) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2")]
+        fn $avx2<$(const $g: $gt),*>($($a: $t),*) -> $r {
+            $body::<$($g),*>($($a),*)
+        }
+
+        fn $pick<$(const $g: $gt),*>($($a: $t),*) -> $r {
+            #[cfg(target_arch = "x86_64")]
+            if avx2() {
+                // SAFETY: the CPU supports AVX2, checked just above.
+                return unsafe { $avx2::<$($g),*>($($a),*) };
+            }
+            $body::<$($g),*>($($a),*)
+        }
+    };
+}
+
+avx2_copy!(min_search_x8, min_search_x8_avx2, min_search_x8_body, <const N: usize, const X3: bool>,
+    (p: MinSearch, x: &[f32], weights: &[f32], l_out: &mut [u8]) -> [(f32, f32); LANES]);
+avx2_copy!(qx_x8, qx_x8_avx2, qx_x8_body, <const N: usize>,
+    (nmax: i32, x: &[f32], weights: Option<&[f32]>, l_out: &mut [i8]) -> [f32; LANES]);
+avx2_copy!(q3_x8, q3_x8_avx2, q3_x8_body, <const N: usize>,
+    (nmax: i32, x: &[f32], l_out: &mut [i8]) -> [f32; LANES]);
+
 /// [`crate::search::make_qkx2_quants`] for eight consecutive sub-blocks of
 /// `N` elements: `x` and `weights` hold `8 * N` values, sub-block `j` at
 /// `j * N..`, and `l_out` receives the levels in the same layout. Returns
@@ -23,6 +92,63 @@ pub(crate) fn make_qkx2_quants_x8<const N: usize>(
     l_out: &mut [u8],
 ) -> [(f32, f32); LANES] {
     assert!(N >= 1 && x.len() == N * LANES && weights.len() == N * LANES && l_out.len() == N * LANES);
+    if scalar() {
+        let mut out = [(0f32, 0f32); LANES];
+        let mut laux = [0u8; N];
+        for (l, o) in out.iter_mut().enumerate() {
+            let r = l * N..l * N + N;
+            *o = crate::search::make_qkx2_quants(
+                p,
+                &x[r.clone()],
+                &weights[r.clone()],
+                &mut l_out[r],
+                &mut laux,
+            );
+        }
+        return out;
+    }
+    min_search_x8::<N, false>(p, x, weights, l_out)
+}
+
+/// [`crate::search::make_qkx3_quants`] for eight consecutive sub-blocks
+/// (layout and result as in [`make_qkx2_quants_x8`]).
+pub(crate) fn make_qkx3_quants_x8<const N: usize>(
+    p: MinSearch,
+    x: &[f32],
+    weights: &[f32],
+    l_out: &mut [u8],
+) -> [(f32, f32); LANES] {
+    assert!(N >= 1 && x.len() == N * LANES && weights.len() == N * LANES && l_out.len() == N * LANES);
+    if scalar() {
+        let mut out = [(0f32, 0f32); LANES];
+        let mut laux = [0u8; N];
+        for (l, o) in out.iter_mut().enumerate() {
+            let r = l * N..l * N + N;
+            *o = crate::search::make_qkx3_quants(
+                p,
+                &x[r.clone()],
+                &weights[r.clone()],
+                &mut l_out[r],
+                &mut laux,
+            );
+        }
+        return out;
+    }
+    min_search_x8::<N, true>(p, x, weights, l_out)
+}
+
+/// The shared body of [`make_qkx2_quants_x8`] (`X3 = false`) and
+/// [`make_qkx3_quants_x8`] (`X3 = true`), which differ only in the
+/// degenerate-range test (`max == min` against `max <= min`) and in how the
+/// trial levels are rounded (clamped after rounding, against
+/// `v > 0 ? nearest_int(min(v, nmax)) : 0`).
+#[inline(always)]
+fn min_search_x8_body<const N: usize, const X3: bool>(
+    p: MinSearch,
+    x: &[f32],
+    weights: &[f32],
+    l_out: &mut [u8],
+) -> [(f32, f32); LANES] {
     let nmax = p.nmax;
     let nmaxf = nmax as f32;
     // Transpose to [element][lane].
@@ -60,7 +186,7 @@ pub(crate) fn make_qkx2_quants_x8<const N: usize>(
         if min[l] > 0.0 {
             min[l] = 0.0;
         }
-        flat[l] = max[l] == min[l];
+        flat[l] = if X3 { max[l] <= min[l] } else { max[l] == min[l] };
     }
 
     let mut iscale = [0f32; LANES];
@@ -93,7 +219,16 @@ pub(crate) fn make_qkx2_quants_x8<const N: usize>(
             }
             for i in 0..N {
                 for l in 0..LANES {
-                    let q = nearest_int(iscale[l] * (xt[i][l] - min[l])).clamp(0, nmax);
+                    let q = if X3 {
+                        let v = iscale[l] * (xt[i][l] - min[l]);
+                        if v > 0.0 {
+                            nearest_int(crate::numerics::c_min(v, nmaxf))
+                        } else {
+                            0
+                        }
+                    } else {
+                        nearest_int(iscale[l] * (xt[i][l] - min[l])).clamp(0, nmax)
+                    };
                     laux[i][l] = q as u8;
                     let w = wt[i][l];
                     let lf = q as f32;
@@ -171,17 +306,50 @@ pub(crate) fn make_qx_quants_x8<const N: usize>(
 ) -> [f32; LANES] {
     assert!(N >= 1 && x.len() == N * LANES && l_out.len() == N * LANES);
     assert!(weights.is_none_or(|w| w.len() == N * LANES));
+    if scalar() {
+        use crate::search::{make_qx_quants, Weights};
+        let mut out = [0f32; LANES];
+        for (l, o) in out.iter_mut().enumerate() {
+            let r = l * N..l * N + N;
+            let w = weights.map_or(Weights::Square, |w| Weights::Given(&w[r.clone()]));
+            *o = make_qx_quants(nmax, &x[r.clone()], &mut l_out[r], w);
+        }
+        return out;
+    }
+    qx_x8::<N>(nmax, x, weights, l_out)
+}
+
+/// The lane body of [`make_qx_quants_x8`].
+///
+/// Two rearrangements that keep every lane's bits: the 18 trial scales'
+/// sums do not depend on one another (only the choice between them is
+/// sequential), so three trials accumulate side by side, and the chosen
+/// levels are recomputed once at the end from the winning `iscale`
+/// (exactly what the reference does when a trial wins). `w * x[i] * lf`
+/// is `(w * x[i]) * lf` in C, so `w * x[i]` is computed once.
+#[inline(always)]
+fn qx_x8_body<const N: usize>(
+    nmax: i32,
+    x: &[f32],
+    weights: Option<&[f32]>,
+    l_out: &mut [i8],
+) -> [f32; LANES] {
+    const TRIALS: [i32; 18] = [-9, -8, -7, -6, -5, -4, -3, -2, -1, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+    const K: usize = 3;
     let nmaxf = nmax as f32;
     let mut xt = [[0f32; LANES]; N];
     let mut wt = [[0f32; LANES]; N];
+    let mut wx = [[0f32; LANES]; N];
     for l in 0..LANES {
         for i in 0..N {
             let v = x[l * N + i];
             xt[i][l] = v;
-            wt[i][l] = match weights {
+            let w = match weights {
                 Some(w) => w[l * N + i],
                 None => v * v,
             };
+            wt[i][l] = w;
+            wx[i][l] = w * v;
         }
     }
     let mut max = [0f32; LANES];
@@ -195,22 +363,18 @@ pub(crate) fn make_qx_quants_x8<const N: usize>(
             }
         }
     }
-    let mut levels = [[0i8; LANES]; N];
-    let mut laux = [[0i8; LANES]; N];
+    let mut best_iscale = [0f32; LANES];
+    for l in 0..LANES {
+        best_iscale[l] = (-nmax) as f32 / max[l];
+    }
     let mut sumlx = [0f32; LANES];
     let mut suml2 = [0f32; LANES];
-    let mut iscale = [0f32; LANES];
-    for l in 0..LANES {
-        iscale[l] = (-nmax) as f32 / max[l];
-    }
     for i in 0..N {
         for l in 0..LANES {
-            let q = nearest_int(iscale[l] * xt[i][l]).clamp(-nmax, nmax - 1);
-            levels[i][l] = (q + nmax) as i8;
-            let w = wt[i][l];
+            let q = nearest_int(best_iscale[l] * xt[i][l]).clamp(-nmax, nmax - 1);
             let lf = q as f32;
-            sumlx[l] += w * xt[i][l] * lf;
-            suml2[l] += w * lf * lf;
+            sumlx[l] += wx[i][l] * lf;
+            suml2[l] += wt[i][l] * lf * lf;
         }
     }
     let mut scale = [0f32; LANES];
@@ -219,34 +383,31 @@ pub(crate) fn make_qx_quants_x8<const N: usize>(
         scale[l] = if suml2[l] != 0.0 { sumlx[l] / suml2[l] } else { 0.0 };
         best[l] = scale[l] * sumlx[l];
     }
-    for is in (-9..=9).filter(|&is| is != 0) {
-        for l in 0..LANES {
-            iscale[l] = -(nmaxf + 0.1f32 * is as f32) / max[l];
-            sumlx[l] = 0.0;
-            suml2[l] = 0.0;
-        }
-        for i in 0..N {
+    for chunk in TRIALS.chunks_exact(K) {
+        let mut iscale = [[0f32; LANES]; K];
+        let mut sumlx = [[0f32; LANES]; K];
+        let mut suml2 = [[0f32; LANES]; K];
+        for k in 0..K {
             for l in 0..LANES {
-                let q = nearest_int(iscale[l] * xt[i][l]).clamp(-nmax, nmax - 1);
-                laux[i][l] = (q + nmax) as i8;
-                let w = wt[i][l];
-                let lf = q as f32;
-                sumlx[l] += w * xt[i][l] * lf;
-                suml2[l] += w * lf * lf;
-            }
-        }
-        let mut better = [false; LANES];
-        for l in 0..LANES {
-            better[l] = suml2[l] > 0.0 && sumlx[l] * sumlx[l] > best[l] * suml2[l];
-            if better[l] {
-                scale[l] = sumlx[l] / suml2[l];
-                best[l] = scale[l] * sumlx[l];
+                iscale[k][l] = -(nmaxf + 0.1f32 * chunk[k] as f32) / max[l];
             }
         }
         for i in 0..N {
+            for k in 0..K {
+                for l in 0..LANES {
+                    let q = nearest_int(iscale[k][l] * xt[i][l]).clamp(-nmax, nmax - 1);
+                    let lf = q as f32;
+                    sumlx[k][l] += wx[i][l] * lf;
+                    suml2[k][l] += wt[i][l] * lf * lf;
+                }
+            }
+        }
+        for k in 0..K {
             for l in 0..LANES {
-                if better[l] {
-                    levels[i][l] = laux[i][l];
+                if suml2[k][l] > 0.0 && sumlx[k][l] * sumlx[k][l] > best[l] * suml2[k][l] {
+                    scale[l] = sumlx[k][l] / suml2[k][l];
+                    best[l] = scale[l] * sumlx[k][l];
+                    best_iscale[l] = iscale[k][l];
                 }
             }
         }
@@ -255,13 +416,117 @@ pub(crate) fn make_qx_quants_x8<const N: usize>(
         // The reference returns 0 with all levels 0 for a group of (near) zeros.
         let flat = amax[l] < crate::search::GROUP_MAX_EPS;
         for i in 0..N {
-            l_out[l * N + i] = if flat { 0 } else { levels[i][l] };
+            let q = nearest_int(best_iscale[l] * xt[i][l]).clamp(-nmax, nmax - 1);
+            l_out[l * N + i] = if flat { 0 } else { (q + nmax) as i8 };
         }
         if flat {
             scale[l] = 0.0;
         }
     }
     scale
+}
+
+/// [`crate::search::make_q3_quants`] for eight consecutive sub-blocks of
+/// `N` elements (layout as in [`make_qkx2_quants_x8`]). Levels come back
+/// with `+nmax`. Returns each sub-block's scale.
+///
+/// The refinement passes run until no lane changes a level (at most five):
+/// a pass that changes nothing leaves its lane's state as it was, so the
+/// extra passes a finished lane sits through change nothing either.
+#[allow(clippy::needless_range_loop)] // lane loops index several arrays alike
+pub(crate) fn make_q3_quants_x8<const N: usize>(nmax: i32, x: &[f32], l_out: &mut [i8]) -> [f32; LANES] {
+    assert!(N >= 1 && x.len() == N * LANES && l_out.len() == N * LANES);
+    if scalar() {
+        let mut out = [0f32; LANES];
+        for (l, o) in out.iter_mut().enumerate() {
+            let r = l * N..l * N + N;
+            *o = crate::search::make_q3_quants(nmax, &x[r.clone()], &mut l_out[r]);
+        }
+        return out;
+    }
+    q3_x8::<N>(nmax, x, l_out)
+}
+
+/// The lane body of [`make_q3_quants_x8`].
+#[allow(clippy::needless_range_loop)] // lane loops index several arrays alike
+#[inline(always)]
+fn q3_x8_body<const N: usize>(nmax: i32, x: &[f32], l_out: &mut [i8]) -> [f32; LANES] {
+    let mut xt = [[0f32; LANES]; N];
+    for l in 0..LANES {
+        for i in 0..N {
+            xt[i][l] = x[l * N + i];
+        }
+    }
+    let mut max = [0f32; LANES];
+    let mut amax = [0f32; LANES];
+    for i in 0..N {
+        for l in 0..LANES {
+            let ax = xt[i][l].abs();
+            if ax > amax[l] {
+                amax[l] = ax;
+                max[l] = xt[i][l];
+            }
+        }
+    }
+    let mut iscale = [0f32; LANES];
+    for l in 0..LANES {
+        iscale[l] = (-nmax) as f32 / max[l];
+    }
+    let mut lv = [[0i32; LANES]; N];
+    let mut sumlx = [0f32; LANES];
+    let mut suml2 = [0f32; LANES];
+    for i in 0..N {
+        for l in 0..LANES {
+            let li = nearest_int(iscale[l] * xt[i][l]).clamp(-nmax, nmax - 1);
+            lv[i][l] = li;
+            let w = xt[i][l] * xt[i][l];
+            sumlx[l] += w * xt[i][l] * li as f32;
+            suml2[l] += w * li as f32 * li as f32;
+        }
+    }
+    for _ in 0..5 {
+        let mut n_changed = [0i32; LANES];
+        for i in 0..N {
+            for l in 0..LANES {
+                let xi = xt[i][l];
+                let li = lv[i][l];
+                let w = xi * xi;
+                let mut slx = sumlx[l] - w * xi * li as f32;
+                let mut sl2 = suml2[l] - w * li as f32 * li as f32;
+                let new_l = nearest_int(xi * sl2 / slx).clamp(-nmax, nmax - 1);
+                slx += w * xi * new_l as f32;
+                sl2 += w * new_l as f32 * new_l as f32;
+                let take = (sumlx[l] - w * xi * li as f32) > 0.0
+                    && new_l != li
+                    && sl2 > 0.0
+                    && slx * slx * suml2[l] > sumlx[l] * sumlx[l] * sl2;
+                if take {
+                    lv[i][l] = new_l;
+                    sumlx[l] = slx;
+                    suml2[l] = sl2;
+                    n_changed[l] += 1;
+                }
+            }
+        }
+        if n_changed.iter().all(|&c| c == 0) {
+            break;
+        }
+    }
+    let mut out = [0f32; LANES];
+    for l in 0..LANES {
+        let flat = amax[l] < crate::search::GROUP_MAX_EPS;
+        for i in 0..N {
+            l_out[l * N + i] = if flat { 0 } else { (lv[i][l] + nmax) as i8 };
+        }
+        out[l] = if flat {
+            0.0
+        } else if suml2[l] > 0.0 {
+            sumlx[l] / suml2[l]
+        } else {
+            0.0
+        };
+    }
+    out
 }
 
 #[cfg(test)]

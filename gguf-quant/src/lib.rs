@@ -59,6 +59,8 @@ mod lanes;
 mod legacy;
 pub mod numerics;
 mod other;
+#[doc(hidden)]
+pub mod reference;
 mod search;
 
 pub use codec::{

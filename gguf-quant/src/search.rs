@@ -21,7 +21,6 @@ pub(crate) const GROUP_MAX_EPS: f32 = 1e-15;
 pub(crate) enum Weights<'a> {
     /// `w = x²` (`rmse_type` 1; used by the scalar reference of Q6_K, which
     /// encoders now run through `lanes::make_qx_quants_x8`).
-    #[cfg_attr(not(test), allow(dead_code))]
     Square,
     /// Caller-given weights.
     Given(&'a [f32]),
@@ -175,7 +174,6 @@ pub(crate) struct MinSearch {
 ///
 /// This is the scalar reference; encoders run the lane-parallel
 /// `lanes::make_qkx2_quants_x8`, which the tests compare with it.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn make_qkx2_quants(
     p: MinSearch,
     x: &[f32],

@@ -1,0 +1,142 @@
+//! The fast paths (lane-parallel searches, `src/lanes.rs`) against the
+//! scalar references (`gguf_quant::reference`), byte for byte: on every
+//! golden input of llama.cpp's `codecs.gguf`, with and without its
+//! importance matrix, and on random awkward rows (proptest) with and
+//! without random positive weights.
+
+use gguf_format::{GgmlType, Gguf};
+use gguf_quant::{codec, encode_row, reference::encode_row_scalar};
+use proptest::prelude::*;
+
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/golden/codecs.gguf");
+
+/// The K-quant types whose encoders run lane-parallel searches.
+const TYPES: [GgmlType; 5] = [
+    GgmlType::Q2_K,
+    GgmlType::Q3_K,
+    GgmlType::Q4_K,
+    GgmlType::Q5_K,
+    GgmlType::Q6_K,
+];
+
+fn f32s(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+/// Encodes `x` (rows of `n`) both ways; returns the first differing byte.
+fn compare(ty: GgmlType, x: &[f32], n: usize, w: Option<&[f32]>) -> Result<(), String> {
+    let row = codec(ty).unwrap().row_size(n).unwrap();
+    let mut fast = vec![0u8; row];
+    let mut slow = vec![0u8; row];
+    for (r, src) in x.chunks(n).enumerate() {
+        encode_row(ty, src, &mut fast, w).map_err(|e| format!("{ty} fast: {e}"))?;
+        encode_row_scalar(ty, src, &mut slow, w).map_err(|e| format!("{ty} scalar: {e}"))?;
+        if let Some(i) = fast.iter().zip(&slow).position(|(a, b)| a != b) {
+            return Err(format!(
+                "{ty} row {r} (weights: {}): byte {i} fast {:#04x} scalar {:#04x}",
+                w.is_some(),
+                fast[i],
+                slow[i]
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn golden_inputs_fast_equals_scalar() {
+    let bytes = std::fs::read(GOLDEN)
+        .unwrap_or_else(|e| panic!("golden file {GOLDEN} is missing or unreadable ({e}); it is required"));
+    let g = Gguf::parse(&bytes).unwrap_or_else(|e| panic!("cannot parse {GOLDEN}: {e}"));
+    let imatrix = f32s(
+        g.tensor_data(g.tensor("imatrix").expect("imatrix tensor"))
+            .unwrap(),
+    );
+    let mut cases = 0;
+    let mut checks = 0;
+    for t in g.tensors().iter().filter(|t| t.name.starts_with("input.")) {
+        assert_eq!(t.ggml_type, GgmlType::F32, "{}", t.name);
+        let n = t.dims()[0] as usize;
+        assert_eq!(imatrix.len(), n, "imatrix length");
+        let x = f32s(g.tensor_data(t).unwrap());
+        cases += 1;
+        for ty in TYPES {
+            for w in [None, Some(imatrix.as_slice())] {
+                compare(ty, &x, n, w).unwrap_or_else(|e| panic!("{}: {e}", t.name));
+                checks += 1;
+            }
+        }
+    }
+    assert!(cases >= 16, "only {cases} golden inputs found");
+    eprintln!("{cases} golden inputs, {checks} type×weighting comparisons, all equal");
+}
+
+/// One value of an awkward row: gaussian-ish scales over many magnitudes,
+/// exact zeros, tiny and huge values.
+fn value() -> impl Strategy<Value = f32> {
+    prop_oneof![
+        4 => -4.0f32..4.0,
+        1 => Just(0.0f32),
+        1 => -1e-30f32..1e-30,
+        1 => -3e4f32..3e4,
+        1 => -1e30f32..1e30,
+        1 => prop::sample::select(vec![1.0f32, -1.0, 0.5, 1e-6, -1e-6, 65504.0, -65504.0]),
+    ]
+}
+
+/// Whole rows of 256 or 512: mixed values, constants, zeros, one outlier.
+fn row() -> impl Strategy<Value = Vec<f32>> {
+    let n = prop::sample::select(vec![256usize, 512]);
+    n.prop_flat_map(|n| {
+        prop_oneof![
+            4 => prop::collection::vec(value(), n),
+            1 => value().prop_map(move |c| vec![c; n]),
+            1 => (0..n, value()).prop_map(move |(i, v)| {
+                let mut r = vec![0.0f32; n];
+                r[i] = v;
+                r
+            }),
+            1 => (prop::collection::vec(-1.0f32..1.0, n), 0..n, -1e6f32..1e6).prop_map(|(mut r, i, v)| {
+                r[i] = v;
+                r
+            }),
+            1 => (prop::collection::vec(-1.0f32..1.0, n), 0..8usize, -1e-3f32..1e-3).prop_map(|(mut r, k, s)| {
+                // Sub-blocks of differing magnitude, some exactly constant.
+                for (j, c) in r.chunks_mut(32).enumerate() {
+                    if j % 8 == k {
+                        c.fill(s);
+                    } else {
+                        c.iter_mut().for_each(|v| *v *= (j as f32 + 1.0) * 10f32.powi(j as i32 % 5 - 2));
+                    }
+                }
+                r
+            }),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_rows_fast_equals_scalar(x in row(), seed in any::<u64>()) {
+        let n = x.len();
+        let mut s = seed | 1;
+        let w: Vec<f32> = (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                // Positive weights over several orders of magnitude.
+                ((s >> 40) as f32 / (1u64 << 24) as f32 + 1e-3) * 10f32.powi((s % 7) as i32 - 3)
+            })
+            .collect();
+        for ty in TYPES {
+            prop_assert_eq!(compare(ty, &x, n, None), Ok(()));
+            prop_assert_eq!(compare(ty, &x, n, Some(&w)), Ok(()));
+        }
+    }
+}
