@@ -237,26 +237,21 @@ fn q3_k_finish(x: &[f32], y: &mut [u8], l: &mut [u8; QK_K]) {
         if d == 0.0 {
             continue;
         }
-        for ii in 0..16 {
-            let q = nearest_int(x[16 * j + ii] / d).clamp(-4, 3);
-            l[16 * j + ii] = (q + 4) as u8;
+        for (q, &v) in l[16 * j..16 * j + 16].iter_mut().zip(&x[16 * j..16 * j + 16]) {
+            *q = (nearest_int(v / d).clamp(-4, 3) + 4) as u8;
         }
     }
-    y[..32].fill(0);
-    let mut m = 0;
-    let mut hm = 1u8;
-    for j in 0..QK_K {
-        if l[j] > 3 {
-            y[m] |= hm;
-            l[j] -= 4;
-        }
-        m += 1;
-        if m == QK_K / 8 {
-            m = 0;
-            hm <<= 1;
+    // Level bit 2 goes to hmask: element `32k + m` sets bit `k` of byte `m`
+    // (branch-free form of ggml's walk with `m` and `hm`).
+    let (hmask, qs) = y[..96].split_at_mut(32);
+    hmask.fill(0);
+    for (k, part) in l.chunks_exact_mut(32).enumerate() {
+        for (h, v) in hmask.iter_mut().zip(part.iter_mut()) {
+            *h |= ((*v >> 2) & 1) << k;
+            *v &= 3;
         }
     }
-    pack_2bit(l, &mut y[32..96]);
+    pack_2bit(l, qs);
 }
 
 /// Q3_K reference encoder (`quantize_row_q3_K_ref`).

@@ -485,30 +485,37 @@ fn q3_x8_body<const N: usize>(nmax: i32, x: &[f32], l_out: &mut [i8]) -> [f32; L
         }
     }
     for _ in 0..5 {
-        let mut n_changed = [0i32; LANES];
+        // Branch-free per lane: every candidate is computed, then taken by
+        // select, so the sums stay in registers (a conditional store of them
+        // stalls the next load).
+        let mut changed = [false; LANES];
         for i in 0..N {
+            let mut next_lx = [0f32; LANES];
+            let mut next_l2 = [0f32; LANES];
+            let mut next_lv = [0i32; LANES];
             for l in 0..LANES {
                 let xi = xt[i][l];
                 let li = lv[i][l];
                 let w = xi * xi;
-                let mut slx = sumlx[l] - w * xi * li as f32;
-                let mut sl2 = suml2[l] - w * li as f32 * li as f32;
-                let new_l = nearest_int(xi * sl2 / slx).clamp(-nmax, nmax - 1);
-                slx += w * xi * new_l as f32;
-                sl2 += w * new_l as f32 * new_l as f32;
-                let take = (sumlx[l] - w * xi * li as f32) > 0.0
+                let slx0 = sumlx[l] - w * xi * li as f32;
+                let sl20 = suml2[l] - w * li as f32 * li as f32;
+                let new_l = nearest_int(xi * sl20 / slx0).clamp(-nmax, nmax - 1);
+                let slx = slx0 + w * xi * new_l as f32;
+                let sl2 = sl20 + w * new_l as f32 * new_l as f32;
+                let take = slx0 > 0.0
                     && new_l != li
                     && sl2 > 0.0
                     && slx * slx * suml2[l] > sumlx[l] * sumlx[l] * sl2;
-                if take {
-                    lv[i][l] = new_l;
-                    sumlx[l] = slx;
-                    suml2[l] = sl2;
-                    n_changed[l] += 1;
-                }
+                next_lx[l] = if take { slx } else { sumlx[l] };
+                next_l2[l] = if take { sl2 } else { suml2[l] };
+                next_lv[l] = if take { new_l } else { li };
+                changed[l] |= take;
             }
+            sumlx = next_lx;
+            suml2 = next_l2;
+            lv[i] = next_lv;
         }
-        if n_changed.iter().all(|&c| c == 0) {
+        if !changed.iter().any(|&c| c) {
             break;
         }
     }
