@@ -6,7 +6,7 @@
 
 #![allow(clippy::needless_range_loop)]
 
-use crate::lanes::{make_q3_quants_x8, make_qkx2_quants_x8, make_qkx3_quants_x8, make_qx_quants_x8};
+use crate::lanes::{make_q3_quants_lanes, make_qkx2_quants_x8, make_qkx3_quants_x8, make_qx_quants_x8};
 use crate::numerics::{fp16_to_fp32, fp32_to_fp16, nearest_int, read_f16, write_f16};
 use crate::search::{make_qp_quants, make_qx_quants, MinSearch, Weights, GROUP_MAX_EPS};
 
@@ -181,22 +181,16 @@ pub(crate) fn decode_q2_k(src: &[u8], dst: &mut [f32]) {
     for (x, y) in src.chunks_exact(84).zip(dst.chunks_exact_mut(QK_K)) {
         let d = read_f16(x, 80);
         let min = read_f16(x, 82);
-        let mut out = 0;
-        let mut is = 0;
-        for n in 0..2 {
-            let q = &x[16 + 32 * n..16 + 32 * n + 32];
-            for shift in [0, 2, 4, 6] {
-                for half in 0..2 {
-                    let sc = x[is];
-                    is += 1;
-                    let dl = d * f32::from(sc & 0xF);
-                    let ml = min * f32::from(sc >> 4);
-                    for k in 0..16 {
-                        let v = (q[k + 16 * half] >> shift) & 3;
-                        y[out] = dl * f32::from(v) - ml;
-                        out += 1;
-                    }
-                }
+        // Sub-block j (16 outputs) uses scale byte j; its values are bit pair
+        // `j / 2 % 4` of qs[32 * (j / 8) + 16 * (j % 2)..][..16].
+        for (j, out) in y.chunks_exact_mut(16).enumerate() {
+            let sc = x[j];
+            let dl = d * f32::from(sc & 0xF);
+            let ml = min * f32::from(sc >> 4);
+            let shift = 2 * (j / 2 % 4);
+            let q = &x[16 + 32 * (j / 8) + 16 * (j % 2)..][..16];
+            for (o, &b) in out.iter_mut().zip(q) {
+                *o = dl * f32::from((b >> shift) & 3) - ml;
             }
         }
     }
@@ -261,11 +255,12 @@ pub(crate) fn encode_q3_k(src: &[f32], dst: &mut [u8]) {
     for (x, y) in src.chunks_exact(QK_K).zip(dst.chunks_exact_mut(110)) {
         let mut max_scale = 0.0f32;
         let mut amax = 0.0f32;
-        // Sixteen sub-blocks of 16, eight at a time (`lanes.rs`); the scalar
-        // reference is `make_q3_quants` per sub-block.
+        // Sixteen sub-blocks of 16, eight at a time, one per lane
+        // (`lanes.rs`; sixteen lanes measured slower); the scalar reference
+        // is `make_q3_quants` per sub-block.
         for half in 0..2 {
             let r = 128 * half..128 * half + 128;
-            let found = make_q3_quants_x8::<16>(4, &x[r.clone()], &mut li[r]);
+            let found = make_q3_quants_lanes::<16, 8>(4, &x[r.clone()], &mut li[r]);
             scales[8 * half..8 * half + 8].copy_from_slice(&found);
         }
         for j in 0..16 {
@@ -330,24 +325,78 @@ pub(crate) fn encode_q3_k_w(src: &[f32], dst: &mut [u8], imatrix: &[f32]) {
 pub(crate) fn decode_q3_k(src: &[u8], dst: &mut [f32]) {
     for (x, y) in src.chunks_exact(110).zip(dst.chunks_exact_mut(QK_K)) {
         let d_all = read_f16(x, 108);
-        let hm = &x[..32];
-        let mut m = 1u8;
-        let mut is = 0;
-        let mut out = 0;
-        for n in 0..2 {
-            let q = &x[32 + 32 * n..32 + 32 * n + 32];
-            for shift in [0, 2, 4, 6] {
-                for half in 0..2 {
-                    let dl = d_all * f32::from(q3_k_scale(&x[96..108], is));
-                    is += 1;
-                    for k in 0..16 {
-                        let i = k + 16 * half;
-                        let v = ((q[i] >> shift) & 3) as i8 - if hm[i] & m != 0 { 0 } else { 4 };
-                        y[out] = dl * f32::from(v);
-                        out += 1;
+        let (hm, rest) = x.split_at(32);
+        // Sub-block j (16 outputs): scale j, low bits = bit pair `j / 2 % 4`
+        // of qs[32 * (j / 8) + 16 * (j % 2)..][..16], high bit = bit `j / 2`
+        // of hmask[16 * (j % 2)..][..16] (clear means subtract 4).
+        for (j, out) in y.chunks_exact_mut(16).enumerate() {
+            let dl = d_all * f32::from(q3_k_scale(&x[96..108], j));
+            let shift = 2 * (j / 2 % 4);
+            let bit = j / 2;
+            let q = &rest[32 * (j / 8) + 16 * (j % 2)..][..16];
+            let h = &hm[16 * (j % 2)..][..16];
+            for ((o, &b), &hb) in out.iter_mut().zip(q).zip(h) {
+                let v = ((b >> shift) & 3) as i8 - ((((hb >> bit) & 1) ^ 1) << 2) as i8;
+                *o = dl * f32::from(v);
+            }
+        }
+    }
+}
+
+/// Scalar references of the decoders above, in ggml's loop order
+/// (`dequantize_row_q2_K`, `dequantize_row_q3_K`), compared with them by
+/// `tests/fast_paths.rs`.
+pub(crate) mod reference {
+    use super::{q3_k_scale, QK_K};
+    use crate::numerics::read_f16;
+
+    pub(crate) fn decode_q2_k(src: &[u8], dst: &mut [f32]) {
+        for (x, y) in src.chunks_exact(84).zip(dst.chunks_exact_mut(QK_K)) {
+            let d = read_f16(x, 80);
+            let min = read_f16(x, 82);
+            let mut out = 0;
+            let mut is = 0;
+            for n in 0..2 {
+                let q = &x[16 + 32 * n..16 + 32 * n + 32];
+                for shift in [0, 2, 4, 6] {
+                    for half in 0..2 {
+                        let sc = x[is];
+                        is += 1;
+                        let dl = d * f32::from(sc & 0xF);
+                        let ml = min * f32::from(sc >> 4);
+                        for k in 0..16 {
+                            let v = (q[k + 16 * half] >> shift) & 3;
+                            y[out] = dl * f32::from(v) - ml;
+                            out += 1;
+                        }
                     }
                 }
-                m <<= 1;
+            }
+        }
+    }
+
+    pub(crate) fn decode_q3_k(src: &[u8], dst: &mut [f32]) {
+        for (x, y) in src.chunks_exact(110).zip(dst.chunks_exact_mut(QK_K)) {
+            let d_all = read_f16(x, 108);
+            let hm = &x[..32];
+            let mut m = 1u8;
+            let mut is = 0;
+            let mut out = 0;
+            for n in 0..2 {
+                let q = &x[32 + 32 * n..32 + 32 * n + 32];
+                for shift in [0, 2, 4, 6] {
+                    for half in 0..2 {
+                        let dl = d_all * f32::from(q3_k_scale(&x[96..108], is));
+                        is += 1;
+                        for k in 0..16 {
+                            let i = k + 16 * half;
+                            let v = ((q[i] >> shift) & 3) as i8 - if hm[i] & m != 0 { 0 } else { 4 };
+                            y[out] = dl * f32::from(v);
+                            out += 1;
+                        }
+                    }
+                    m <<= 1;
+                }
             }
         }
     }

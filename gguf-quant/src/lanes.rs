@@ -78,8 +78,8 @@ avx2_copy!(min_search_x8, min_search_x8_avx2, min_search_x8_body, <const N: usiz
     (p: MinSearch, x: &[f32], weights: &[f32], l_out: &mut [u8]) -> [(f32, f32); LANES]);
 avx2_copy!(qx_x8, qx_x8_avx2, qx_x8_body, <const N: usize>,
     (nmax: i32, x: &[f32], weights: Option<&[f32]>, l_out: &mut [i8]) -> [f32; LANES]);
-avx2_copy!(q3_x8, q3_x8_avx2, q3_x8_body, <const N: usize>,
-    (nmax: i32, x: &[f32], l_out: &mut [i8]) -> [f32; LANES]);
+avx2_copy!(q3_lanes, q3_lanes_avx2, q3_lanes_body, <const N: usize, const L: usize>,
+    (nmax: i32, x: &[f32], l_out: &mut [i8]) -> [f32; L]);
 
 /// [`crate::search::make_qkx2_quants`] for eight consecutive sub-blocks of
 /// `N` elements: `x` and `weights` hold `8 * N` values, sub-block `j` at
@@ -426,7 +426,7 @@ fn qx_x8_body<const N: usize>(
     scale
 }
 
-/// [`crate::search::make_q3_quants`] for eight consecutive sub-blocks of
+/// [`crate::search::make_q3_quants`] for `L` consecutive sub-blocks of
 /// `N` elements (layout as in [`make_qkx2_quants_x8`]). Levels come back
 /// with `+nmax`. Returns each sub-block's scale.
 ///
@@ -434,33 +434,37 @@ fn qx_x8_body<const N: usize>(
 /// a pass that changes nothing leaves its lane's state as it was, so the
 /// extra passes a finished lane sits through change nothing either.
 #[allow(clippy::needless_range_loop)] // lane loops index several arrays alike
-pub(crate) fn make_q3_quants_x8<const N: usize>(nmax: i32, x: &[f32], l_out: &mut [i8]) -> [f32; LANES] {
-    assert!(N >= 1 && x.len() == N * LANES && l_out.len() == N * LANES);
+pub(crate) fn make_q3_quants_lanes<const N: usize, const L: usize>(
+    nmax: i32,
+    x: &[f32],
+    l_out: &mut [i8],
+) -> [f32; L] {
+    assert!(N >= 1 && x.len() == N * L && l_out.len() == N * L);
     if scalar() {
-        let mut out = [0f32; LANES];
+        let mut out = [0f32; L];
         for (l, o) in out.iter_mut().enumerate() {
             let r = l * N..l * N + N;
             *o = crate::search::make_q3_quants(nmax, &x[r.clone()], &mut l_out[r]);
         }
         return out;
     }
-    q3_x8::<N>(nmax, x, l_out)
+    q3_lanes::<N, L>(nmax, x, l_out)
 }
 
-/// The lane body of [`make_q3_quants_x8`].
+/// The lane body of [`make_q3_quants_lanes`].
 #[allow(clippy::needless_range_loop)] // lane loops index several arrays alike
 #[inline(always)]
-fn q3_x8_body<const N: usize>(nmax: i32, x: &[f32], l_out: &mut [i8]) -> [f32; LANES] {
-    let mut xt = [[0f32; LANES]; N];
-    for l in 0..LANES {
+fn q3_lanes_body<const N: usize, const L: usize>(nmax: i32, x: &[f32], l_out: &mut [i8]) -> [f32; L] {
+    let mut xt = [[0f32; L]; N];
+    for l in 0..L {
         for i in 0..N {
             xt[i][l] = x[l * N + i];
         }
     }
-    let mut max = [0f32; LANES];
-    let mut amax = [0f32; LANES];
+    let mut max = [0f32; L];
+    let mut amax = [0f32; L];
     for i in 0..N {
-        for l in 0..LANES {
+        for l in 0..L {
             let ax = xt[i][l].abs();
             if ax > amax[l] {
                 amax[l] = ax;
@@ -468,15 +472,15 @@ fn q3_x8_body<const N: usize>(nmax: i32, x: &[f32], l_out: &mut [i8]) -> [f32; L
             }
         }
     }
-    let mut iscale = [0f32; LANES];
-    for l in 0..LANES {
+    let mut iscale = [0f32; L];
+    for l in 0..L {
         iscale[l] = (-nmax) as f32 / max[l];
     }
-    let mut lv = [[0i32; LANES]; N];
-    let mut sumlx = [0f32; LANES];
-    let mut suml2 = [0f32; LANES];
+    let mut lv = [[0i32; L]; N];
+    let mut sumlx = [0f32; L];
+    let mut suml2 = [0f32; L];
     for i in 0..N {
-        for l in 0..LANES {
+        for l in 0..L {
             let li = nearest_int(iscale[l] * xt[i][l]).clamp(-nmax, nmax - 1);
             lv[i][l] = li;
             let w = xt[i][l] * xt[i][l];
@@ -488,12 +492,12 @@ fn q3_x8_body<const N: usize>(nmax: i32, x: &[f32], l_out: &mut [i8]) -> [f32; L
         // Branch-free per lane: every candidate is computed, then taken by
         // select, so the sums stay in registers (a conditional store of them
         // stalls the next load).
-        let mut changed = [false; LANES];
+        let mut changed = [false; L];
         for i in 0..N {
-            let mut next_lx = [0f32; LANES];
-            let mut next_l2 = [0f32; LANES];
-            let mut next_lv = [0i32; LANES];
-            for l in 0..LANES {
+            let mut next_lx = [0f32; L];
+            let mut next_l2 = [0f32; L];
+            let mut next_lv = [0i32; L];
+            for l in 0..L {
                 let xi = xt[i][l];
                 let li = lv[i][l];
                 let w = xi * xi;
@@ -519,8 +523,8 @@ fn q3_x8_body<const N: usize>(nmax: i32, x: &[f32], l_out: &mut [i8]) -> [f32; L
             break;
         }
     }
-    let mut out = [0f32; LANES];
-    for l in 0..LANES {
+    let mut out = [0f32; L];
+    for l in 0..L {
         let flat = amax[l] < crate::search::GROUP_MAX_EPS;
         for i in 0..N {
             l_out[l * N + i] = if flat { 0 } else { (lv[i][l] + nmax) as i8 };

@@ -1,7 +1,9 @@
 //! The scalar reference paths, for tests and benchmarks: the same encoders
 //! with every lane-parallel search (`lanes.rs`) replaced by the scalar
-//! port of ggml it mirrors (`search.rs`). Outputs must be byte-identical to
-//! [`crate::encode_row`]; `tests/fast_paths.rs` checks that they are.
+//! port of ggml it mirrors (`search.rs`), and decoders in ggml's own loop
+//! order where ours are rearranged for the vector unit. Outputs must be
+//! bit-identical to [`crate::encode_row`] and [`crate::decode_row`];
+//! `tests/fast_paths.rs` checks that they are.
 
 use crate::{GgmlType, Result};
 
@@ -12,4 +14,25 @@ use crate::{GgmlType, Result};
 /// As [`crate::encode_row`].
 pub fn encode_row_scalar(ty: GgmlType, src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) -> Result<()> {
     crate::lanes::with_scalar(|| crate::encode_row(ty, src, dst, imatrix))
+}
+
+/// [`crate::decode_row`] through the scalar references: ggml's loop order
+/// for Q2_K and Q3_K (whose decoders are rearranged for vectorisation), the
+/// ordinary decoder for every other type. Same contract and errors.
+///
+/// # Errors
+/// As [`crate::decode_row`].
+pub fn decode_row_scalar(ty: GgmlType, src: &[u8], dst: &mut [f32]) -> Result<()> {
+    let reference: fn(&[u8], &mut [f32]) = match ty {
+        GgmlType::Q2_K => crate::kquants::reference::decode_q2_k,
+        GgmlType::Q3_K => crate::kquants::reference::decode_q3_k,
+        _ => return crate::decode_row(ty, src, dst),
+    };
+    let size = crate::codec(ty).map_or(1, |c| c.type_size);
+    if src.len() % size != 0 || dst.len() != src.len() / size * 256 {
+        // The ordinary path names the length error.
+        return crate::decode_row(ty, src, dst);
+    }
+    reference(src, dst);
+    Ok(())
 }

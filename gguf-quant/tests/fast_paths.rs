@@ -5,7 +5,8 @@
 //! without random positive weights.
 
 use gguf_format::{GgmlType, Gguf};
-use gguf_quant::{codec, encode_row, reference::encode_row_scalar};
+use gguf_quant::reference::{decode_row_scalar, encode_row_scalar};
+use gguf_quant::{codec, decode_row, encode_row};
 use proptest::prelude::*;
 
 const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/golden/codecs.gguf");
@@ -137,6 +138,31 @@ proptest! {
         for ty in TYPES {
             prop_assert_eq!(compare(ty, &x, n, None), Ok(()));
             prop_assert_eq!(compare(ty, &x, n, Some(&w)), Ok(()));
+        }
+    }
+}
+
+/// Bytes of whole blocks of `ty`: random, so scales and `d` cover every
+/// f16 (NaN, Inf and subnormals included).
+fn blocks(ty: GgmlType) -> impl Strategy<Value = Vec<u8>> {
+    let size = codec(ty).unwrap().type_size;
+    (1usize..6).prop_flat_map(move |n| prop::collection::vec(any::<u8>(), n * size))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_blocks_decode_fast_equals_scalar(q2 in blocks(GgmlType::Q2_K), q3 in blocks(GgmlType::Q3_K)) {
+        for (ty, q) in [(GgmlType::Q2_K, &q2), (GgmlType::Q3_K, &q3)] {
+            let n = q.len() / codec(ty).unwrap().type_size * 256;
+            let mut fast = vec![0f32; n];
+            let mut slow = vec![1f32; n];
+            decode_row(ty, q, &mut fast).unwrap();
+            decode_row_scalar(ty, q, &mut slow).unwrap();
+            let fast: Vec<u32> = fast.iter().map(|v| v.to_bits()).collect();
+            let slow: Vec<u32> = slow.iter().map(|v| v.to_bits()).collect();
+            prop_assert_eq!(fast, slow, "{}", ty);
         }
     }
 }
