@@ -12,28 +12,38 @@ use crate::search::MinSearch;
 /// Lanes processed together.
 pub(crate) const LANES: usize = 8;
 
-thread_local! {
-    /// When set (on this thread only), the `_x8` functions run the scalar
-    /// references of `search.rs` lane by lane instead: the encoders' scalar
-    /// reference path, reachable through `crate::reference`.
-    static SCALAR: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+/// Which implementation the lane functions run (per thread; see
+/// `crate::reference`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Path {
+    /// The lane bodies, in their AVX2 copies where the CPU has AVX2.
+    Fast,
+    /// The lane bodies compiled for the baseline target only (what a CPU
+    /// without AVX2 runs).
+    Portable,
+    /// The scalar references of `search.rs`, one sub-block at a time.
+    Scalar,
 }
 
-/// Runs `f` with the scalar references in place of the lane-parallel
-/// searches on this thread (restored afterwards, also on panic).
-pub(crate) fn with_scalar<R>(f: impl FnOnce() -> R) -> R {
-    struct Restore(bool);
+thread_local! {
+    static PATH: std::cell::Cell<Path> = const { std::cell::Cell::new(Path::Fast) };
+}
+
+/// Runs `f` with the lane functions taking `path` on this thread (restored
+/// afterwards, also on panic).
+pub(crate) fn with_path<R>(path: Path, f: impl FnOnce() -> R) -> R {
+    struct Restore(Path);
     impl Drop for Restore {
         fn drop(&mut self) {
-            SCALAR.with(|c| c.set(self.0));
+            PATH.with(|c| c.set(self.0));
         }
     }
-    let _restore = Restore(SCALAR.with(|c| c.replace(true)));
+    let _restore = Restore(PATH.with(|c| c.replace(path)));
     f()
 }
 
 fn scalar() -> bool {
-    SCALAR.with(|c| c.get())
+    PATH.with(|c| c.get()) == Path::Scalar
 }
 
 /// Whether the AVX2 copies of the lane bodies may run (checked once per
@@ -65,7 +75,7 @@ macro_rules! avx2_copy {
 
         fn $pick<$(const $g: $gt),*>($($a: $t),*) -> $r {
             #[cfg(target_arch = "x86_64")]
-            if avx2() {
+            if avx2() && PATH.with(|c| c.get()) == Path::Fast {
                 // SAFETY: the CPU supports AVX2, checked just above.
                 return unsafe { $avx2::<$($g),*>($($a),*) };
             }

@@ -13,7 +13,21 @@ use crate::{GgmlType, Result};
 /// # Errors
 /// As [`crate::encode_row`].
 pub fn encode_row_scalar(ty: GgmlType, src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) -> Result<()> {
-    crate::lanes::with_scalar(|| crate::encode_row(ty, src, dst, imatrix))
+    crate::lanes::with_path(crate::lanes::Path::Scalar, || {
+        crate::encode_row(ty, src, dst, imatrix)
+    })
+}
+
+/// [`crate::encode_row`] with the lane-parallel searches in their portable
+/// build (no AVX2), which CPUs without AVX2 run. Same contract and errors;
+/// affects the calling thread only.
+///
+/// # Errors
+/// As [`crate::encode_row`].
+pub fn encode_row_portable(ty: GgmlType, src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) -> Result<()> {
+    crate::lanes::with_path(crate::lanes::Path::Portable, || {
+        crate::encode_row(ty, src, dst, imatrix)
+    })
 }
 
 /// [`crate::decode_row`] through the scalar references: ggml's loop order

@@ -5,7 +5,7 @@
 //! without random positive weights.
 
 use gguf_format::{GgmlType, Gguf};
-use gguf_quant::reference::{decode_row_scalar, encode_row_scalar};
+use gguf_quant::reference::{decode_row_scalar, encode_row_portable, encode_row_scalar};
 use gguf_quant::{codec, decode_row, encode_row};
 use proptest::prelude::*;
 
@@ -27,7 +27,8 @@ fn f32s(bytes: &[u8]) -> Vec<f32> {
         .collect()
 }
 
-/// Encodes `x` (rows of `n`) both ways; returns the first differing byte.
+/// Encodes `x` (rows of `n`) the fast, the scalar and the portable way;
+/// returns the first differing byte.
 fn compare(ty: GgmlType, x: &[f32], n: usize, w: Option<&[f32]>) -> Result<(), String> {
     let row = codec(ty).unwrap().row_size(n).unwrap();
     let mut fast = vec![0u8; row];
@@ -38,6 +39,16 @@ fn compare(ty: GgmlType, x: &[f32], n: usize, w: Option<&[f32]>) -> Result<(), S
         if let Some(i) = fast.iter().zip(&slow).position(|(a, b)| a != b) {
             return Err(format!(
                 "{ty} row {r} (weights: {}): byte {i} fast {:#04x} scalar {:#04x}",
+                w.is_some(),
+                fast[i],
+                slow[i]
+            ));
+        }
+        // The portable build of the lane bodies (what a CPU without AVX2 runs).
+        encode_row_portable(ty, src, &mut slow, w).map_err(|e| format!("{ty} portable: {e}"))?;
+        if let Some(i) = fast.iter().zip(&slow).position(|(a, b)| a != b) {
+            return Err(format!(
+                "{ty} row {r} (weights: {}): byte {i} fast {:#04x} portable {:#04x}",
                 w.is_some(),
                 fast[i],
                 slow[i]
