@@ -45,6 +45,19 @@ fn encode(b: Bencher, name: &str) {
 
 #[divan::bench(args = TYPES, sample_count = 10, sample_size = 1)]
 fn decode(b: Bencher, name: &str) {
+    bench_decode(b, name, gguf_quant::decode_row);
+}
+
+/// The scalar references (ggml's loop order) of the decoders rearranged for
+/// the vector unit, for the speed-up (same bits as `decode`;
+/// `tests/fast_paths.rs`).
+#[divan::bench(args = ["Q2_K", "Q3_K"], sample_count = 10, sample_size = 1)]
+fn decode_scalar(b: Bencher, name: &str) {
+    bench_decode(b, name, decode_row_scalar);
+}
+
+/// Times `decode` over the whole matrix, encoded to `name` beforehand.
+fn bench_decode(b: Bencher, name: &str, decode: fn(GgmlType, &[u8], &mut [f32]) -> gguf_quant::Result<()>) {
     let c = codec(ty(name)).unwrap();
     let x = &*MATRIX;
     let row = c.row_size(COLS).unwrap();
@@ -55,25 +68,7 @@ fn decode(b: Bencher, name: &str) {
     // Written once here so page faults of a fresh buffer are not timed.
     let mut back = vec![1f32; x.len()];
     b.counter(BytesCount::new(back.len() * 4)).bench_local(|| {
-        c.decode_row(&q, &mut back).unwrap();
-    });
-}
-
-/// The scalar references (ggml's loop order) of the decoders rearranged for
-/// the vector unit, for the speed-up (same bits as `decode`;
-/// `tests/fast_paths.rs`).
-#[divan::bench(args = ["Q2_K", "Q3_K"], sample_count = 10, sample_size = 1)]
-fn decode_scalar(b: Bencher, name: &str) {
-    let c = codec(ty(name)).unwrap();
-    let x = &*MATRIX;
-    let row = c.row_size(COLS).unwrap();
-    let mut q = vec![0u8; row * ROWS];
-    for (src, dst) in x.chunks(COLS).zip(q.chunks_mut(row)) {
-        c.encode_row(src, dst, None).unwrap();
-    }
-    let mut back = vec![1f32; x.len()];
-    b.counter(BytesCount::new(back.len() * 4)).bench_local(|| {
-        decode_row_scalar(c.ty, &q, &mut back).unwrap();
+        decode(c.ty, &q, &mut back).unwrap();
     });
 }
 

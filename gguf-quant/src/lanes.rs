@@ -103,19 +103,7 @@ pub(crate) fn make_qkx2_quants_x8<const N: usize>(
 ) -> [(f32, f32); LANES] {
     assert!(N >= 1 && x.len() == N * LANES && weights.len() == N * LANES && l_out.len() == N * LANES);
     if scalar() {
-        let mut out = [(0f32, 0f32); LANES];
-        let mut laux = [0u8; N];
-        for (l, o) in out.iter_mut().enumerate() {
-            let r = l * N..l * N + N;
-            *o = crate::search::make_qkx2_quants(
-                p,
-                &x[r.clone()],
-                &weights[r.clone()],
-                &mut l_out[r],
-                &mut laux,
-            );
-        }
-        return out;
+        return scalar_lanes::<N>(crate::search::make_qkx2_quants, p, x, weights, l_out);
     }
     min_search_x8::<N, false>(p, x, weights, l_out)
 }
@@ -130,21 +118,31 @@ pub(crate) fn make_qkx3_quants_x8<const N: usize>(
 ) -> [(f32, f32); LANES] {
     assert!(N >= 1 && x.len() == N * LANES && weights.len() == N * LANES && l_out.len() == N * LANES);
     if scalar() {
-        let mut out = [(0f32, 0f32); LANES];
-        let mut laux = [0u8; N];
-        for (l, o) in out.iter_mut().enumerate() {
-            let r = l * N..l * N + N;
-            *o = crate::search::make_qkx3_quants(
-                p,
-                &x[r.clone()],
-                &weights[r.clone()],
-                &mut l_out[r],
-                &mut laux,
-            );
-        }
-        return out;
+        return scalar_lanes::<N>(crate::search::make_qkx3_quants, p, x, weights, l_out);
     }
     min_search_x8::<N, true>(p, x, weights, l_out)
+}
+
+/// The signature of `search::make_qkx2_quants` and `make_qkx3_quants`:
+/// parameters, `x`, weights, levels, scratch levels → `(scale, the_min)`.
+type MinSearchFn = fn(MinSearch, &[f32], &[f32], &mut [u8], &mut [u8]) -> (f32, f32);
+
+/// The scalar reference `search` (`make_qkx2_quants` or
+/// `make_qkx3_quants`) run on each of the eight sub-blocks in turn.
+fn scalar_lanes<const N: usize>(
+    search: MinSearchFn,
+    p: MinSearch,
+    x: &[f32],
+    weights: &[f32],
+    l_out: &mut [u8],
+) -> [(f32, f32); LANES] {
+    let mut out = [(0f32, 0f32); LANES];
+    let mut laux = [0u8; N];
+    for (l, o) in out.iter_mut().enumerate() {
+        let r = l * N..l * N + N;
+        *o = search(p, &x[r.clone()], &weights[r.clone()], &mut l_out[r], &mut laux);
+    }
+    out
 }
 
 /// The shared body of [`make_qkx2_quants_x8`] (`X3 = false`) and

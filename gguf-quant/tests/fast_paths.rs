@@ -27,32 +27,30 @@ fn f32s(bytes: &[u8]) -> Vec<f32> {
         .collect()
 }
 
-/// Encodes `x` (rows of `n`) the fast, the scalar and the portable way;
-/// returns the first differing byte.
+type Encode = fn(GgmlType, &[f32], &mut [u8], Option<&[f32]>) -> gguf_quant::Result<()>;
+
+/// The other ways to encode: the scalar references, and the portable build
+/// of the lane bodies (what a CPU without AVX2 runs).
+const OTHERS: [(&str, Encode); 2] = [("scalar", encode_row_scalar), ("portable", encode_row_portable)];
+
+/// Encodes `x` (rows of `n`) the fast way and each of [`OTHERS`]; returns
+/// the first differing byte.
 fn compare(ty: GgmlType, x: &[f32], n: usize, w: Option<&[f32]>) -> Result<(), String> {
     let row = codec(ty).unwrap().row_size(n).unwrap();
     let mut fast = vec![0u8; row];
-    let mut slow = vec![0u8; row];
+    let mut other = vec![0u8; row];
     for (r, src) in x.chunks(n).enumerate() {
         encode_row(ty, src, &mut fast, w).map_err(|e| format!("{ty} fast: {e}"))?;
-        encode_row_scalar(ty, src, &mut slow, w).map_err(|e| format!("{ty} scalar: {e}"))?;
-        if let Some(i) = fast.iter().zip(&slow).position(|(a, b)| a != b) {
-            return Err(format!(
-                "{ty} row {r} (weights: {}): byte {i} fast {:#04x} scalar {:#04x}",
-                w.is_some(),
-                fast[i],
-                slow[i]
-            ));
-        }
-        // The portable build of the lane bodies (what a CPU without AVX2 runs).
-        encode_row_portable(ty, src, &mut slow, w).map_err(|e| format!("{ty} portable: {e}"))?;
-        if let Some(i) = fast.iter().zip(&slow).position(|(a, b)| a != b) {
-            return Err(format!(
-                "{ty} row {r} (weights: {}): byte {i} fast {:#04x} portable {:#04x}",
-                w.is_some(),
-                fast[i],
-                slow[i]
-            ));
+        for (way, encode) in OTHERS {
+            encode(ty, src, &mut other, w).map_err(|e| format!("{ty} {way}: {e}"))?;
+            if let Some(i) = fast.iter().zip(&other).position(|(a, b)| a != b) {
+                return Err(format!(
+                    "{ty} row {r} (weights: {}): byte {i} fast {:#04x} {way} {:#04x}",
+                    w.is_some(),
+                    fast[i],
+                    other[i]
+                ));
+            }
         }
     }
     Ok(())
