@@ -8,7 +8,7 @@
 
 #![allow(clippy::needless_range_loop)]
 
-use crate::numerics::{c_max, c_round_i32, c_trunc_i32, read_f16, write_f16};
+use crate::numerics::{c_absmax, c_round_i32, c_trunc_i32, read_f16, round_below_2_23, write_f16};
 use crate::search::{make_qkx3_quants, make_qx_quants, MinSearch, Weights};
 
 const QK: usize = 32;
@@ -315,23 +315,24 @@ pub(crate) fn decode_q5_1(src: &[u8], dst: &mut [f32]) {
 
 // ---------------------------------------------------------------- Q8_0 / Q8_1
 
-/// `amax = MAX(amax, |v|)` over a block, NaN behaviour included.
-fn absmax(x: &[f32]) -> f32 {
-    let mut amax = 0.0f32;
-    for &v in x {
-        amax = c_max(amax, v.abs());
-    }
-    amax
-}
-
 /// Q8_0 reference encoder (`quantize_row_q8_0_ref`); ggml ignores any imatrix.
 pub(crate) fn encode_q8_0(src: &[f32], dst: &mut [u8]) {
     for (x, y) in src.chunks_exact(QK).zip(dst.chunks_exact_mut(34)) {
-        let d = absmax(x) / 127.0;
+        let d = c_absmax(x) / 127.0;
         let id = inverse(d);
         write_f16(y, 0, d);
-        for j in 0..QK {
-            y[2 + j] = c_round_i32(x[j] * id) as i8 as u8;
+        // Branch-free rounding when every value is in its range (always,
+        // for a finite block); C's `roundf` semantics otherwise.
+        let mut small = true;
+        for (q, &v) in y[2..].iter_mut().zip(x) {
+            let v = v * id;
+            small &= v.abs() < 8_388_608.0;
+            *q = round_below_2_23(v) as i8 as u8;
+        }
+        if !small {
+            for (q, &v) in y[2..].iter_mut().zip(x) {
+                *q = c_round_i32(v * id) as i8 as u8;
+            }
         }
     }
 }
@@ -350,7 +351,7 @@ pub(crate) fn decode_q8_0(src: &[u8], dst: &mut [f32]) {
 /// `s = d·Σq`. ggml has no Q8_1 decoder.
 pub(crate) fn encode_q8_1(src: &[f32], dst: &mut [u8]) {
     for (x, y) in src.chunks_exact(QK).zip(dst.chunks_exact_mut(36)) {
-        let d = absmax(x) / 127.0;
+        let d = c_absmax(x) / 127.0;
         let id = inverse(d);
         write_f16(y, 0, d);
         let mut sum = 0i32;
@@ -362,5 +363,55 @@ pub(crate) fn encode_q8_1(src: &[f32], dst: &mut [u8]) {
             sum += i32::from(q0) + i32::from(q1);
         }
         write_f16(y, 2, sum as f32 * d);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::numerics::c_max;
+
+    /// `quantize_row_q8_0_ref` in ggml's order, one element at a time.
+    fn q8_0_scalar(x: &[f32], y: &mut [u8]) {
+        let d = x.iter().fold(0.0f32, |m, v| c_max(m, v.abs())) / 127.0;
+        let id = inverse(d);
+        write_f16(y, 0, d);
+        for (q, &v) in y[2..].iter_mut().zip(x) {
+            *q = c_round_i32(v * id) as i8 as u8;
+        }
+    }
+
+    #[test]
+    fn q8_0_vector_form_matches_scalar() {
+        let mut s = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        let specials = [
+            f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            0.0,
+            -0.0,
+            1e-40,
+            3e38,
+            0.5,
+        ];
+        for case in 0..20_000 {
+            let scale = 10f32.powi((next() % 60) as i32 - 30);
+            let mut x: Vec<f32> = (0..QK)
+                .map(|_| ((next() >> 40) as f32 / 8e6 - 1.0) * scale)
+                .collect();
+            for _ in 0..case % 3 {
+                x[next() as usize % QK] = specials[next() as usize % specials.len()];
+            }
+            let (mut fast, mut slow) = ([0u8; 34], [0u8; 34]);
+            encode_q8_0(&x, &mut fast);
+            q8_0_scalar(&x, &mut slow);
+            assert_eq!(fast, slow, "{x:?}");
+        }
     }
 }

@@ -94,16 +94,26 @@ pub fn c_trunc_i32(f: f32) -> i32 {
 /// `y = roundf(x)` into an integer does on x86-64.
 #[inline]
 pub fn c_round_i32(f: f32) -> i32 {
-    // Below 2^23 in magnitude, compute it without calling libm's roundf:
-    // truncate, then step away from zero when the dropped part is at least
-    // one half. `f - trunc(f)` is exact there (Sterbenz), so this is roundf.
+    // Below 2^23 in magnitude, compute it without calling libm's roundf.
     if f.abs() < 8_388_608.0 {
-        let t = f as i32;
-        let frac = f - t as f32;
-        t + i32::from(frac >= 0.5) - i32::from(frac <= -0.5)
+        round_below_2_23(f)
     } else {
         c_trunc_i32(f.round())
     }
+}
+
+/// [`c_round_i32`] for `|f| < 2^23` (any other input gives some value, never
+/// a panic): branch-free, so loops over it vectorise. Callers check the
+/// range for a whole block and fall back to [`c_round_i32`] otherwise.
+#[inline(always)]
+pub fn round_below_2_23(f: f32) -> i32 {
+    // Truncate, then step away from zero when the dropped part is at least
+    // one half. `f - trunc(f)` is exact here (Sterbenz), so this is roundf.
+    let t = f as i32;
+    let frac = f - t as f32;
+    // Wrapping: out of range, `t` may be i32::MAX with `frac` infinite.
+    t.wrapping_add(i32::from(frac >= 0.5))
+        .wrapping_sub(i32::from(frac <= -0.5))
 }
 
 /// ggml's `MAX(a, b)` macro on floats: `a > b ? a : b` (so a NaN in `b` wins,
@@ -137,6 +147,31 @@ pub(crate) fn read_f16(b: &[u8], at: usize) -> f32 {
 #[inline]
 pub(crate) fn write_f16(b: &mut [u8], at: usize, f: f32) {
     b[at..at + 2].copy_from_slice(&fp32_to_fp16(f).to_le_bytes());
+}
+
+/// ggml's `amax = MAX(amax, fabsf(x[j]))` over a block, starting from 0.
+pub(crate) fn c_absmax(x: &[f32]) -> f32 {
+    // Without NaN, `MAX` is an ordinary maximum, so eight running maxima
+    // (one vector) give the same result; a NaN makes the result depend on
+    // where it stands, so then take ggml's order.
+    let mut lanes = [0.0f32; 8];
+    let mut nan = false;
+    let mut chunks = x.chunks_exact(8);
+    for c in &mut chunks {
+        for (m, &v) in lanes.iter_mut().zip(c) {
+            let a = v.abs();
+            nan |= a.is_nan();
+            *m = if a > *m { a } else { *m };
+        }
+    }
+    if nan || !chunks.remainder().is_empty() {
+        let mut amax = 0.0f32;
+        for &v in x {
+            amax = c_max(amax, v.abs());
+        }
+        return amax;
+    }
+    lanes.into_iter().fold(0.0, f32::max)
 }
 
 #[cfg(test)]
@@ -222,6 +257,31 @@ mod tests {
         assert_eq!(fp32_to_bf16(f32::from_bits(0x0001_8000)), 0x0002);
         assert_eq!(fp32_to_bf16(f32::MAX), 0x7f80);
         assert_eq!(bf16_to_fp32(0x3f80), 1.0);
+    }
+
+    #[test]
+    fn absmax_matches_ggml_order() {
+        let sequential = |x: &[f32]| x.iter().fold(0.0f32, |m, v| c_max(m, v.abs()));
+        let mut s = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        for len in [1, 7, 8, 16, 31, 32, 33, 256] {
+            for case in 0..400 {
+                let mut x: Vec<f32> = (0..len).map(|_| (next() >> 40) as f32 / 1e5 - 80.0).collect();
+                // Specials at random places: NaN (where it stands matters),
+                // infinities, zeros of both signs.
+                for _ in 0..case % 4 {
+                    let i = next() as usize % len;
+                    x[i] = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, -0.0, 0.0][next() as usize % 5];
+                }
+                let (a, b) = (c_absmax(&x), sequential(&x));
+                assert_eq!(a.to_bits(), b.to_bits(), "{x:?}");
+            }
+        }
     }
 
     #[test]

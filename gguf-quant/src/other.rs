@@ -6,7 +6,9 @@
 
 #![allow(clippy::needless_range_loop)]
 
-use crate::numerics::{c_max, c_round_i32, c_trunc_i32, e8m0_to_fp32_half, nearest_int, read_f16, write_f16};
+use crate::numerics::{
+    c_absmax, c_round_i32, c_trunc_i32, e8m0_to_fp32_half, nearest_int, read_f16, write_f16,
+};
 
 /// `kvalues_iq4nl`: the 16 non-linear levels of IQ4_NL and IQ4_XS.
 pub(crate) const KVALUES_IQ4NL: [i8; 16] = [
@@ -248,15 +250,6 @@ fn trit(v: f32) -> i32 {
     c_lround(v).wrapping_add(1) as i32
 }
 
-/// `amax = MAX(amax, |x|)` over a block.
-fn absmax(x: &[f32]) -> f32 {
-    let mut amax = 0.0f32;
-    for &v in x {
-        amax = c_max(amax, v.abs());
-    }
-    amax
-}
-
 /// `(q·256 + 242)/243` stored into a byte: 5 trits → a byte whose top bits
 /// can be read back with one multiply.
 fn trits_to_byte(q: u8) -> u8 {
@@ -266,7 +259,7 @@ fn trits_to_byte(q: u8) -> u8 {
 /// TQ1_0 reference encoder (54-byte blocks of 256; qs[48] @0, qh[4] @48, d @52).
 pub(crate) fn encode_tq1_0(src: &[f32], dst: &mut [u8]) {
     for (x, y) in src.chunks_exact(256).zip(dst.chunks_exact_mut(54)) {
-        let d = absmax(x);
+        let d = c_absmax(x);
         let id = if d != 0.0 { 1.0 / d } else { 0.0 };
         write_f16(y, 52, d);
         // 32 bytes of 5 trits (elements m + 32n), then 16 bytes (160 + m + 16n).
@@ -335,7 +328,7 @@ pub(crate) fn decode_tq1_0(src: &[u8], dst: &mut [f32]) {
 /// TQ2_0 reference encoder (66-byte blocks of 256; qs[64] @0, d @64).
 pub(crate) fn encode_tq2_0(src: &[f32], dst: &mut [u8]) {
     for (x, y) in src.chunks_exact(256).zip(dst.chunks_exact_mut(66)) {
-        let d = absmax(x);
+        let d = c_absmax(x);
         let id = if d != 0.0 { 1.0 / d } else { 0.0 };
         write_f16(y, 64, d);
         for g in 0..2 {
