@@ -1,10 +1,13 @@
 //! Lane-parallel fast paths of the scale searches: eight independent
-//! sub-blocks at once, one per lane, each lane performing exactly the f32
+//! sub-blocks at once (sixteen for `make_q3_quants`, whose passes are
+//! latency-bound), one per lane, each lane performing exactly the f32
 //! operations of the scalar reference in `search.rs`, in the same order (no
 //! FMA, no reassociation; branches become per-lane selects). The arrays are
-//! laid out `[element][lane]` so the lane loops compile to SIMD. The results
-//! are bit-identical to the reference, which the tests below and the golden
-//! tests check.
+//! laid out `[element][lane]` so the lane loops compile to SIMD; each body
+//! is compiled twice, for the baseline target and with AVX2, picked at run
+//! time. The results are bit-identical to the reference, which the tests
+//! below, `tests/fast_paths.rs` (fast, portable and scalar paths on golden
+//! and random inputs, through [`Path`]) and the golden tests check.
 
 use crate::numerics::nearest_int;
 use crate::search::MinSearch;
