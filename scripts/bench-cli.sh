@@ -35,6 +35,7 @@ requant)
     cat "$dir/model-f16.gguf" > /dev/null   # warm the page cache
     for ft in q8_0 q4_k_m; do
         for t in 1 2; do
+            sync   # earlier outputs' write-back would otherwise slow this run's writes
             measure "requant $ft, $t thread(s)" "$gguf" requant -q --to "$ft" --threads "$t" "$dir/model-f16.gguf" "$dir/out-$ft-$t.gguf"
         done
         cmp "$dir/out-$ft-1.gguf" "$dir/out-$ft-2.gguf" && echo "  $ft: 1 and 2 threads give identical bytes"

@@ -6,7 +6,7 @@
 
 #![allow(clippy::needless_range_loop)]
 
-use crate::lanes::{make_q3_quants_lanes, make_qkx2_quants_x8, make_qkx3_quants_x8, make_qx_quants_x8};
+use crate::lanes::{make_q3_quants_batch, make_qkx2_quants_x8, make_qkx3_quants_x8, make_qx_quants_x8};
 use crate::numerics::{fp16_to_fp32, fp32_to_fp16, nearest_int, read_f16, write_f16};
 use crate::search::{make_qp_quants, make_qx_quants, MinSearch, Weights, GROUP_MAX_EPS};
 
@@ -250,14 +250,24 @@ fn q3_k_finish(x: &[f32], y: &mut [u8], l: &mut [u8; QK_K]) {
 
 /// Q3_K reference encoder (`quantize_row_q3_K_ref`).
 pub(crate) fn encode_q3_k(src: &[f32], dst: &mut [u8]) {
-    let mut li = [0i8; QK_K];
-    for (x, y) in src.chunks_exact(QK_K).zip(dst.chunks_exact_mut(110)) {
-        // The sixteen sub-block searches at once, one per lane (`lanes.rs`;
-        // measured on the bench: 8 lanes 550 MB/s, 16 lanes 690, 32 lanes
-        // over two super-blocks 440-620); the scalar reference is
-        // `make_q3_quants` per sub-block.
-        let scales = make_q3_quants_lanes::<16, 16>(4, x, &mut li);
-        q3_k_block(x, y, &scales, &li);
+    // Up to 32 super-blocks at a time: their sub-block searches
+    // (`make_q3_quants`, scalar reference in `search.rs`) run together in
+    // the lanes (`lanes.rs`), then each super-block is finished.
+    const CHUNK: usize = 32;
+    let mut li = [0i8; CHUNK * QK_K];
+    let mut scales = [0f32; CHUNK * 16];
+    for (x, y) in src.chunks(CHUNK * QK_K).zip(dst.chunks_mut(CHUNK * 110)) {
+        let blocks = x.len() / QK_K;
+        let (li, scales) = (&mut li[..blocks * QK_K], &mut scales[..blocks * 16]);
+        make_q3_quants_batch::<16>(4, x, li, scales);
+        for (((x, y), li), scales) in x
+            .chunks_exact(QK_K)
+            .zip(y.chunks_exact_mut(110))
+            .zip(li.chunks_exact(QK_K))
+            .zip(scales.chunks_exact(16))
+        {
+            q3_k_block(x, y, scales.try_into().unwrap(), li.try_into().unwrap());
+        }
     }
 }
 
