@@ -21,6 +21,16 @@ measure() { # label command...
     awk -v l="$label" -v w="$wall" -v r="$rss" 'BEGIN { printf "%-40s wall %7.2f s   peak RSS %8.1f MB\n", l, w, r / 1024 }'
 }
 
+# Starts a run from the same page-cache state: earlier outputs written back
+# and, where this user may (root), dropped from the cache — on this VM a
+# full page cache makes every later write reclaim memory first, which
+# doubled requant's system time — then the input read back in.
+fresh_cache() { # input
+    sync
+    [ -w /proc/sys/vm/drop_caches ] && echo 1 > /proc/sys/vm/drop_caches
+    cat "$1" > /dev/null
+}
+
 for w in "${which[@]}"; do
 case "$w" in
 inspect)
@@ -32,10 +42,9 @@ inspect)
     ;;
 requant)
     [ -f "$dir/model-f16.gguf" ] || "$gen" bench-model "$dir/model-f16.gguf" > /dev/null
-    cat "$dir/model-f16.gguf" > /dev/null   # warm the page cache
     for ft in q8_0 q4_k_m; do
         for t in 1 2; do
-            sync   # earlier outputs' write-back would otherwise slow this run's writes
+            fresh_cache "$dir/model-f16.gguf"
             measure "requant $ft, $t thread(s)" "$gguf" requant -q --to "$ft" --threads "$t" "$dir/model-f16.gguf" "$dir/out-$ft-$t.gguf"
         done
         cmp "$dir/out-$ft-1.gguf" "$dir/out-$ft-2.gguf" && echo "  $ft: 1 and 2 threads give identical bytes"
