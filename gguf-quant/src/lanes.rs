@@ -6,7 +6,8 @@
 //! FMA, no reassociation; branches become per-lane selects). The arrays are
 //! laid out `[element][lane]` so the lane loops compile to SIMD; each body
 //! is compiled twice, for the baseline target and with AVX2, picked at run
-//! time. The results are bit-identical to the reference, which the tests
+//! time, except that the min search (`make_qkx2_quants`,
+//! `make_qkx3_quants`) runs, with AVX2, a copy written in intrinsics. The results are bit-identical to the reference, which the tests
 //! below, `tests/fast_paths.rs` (fast, portable and scalar paths on golden
 //! and random inputs, through [`Path`]) and the golden tests check.
 
@@ -88,8 +89,21 @@ macro_rules! avx2_copy {
     };
 }
 
-avx2_copy!(min_search_x8, min_search_x8_avx2, min_search_x8_body, <const N: usize, const X3: bool>,
-    (p: MinSearch, x: &[f32], weights: &[f32], l_out: &mut [u8]) -> [(f32, f32); LANES]);
+/// [`min_search_x8_body`] in its AVX2 intrinsics form where the CPU has
+/// AVX2 (and [`Path`] allows), else the portable body.
+fn min_search_x8<const N: usize, const X3: bool>(
+    p: MinSearch,
+    x: &[f32],
+    weights: &[f32],
+    l_out: &mut [u8],
+) -> [(f32, f32); LANES] {
+    #[cfg(target_arch = "x86_64")]
+    if avx2() && PATH.with(|c| c.get()) == Path::Fast {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { min_search_x8_intrinsics::<N, X3>(p, x, weights, l_out) };
+    }
+    min_search_x8_body::<N, X3>(p, x, weights, l_out)
+}
 avx2_copy!(qx_x8, qx_x8_avx2, qx_x8_body, <const N: usize>,
     (nmax: i32, x: &[f32], weights: Option<&[f32]>, l_out: &mut [i8]) -> [f32; LANES]);
 
@@ -300,6 +314,173 @@ fn min_search_x8_body<const N: usize, const X3: bool>(
             }
             out[l] = (scale[l], -min[l]);
         }
+    }
+    out
+}
+
+/// [`min_search_x8_body`] written with AVX2 intrinsics, one `__m256` per
+/// element holding its eight lanes: the same f32 operations in the same
+/// order (every select of the body is a blend, `MIN` is `minps`, whose
+/// "first if less, else second" is C's `a < b ? a : b`). LLVM's automatic
+/// vectorisation of the body is fragile (a small change scalarised it or
+/// added a branch per lane and element); this form is not.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn min_search_x8_intrinsics<const N: usize, const X3: bool>(
+    p: MinSearch,
+    x: &[f32],
+    weights: &[f32],
+    l_out: &mut [u8],
+) -> [(f32, f32); LANES] {
+    use std::arch::x86_64::*;
+    assert!(x.len() == N * LANES && weights.len() == N * LANES && l_out.len() == N * LANES);
+    let mut xa = [[0f32; LANES]; N];
+    let mut wa = [[0f32; LANES]; N];
+    for l in 0..LANES {
+        for i in 0..N {
+            xa[i][l] = x[l * N + i];
+            wa[i][l] = weights[l * N + i];
+        }
+    }
+    // SAFETY (all loads and stores below): each pointer is to a whole
+    // `[f32; 8]` or `[i32; 8]`, which is exactly one unaligned 256-bit access.
+    let load = |a: &[f32; LANES]| unsafe { _mm256_loadu_ps(a.as_ptr()) };
+    let xt: [__m256; N] = std::array::from_fn(|i| load(&xa[i]));
+    let wt: [__m256; N] = std::array::from_fn(|i| load(&wa[i]));
+
+    let zero = _mm256_setzero_ps();
+    let nmaxf = _mm256_set1_ps(p.nmax as f32);
+    let nmaxi = _mm256_set1_epi32(p.nmax);
+    let zeroi = _mm256_setzero_si256();
+    let magic = _mm256_set1_ps(12_582_912.0);
+    let mant = _mm256_set1_epi32(0x007f_ffff);
+    let half_range = _mm256_set1_epi32(0x0040_0000);
+    let abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
+    // `nearest_int` lane-wise.
+    let nearest = |f: __m256| -> __m256i {
+        let bits = _mm256_castps_si256(_mm256_add_ps(f, magic));
+        _mm256_sub_epi32(_mm256_and_si256(bits, mant), half_range)
+    };
+    let lt = |a: __m256, b: __m256| _mm256_cmp_ps::<_CMP_LT_OQ>(a, b);
+    let sel = |mask: __m256, yes: __m256, no: __m256| _mm256_blendv_ps(no, yes, mask);
+    let clamp_levels = |q: __m256i| _mm256_min_epi32(_mm256_max_epi32(q, zeroi), nmaxi);
+    let error_term = |d: __m256| {
+        if p.use_mad {
+            _mm256_and_ps(d, abs_mask)
+        } else {
+            _mm256_mul_ps(d, d)
+        }
+    };
+
+    let mut min = xt[0];
+    let mut max = xt[0];
+    let mut sum_w = wt[0];
+    let mut sum_x = _mm256_mul_ps(sum_w, xt[0]);
+    for i in 1..N {
+        let v = xt[i];
+        min = sel(lt(v, min), v, min);
+        max = sel(lt(max, v), v, max);
+        sum_w = _mm256_add_ps(sum_w, wt[i]);
+        sum_x = _mm256_add_ps(sum_x, _mm256_mul_ps(wt[i], v));
+    }
+    min = sel(lt(zero, min), zero, min);
+    let flat = if X3 {
+        _mm256_cmp_ps::<_CMP_LE_OQ>(max, min)
+    } else {
+        _mm256_cmp_ps::<_CMP_EQ_OQ>(max, min)
+    };
+    let range = |min: __m256| _mm256_sub_ps(max, min);
+    let mut iscale = _mm256_div_ps(nmaxf, range(min));
+    let mut scale = _mm256_div_ps(_mm256_set1_ps(1.0), iscale);
+    let mut levels = [zeroi; N];
+    let mut best_error = zero;
+    for i in 0..N {
+        let q = clamp_levels(nearest(_mm256_mul_ps(iscale, _mm256_sub_ps(xt[i], min))));
+        levels[i] = q;
+        let diff = _mm256_sub_ps(
+            _mm256_add_ps(_mm256_mul_ps(scale, _mm256_cvtepi32_ps(q)), min),
+            xt[i],
+        );
+        best_error = _mm256_add_ps(best_error, _mm256_mul_ps(wt[i], error_term(diff)));
+    }
+    if p.nstep >= 1 {
+        let mut laux = [zero; N];
+        let mut lauxi = [zeroi; N];
+        for is in 0..=p.nstep {
+            // As in the reference, a better fit found earlier moves `min` for
+            // the later trials.
+            let numerator = _mm256_set1_ps(p.rmin + p.rdelta * is as f32 + p.nmax as f32);
+            iscale = _mm256_div_ps(numerator, range(min));
+            let mut sum_l = zero;
+            let mut sum_l2 = zero;
+            let mut sum_xl = zero;
+            for i in 0..N {
+                let v = _mm256_mul_ps(iscale, _mm256_sub_ps(xt[i], min));
+                let q = if X3 {
+                    let r = nearest(_mm256_min_ps(v, nmaxf));
+                    _mm256_and_si256(r, _mm256_castps_si256(lt(zero, v)))
+                } else {
+                    clamp_levels(nearest(v))
+                };
+                let lf = _mm256_cvtepi32_ps(q);
+                lauxi[i] = q;
+                laux[i] = lf;
+                let wl = _mm256_mul_ps(wt[i], lf);
+                sum_l = _mm256_add_ps(sum_l, wl);
+                sum_l2 = _mm256_add_ps(sum_l2, _mm256_mul_ps(wl, lf));
+                sum_xl = _mm256_add_ps(sum_xl, _mm256_mul_ps(wl, xt[i]));
+            }
+            let d = _mm256_sub_ps(_mm256_mul_ps(sum_w, sum_l2), _mm256_mul_ps(sum_l, sum_l));
+            let usable = lt(zero, d);
+            let mut this_scale = _mm256_div_ps(
+                _mm256_sub_ps(_mm256_mul_ps(sum_w, sum_xl), _mm256_mul_ps(sum_x, sum_l)),
+                d,
+            );
+            let mut this_min = _mm256_div_ps(
+                _mm256_sub_ps(_mm256_mul_ps(sum_l2, sum_x), _mm256_mul_ps(sum_l, sum_xl)),
+                d,
+            );
+            let positive = lt(zero, this_min);
+            this_min = sel(positive, zero, this_min);
+            this_scale = sel(positive, _mm256_div_ps(sum_xl, sum_l2), this_scale);
+            let mut cur_error = zero;
+            for i in 0..N {
+                let diff = _mm256_sub_ps(_mm256_add_ps(_mm256_mul_ps(this_scale, laux[i]), this_min), xt[i]);
+                cur_error = _mm256_add_ps(cur_error, _mm256_mul_ps(wt[i], error_term(diff)));
+            }
+            let better = _mm256_and_ps(usable, lt(cur_error, best_error));
+            best_error = sel(better, cur_error, best_error);
+            scale = sel(better, this_scale, scale);
+            min = sel(better, this_min, min);
+            let betteri = _mm256_castps_si256(better);
+            for i in 0..N {
+                levels[i] = _mm256_blendv_epi8(levels[i], lauxi[i], betteri);
+            }
+        }
+    }
+    let mut flat_l = [0f32; LANES];
+    let mut min_l = [0f32; LANES];
+    let mut scale_l = [0f32; LANES];
+    // SAFETY: as for the loads above.
+    unsafe {
+        _mm256_storeu_ps(flat_l.as_mut_ptr(), flat);
+        _mm256_storeu_ps(min_l.as_mut_ptr(), min);
+        _mm256_storeu_ps(scale_l.as_mut_ptr(), scale);
+    }
+    let mut lv = [[0i32; LANES]; N];
+    for i in 0..N {
+        // SAFETY: as for the loads above.
+        unsafe { _mm256_storeu_si256(lv[i].as_mut_ptr().cast(), levels[i]) };
+    }
+    let mut out = [(0f32, 0f32); LANES];
+    for l in 0..LANES {
+        let is_flat = flat_l[l].to_bits() != 0;
+        for i in 0..N {
+            // The reference returns early for a flat sub-block: all levels 0,
+            // scale 0.
+            l_out[l * N + i] = if is_flat { 0 } else { lv[i][l] as u8 };
+        }
+        out[l] = (if is_flat { 0.0 } else { scale_l[l] }, -min_l[l]);
     }
     out
 }
