@@ -7,7 +7,10 @@
 //! laid out `[element][lane]` so the lane loops compile to SIMD; each body
 //! is compiled twice, for the baseline target and with AVX2, picked at run
 //! time, except that the min search (`make_qkx2_quants`,
-//! `make_qkx3_quants`) runs, with AVX2, a copy written in intrinsics. The results are bit-identical to the reference, which the tests
+//! `make_qkx3_quants`) and the refinement passes of `make_q3_quants` run,
+//! with AVX2, copies written in intrinsics (LLVM's vectorisation of those
+//! bodies was slow and fragile; the portable bodies stay as the fallback
+//! and are tested against the same references). The results are bit-identical to the reference, which the tests
 //! below, `tests/fast_paths.rs` (fast, portable and scalar paths on golden
 //! and random inputs, through [`Path`]) and the golden tests check.
 
@@ -654,8 +657,22 @@ pub(crate) fn make_q3_quants_batch<const N: usize>(
 /// Sub-blocks per batch of [`make_q3_quants_batch`].
 const Q3_BATCH: usize = 64;
 
-avx2_copy!(q3_batch, q3_batch_avx2, q3_batch_body, <const N: usize>,
-    (nmax: i32, x: &[f32], l_out: &mut [i8], scales: &mut [f32]) -> ());
+/// [`q3_batch_body`] with its refinement passes in AVX2 intrinsics where
+/// the CPU has AVX2 (and [`Path`] allows), else the portable body.
+fn q3_batch<const N: usize>(nmax: i32, x: &[f32], l_out: &mut [i8], scales: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2() && PATH.with(|c| c.get()) == Path::Fast {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { q3_batch_avx2::<N>(nmax, x, l_out, scales) };
+    }
+    q3_batch_body::<N, false>(nmax, x, l_out, scales);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn q3_batch_avx2<const N: usize>(nmax: i32, x: &[f32], l_out: &mut [i8], scales: &mut [f32]) {
+    q3_batch_body::<N, true>(nmax, x, l_out, scales);
+}
 
 /// Sixteen sub-blocks in the lanes of `make_q3_quants`: element `i` of lane
 /// `l` at `[i][l]`.
@@ -752,6 +769,82 @@ impl<const N: usize> Q3Lanes<N> {
         changed
     }
 
+    /// [`Self::pass`], in AVX2 intrinsics when `AVX2` (only instantiated so
+    /// by `q3_batch_avx2`, after checking the CPU).
+    #[inline(always)]
+    fn pass_with<const AVX2: bool>(&mut self, nmax: i32) -> [bool; 16] {
+        #[cfg(target_arch = "x86_64")]
+        if AVX2 {
+            // SAFETY: `AVX2` is true only in `q3_batch_avx2`, which runs only
+            // on a CPU with AVX2.
+            return unsafe { self.pass_avx2(nmax) };
+        }
+        self.pass(nmax)
+    }
+
+    /// [`Self::pass`] in AVX2 intrinsics: the sixteen lanes as two vectors
+    /// interleaved, the same f32 operations per lane in the same order.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn pass_avx2(&mut self, nmax: i32) -> [bool; 16] {
+        use std::arch::x86_64::*;
+        let zero = _mm256_setzero_ps();
+        let lo = _mm256_set1_epi32(-nmax);
+        let hi = _mm256_set1_epi32(nmax - 1);
+        let magic = _mm256_set1_ps(12_582_912.0);
+        let mant = _mm256_set1_epi32(0x007f_ffff);
+        let half_range = _mm256_set1_epi32(0x0040_0000);
+        let lt = |a: __m256, b: __m256| _mm256_cmp_ps::<_CMP_LT_OQ>(a, b);
+        // SAFETY (all loads and stores below): each pointer is to eight
+        // consecutive f32 or i32 inside a `[_; 16]`, one unaligned 256-bit
+        // access.
+        let mut sumlx = [0, 8].map(|h| unsafe { _mm256_loadu_ps(self.sumlx[h..].as_ptr()) });
+        let mut suml2 = [0, 8].map(|h| unsafe { _mm256_loadu_ps(self.suml2[h..].as_ptr()) });
+        let mut changed = [_mm256_setzero_si256(); 2];
+        for i in 0..N {
+            for h in 0..2 {
+                let xi = unsafe { _mm256_loadu_ps(self.x[i][8 * h..].as_ptr()) };
+                let li = unsafe { _mm256_loadu_si256(self.lv[i][8 * h..].as_ptr().cast()) };
+                let lf = _mm256_cvtepi32_ps(li);
+                let w = _mm256_mul_ps(xi, xi);
+                let wx = _mm256_mul_ps(w, xi);
+                let slx0 = _mm256_sub_ps(sumlx[h], _mm256_mul_ps(wx, lf));
+                let sl20 = _mm256_sub_ps(suml2[h], _mm256_mul_ps(_mm256_mul_ps(w, lf), lf));
+                let t = _mm256_div_ps(_mm256_mul_ps(xi, sl20), slx0);
+                let bits = _mm256_castps_si256(_mm256_add_ps(t, magic));
+                let q = _mm256_sub_epi32(_mm256_and_si256(bits, mant), half_range);
+                let new_l = _mm256_min_epi32(_mm256_max_epi32(q, lo), hi);
+                let nf = _mm256_cvtepi32_ps(new_l);
+                let slx = _mm256_add_ps(slx0, _mm256_mul_ps(wx, nf));
+                let sl2 = _mm256_add_ps(sl20, _mm256_mul_ps(_mm256_mul_ps(w, nf), nf));
+                let gain = lt(
+                    _mm256_mul_ps(_mm256_mul_ps(sumlx[h], sumlx[h]), sl2),
+                    _mm256_mul_ps(_mm256_mul_ps(slx, slx), suml2[h]),
+                );
+                let same = _mm256_castsi256_ps(_mm256_cmpeq_epi32(new_l, li));
+                let take = _mm256_andnot_ps(
+                    same,
+                    _mm256_and_ps(_mm256_and_ps(lt(zero, slx0), lt(zero, sl2)), gain),
+                );
+                sumlx[h] = _mm256_blendv_ps(sumlx[h], slx, take);
+                suml2[h] = _mm256_blendv_ps(suml2[h], sl2, take);
+                let takei = _mm256_castps_si256(take);
+                let next = _mm256_blendv_epi8(li, new_l, takei);
+                unsafe { _mm256_storeu_si256(self.lv[i][8 * h..].as_mut_ptr().cast(), next) };
+                changed[h] = _mm256_or_si256(changed[h], takei);
+            }
+        }
+        let mut flags = [0i32; 16];
+        for h in 0..2 {
+            unsafe {
+                _mm256_storeu_ps(self.sumlx[8 * h..].as_mut_ptr(), sumlx[h]);
+                _mm256_storeu_ps(self.suml2[8 * h..].as_mut_ptr(), suml2[h]);
+                _mm256_storeu_si256(flags[8 * h..].as_mut_ptr().cast(), changed[h]);
+            }
+        }
+        flags.map(|f| f != 0)
+    }
+
     /// Copies lane `from` of `src` into lane `to`.
     #[inline(always)]
     fn copy_lane(&mut self, to: usize, src: &Self, from: usize) {
@@ -780,7 +873,12 @@ impl<const N: usize> Q3Lanes<N> {
 /// The lane body of [`make_q3_quants_batch`] for up to [`Q3_BATCH`]
 /// sub-blocks.
 #[inline(always)]
-fn q3_batch_body<const N: usize>(nmax: i32, x: &[f32], l_out: &mut [i8], scales: &mut [f32]) {
+fn q3_batch_body<const N: usize, const AVX2: bool>(
+    nmax: i32,
+    x: &[f32],
+    l_out: &mut [i8],
+    scales: &mut [f32],
+) {
     const GROUPS: usize = Q3_BATCH / 16;
     let groups = scales.len() / 16;
     let mut first = [Q3Lanes::<N>::IDLE; GROUPS];
@@ -789,7 +887,7 @@ fn q3_batch_body<const N: usize>(nmax: i32, x: &[f32], l_out: &mut [i8], scales:
     let mut n_active = 0;
     for (g, lanes) in first.iter_mut().enumerate().take(groups) {
         let flat = lanes.start(nmax, &x[g * 16 * N..(g + 1) * 16 * N]);
-        let changed = lanes.pass(nmax);
+        let changed = lanes.pass_with::<AVX2>(nmax);
         for l in 0..16 {
             let b = g * 16 + l;
             if changed[l] && !flat[l] {
@@ -807,7 +905,7 @@ fn q3_batch_body<const N: usize>(nmax: i32, x: &[f32], l_out: &mut [i8], scales:
             lanes.copy_lane(to, &first[g as usize], l as usize);
         }
         for _ in 1..5 {
-            if !lanes.pass(nmax).iter().any(|&c| c) {
+            if !lanes.pass_with::<AVX2>(nmax).iter().any(|&c| c) {
                 break;
             }
         }
