@@ -862,10 +862,12 @@ impl<const N: usize> Q3Lanes<N> {
         for (q, lv) in l_out.iter_mut().zip(&self.lv) {
             *q = if flat { 0 } else { (lv[l] + nmax) as i8 };
         }
-        if flat || self.suml2[l] <= 0.0 {
-            0.0
-        } else {
+        // As the reference: `suml2 > 0 ? sumlx / suml2 : 0`, so a NaN sum
+        // gives 0 too.
+        if !flat && self.suml2[l] > 0.0 {
             self.sumlx[l] / self.suml2[l]
+        } else {
+            0.0
         }
     }
 }
@@ -1063,6 +1065,17 @@ mod tests {
             } else {
                 (0..SUBS as u64).flat_map(|b| rows(seed * 1000 + b, 16)).collect()
             };
+            // Non-finite and overflowing values in some sub-blocks: their sums
+            // go infinite or NaN, which the reference turns into a scale of 0.
+            let mut x = x;
+            if seed % 3 == 0 {
+                for (k, v) in [f32::INFINITY, f32::NAN, 3e38, f32::NEG_INFINITY]
+                    .into_iter()
+                    .enumerate()
+                {
+                    x[16 * (7 * k + seed as usize % 5) + k] = v;
+                }
+            }
             let mut fast_l = vec![0i8; 16 * SUBS];
             let mut fast = vec![0f32; SUBS];
             make_q3_quants_batch::<16>(4, &x, &mut fast_l, &mut fast);

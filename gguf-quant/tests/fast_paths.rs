@@ -85,7 +85,7 @@ fn golden_inputs_fast_equals_scalar() {
 }
 
 /// One value of an awkward row: gaussian-ish scales over many magnitudes,
-/// exact zeros, tiny and huge values.
+/// exact zeros, tiny and huge values, infinities and NaN.
 fn value() -> impl Strategy<Value = f32> {
     prop_oneof![
         4 => -4.0f32..4.0,
@@ -94,6 +94,7 @@ fn value() -> impl Strategy<Value = f32> {
         1 => -3e4f32..3e4,
         1 => -1e30f32..1e30,
         1 => prop::sample::select(vec![1.0f32, -1.0, 0.5, 1e-6, -1e-6, 65504.0, -65504.0]),
+        1 => prop::sample::select(vec![f32::INFINITY, f32::NEG_INFINITY, f32::NAN, 3e38, -3e38]),
     ]
 }
 
