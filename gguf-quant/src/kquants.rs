@@ -7,7 +7,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::lanes::{make_q3_quants_batch, make_qkx2_quants_x8, make_qkx3_quants_x8, make_qx_quants_x8};
-use crate::numerics::{fp16_to_fp32, fp32_to_fp16, nearest_int, read_f16, write_f16};
+use crate::numerics::{fp16_to_fp32, fp32_to_fp16, nearest_int, read_f16, signed_absmax, write_f16};
 use crate::search::{make_qp_quants, make_qx_quants, MinSearch, Weights, GROUP_MAX_EPS};
 
 const QK_K: usize = 256;
@@ -274,15 +274,7 @@ pub(crate) fn encode_q3_k(src: &[f32], dst: &mut [u8]) {
 /// The rest of `quantize_row_q3_K_ref` for one super-block, given its
 /// sixteen sub-block scales and levels from `make_q3_quants`.
 fn q3_k_block(x: &[f32], y: &mut [u8], scales: &[f32; 16], li: &[i8; QK_K]) {
-    let mut max_scale = 0.0f32;
-    let mut amax = 0.0f32;
-    for &sc in scales {
-        let s = sc.abs();
-        if s > amax {
-            amax = s;
-            max_scale = sc;
-        }
-    }
+    let (max_scale, _) = signed_absmax(scales);
     if max_scale != 0.0 {
         let iscale = -32.0 / max_scale;
         let mut levels = [0i32; 16];
@@ -809,15 +801,7 @@ pub(crate) fn decode_q6_k(src: &[u8], dst: &mut [f32]) {
 /// ggml leaves `bsums` unwritten; we write zeros there.
 pub(crate) fn encode_q8_k(src: &[f32], dst: &mut [u8]) {
     for (x, y) in src.chunks_exact(QK_K).zip(dst.chunks_exact_mut(292)) {
-        let mut max = 0.0f32;
-        let mut amax = 0.0f32;
-        for &v in x {
-            let ax = v.abs();
-            if ax > amax {
-                amax = ax;
-                max = v;
-            }
-        }
+        let (max, amax) = signed_absmax(x);
         if amax == 0.0 {
             y.fill(0);
             continue;

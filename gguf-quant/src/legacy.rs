@@ -8,23 +8,12 @@
 
 #![allow(clippy::needless_range_loop)]
 
-use crate::numerics::{c_absmax, c_round_i32, c_trunc_i32, read_f16, round_below_2_23, write_f16};
+use crate::numerics::{
+    c_absmax, c_round_i32, c_trunc_i32, read_f16, round_below_2_23, signed_absmax, write_f16,
+};
 use crate::search::{make_qkx3_quants, make_qx_quants, MinSearch, Weights};
 
 const QK: usize = 32;
-
-/// The value with the largest magnitude (first one wins) and that magnitude.
-fn signed_absmax(x: &[f32]) -> (f32, f32) {
-    let mut amax = 0.0f32;
-    let mut max = 0.0f32;
-    for &v in x {
-        if amax < v.abs() {
-            amax = v.abs();
-            max = v;
-        }
-    }
-    (max, amax)
-}
 
 /// Min and max starting from ±FLT_MAX, as the `_1` types do.
 fn min_max(x: &[f32]) -> (f32, f32) {

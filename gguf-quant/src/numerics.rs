@@ -149,6 +149,23 @@ pub(crate) fn write_f16(b: &mut [u8], at: usize, f: f32) {
     b[at..at + 2].copy_from_slice(&fp32_to_fp16(f).to_le_bytes());
 }
 
+/// The value with the largest magnitude (the first one on ties) and that
+/// magnitude: ggml's `if (ax > amax) { amax = ax; max = x[i]; }` walk from
+/// 0 (a NaN never wins).
+#[inline]
+pub(crate) fn signed_absmax(x: &[f32]) -> (f32, f32) {
+    let mut amax = 0.0f32;
+    let mut max = 0.0f32;
+    for &v in x {
+        let ax = v.abs();
+        if ax > amax {
+            amax = ax;
+            max = v;
+        }
+    }
+    (max, amax)
+}
+
 /// ggml's `amax = MAX(amax, fabsf(x[j]))` over a block, starting from 0.
 pub(crate) fn c_absmax(x: &[f32]) -> f32 {
     // Without NaN, `MAX` is an ordinary maximum, so eight running maxima

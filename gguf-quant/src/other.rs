@@ -7,7 +7,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::numerics::{
-    c_absmax, c_round_i32, c_trunc_i32, e8m0_to_fp32_half, nearest_int, read_f16, write_f16,
+    c_absmax, c_round_i32, c_trunc_i32, e8m0_to_fp32_half, nearest_int, read_f16, signed_absmax, write_f16,
 };
 
 /// `kvalues_iq4nl`: the 16 non-linear levels of IQ4_NL and IQ4_XS.
@@ -72,15 +72,7 @@ fn iq4_encode_block(x: &[f32], y: &mut [u8], qw: Option<&[f32]>) {
                 }
             }
         }
-        let mut amax = 0.0f32;
-        let mut max = 0.0f32;
-        for &v in xb {
-            let ax = v.abs();
-            if ax > amax {
-                amax = ax;
-                max = v;
-            }
-        }
+        let (max, amax) = signed_absmax(xb);
         if amax < crate::search::GROUP_MAX_EPS {
             scales[ib] = 0.0;
             l[32 * ib..32 * ib + 32].fill(0);

@@ -11,7 +11,7 @@
 // keeping the index form makes the correspondence with the C easy to check.
 #![allow(clippy::needless_range_loop)]
 
-use crate::numerics::{c_max, c_min, nearest_int};
+use crate::numerics::{c_max, c_min, nearest_int, signed_absmax};
 
 /// `GROUP_MAX_EPS`: groups whose largest magnitude is below this are zero.
 pub(crate) const GROUP_MAX_EPS: f32 = 1e-15;
@@ -30,15 +30,7 @@ pub(crate) enum Weights<'a> {
 /// a least-squares scale refined over 18 trial scales. Returns the scale.
 pub(crate) fn make_qx_quants(nmax: i32, x: &[f32], l_out: &mut [i8], w: Weights<'_>) -> f32 {
     let n = x.len();
-    let mut max = 0.0f32;
-    let mut amax = 0.0f32;
-    for &v in x {
-        let ax = v.abs();
-        if ax > amax {
-            amax = ax;
-            max = v;
-        }
-    }
+    let (max, amax) = signed_absmax(x);
     if amax < GROUP_MAX_EPS {
         l_out[..n].fill(0);
         return 0.0;
@@ -94,15 +86,7 @@ pub(crate) fn make_qx_quants(nmax: i32, x: &[f32], l_out: &mut [i8], w: Weights<
 /// Levels come back with `+nmax` added. Returns the scale.
 pub(crate) fn make_q3_quants(nmax: i32, x: &[f32], l_out: &mut [i8]) -> f32 {
     let n = x.len();
-    let mut max = 0.0f32;
-    let mut amax = 0.0f32;
-    for &v in x {
-        let ax = v.abs();
-        if ax > amax {
-            amax = ax;
-            max = v;
-        }
-    }
+    let (max, amax) = signed_absmax(x);
     if amax < GROUP_MAX_EPS {
         l_out[..n].fill(0);
         return 0.0;
