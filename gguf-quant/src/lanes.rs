@@ -1,18 +1,18 @@
 //! Lane-parallel fast paths of the scale searches: eight independent
 //! sub-blocks at once (sixteen for `make_q3_quants`, whose passes are
 //! latency-bound, with the sub-blocks that need more than one pass packed
-//! together after the first), one per lane, each lane performing exactly the f32
-//! operations of the scalar reference in `search.rs`, in the same order (no
-//! FMA, no reassociation; branches become per-lane selects). The arrays are
-//! laid out `[element][lane]` so the lane loops compile to SIMD; each body
-//! is compiled twice, for the baseline target and with AVX2, picked at run
-//! time, except that the min search (`make_qkx2_quants`,
-//! `make_qkx3_quants`) and the refinement passes of `make_q3_quants` run,
-//! with AVX2, copies written in intrinsics (LLVM's vectorisation of those
-//! bodies was slow and fragile; the portable bodies stay as the fallback
-//! and are tested against the same references). The results are bit-identical to the reference, which the tests
-//! below, `tests/fast_paths.rs` (fast, portable and scalar paths on golden
-//! and random inputs, through [`Path`]) and the golden tests check.
+//! together after the first), one per lane, each lane performing exactly the
+//! f32 operations of the scalar reference in `search.rs`, in the same order
+//! (no FMA, no reassociation; branches become per-lane selects). The arrays
+//! are laid out `[element][lane]` so the lane loops compile to SIMD. Where
+//! the CPU has AVX2, the min search (`make_qkx2_quants`, `make_qkx3_quants`)
+//! and the refinement passes of `make_q3_quants` run copies written in
+//! intrinsics (LLVM's vectorisation of those bodies was slow and fragile),
+//! and `make_qx_quants` runs its body compiled with AVX2; the portable
+//! bodies are the fallback. The results are bit-identical to the reference,
+//! which the tests below, `tests/fast_paths.rs` (fast, portable and scalar
+//! paths on golden and random inputs, through [`Path`]) and the golden tests
+//! check.
 
 use crate::numerics::nearest_int;
 use crate::search::MinSearch;
@@ -24,7 +24,8 @@ pub(crate) const LANES: usize = 8;
 /// `crate::reference`).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Path {
-    /// The lane bodies, in their AVX2 copies where the CPU has AVX2.
+    /// The AVX2 code (intrinsics, or bodies compiled with AVX2) where the
+    /// CPU has AVX2, else the portable bodies.
     Fast,
     /// The lane bodies compiled for the baseline target only (what a CPU
     /// without AVX2 runs).
@@ -70,6 +71,12 @@ fn avx2() -> bool {
     }
 }
 
+/// Whether the AVX2 code runs: the CPU has AVX2 and [`Path`] is `Fast`.
+#[inline]
+fn fast_avx2() -> bool {
+    avx2() && PATH.with(|c| c.get()) == Path::Fast
+}
+
 /// Declares `$avx2`, a copy of the `#[inline(always)]` lane body `$body`
 /// compiled with AVX2 enabled, and `$pick`, which runs it when the CPU has
 /// AVX2 (and [`Path`] allows), else the portable body.
@@ -83,7 +90,7 @@ macro_rules! avx2_copy {
 
         fn $pick<$(const $g: $gt),*>($($a: $t),*) -> $r {
             #[cfg(target_arch = "x86_64")]
-            if avx2() && PATH.with(|c| c.get()) == Path::Fast {
+            if fast_avx2() {
                 // SAFETY: the CPU supports AVX2, checked just above.
                 return unsafe { $avx2::<$($g),*>($($a),*) };
             }
@@ -92,21 +99,6 @@ macro_rules! avx2_copy {
     };
 }
 
-/// [`min_search_x8_body`] in its AVX2 intrinsics form where the CPU has
-/// AVX2 (and [`Path`] allows), else the portable body.
-fn min_search_x8<const N: usize, const X3: bool>(
-    p: MinSearch,
-    x: &[f32],
-    weights: &[f32],
-    l_out: &mut [u8],
-) -> [(f32, f32); LANES] {
-    #[cfg(target_arch = "x86_64")]
-    if avx2() && PATH.with(|c| c.get()) == Path::Fast {
-        // SAFETY: the CPU supports AVX2, checked just above.
-        return unsafe { min_search_x8_intrinsics::<N, X3>(p, x, weights, l_out) };
-    }
-    min_search_x8_body::<N, X3>(p, x, weights, l_out)
-}
 avx2_copy!(qx_x8, qx_x8_avx2, qx_x8_body, <const N: usize>,
     (nmax: i32, x: &[f32], weights: Option<&[f32]>, l_out: &mut [i8]) -> [f32; LANES]);
 
@@ -120,11 +112,7 @@ pub(crate) fn make_qkx2_quants_x8<const N: usize>(
     weights: &[f32],
     l_out: &mut [u8],
 ) -> [(f32, f32); LANES] {
-    assert!(N >= 1 && x.len() == N * LANES && weights.len() == N * LANES && l_out.len() == N * LANES);
-    if scalar() {
-        return scalar_lanes::<N>(crate::search::make_qkx2_quants, p, x, weights, l_out);
-    }
-    min_search_x8::<N, false>(p, x, weights, l_out)
+    min_search_lanes::<N, false>(p, x, weights, l_out)
 }
 
 /// [`crate::search::make_qkx3_quants`] for eight consecutive sub-blocks
@@ -135,11 +123,32 @@ pub(crate) fn make_qkx3_quants_x8<const N: usize>(
     weights: &[f32],
     l_out: &mut [u8],
 ) -> [(f32, f32); LANES] {
+    min_search_lanes::<N, true>(p, x, weights, l_out)
+}
+
+/// Both min searches (`X3`: `make_qkx3_quants`, else `make_qkx2_quants`)
+/// on the path [`Path`] and the CPU select.
+fn min_search_lanes<const N: usize, const X3: bool>(
+    p: MinSearch,
+    x: &[f32],
+    weights: &[f32],
+    l_out: &mut [u8],
+) -> [(f32, f32); LANES] {
     assert!(N >= 1 && x.len() == N * LANES && weights.len() == N * LANES && l_out.len() == N * LANES);
     if scalar() {
-        return scalar_lanes::<N>(crate::search::make_qkx3_quants, p, x, weights, l_out);
+        let search = if X3 {
+            crate::search::make_qkx3_quants
+        } else {
+            crate::search::make_qkx2_quants
+        };
+        return scalar_lanes::<N>(search, p, x, weights, l_out);
     }
-    min_search_x8::<N, true>(p, x, weights, l_out)
+    #[cfg(target_arch = "x86_64")]
+    if fast_avx2() {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { min_search_x8_intrinsics::<N, X3>(p, x, weights, l_out) };
+    }
+    min_search_x8_body::<N, X3>(p, x, weights, l_out)
 }
 
 /// The signature of `search::make_qkx2_quants` and `make_qkx3_quants`:
@@ -164,8 +173,8 @@ fn scalar_lanes<const N: usize>(
     out
 }
 
-/// The shared body of [`make_qkx2_quants_x8`] (`X3 = false`) and
-/// [`make_qkx3_quants_x8`] (`X3 = true`), which differ only in the
+/// The portable body of [`min_search_lanes`]: [`make_qkx2_quants_x8`]
+/// (`X3 = false`) and [`make_qkx3_quants_x8`] (`X3 = true`), which differ only in the
 /// degenerate-range test (`max == min` against `max <= min`) and in how the
 /// trial levels are rounded (clamped after rounding, against
 /// `v > 0 ? nearest_int(min(v, nmax)) : 0`).
@@ -321,6 +330,18 @@ fn min_search_x8_body<const N: usize, const X3: bool>(
     out
 }
 
+/// `nearest_int` on eight lanes: the same float add and bit arithmetic.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn nearest_int_x8(f: std::arch::x86_64::__m256) -> std::arch::x86_64::__m256i {
+    use std::arch::x86_64::*;
+    let bits = _mm256_castps_si256(_mm256_add_ps(f, _mm256_set1_ps(12_582_912.0)));
+    _mm256_sub_epi32(
+        _mm256_and_si256(bits, _mm256_set1_epi32(0x007f_ffff)),
+        _mm256_set1_epi32(0x0040_0000),
+    )
+}
+
 /// [`min_search_x8_body`] written with AVX2 intrinsics, one `__m256` per
 /// element holding its eight lanes: the same f32 operations in the same
 /// order (every select of the body is a blend, `MIN` is `minps`, whose
@@ -355,15 +376,7 @@ fn min_search_x8_intrinsics<const N: usize, const X3: bool>(
     let nmaxf = _mm256_set1_ps(p.nmax as f32);
     let nmaxi = _mm256_set1_epi32(p.nmax);
     let zeroi = _mm256_setzero_si256();
-    let magic = _mm256_set1_ps(12_582_912.0);
-    let mant = _mm256_set1_epi32(0x007f_ffff);
-    let half_range = _mm256_set1_epi32(0x0040_0000);
     let abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
-    // `nearest_int` lane-wise.
-    let nearest = |f: __m256| -> __m256i {
-        let bits = _mm256_castps_si256(_mm256_add_ps(f, magic));
-        _mm256_sub_epi32(_mm256_and_si256(bits, mant), half_range)
-    };
     let lt = |a: __m256, b: __m256| _mm256_cmp_ps::<_CMP_LT_OQ>(a, b);
     let sel = |mask: __m256, yes: __m256, no: __m256| _mm256_blendv_ps(no, yes, mask);
     let clamp_levels = |q: __m256i| _mm256_min_epi32(_mm256_max_epi32(q, zeroi), nmaxi);
@@ -398,7 +411,7 @@ fn min_search_x8_intrinsics<const N: usize, const X3: bool>(
     let mut levels = [zeroi; N];
     let mut best_error = zero;
     for i in 0..N {
-        let q = clamp_levels(nearest(_mm256_mul_ps(iscale, _mm256_sub_ps(xt[i], min))));
+        let q = clamp_levels(nearest_int_x8(_mm256_mul_ps(iscale, _mm256_sub_ps(xt[i], min))));
         levels[i] = q;
         let diff = _mm256_sub_ps(
             _mm256_add_ps(_mm256_mul_ps(scale, _mm256_cvtepi32_ps(q)), min),
@@ -420,10 +433,10 @@ fn min_search_x8_intrinsics<const N: usize, const X3: bool>(
             for i in 0..N {
                 let v = _mm256_mul_ps(iscale, _mm256_sub_ps(xt[i], min));
                 let q = if X3 {
-                    let r = nearest(_mm256_min_ps(v, nmaxf));
+                    let r = nearest_int_x8(_mm256_min_ps(v, nmaxf));
                     _mm256_and_si256(r, _mm256_castps_si256(lt(zero, v)))
                 } else {
-                    clamp_levels(nearest(v))
+                    clamp_levels(nearest_int_x8(v))
                 };
                 let lf = _mm256_cvtepi32_ps(q);
                 lauxi[i] = q;
@@ -661,7 +674,7 @@ const Q3_BATCH: usize = 64;
 /// the CPU has AVX2 (and [`Path`] allows), else the portable body.
 fn q3_batch<const N: usize>(nmax: i32, x: &[f32], l_out: &mut [i8], scales: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
-    if avx2() && PATH.with(|c| c.get()) == Path::Fast {
+    if fast_avx2() {
         // SAFETY: the CPU supports AVX2, checked just above.
         return unsafe { q3_batch_avx2::<N>(nmax, x, l_out, scales) };
     }
@@ -791,9 +804,6 @@ impl<const N: usize> Q3Lanes<N> {
         let zero = _mm256_setzero_ps();
         let lo = _mm256_set1_epi32(-nmax);
         let hi = _mm256_set1_epi32(nmax - 1);
-        let magic = _mm256_set1_ps(12_582_912.0);
-        let mant = _mm256_set1_epi32(0x007f_ffff);
-        let half_range = _mm256_set1_epi32(0x0040_0000);
         let lt = |a: __m256, b: __m256| _mm256_cmp_ps::<_CMP_LT_OQ>(a, b);
         // SAFETY (all loads and stores below): each pointer is to eight
         // consecutive f32 or i32 inside a `[_; 16]`, one unaligned 256-bit
@@ -811,9 +821,7 @@ impl<const N: usize> Q3Lanes<N> {
                 let slx0 = _mm256_sub_ps(sumlx[h], _mm256_mul_ps(wx, lf));
                 let sl20 = _mm256_sub_ps(suml2[h], _mm256_mul_ps(_mm256_mul_ps(w, lf), lf));
                 let t = _mm256_div_ps(_mm256_mul_ps(xi, sl20), slx0);
-                let bits = _mm256_castps_si256(_mm256_add_ps(t, magic));
-                let q = _mm256_sub_epi32(_mm256_and_si256(bits, mant), half_range);
-                let new_l = _mm256_min_epi32(_mm256_max_epi32(q, lo), hi);
+                let new_l = _mm256_min_epi32(_mm256_max_epi32(nearest_int_x8(t), lo), hi);
                 let nf = _mm256_cvtepi32_ps(new_l);
                 let slx = _mm256_add_ps(slx0, _mm256_mul_ps(wx, nf));
                 let sl2 = _mm256_add_ps(sl20, _mm256_mul_ps(_mm256_mul_ps(w, nf), nf));
