@@ -33,12 +33,21 @@ fn main() {
 
 #[divan::bench(args = TYPES, sample_count = 3, sample_size = 1)]
 fn encode(b: Bencher, name: &str) {
+    bench_encode(b, name, gguf_quant::encode_row);
+}
+
+/// `gguf_quant::encode_row` or one of its reference forms.
+type EncodeRow = fn(GgmlType, &[f32], &mut [u8], Option<&[f32]>) -> gguf_quant::Result<()>;
+
+/// Times `encode` over the whole matrix, row by row, to `name`.
+fn bench_encode(b: Bencher, name: &str, encode: EncodeRow) {
     let c = codec(ty(name)).unwrap();
     let x = &*MATRIX;
-    let mut out = vec![0u8; c.row_size(COLS).unwrap() * ROWS];
+    let row = c.row_size(COLS).unwrap();
+    let mut out = vec![0u8; row * ROWS];
     b.counter(BytesCount::new(x.len() * 4)).bench_local(|| {
-        for (src, dst) in x.chunks(COLS).zip(out.chunks_mut(c.row_size(COLS).unwrap())) {
-            c.encode_row(src, dst, None).unwrap();
+        for (src, dst) in x.chunks(COLS).zip(out.chunks_mut(row)) {
+            encode(c.ty, src, dst, None).unwrap();
         }
     });
 }
@@ -79,15 +88,7 @@ const FAST_TYPES: &[&str] = &["Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"];
 /// speed-up (same bytes as `encode`; `tests/fast_paths.rs`).
 #[divan::bench(args = FAST_TYPES, sample_count = 3, sample_size = 1)]
 fn encode_scalar(b: Bencher, name: &str) {
-    let c = codec(ty(name)).unwrap();
-    let x = &*MATRIX;
-    let row = c.row_size(COLS).unwrap();
-    let mut out = vec![0u8; row * ROWS];
-    b.counter(BytesCount::new(x.len() * 4)).bench_local(|| {
-        for (src, dst) in x.chunks(COLS).zip(out.chunks_mut(row)) {
-            encode_row_scalar(c.ty, src, dst, None).unwrap();
-        }
-    });
+    bench_encode(b, name, encode_row_scalar);
 }
 
 /// Q4_K encode of the whole matrix on every core (rayon), for the scaling.
