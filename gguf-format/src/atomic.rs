@@ -9,8 +9,9 @@
 
 use crate::error::Error;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::Path;
+use tempfile::TempPath;
 
 /// Writes `target` atomically: `write` fills a buffered temporary file in the
 /// target's directory; when it returns `Ok`, the file is flushed, synced to
@@ -24,22 +25,70 @@ pub fn write_atomic<T, E: From<Error>>(
     target: impl AsRef<Path>,
     write: impl FnOnce(&mut BufWriter<File>) -> std::result::Result<T, E>,
 ) -> std::result::Result<T, E> {
-    let target = target.as_ref();
-    let dir = match target.parent() {
+    let mut write = Some(write);
+    let mut value = None;
+    write_atomic_all::<_, E>(&[target.as_ref()], |_, w| {
+        let f = write.take().expect("one target, one call");
+        value = Some(f(w)?);
+        Ok(())
+    })?;
+    Ok(value.expect("written"))
+}
+
+/// Writes several files that belong together (the shards of a split model)
+/// so that they appear together or not at all: `write(i, w)` fills the
+/// temporary file for `targets[i]`, in order; only when every one is written
+/// and synced are they renamed over their targets, one after the other. On
+/// an error before that point no target is touched and no temporary file is
+/// left; if a rename itself fails, the targets already renamed are removed
+/// too, so no incomplete set remains.
+pub fn write_atomic_all<P: AsRef<Path>, E: From<Error>>(
+    targets: &[P],
+    mut write: impl FnMut(usize, &mut BufWriter<File>) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    let targets: Vec<&Path> = targets.iter().map(AsRef::as_ref).collect();
+    for (i, t) in targets.iter().enumerate() {
+        if targets[..i].contains(t) {
+            return Err(E::from(Error::io(
+                t,
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, "the same output is named twice"),
+            )));
+        }
+    }
+    // Dropping the staged files on an early return deletes them.
+    let mut ready: Vec<(TempPath, &Path)> = Vec::with_capacity(targets.len());
+    for (i, &target) in targets.iter().enumerate() {
+        let staged = Staged::create(target)?;
+        let file = staged.file().try_clone().map_err(|e| Error::io(target, e))?;
+        let mut w = BufWriter::with_capacity(1 << 20, file);
+        write(i, &mut w)?;
+        w.into_inner().map_err(|e| Error::io(target, e.into_error()))?;
+        staged.file().sync_all().map_err(|e| Error::io(target, e))?;
+        ready.push((staged.into_temp_path(target)?, target));
+    }
+    let mut done: Vec<&Path> = Vec::with_capacity(ready.len());
+    for (tmp, target) in ready {
+        if let Err(e) = tmp.persist(target) {
+            for d in done {
+                let _ = std::fs::remove_file(d);
+            }
+            return Err(E::from(Error::io(target, e.error)));
+        }
+        done.push(target);
+    }
+    let mut dirs: Vec<&Path> = targets.iter().map(|t| parent(t)).collect();
+    dirs.dedup();
+    for d in dirs {
+        sync_dir(d);
+    }
+    Ok(())
+}
+
+fn parent(target: &Path) -> &Path {
+    match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
-    };
-    #[cfg(target_os = "linux")]
-    if let Some(file) = linux::unnamed_file(dir) {
-        let mut w = BufWriter::with_capacity(1 << 20, file);
-        let value = write(&mut w)?;
-        let file = w.into_inner().map_err(|e| Error::io(target, e.into_error()))?;
-        file.sync_all().map_err(|e| Error::io(target, e))?;
-        linux::name_and_replace(&file, dir, target)?;
-        sync_dir(dir);
-        return Ok(value);
     }
-    write_via_named_temp(dir, target, write)
 }
 
 fn temp_prefix(target: &Path) -> String {
@@ -47,11 +96,44 @@ fn temp_prefix(target: &Path) -> String {
     format!(".{}.", name.as_deref().unwrap_or("gguf"))
 }
 
-fn write_via_named_temp<T, E: From<Error>>(
-    dir: &Path,
-    target: &Path,
-    write: impl FnOnce(&mut BufWriter<File>) -> std::result::Result<T, E>,
-) -> std::result::Result<T, E> {
+/// A temporary file in the target's directory, not yet in place.
+enum Staged {
+    /// An `O_TMPFILE` file: it has no name, so nothing is left if the process dies.
+    #[cfg(target_os = "linux")]
+    Unnamed(File),
+    /// A named temporary file, removed on drop.
+    Named(tempfile::NamedTempFile),
+}
+
+impl Staged {
+    fn create(target: &Path) -> Result<Staged, Error> {
+        let dir = parent(target);
+        #[cfg(target_os = "linux")]
+        if let Some(file) = linux::unnamed_file(dir) {
+            return Ok(Staged::Unnamed(file));
+        }
+        named_temp(dir, target).map(Staged::Named)
+    }
+
+    fn file(&self) -> &File {
+        match self {
+            #[cfg(target_os = "linux")]
+            Staged::Unnamed(f) => f,
+            Staged::Named(t) => t.as_file(),
+        }
+    }
+
+    /// Gives the finished file a (temporary) name beside `target`.
+    fn into_temp_path(self, target: &Path) -> Result<TempPath, Error> {
+        match self {
+            #[cfg(target_os = "linux")]
+            Staged::Unnamed(f) => linux::name(&f, parent(target), target),
+            Staged::Named(t) => Ok(t.into_temp_path()),
+        }
+    }
+}
+
+fn named_temp(dir: &Path, target: &Path) -> Result<tempfile::NamedTempFile, Error> {
     let prefix = temp_prefix(target);
     let mut builder = tempfile::Builder::new();
     builder.prefix(&prefix).suffix(".tmp");
@@ -60,16 +142,25 @@ fn write_via_named_temp<T, E: From<Error>>(
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
-    let mut tmp = builder.tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
-    let tmp_path = tmp.path().to_path_buf();
-    let io_err = |e| E::from(Error::io(&tmp_path, e));
-    // Dropping `tmp` on any early return deletes the temporary file.
-    let file = tmp.as_file().try_clone().map_err(io_err)?;
+    builder.tempfile_in(dir).map_err(|e| Error::io(dir, e))
+}
+
+/// Writes `target` through a named temporary file only (the fallback path).
+#[cfg(test)]
+fn write_via_named_temp<T, E: From<Error>>(
+    dir: &Path,
+    target: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> std::result::Result<T, E>,
+) -> std::result::Result<T, E> {
+    use std::io::Write;
+    let tmp = named_temp(dir, target)?;
+    let tmp_path: std::path::PathBuf = tmp.path().to_path_buf();
+    let file = tmp.as_file().try_clone().map_err(|e| Error::io(&tmp_path, e))?;
     let mut w = BufWriter::with_capacity(1 << 20, file);
     let value = write(&mut w)?;
-    w.flush().map_err(io_err)?;
+    w.flush().map_err(|e| Error::io(&tmp_path, e))?;
     drop(w);
-    tmp.as_file_mut().sync_all().map_err(io_err)?;
+    tmp.as_file().sync_all().map_err(|e| Error::io(&tmp_path, e))?;
     tmp.persist(target).map_err(|e| Error::io(target, e.error))?;
     sync_dir(dir);
     Ok(value)
@@ -84,13 +175,14 @@ fn sync_dir(dir: &Path) {
 
 #[cfg(target_os = "linux")]
 mod linux {
-    use super::{temp_prefix, Error};
+    use super::{named_temp, temp_prefix, Error};
     use std::ffi::CString;
     use std::fs::File;
     use std::io;
     use std::os::unix::ffi::OsStrExt;
     use std::os::unix::io::{AsRawFd, FromRawFd};
     use std::path::Path;
+    use tempfile::TempPath;
 
     /// An unnamed regular file in `dir`, or `None` if the file system cannot make one.
     pub(super) fn unnamed_file(dir: &Path) -> Option<File> {
@@ -145,35 +237,29 @@ mod linux {
         }
     }
 
-    /// Gives the finished unnamed file a temporary name in `dir`, then renames
-    /// it over `target`. If it cannot be named, its contents are copied into a
-    /// named temporary file instead.
-    pub(super) fn name_and_replace(file: &File, dir: &Path, target: &Path) -> Result<(), Error> {
+    /// Gives the finished unnamed file a temporary name in `dir`. If it
+    /// cannot be named, its contents are copied into a named temporary file.
+    pub(super) fn name(file: &File, dir: &Path, target: &Path) -> Result<TempPath, Error> {
         let prefix = temp_prefix(target);
         for attempt in 0..100u32 {
             let tmp = dir.join(format!("{prefix}{}.{attempt}.tmp", std::process::id()));
             let c_tmp = CString::new(tmp.as_os_str().as_bytes()).map_err(|e| Error::io(&tmp, e.into()))?;
             match link(file, &c_tmp) {
-                Ok(()) => {
-                    return std::fs::rename(&tmp, target).map_err(|e| {
-                        let _ = std::fs::remove_file(&tmp);
-                        Error::io(target, e)
-                    });
-                }
+                Ok(()) => return TempPath::try_from_path(&tmp).map_err(|e| Error::io(&tmp, e)),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-                Err(_) => return copy_out(file, dir, target),
+                Err(_) => break,
             }
         }
         copy_out(file, dir, target)
     }
 
-    fn copy_out(file: &File, dir: &Path, target: &Path) -> Result<(), Error> {
+    fn copy_out(file: &File, dir: &Path, target: &Path) -> Result<TempPath, Error> {
         let mut src =
             File::open(format!("/proc/self/fd/{}", file.as_raw_fd())).map_err(|e| Error::io(target, e))?;
-        super::write_via_named_temp(dir, target, |w| {
-            io::copy(&mut src, w).map_err(|e| Error::io(target, e))?;
-            Ok::<(), Error>(())
-        })
+        let mut tmp = named_temp(dir, target)?;
+        io::copy(&mut src, tmp.as_file_mut()).map_err(|e| Error::io(target, e))?;
+        tmp.as_file().sync_all().map_err(|e| Error::io(target, e))?;
+        Ok(tmp.into_temp_path())
     }
 }
 
@@ -181,6 +267,7 @@ mod linux {
 mod tests {
     use super::*;
     use crate::Result;
+    use std::io::Write;
 
     #[test]
     fn success_replaces_target() {
@@ -253,5 +340,41 @@ mod tests {
         });
         assert!(r.is_err());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_set_appears_together_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let names: Vec<_> = (0..3).map(|i| dir.path().join(format!("s{i}.gguf"))).collect();
+        std::fs::write(&names[1], b"old").unwrap();
+        // The third file fails: none of the three may change.
+        let r: Result<()> = write_atomic_all(&names, |i, w| {
+            w.write_all(&[i as u8; 1000]).unwrap();
+            if i == 2 {
+                return Err(Error::InvalidWrite("injected".into()));
+            }
+            Ok(())
+        });
+        assert!(r.is_err());
+        assert!(!names[0].exists() && !names[2].exists());
+        assert_eq!(std::fs::read(&names[1]).unwrap(), b"old");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary left"
+        );
+
+        write_atomic_all(&names, |i, w| {
+            w.write_all(&[i as u8; 10]).map_err(|e| Error::io("", e))
+        })
+        .unwrap();
+        for (i, n) in names.iter().enumerate() {
+            assert_eq!(std::fs::read(n).unwrap(), [i as u8; 10]);
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3);
+
+        let twice = [names[0].clone(), names[0].clone()];
+        let r: Result<()> = write_atomic_all(&twice, |_, _| Ok(()));
+        assert!(r.unwrap_err().to_string().contains("named twice"));
     }
 }

@@ -249,6 +249,70 @@ pub enum Error {
     /// The writer was given something it cannot write; the message says what.
     #[error("cannot write GGUF: {0}")]
     InvalidWrite(String),
+
+    /// A metadata edit cannot be made as asked (a missing key, a value that
+    /// does not fit the key's type, a change the header cannot take in
+    /// place); the message names the key and says why.
+    #[error("{0}")]
+    InvalidEdit(String),
+
+    /// A problem in one file of a split model: `source` says what, `path` which file.
+    #[error("{path}: {source}")]
+    InShard {
+        /// The shard's path.
+        path: String,
+        /// What is wrong with it.
+        source: Box<Error>,
+    },
+
+    /// A shard the first one announces (`split.count`) cannot be opened.
+    #[error("{path}: shard {shard} of {count} of the split model cannot be opened: {source}")]
+    MissingShard {
+        /// The path the shard must have.
+        path: String,
+        /// Its number, 1-based as in its name.
+        shard: u32,
+        /// The number of shards.
+        count: u32,
+        /// Why it could not be opened.
+        source: io::Error,
+    },
+
+    /// A split model was opened at a shard other than the first.
+    #[error("{path} is shard {shard} of {count} of a split model: open its first shard, {first}")]
+    NotFirstShard {
+        /// The file given.
+        path: String,
+        /// Its number, 1-based.
+        shard: u32,
+        /// The number of shards.
+        count: u32,
+        /// The path of the first shard.
+        first: String,
+    },
+
+    /// The first shard's name does not follow the `PREFIX-00001-of-0000N.gguf`
+    /// convention, so the other shards cannot be found.
+    #[error("{path}: split.count is {count}, but the name does not end in {expected}, so the other shards cannot be found")]
+    ShardName {
+        /// The file given.
+        path: String,
+        /// Its `split.count`.
+        count: u32,
+        /// The ending its name must have.
+        expected: String,
+    },
+
+    /// The shards of a split model do not belong together (wrong `split.no`,
+    /// `split.count` or `split.tensors.count`, a tensor in two shards, another
+    /// byte order, a shard too many); the reason says which.
+    #[error("{path}: {reason}")]
+    InconsistentShard {
+        /// The shard at fault.
+        path: String,
+        /// What does not fit.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -278,7 +342,16 @@ impl Error {
             | Error::UnknownGgmlType { at, .. }
             | Error::MisalignedOffset { at, .. }
             | Error::TensorOutOfBounds { at, .. } => Some(at),
+            Error::InShard { source, .. } => source.location(),
             _ => None,
+        }
+    }
+
+    /// Wraps an error about the file at `path` of a split model.
+    pub(crate) fn in_shard(path: impl AsRef<std::path::Path>, e: Error) -> Error {
+        Error::InShard {
+            path: path.as_ref().display().to_string(),
+            source: Box::new(e),
         }
     }
 

@@ -28,6 +28,8 @@ enum Storage {
 pub struct GgufFile {
     path: PathBuf,
     storage: Storage,
+    /// The open file, when the bytes came from one (for `copy_file_range`).
+    file: Option<File>,
 }
 
 impl GgufFile {
@@ -48,17 +50,22 @@ impl GgufFile {
                 return Ok(GgufFile {
                     path: path.to_path_buf(),
                     storage: Storage::Mapped(map),
+                    file: Some(file),
                 });
             }
         }
-        Self::read_from(path, file)
+        let mut read = Self::read_from(path, &file)?;
+        read.file = is_regular.then_some(file);
+        Ok(read)
     }
 
     /// Reads the whole file into memory instead of mapping it.
     pub fn open_in_memory(path: impl AsRef<Path>) -> Result<GgufFile> {
         let path = path.as_ref();
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        Self::read_from(path, file)
+        let mut read = Self::read_from(path, &file)?;
+        read.file = Some(file);
+        Ok(read)
     }
 
     /// Reads everything from `reader` (e.g. standard input); `name` is used in messages.
@@ -70,6 +77,7 @@ impl GgufFile {
         Ok(GgufFile {
             path: name.as_ref().to_path_buf(),
             storage: Storage::Owned(bytes),
+            file: None,
         })
     }
 
@@ -78,12 +86,20 @@ impl GgufFile {
         GgufFile {
             path: name.as_ref().to_path_buf(),
             storage: Storage::Owned(bytes),
+            file: None,
         }
     }
 
     /// The path (or name) given when opening.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The open file the bytes came from, if they came from a file (not a
+    /// pipe or a buffer): lets writers copy tensor data file to file in the
+    /// kernel (`copy_file_range`) instead of through this process.
+    pub fn file(&self) -> Option<&File> {
+        self.file.as_ref()
     }
 
     /// Whether the bytes are a memory map (as opposed to read into memory).

@@ -58,19 +58,24 @@
 
 mod atomic;
 mod cursor;
+pub mod edit;
 pub mod endian;
 mod error;
 mod file;
 pub mod ftype;
+mod model;
+pub mod ops;
 pub mod raw;
 mod read;
+pub mod split;
 mod value;
 mod write;
 
-pub use atomic::write_atomic;
+pub use atomic::{write_atomic, write_atomic_all};
 pub use error::{Error, Location, Result};
 pub use file::GgufFile;
 pub use ftype::FileType;
+pub use model::{Model, ModelFiles, Shard};
 pub use raw::{ByteOrder, GgmlType, TypeInfo, ValueType, Version, GGML_TYPES};
 pub use read::{Gguf, KeyValue, ParseOptions, TensorInfo};
 pub use value::{ArrayIter, ArrayView, GgufStr, Scalar, StrIter, Value};

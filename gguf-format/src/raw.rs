@@ -148,6 +148,35 @@ impl ValueType {
         })
     }
 
+    /// The type for a name, ignoring case: gguf-py's (`UINT32`, `FLOAT32`,
+    /// `STRING`, …) or the short Rust-like ones (`u32`, `f32`, `str`).
+    pub fn from_name(name: &str) -> Option<ValueType> {
+        let short = [
+            ("u8", ValueType::U8),
+            ("i8", ValueType::I8),
+            ("u16", ValueType::U16),
+            ("i16", ValueType::I16),
+            ("u32", ValueType::U32),
+            ("i32", ValueType::I32),
+            ("f32", ValueType::F32),
+            ("bool", ValueType::Bool),
+            ("str", ValueType::String),
+            ("u64", ValueType::U64),
+            ("i64", ValueType::I64),
+            ("f64", ValueType::F64),
+        ];
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|t| t.name().eq_ignore_ascii_case(name))
+            .or_else(|| {
+                short
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                    .map(|&(_, t)| t)
+            })
+    }
+
     /// The name gguf-py uses (`UINT8`, `STRING`, …).
     pub fn name(self) -> &'static str {
         match self {
@@ -188,7 +217,50 @@ pub struct TypeInfo {
     pub type_size: u32,
     /// Whether the type is a block-quantized format (as opposed to plain numbers).
     pub quantized: bool,
+    /// The multi-byte fields of one block, which change order between a
+    /// little- and a big-endian file; `None` where no layout is known (a
+    /// file of that type cannot be converted). See [`SwapRun`].
+    pub swap: Option<&'static [SwapRun]>,
 }
+
+/// `count` fields of `width` bytes inside a block, the first at byte
+/// `offset`, each `stride` bytes after the one before: the numbers a
+/// big-endian file stores the other way round.
+///
+/// A layout lists the fields as ggml reads them, which is not always how
+/// `ggml-common.h` declares them: Q5_0's `qh[4]` is read as one `uint32_t`,
+/// IQ2_XXS's `uint16_t qs[32]` as pairs of four index bytes and one
+/// `uint32_t` of signs, IQ1_M's `uint8_t scales[8]` as four `uint16_t`.
+/// Where gguf-py's `gguf-convert-endian` knows a type (F32, F16, BF16, Q1_0,
+/// Q4_0, Q8_0, Q4_K, Q6_K, TQ2_0, MXFP4, NVFP4) the layouts agree with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SwapRun {
+    /// Byte offset of the first field in the block.
+    pub offset: u16,
+    /// Bytes per field (2, 4 or 8).
+    pub width: u8,
+    /// Number of fields.
+    pub count: u16,
+    /// Distance in bytes from one field to the next.
+    pub stride: u16,
+}
+
+/// `count` adjacent fields of `width` bytes from `offset`.
+const fn run(offset: u16, width: u8, count: u16) -> SwapRun {
+    SwapRun {
+        offset,
+        width,
+        count,
+        stride: width as u16,
+    }
+}
+
+/// A block without multi-byte fields (bytes only): nothing to swap.
+const BYTES: &[SwapRun] = &[];
+/// A block starting with one f16 scale.
+const D0: &[SwapRun] = &[run(0, 2, 1)];
+/// A block starting with two f16 scales (d and m, or d and dmin).
+const DM0: &[SwapRun] = &[run(0, 2, 2)];
 
 impl TypeInfo {
     /// Bits per weight: `8 * type_size / block_size`.
@@ -225,7 +297,7 @@ impl TypeInfo {
 pub struct GgmlType(pub u32);
 
 macro_rules! ggml_types {
-    ($( $id:literal $konst:ident $name:literal $blck:literal $size:literal $q:literal ;)*) => {
+    ($( $id:literal $konst:ident $name:literal $blck:literal $size:literal $q:literal $swap:expr;)*) => {
         impl GgmlType {
             $(
                 #[doc = concat!("`", $name, "`: ", stringify!($blck), " elements in ", stringify!($size), " bytes.")]
@@ -235,50 +307,51 @@ macro_rules! ggml_types {
 
         /// Every type ggml defines today (removed ids excluded), in id order.
         pub static GGML_TYPES: &[TypeInfo] = &[
-            $( TypeInfo { ty: GgmlType($id), name: $name, block_size: $blck, type_size: $size, quantized: $q }, )*
+            $( TypeInfo { ty: GgmlType($id), name: $name, block_size: $blck, type_size: $size, quantized: $q, swap: $swap }, )*
         ];
     };
 }
 
-// id, constant, name, elements per block, bytes per block, quantized.
+// id, constant, name, elements per block, bytes per block, quantized, byte-swap layout.
+// Layouts: the block structs of ggml/src/ggml-common.h as ggml-quants.c reads them.
 // Checked against `type_traits` in ggml/src/ggml.c (llama.cpp 0c1e570).
 // Ids 4, 5 (Q4_2, Q4_3), 31–33 (Q4_0_4_4 …) and 36–38 (IQ4_NL_4_4 …) were removed from ggml.
 ggml_types! {
-    0 F32 "F32" 1 4 false;
-    1 F16 "F16" 1 2 false;
-    2 Q4_0 "Q4_0" 32 18 true;
-    3 Q4_1 "Q4_1" 32 20 true;
-    6 Q5_0 "Q5_0" 32 22 true;
-    7 Q5_1 "Q5_1" 32 24 true;
-    8 Q8_0 "Q8_0" 32 34 true;
-    9 Q8_1 "Q8_1" 32 36 true;
-    10 Q2_K "Q2_K" 256 84 true;
-    11 Q3_K "Q3_K" 256 110 true;
-    12 Q4_K "Q4_K" 256 144 true;
-    13 Q5_K "Q5_K" 256 176 true;
-    14 Q6_K "Q6_K" 256 210 true;
-    15 Q8_K "Q8_K" 256 292 true;
-    16 IQ2_XXS "IQ2_XXS" 256 66 true;
-    17 IQ2_XS "IQ2_XS" 256 74 true;
-    18 IQ3_XXS "IQ3_XXS" 256 98 true;
-    19 IQ1_S "IQ1_S" 256 50 true;
-    20 IQ4_NL "IQ4_NL" 32 18 true;
-    21 IQ3_S "IQ3_S" 256 110 true;
-    22 IQ2_S "IQ2_S" 256 82 true;
-    23 IQ4_XS "IQ4_XS" 256 136 true;
-    24 I8 "I8" 1 1 false;
-    25 I16 "I16" 1 2 false;
-    26 I32 "I32" 1 4 false;
-    27 I64 "I64" 1 8 false;
-    28 F64 "F64" 1 8 false;
-    29 IQ1_M "IQ1_M" 256 56 true;
-    30 BF16 "BF16" 1 2 false;
-    34 TQ1_0 "TQ1_0" 256 54 true;
-    35 TQ2_0 "TQ2_0" 256 66 true;
-    39 MXFP4 "MXFP4" 32 17 true;
-    40 NVFP4 "NVFP4" 64 36 true;
-    41 Q1_0 "Q1_0" 128 18 true;
-    42 Q2_0 "Q2_0" 64 18 true;
+    0 F32 "F32" 1 4 false Some(&[run(0, 4, 1)]);
+    1 F16 "F16" 1 2 false Some(D0);
+    2 Q4_0 "Q4_0" 32 18 true Some(D0);
+    3 Q4_1 "Q4_1" 32 20 true Some(DM0);
+    6 Q5_0 "Q5_0" 32 22 true Some(&[run(0, 2, 1), run(2, 4, 1)]);
+    7 Q5_1 "Q5_1" 32 24 true Some(&[run(0, 2, 2), run(4, 4, 1)]);
+    8 Q8_0 "Q8_0" 32 34 true Some(D0);
+    9 Q8_1 "Q8_1" 32 36 true Some(DM0);
+    10 Q2_K "Q2_K" 256 84 true Some(&[run(80, 2, 2)]);
+    11 Q3_K "Q3_K" 256 110 true Some(&[run(108, 2, 1)]);
+    12 Q4_K "Q4_K" 256 144 true Some(DM0);
+    13 Q5_K "Q5_K" 256 176 true Some(DM0);
+    14 Q6_K "Q6_K" 256 210 true Some(&[run(208, 2, 1)]);
+    15 Q8_K "Q8_K" 256 292 true Some(&[run(0, 4, 1), run(260, 2, 16)]);
+    16 IQ2_XXS "IQ2_XXS" 256 66 true Some(&[run(0, 2, 1), SwapRun { offset: 6, width: 4, count: 8, stride: 8 }]);
+    17 IQ2_XS "IQ2_XS" 256 74 true Some(&[run(0, 2, 1), run(2, 2, 32)]);
+    18 IQ3_XXS "IQ3_XXS" 256 98 true Some(&[run(0, 2, 1), run(66, 4, 8)]);
+    19 IQ1_S "IQ1_S" 256 50 true Some(&[run(0, 2, 1), run(34, 2, 8)]);
+    20 IQ4_NL "IQ4_NL" 32 18 true Some(D0);
+    21 IQ3_S "IQ3_S" 256 110 true Some(D0);
+    22 IQ2_S "IQ2_S" 256 82 true Some(D0);
+    23 IQ4_XS "IQ4_XS" 256 136 true Some(DM0);
+    24 I8 "I8" 1 1 false Some(BYTES);
+    25 I16 "I16" 1 2 false Some(D0);
+    26 I32 "I32" 1 4 false Some(&[run(0, 4, 1)]);
+    27 I64 "I64" 1 8 false Some(&[run(0, 8, 1)]);
+    28 F64 "F64" 1 8 false Some(&[run(0, 8, 1)]);
+    29 IQ1_M "IQ1_M" 256 56 true Some(&[run(48, 2, 4)]);
+    30 BF16 "BF16" 1 2 false Some(D0);
+    34 TQ1_0 "TQ1_0" 256 54 true Some(&[run(52, 2, 1)]);
+    35 TQ2_0 "TQ2_0" 256 66 true Some(&[run(64, 2, 1)]);
+    39 MXFP4 "MXFP4" 32 17 true Some(BYTES);
+    40 NVFP4 "NVFP4" 64 36 true Some(BYTES);
+    41 Q1_0 "Q1_0" 128 18 true Some(D0);
+    42 Q2_0 "Q2_0" 64 18 true Some(D0);
 }
 
 impl GgmlType {

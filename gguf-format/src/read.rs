@@ -38,12 +38,31 @@ pub struct TensorInfo<'a> {
     n_elements: u64,
     n_rows: u64,
     n_bytes: Option<u64>,
+    shard: u16,
 }
 
 impl<'a> TensorInfo<'a> {
+    /// Which file of a split model holds the data (0 for a single file; see
+    /// [`crate::Model`]).
+    pub fn shard(&self) -> usize {
+        usize::from(self.shard)
+    }
+
+    pub(crate) fn set_shard(&mut self, shard: u16) {
+        self.shard = shard;
+    }
+
     /// The dimensions as stored, innermost first (`dims()[0]` is the row length).
     pub fn dims(&self) -> &[u64] {
         &self.ne[..self.n_dims as usize]
+    }
+
+    /// The dimensions as ggml writes them (`ggml_n_dims`): trailing
+    /// dimensions of size 1 dropped, at least one kept. llama-quantize and
+    /// llama-gguf-split write tensor infos this way; gguf-py keeps [`Self::dims`].
+    pub fn ggml_dims(&self) -> &[u64] {
+        let n = (1..MAX_DIMS).rev().find(|&i| self.ne[i] > 1).map_or(1, |i| i + 1);
+        &self.ne[..n]
     }
 
     /// All four ggml dimensions (`ne`), the missing ones 1.
@@ -535,6 +554,7 @@ fn read_tensor_info<'a, E: Endian>(c: &mut Cursor<'a, E>, alignment: u32) -> Res
         n_elements,
         n_rows,
         n_bytes,
+        shard: 0,
     })
 }
 

@@ -259,16 +259,29 @@ impl<'a> GgufBuilder<'a> {
     /// copied); an error if a key is already present. Linear in the number
     /// of keys, unlike repeated [`GgufBuilder::push`] calls.
     pub fn extend_metadata(&mut self, gguf: &Gguf<'a>) -> Result<&mut Self> {
-        let present: std::collections::HashSet<&str> =
+        self.extend(
+            gguf.metadata()
+                .iter()
+                .map(|kv| (Cow::Borrowed(kv.key), MetaValue::from(kv.value))),
+        )
+    }
+
+    /// Appends entries in order; an error (and no change) if a key is
+    /// already present or repeats. Linear in the number of keys.
+    pub fn extend(
+        &mut self,
+        entries: impl IntoIterator<Item = (Cow<'a, str>, MetaValue<'a>)>,
+    ) -> Result<&mut Self> {
+        let entries: Vec<_> = entries.into_iter().collect();
+        let mut present: std::collections::HashSet<&str> =
             self.metadata.iter().map(|(k, _)| k.as_ref()).collect();
-        if let Some(kv) = gguf.metadata().iter().find(|kv| present.contains(kv.key)) {
-            return Err(Error::InvalidWrite(format!("duplicate metadata key {}", kv.key)));
+        for (key, value) in &entries {
+            if !present.insert(key) {
+                return Err(Error::InvalidWrite(format!("duplicate metadata key {key}")));
+            }
+            self.check_entry(key, value)?;
         }
-        for kv in gguf.metadata() {
-            let value = MetaValue::from(kv.value);
-            self.check_entry(kv.key, &value)?;
-            self.metadata.push((Cow::Borrowed(kv.key), value));
-        }
+        self.metadata.extend(entries);
         self.relayout();
         Ok(self)
     }
@@ -545,6 +558,21 @@ impl<'a> GgufBuilder<'a> {
     }
 }
 
+/// A value's bytes as a file of byte order `order` and length width `wide`
+/// stores them (without the type id).
+pub(crate) fn encode_value(v: &MetaValue<'_>, order: ByteOrder, wide: bool) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    with_endian!(order, E => {
+        let mut out = Out::<E, _> {
+            w: &mut buf,
+            wide,
+            _e: std::marker::PhantomData,
+        };
+        out.value(v)?;
+    });
+    Ok(buf)
+}
+
 /// Writes zero bytes up to the next multiple of `align`.
 fn pad<W: Write>(w: &mut CountingWriter<W>, align: u64) -> Result<()> {
     const ZEROS: [u8; 64] = [0; 64];
@@ -744,6 +772,85 @@ impl<W: Write> TensorWriter<W> {
     /// Bytes written so far.
     pub fn bytes_written(&self) -> u64 {
         self.w.written
+    }
+}
+
+/// Tensors smaller than this are written from memory even when they could be
+/// copied file to file: a system call per tensor costs more than it saves.
+const COPY_FILE_MIN: usize = 1 << 16;
+
+impl TensorWriter<&mut std::io::BufWriter<std::fs::File>> {
+    /// Writes a whole tensor's data like [`TensorWriter::write_tensor`], but
+    /// when `source` gives the open file the bytes come from and their
+    /// offset, lets the kernel copy them file to file (`copy_file_range` on
+    /// Linux: no trip through this process, and a reflink on file systems
+    /// that can share blocks). `data` must be those same bytes (a slice of
+    /// the source's map); it is written instead wherever the copy is not
+    /// possible.
+    pub fn copy_tensor(&mut self, data: &[u8], source: Option<(&std::fs::File, u64)>) -> Result<()> {
+        match self.sizes.get(self.current) {
+            Some((_, n)) if *n == data.len() as u64 && self.written_in_current == 0 => {}
+            _ => return self.write_tensor(data),
+        }
+        #[cfg(target_os = "linux")]
+        if let Some((src, offset)) = source.filter(|_| data.len() >= COPY_FILE_MIN) {
+            self.w.flush().map_err(|e| Error::io("", e))?;
+            let copied = linux_copy::copy_range(src, offset, self.w.inner.get_ref(), data.len())
+                .map_err(|e| Error::io("", e))?;
+            self.w.written += copied as u64;
+            self.written_in_current += copied as u64;
+            return self.write_chunk(&data[copied..]);
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = source;
+        self.write_chunk(data)
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod linux_copy {
+    use std::fs::File;
+    use std::io;
+    use std::os::unix::io::AsRawFd;
+
+    /// Copies up to `len` bytes from `src` at `offset` to `dst` at its current
+    /// position with `copy_file_range(2)`; returns how many were copied (fewer
+    /// when the kernel or file system cannot, e.g. across file systems on
+    /// old kernels: the caller writes the rest).
+    pub(super) fn copy_range(src: &File, offset: u64, dst: &File, len: usize) -> io::Result<usize> {
+        let Ok(mut off_in) = libc::loff_t::try_from(offset) else {
+            return Ok(0);
+        };
+        let mut done = 0usize;
+        while done < len {
+            // SAFETY: copy_file_range(2) on two open descriptors; `off_in` is a
+            // valid pointer to a local, the output offset is the file's own.
+            let n = unsafe {
+                libc::copy_file_range(
+                    src.as_raw_fd(),
+                    &mut off_in,
+                    dst.as_raw_fd(),
+                    std::ptr::null_mut(),
+                    len - done,
+                    0,
+                )
+            };
+            match n {
+                n if n > 0 => done += n as usize,
+                0 => break,
+                _ => {
+                    let e = io::Error::last_os_error();
+                    match e.raw_os_error() {
+                        Some(libc::EINTR) => continue,
+                        Some(libc::ENOSYS | libc::EXDEV | libc::EINVAL | libc::EOPNOTSUPP | libc::EBADF) => {
+                            break
+                        }
+                        _ => return Err(e),
+                    }
+                }
+            }
+        }
+        Ok(done)
     }
 }
 

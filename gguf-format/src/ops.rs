@@ -1,0 +1,207 @@
+//! Whole-file operations on a [`Model`]: split it into shards, merge its
+//! shards, rewrite it with edited metadata, convert its byte order. Each is
+//! planned as a list of [`Output`]s (a header and the source tensors that
+//! follow it) without touching tensor data; [`Output::write`] then streams
+//! the data, copied file to file where it does not change and byte-swapped
+//! block by block where the byte order does. Naming the output files and
+//! writing them atomically is the caller's (see [`crate::write_atomic_all`]).
+
+use crate::edit::MetadataEdit;
+use crate::endian::swap_tensor_data;
+use crate::error::{Error, Result};
+use crate::model::Model;
+use crate::raw::{ByteOrder, Version};
+use crate::read::TensorInfo;
+use crate::split::{plan_split, SplitLimit, SPLIT_COUNT, SPLIT_KEYS, SPLIT_NO, SPLIT_TENSORS_COUNT};
+use crate::write::GgufBuilder;
+use std::fs::File;
+use std::io::BufWriter;
+
+/// One file to write: its header and, in order, the source tensors whose
+/// data follows.
+#[derive(Debug, Clone)]
+pub struct Output<'a> {
+    /// Metadata and tensor layout.
+    pub builder: GgufBuilder<'a>,
+    /// The source tensors, in output order (their data is read from the model).
+    pub tensors: Vec<TensorInfo<'a>>,
+}
+
+/// Bytes of data swapped per step when the byte order changes.
+const SWAP_CHUNK: usize = 4 << 20;
+
+impl<'a> Output<'a> {
+    /// The size of the file this writes.
+    pub fn file_size(&self) -> Result<u64> {
+        self.builder.file_size()
+    }
+
+    /// Tensor data bytes (unpadded).
+    pub fn tensor_bytes(&self) -> u64 {
+        self.builder.tensors().iter().map(|t| t.n_bytes).sum()
+    }
+
+    /// Writes the file to `w`: the header, then each tensor's data from
+    /// `model`, byte-swapped when the output's byte order is not its
+    /// shard's, otherwise copied (file to file where the OS can).
+    /// `progress` gets the data bytes written so far after each tensor or chunk.
+    pub fn write(
+        &self,
+        model: &Model<'_>,
+        w: &mut BufWriter<File>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<()> {
+        let order = self.builder.byte_order();
+        let mut tw = self.builder.write_header(w)?;
+        let mut done = 0u64;
+        let mut buf = Vec::new();
+        for t in &self.tensors {
+            let data = model.tensor_data(t)?;
+            if model.shard_of(t).byte_order() == order {
+                tw.copy_tensor(data, model.tensor_source(t))?;
+                done += data.len() as u64;
+                progress(done);
+            } else {
+                let block = t.type_info().map_or(1, |i| i.type_size as usize);
+                let step = (SWAP_CHUNK / block).max(1) * block;
+                if data.is_empty() {
+                    tw.write_tensor(&[])?;
+                }
+                for chunk in data.chunks(step) {
+                    buf.clear();
+                    buf.extend_from_slice(chunk);
+                    swap_tensor_data(t.ggml_type, &mut buf).map_err(|e| match e {
+                        Error::InvalidWrite(m) => Error::InvalidWrite(format!("tensor {}: {m}", t.name)),
+                        other => other,
+                    })?;
+                    tw.write_chunk(&buf)?;
+                    done += chunk.len() as u64;
+                    progress(done);
+                }
+            }
+            model.release(t, model.tensor_range(t)?);
+        }
+        tw.finish()?;
+        Ok(())
+    }
+}
+
+/// `llama-gguf-split --split`: the model's tensors, in order, cut into
+/// shards by `limit` ([`plan_split`]). The first shard carries all metadata
+/// (old `split.*` keys dropped), every shard `split.no`, `split.tensors.count`
+/// and, last, `split.count`. Version 3, dimensions as ggml writes them; the
+/// layout follows each shard's `general.alignment` (32 where it is absent;
+/// llama-gguf-split writes 32 whatever the key says).
+pub fn split<'a>(m: &Model<'a>, limit: SplitLimit, no_tensor_first_split: bool) -> Result<Vec<Output<'a>>> {
+    let sizes = m
+        .tensors()
+        .iter()
+        .map(|t| t.n_bytes())
+        .collect::<Result<Vec<_>>>()?;
+    let plan = plan_split(&sizes, limit, no_tensor_first_split)?;
+    let n_tensors = i32::try_from(m.tensors().len())
+        .map_err(|_| Error::InvalidWrite("more tensors than split.tensors.count (i32) can count".into()))?;
+    let count = plan.len() as u16;
+    let mut outputs = Vec::with_capacity(plan.len());
+    for (i, range) in plan.into_iter().enumerate() {
+        let mut b = GgufBuilder::new();
+        b.set_byte_order(m.first().byte_order());
+        if i == 0 {
+            b.extend_metadata(m.first())?;
+            for k in SPLIT_KEYS {
+                b.remove(k);
+            }
+        }
+        b.set_last(SPLIT_NO, i as u16)?
+            .set_last(SPLIT_TENSORS_COUNT, n_tensors)?
+            .set_last(SPLIT_COUNT, count)?;
+        let tensors = m.tensors()[range].to_vec();
+        for t in &tensors {
+            b.add_tensor(t.name, t.ggml_dims(), t.ggml_type)?;
+        }
+        outputs.push(Output { builder: b, tensors });
+    }
+    Ok(outputs)
+}
+
+/// `llama-gguf-split --merge`: one file with the first shard's metadata
+/// (`split.count` set to 0 and moved last, so the result is not taken for
+/// a shard) and every shard's tensors in order. Refuses a model that is not
+/// split.
+pub fn merge<'a>(m: &Model<'a>) -> Result<Output<'a>> {
+    if !m.is_split() {
+        return Err(Error::InvalidWrite(format!(
+            "{} is not a split model (no split.count above 1): nothing to merge",
+            m.path()
+        )));
+    }
+    let mut b = GgufBuilder::new();
+    b.set_byte_order(m.first().byte_order());
+    b.extend_metadata(m.first())?;
+    b.set_last(SPLIT_COUNT, 0u16)?;
+    for t in m.tensors() {
+        b.add_tensor(t.name, t.ggml_dims(), t.ggml_type)?;
+    }
+    Ok(Output {
+        builder: b,
+        tensors: m.tensors().to_vec(),
+    })
+}
+
+/// The model with edited metadata ([`MetadataEdit::apply`] on the first
+/// file, which holds the metadata); the other shards of a split model are
+/// copied as they are. Also returns the edit's warnings.
+pub fn edit<'a>(m: &Model<'a>, e: &'a MetadataEdit) -> Result<(Vec<Output<'a>>, Vec<String>)> {
+    let mut outputs = Vec::with_capacity(m.shards().len());
+    let mut warnings = Vec::new();
+    for (i, s) in m.shards().iter().enumerate() {
+        let builder = if i == 0 {
+            let (b, w) = e.apply(&s.gguf)?;
+            warnings = w;
+            b
+        } else {
+            GgufBuilder::from_gguf(&s.gguf)?
+        };
+        outputs.push(Output {
+            builder,
+            tensors: shard_tensors(m, i),
+        });
+    }
+    Ok((outputs, warnings))
+}
+
+/// Every file of the model in byte order `order` (and, if given, GGUF
+/// `version`), as gguf-py's `gguf-convert-endian` converts it: every header
+/// field and every multi-byte field of the tensor data swapped, nothing
+/// else changed. Refuses, by name, a tensor whose type has no known layout.
+pub fn convert<'a>(m: &Model<'a>, order: ByteOrder, version: Option<Version>) -> Result<Vec<Output<'a>>> {
+    for t in m.tensors() {
+        if t.type_info().and_then(|i| i.swap).is_none() {
+            return Err(Error::InvalidWrite(format!(
+                "tensor {} has type {}, whose byte layout is not known: cannot convert it",
+                t.name, t.ggml_type
+            )));
+        }
+    }
+    let mut outputs = Vec::with_capacity(m.shards().len());
+    for (i, s) in m.shards().iter().enumerate() {
+        let mut b = GgufBuilder::from_gguf(&s.gguf)?;
+        b.set_byte_order(order);
+        if let Some(v) = version {
+            b.set_version(v);
+        }
+        outputs.push(Output {
+            builder: b,
+            tensors: shard_tensors(m, i),
+        });
+    }
+    Ok(outputs)
+}
+
+fn shard_tensors<'a>(m: &Model<'a>, shard: usize) -> Vec<TensorInfo<'a>> {
+    m.tensors()
+        .iter()
+        .filter(|t| t.shard() == shard)
+        .copied()
+        .collect()
+}
