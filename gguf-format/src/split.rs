@@ -97,7 +97,7 @@ impl SplitLimit {
 /// use gguf_format::split::{plan_split, SplitLimit};
 /// let plan = plan_split(&[10, 10, 10, 10, 10], SplitLimit::Tensors(2), false).unwrap();
 /// assert_eq!(plan, vec![0..2, 2..4, 4..5]);
-/// let plan = plan_split(&[40, 40, 40], SplitLimit::Bytes(100), true).unwrap();
+/// let plan = plan_split(&[32, 32, 64], SplitLimit::Bytes(100), true).unwrap();
 /// assert_eq!(plan, vec![0..0, 0..2, 2..3]);
 /// ```
 pub fn plan_split(
