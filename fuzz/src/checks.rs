@@ -121,12 +121,13 @@ pub fn encode(data: &[u8]) {
 pub fn inspect(data: &[u8]) {
     use gguf_cli::inspect::{self, InspectOptions};
     let Ok(g) = Gguf::parse_header(data) else { return };
+    let m = gguf_format::Model::single(gguf_format::Shard::new("fuzz.gguf", g.clone()));
     let opts = InspectOptions {
         tensors: Some(gguf_cli::glob::Glob::new("blk.*")),
         ctx: Some(4096),
         max_array: Some(8),
     };
-    let report = inspect::report("fuzz.gguf", &g, &opts);
+    let report = inspect::report("fuzz.gguf", &m, &opts);
     let text = gguf_cli::render::text(&report, gguf_cli::render::TextOptions::default());
     assert!(text.starts_with("fuzz.gguf"));
     serde_json::to_string(&report).expect("JSON always serialises");

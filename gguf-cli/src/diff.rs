@@ -5,7 +5,7 @@
 //! buffers per thread, never a whole tensor.
 
 use crate::human::short_value;
-use gguf_format::{ByteOrder, GgmlType, Gguf, TensorInfo, Value};
+use gguf_format::{ByteOrder, Model, TensorInfo, Value};
 use rayon::prelude::*;
 use serde::{Serialize, Serializer};
 
@@ -192,10 +192,11 @@ fn compare_values(a: &Value<'_>, b: &Value<'_>) -> (bool, Option<(u64, u64)>, Op
     }
 }
 
-/// Decodes `rows` rows starting at `row` of tensor `t` into `out`, handling
-/// big-endian plain floats; other big-endian data cannot be decoded.
+/// Decodes `rows` rows starting at `row` of tensor `t` into `out`; the
+/// data of a big-endian file is put in little-endian order first, by its
+/// type's byte-swap layout.
 fn decode_rows(
-    g: &Gguf<'_>,
+    g: &Model<'_>,
     t: &TensorInfo<'_>,
     row: u64,
     rows: u64,
@@ -208,16 +209,9 @@ fn decode_rows(
     let data = g.tensor_data(t).map_err(|e| e.to_string())?;
     let bytes = &data[row as usize * row_bytes..(row + rows) as usize * row_bytes];
     out.resize((rows * t.row_len()) as usize, 0.0);
-    if g.byte_order() == ByteOrder::Big {
-        let width = match t.ggml_type {
-            GgmlType::F32 => 4,
-            GgmlType::F16 | GgmlType::BF16 => 2,
-            other => return Err(format!("cannot decode big-endian {other} data")),
-        };
-        let swapped: Vec<u8> = bytes
-            .chunks_exact(width)
-            .flat_map(|c| c.iter().rev().copied())
-            .collect();
+    if g.shard_of(t).byte_order() == ByteOrder::Big {
+        let mut swapped = bytes.to_vec();
+        gguf_format::endian::swap_tensor_data(t.ggml_type, &mut swapped).map_err(|e| e.to_string())?;
         return gguf_quant::decode_row(t.ggml_type, &swapped, out).map_err(|e| e.to_string());
     }
     gguf_quant::decode_row(t.ggml_type, bytes, out).map_err(|e| e.to_string())
@@ -320,13 +314,13 @@ fn ratio(num: f64, den: f64) -> f64 {
 const CHUNK_ELEMS: u64 = 1 << 18;
 
 fn compare_tensor(
-    ga: &Gguf<'_>,
+    ga: &Model<'_>,
     ta: &TensorInfo<'_>,
-    gb: &Gguf<'_>,
+    gb: &Model<'_>,
     tb: &TensorInfo<'_>,
 ) -> Result<Sums, String> {
     // Same type and same bytes: identical without decoding.
-    if ta.ggml_type == tb.ggml_type && ga.byte_order() == gb.byte_order() {
+    if ta.ggml_type == tb.ggml_type && ga.shard_of(ta).byte_order() == gb.shard_of(tb).byte_order() {
         let (da, db) = (
             ga.tensor_data(ta).map_err(|e| e.to_string())?,
             gb.tensor_data(tb).map_err(|e| e.to_string())?,
@@ -349,9 +343,9 @@ fn compare_tensor(
 
 /// Sums over every row of `ta` (against `other`, or against itself).
 fn sums_over(
-    ga: &Gguf<'_>,
+    ga: &Model<'_>,
     ta: &TensorInfo<'_>,
-    other: Option<(&Gguf<'_>, &TensorInfo<'_>)>,
+    other: Option<(&Model<'_>, &TensorInfo<'_>)>,
 ) -> Result<Sums, String> {
     let rows = ta.n_rows();
     let per = (CHUNK_ELEMS / ta.row_len().max(1)).max(1);
@@ -384,21 +378,19 @@ fn sums_over(
     ))
 }
 
-/// One side of a comparison: its path, parsed header, and (when it is a
-/// mapped file) the file, so pages already compared can be released.
+/// One side of a comparison: its path and the parsed model (one file or
+/// every shard), whose mapped pages are released once compared.
 pub struct Side<'s, 'a> {
     /// Path as shown in the report.
     pub path: &'s str,
-    /// The parsed file.
-    pub gguf: &'s Gguf<'a>,
-    /// The mapping, if any.
-    pub file: Option<&'s gguf_format::GgufFile>,
+    /// The parsed model.
+    pub gguf: &'s Model<'a>,
 }
 
 impl Side<'_, '_> {
     fn release(&self, t: &TensorInfo<'_>) {
-        if let (Some(f), Ok(r)) = (self.file, self.gguf.tensor_range(t)) {
-            f.release(r);
+        if let Ok(r) = self.gguf.tensor_range(t) {
+            self.gguf.release(t, r);
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::glob::Glob;
 use crate::human;
-use gguf_format::{ArrayView, FileType, Gguf, Value};
+use gguf_format::{ArrayView, FileType, Gguf, Model, Value};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
@@ -24,8 +24,11 @@ pub struct InspectOptions {
 pub struct Report<'a> {
     /// The path as given.
     pub path: String,
-    /// Size of the file in bytes.
+    /// Size of the file in bytes (of all its shards, for a split model).
     pub file_size: u64,
+    /// The files of a split model, in order (empty for a single file).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<ShardEntry>,
     /// GGUF version (1, 2 or 3).
     pub version: u32,
     /// `little` or `big`.
@@ -84,6 +87,17 @@ pub struct MetaEntry<'a> {
     max_array: Option<usize>,
 }
 
+/// One file of a split model.
+#[derive(Serialize)]
+pub struct ShardEntry {
+    /// Its path.
+    pub path: String,
+    /// Its size in bytes.
+    pub file_size: u64,
+    /// The tensors it holds.
+    pub tensor_count: usize,
+}
+
 /// One tensor.
 #[derive(Serialize)]
 pub struct TensorEntry {
@@ -96,8 +110,11 @@ pub struct TensorEntry {
     pub type_id: u32,
     /// Dimensions, innermost first (as GGUF stores them).
     pub shape: Vec<u64>,
-    /// Absolute offset of the data in the file.
+    /// Absolute offset of the data in the file (its shard's, for a split model).
     pub offset: u64,
+    /// For a split model: the 0-based shard holding the tensor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<usize>,
     /// Data size in bytes (`None` for an unknown type).
     pub bytes: Option<u64>,
     /// Number of elements.
@@ -141,19 +158,21 @@ pub struct MemoryEstimate {
     pub notes: Vec<String>,
 }
 
-/// Builds the report for a parsed file. `file_size` is the size on disk.
-pub fn report<'a>(path: &str, g: &Gguf<'a>, opts: &InspectOptions) -> Report<'a> {
-    let file_size = g.as_bytes().len() as u64;
+/// Builds the report for a parsed model (one file, or every shard of a
+/// split model: one tensor list, one parameter count, one size).
+pub fn report<'a>(path: &str, m: &Model<'a>, opts: &InspectOptions) -> Report<'a> {
+    let g = m.first();
+    let file_size = m.file_size();
     let mut warnings = Vec::new();
     let mut data_complete = true;
     let mut unknown = 0usize;
     let mut tensors = Vec::new();
     let (mut parameters, mut tensor_bytes, mut known_params) = (0u64, 0u64, 0u64);
-    for t in g.tensors() {
+    for t in m.tensors() {
         let n = t.n_elements();
         parameters = parameters.saturating_add(n);
         let bytes = t.n_bytes().ok();
-        let in_file = g.tensor_data(t).is_ok();
+        let in_file = m.tensor_data(t).is_ok();
         match bytes {
             Some(b) => {
                 tensor_bytes = tensor_bytes.saturating_add(b);
@@ -168,7 +187,8 @@ pub fn report<'a>(path: &str, g: &Gguf<'a>, opts: &InspectOptions) -> Report<'a>
                 ty: t.ggml_type.to_string(),
                 type_id: t.ggml_type.0,
                 shape: t.dims().to_vec(),
-                offset: g.data_offset().saturating_add(t.offset),
+                offset: m.shard_of(t).data_offset().saturating_add(t.offset),
+                shard: m.is_split().then(|| t.shard()),
                 bytes,
                 parameters: n,
                 in_file: in_file || bytes.is_none(),
@@ -176,14 +196,14 @@ pub fn report<'a>(path: &str, g: &Gguf<'a>, opts: &InspectOptions) -> Report<'a>
         }
     }
     if !data_complete {
-        let outside = g
+        let outside = m
             .tensors()
             .iter()
-            .filter(|t| t.n_bytes().is_ok() && g.tensor_data(t).is_err())
+            .filter(|t| t.n_bytes().is_ok() && m.tensor_data(t).is_err())
             .count();
         warnings.push(format!(
             "tensor data is cut off: {outside} of {} tensors lie (partly) past the end of the file",
-            g.tensors().len()
+            m.tensors().len()
         ));
     }
     if unknown > 0 {
@@ -202,6 +222,18 @@ pub fn report<'a>(path: &str, g: &Gguf<'a>, opts: &InspectOptions) -> Report<'a>
     Report {
         path: path.to_string(),
         file_size,
+        shards: if m.is_split() {
+            m.shards()
+                .iter()
+                .map(|s| ShardEntry {
+                    path: s.path.clone(),
+                    file_size: s.gguf.as_bytes().len() as u64,
+                    tensor_count: s.gguf.tensors().len(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
         version: g.version().as_u32(),
         byte_order: match g.byte_order() {
             gguf_format::ByteOrder::Little => "little",
@@ -215,7 +247,7 @@ pub fn report<'a>(path: &str, g: &Gguf<'a>, opts: &InspectOptions) -> Report<'a>
         parameters,
         tensor_bytes,
         bits_per_weight: (known_params > 0).then(|| tensor_bytes as f64 * 8.0 / known_params as f64),
-        tensor_count: g.tensors().len(),
+        tensor_count: m.tensors().len(),
         key_count: g.metadata().len(),
         data_complete,
         warnings,

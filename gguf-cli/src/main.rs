@@ -6,7 +6,7 @@ use gguf_cli::glob::Glob;
 use gguf_cli::inspect::{self, InspectOptions};
 use gguf_cli::render::{self, TextOptions};
 use gguf_cli::requant::{self, RequantOptions};
-use gguf_format::{GgufFile, ParseOptions};
+use gguf_format::ModelFiles;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -132,6 +132,12 @@ struct InspectArgs {
     #[arg(long, value_name = "N")]
     ctx: Option<u64>,
 
+    /// Look at each FILE alone, even when it is a shard of a split model
+    /// (by default the first shard stands for the whole model and a later
+    /// shard is refused, naming the first).
+    #[arg(long)]
+    single_file: bool,
+
     /// Print one JSON document (schema in the README) instead of tables.
     #[arg(long)]
     json: bool,
@@ -227,6 +233,13 @@ struct RequantArgs {
     #[arg(long, value_name = "KEY=TYPE:VALUE")]
     override_kv: Vec<String>,
 
+    /// With a split input: write one output per input shard, each holding
+    /// that shard's tensors in their order, named OUT-00001-of-0000N.gguf
+    /// (OUT without .gguf), as llama-quantize --keep-split does. Without it a
+    /// split input gives one file.
+    #[arg(long)]
+    keep_split: bool,
+
     /// Worker threads (default: all cores).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -290,7 +303,22 @@ fn requant_options(
         imatrix,
         override_kv,
         prune_layers,
+        keep_split: a.keep_split,
     })
+}
+
+/// The files an operation writing `n` outputs to OUT creates: OUT itself,
+/// or with `split` (`--keep-split`, a split input) `OUT-0000i-of-0000N.gguf`
+/// with OUT's `.gguf` removed, as llama-quantize names them.
+fn output_names(out: &std::path::Path, split: bool, n: usize) -> Vec<PathBuf> {
+    if !split {
+        return vec![out.to_path_buf()];
+    }
+    let s = out.to_string_lossy();
+    let prefix = gguf_format::split::output_prefix(&s);
+    (0..n)
+        .map(|i| PathBuf::from(gguf_format::split::shard_path(prefix, i, n)))
+        .collect()
 }
 
 /// Whether two paths name the same existing file.
@@ -334,13 +362,14 @@ fn run_requant(a: &RequantArgs, out: &mut dyn Write) -> io::Result<u8> {
             .build_global();
     }
     let shown = input.display().to_string();
-    let file = match GgufFile::open(input) {
+    // A split model is read whole: every shard, checked against the others.
+    let files = match ModelFiles::open(input) {
         Ok(f) => f,
         Err(e) => return fail(e.to_string()),
     };
-    let g = match file.parse() {
+    let g = match files.parse() {
         Ok(g) => g,
-        Err(e) => return fail(format!("{shown}: {e}")),
+        Err(e) => return fail(e.to_string()),
     };
     let all = to.eq_ignore_ascii_case("all");
     if all && !a.dry_run {
@@ -382,7 +411,9 @@ fn run_requant(a: &RequantArgs, out: &mut dyn Write) -> io::Result<u8> {
         Err(e) => return fail(format!("{shown}: {e}")),
     };
     if a.dry_run {
-        let memory = a.ctx.map(|c| inspect::memory_estimate(&g, c, plan.out_bytes));
+        let memory = a
+            .ctx
+            .map(|c| inspect::memory_estimate(g.first(), c, plan.out_bytes));
         let report = requant::report::DryRun::new(&shown, &plan, memory);
         if a.json {
             write_json(out, &report)?;
@@ -392,11 +423,17 @@ fn run_requant(a: &RequantArgs, out: &mut dyn Write) -> io::Result<u8> {
         return Ok(0);
     }
     let output = a.output.as_ref().expect("clap requires OUT without --dry-run");
-    if same_file(input, output) {
-        return fail(format!(
-            "output {} is the input file; choose another name",
-            output.display()
-        ));
+    let targets = output_names(output, a.keep_split, plan.outputs.len());
+    if let Some(t) = targets
+        .iter()
+        .find(|t| files.paths().iter().any(|p| same_file(p, t)))
+    {
+        let which = if files.files().len() == 1 {
+            "the input file"
+        } else {
+            "one of the input shards"
+        };
+        return fail(format!("output {} is {which}; choose another name", t.display()));
     }
     if !a.quiet {
         for w in &plan.warnings {
@@ -405,27 +442,44 @@ fn run_requant(a: &RequantArgs, out: &mut dyn Write) -> io::Result<u8> {
     }
     let start = std::time::Instant::now();
     let bar = progress_bar(a.quiet, plan.in_bytes, plan.tensors.len());
-    let result = gguf_format::write_atomic(output, |w| {
-        requant::execute(&g, Some(&file), &plan, &opts, w, &mut |p| {
+    let mut base = requant::Progress {
+        tensors_done: 0,
+        bytes_done: 0,
+    };
+    let result = gguf_format::write_atomic_all(&targets, |i, w| {
+        let mut last = base;
+        requant::execute(&g, &plan, &opts, i, w, &mut |p| {
+            last = p;
             if let Some(b) = &bar {
-                b.set_position(p.bytes_done);
-                b.set_message(format!("{}/{} tensors", p.tensors_done, plan.tensors.len()));
+                b.set_position(base.bytes_done + p.bytes_done);
+                b.set_message(format!(
+                    "{}/{} tensors",
+                    base.tensors_done + p.tensors_done,
+                    plan.tensors.len()
+                ));
             }
-        })
-        .map(|_| ())
+        })?;
+        base.tensors_done += last.tensors_done;
+        base.bytes_done += last.bytes_done;
+        Ok::<(), requant::RequantError>(())
     });
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
+    let shown_out = match targets.as_slice() {
+        [one] => one.display().to_string(),
+        [first, .., last] => format!("{} … {}", first.display(), last.display()),
+        [] => String::new(),
+    };
     if let Err(e) = result {
-        return fail(format!("{shown} → {}: {e}", output.display()));
+        return fail(format!("{shown} → {shown_out}: {e}"));
     }
     if !a.quiet {
         eprintln!(
             "{} → {}: {} → {} ({:.2} bits per weight, {}) in {:.1} s",
             shown,
-            output.display(),
-            gguf_cli::human::bytes(g.as_bytes().len() as u64),
+            shown_out,
+            gguf_cli::human::bytes(g.file_size()),
             gguf_cli::human::bytes(plan.out_file_size),
             plan.out_bytes as f64 * 8.0 / plan.n_params.max(1) as f64,
             plan.target.name,
@@ -474,7 +528,8 @@ fn run_diff(a: &DiffArgs, out: &mut dyn Write) -> io::Result<u8> {
             .num_threads(n.max(1))
             .build_global();
     }
-    let open = |p: &PathBuf| -> Result<GgufFile, String> { GgufFile::open(p).map_err(|e| e.to_string()) };
+    // The first shard of a split model stands for the whole model.
+    let open = |p: &PathBuf| -> Result<ModelFiles, String> { ModelFiles::open(p).map_err(|e| e.to_string()) };
     let (fa, fb) = match (open(&a.a), open(&a.b)) {
         (Ok(x), Ok(y)) => (x, y),
         (Err(e), _) | (_, Err(e)) => {
@@ -483,10 +538,7 @@ fn run_diff(a: &DiffArgs, out: &mut dyn Write) -> io::Result<u8> {
         }
     };
     let (sa, sb) = (a.a.display().to_string(), a.b.display().to_string());
-    fn parse<'f>(f: &'f GgufFile, shown: &str) -> Result<gguf_format::Gguf<'f>, String> {
-        f.parse().map_err(|e| format!("{shown}: {e}"))
-    }
-    let (ga, gb) = match (parse(&fa, &sa), parse(&fb, &sb)) {
+    let (ga, gb) = match (fa.parse(), fb.parse()) {
         (Ok(x), Ok(y)) => (x, y),
         (Err(e), _) | (_, Err(e)) => {
             eprintln!("gguf: {e}");
@@ -497,12 +549,8 @@ fn run_diff(a: &DiffArgs, out: &mut dyn Write) -> io::Result<u8> {
         metadata_only: a.metadata_only,
         tolerance: a.tolerance,
     };
-    let side = |path, gguf, file| gguf_cli::diff::Side {
-        path,
-        gguf,
-        file: Some(file),
-    };
-    let report = gguf_cli::diff::diff(&side(&sa, &ga, &fa), &side(&sb, &gb, &fb), &opts);
+    let side = |path, gguf| gguf_cli::diff::Side { path, gguf };
+    let report = gguf_cli::diff::diff(&side(&sa, &ga), &side(&sb, &gb), &opts);
     if a.json {
         write_json(out, &report)?;
     } else {
@@ -523,24 +571,27 @@ fn run_inspect(a: &InspectArgs, out: &mut dyn Write) -> io::Result<u8> {
         no_tensors: a.no_tensors,
     };
     // All files stay mapped until the end, so the JSON document can borrow from every one.
-    let opened: Vec<(String, Result<GgufFile, String>)> = a
+    // The first shard of a split model opens every shard (one model).
+    let opened: Vec<(String, Result<ModelFiles, String>)> = a
         .files
         .iter()
         .map(|p| {
-            (
-                p.display().to_string(),
-                GgufFile::open(p).map_err(|e| e.to_string()),
-            )
+            let files = if a.single_file {
+                ModelFiles::open_single(p)
+            } else {
+                ModelFiles::open(p)
+            };
+            (p.display().to_string(), files.map_err(|e| e.to_string()))
         })
         .collect();
     let mut code = 0u8;
     let mut results = Vec::new();
     for (i, (shown, file)) in opened.iter().enumerate() {
         // Header only: a file whose data is cut off is still shown, with a warning.
-        let parsed = file.as_ref().map_err(String::clone).and_then(|f| {
-            f.parse_with(ParseOptions { check_data: false })
-                .map_err(|e| format!("{shown}: {e}"))
-        });
+        let parsed = file
+            .as_ref()
+            .map_err(String::clone)
+            .and_then(|f| f.parse_header().map_err(|e| e.to_string()));
         let g = match parsed {
             Ok(g) => g,
             Err(msg) => {

@@ -61,6 +61,15 @@ pub fn text(r: &Report<'_>, o: TextOptions) -> String {
         thousands(r.file_size),
         bytes(r.file_size)
     );
+    if let [first, .., last] = r.shards.as_slice() {
+        let _ = writeln!(
+            w,
+            "  shards       {} files, {} … {}",
+            r.shards.len(),
+            first.path,
+            last.path
+        );
+    }
     let order = if r.byte_order == "big" {
         "big-endian"
     } else {
@@ -126,22 +135,31 @@ pub fn text(r: &Report<'_>, o: TextOptions) -> String {
         None => format!("{} tensors", r.tensor_count),
     };
     if !o.no_tensors {
-        let mut t = table(&["tensor", "type", "shape", "offset", "bytes"]);
+        let split = !r.shards.is_empty();
+        let mut header = vec!["tensor", "type", "shape", "offset", "bytes"];
+        if split {
+            header.push("shard");
+        }
+        let mut t = table(&header);
         for e in &r.tensors {
             let size = match e.bytes {
                 Some(b) if e.in_file => thousands(b),
                 Some(b) => format!("{} (cut off)", thousands(b)),
                 None => "?".to_string(),
             };
-            t.add_row(vec![
+            let mut row = vec![
                 e.name.clone(),
                 e.ty.clone(),
                 shape(&e.shape),
                 thousands(e.offset),
                 size,
-            ]);
+            ];
+            if let Some(i) = e.shard {
+                row.push((i + 1).to_string());
+            }
+            t.add_row(row);
         }
-        right_align(&mut t, &[3, 4]);
+        right_align(&mut t, if split { &[3, 4, 5] } else { &[3, 4] });
         let _ = writeln!(w, "\nTensors: {listed}\n{}", trimmed(&t));
     }
 

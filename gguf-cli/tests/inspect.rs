@@ -204,7 +204,15 @@ fn every_golden_file_inspects() {
             if p.extension().is_none_or(|x| x != "gguf") {
                 continue;
             }
-            let o = gguf(&["inspect", p.to_str().unwrap(), "--json", "--max-array", "0"]);
+            // Each file alone: a shard's own header, not the model it belongs to.
+            let o = gguf(&[
+                "inspect",
+                "--single-file",
+                p.to_str().unwrap(),
+                "--json",
+                "--max-array",
+                "0",
+            ]);
             assert!(o.status.success(), "{}: {}", p.display(), stderr(&o));
             let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
             let f = &doc["files"][0];
@@ -296,8 +304,78 @@ fn memory_estimate_with_absurd_sizes_does_not_overflow() {
         ctx: Some(u64::MAX),
         ..Default::default()
     };
-    let r = gguf_cli::inspect::report("absurd.gguf", &g, &opts);
+    let model = gguf_format::Model::single(gguf_format::Shard::new("absurd.gguf", g));
+    let r = gguf_cli::inspect::report("absurd.gguf", &model, &opts);
     assert!(
         gguf_cli::render::text(&r, Default::default()).contains("KV cache     too large to count in 64 bits")
     );
+}
+
+/// The first shard of a split model stands for the whole model: one tensor
+/// list, one parameter count, one size; a later shard is refused, naming the
+/// first; `--single-file` shows one shard alone.
+#[test]
+fn a_split_model_inspects_as_one_model() {
+    let g = golden_dir();
+    let json = |args: &[&str]| -> serde_json::Value {
+        let o = gguf(args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let whole = g.join("tiny-Q4_K_M.gguf");
+    let first = g.join("edit-split/tiny-Q4_K_M-00001-of-00003.gguf");
+    let w = json(&["inspect", whole.to_str().unwrap(), "--json", "--max-array", "0"]);
+    let s = json(&["inspect", first.to_str().unwrap(), "--json", "--max-array", "0"]);
+    let (w, s) = (&w["files"][0], &s["files"][0]);
+    for k in [
+        "tensor_count",
+        "parameters",
+        "tensor_bytes",
+        "bits_per_weight",
+        "types",
+    ] {
+        assert_eq!(w[k], s[k], "{k}");
+    }
+    let names = |f: &serde_json::Value| -> Vec<String> {
+        f["tensors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names(w), names(s));
+    let shards = s["shards"].as_array().unwrap();
+    assert_eq!(shards.len(), 3);
+    let total: u64 = (1..=3)
+        .map(|i| {
+            std::fs::metadata(g.join(format!("edit-split/tiny-Q4_K_M-0000{i}-of-00003.gguf")))
+                .unwrap()
+                .len()
+        })
+        .sum();
+    assert_eq!(s["file_size"].as_u64(), Some(total));
+    assert_eq!(
+        s["tensors"][20]["shard"], 2,
+        "the last tensor is in the third shard"
+    );
+    assert!(
+        w.get("shards").is_none() && w["tensors"][0].get("shard").is_none(),
+        "single files unchanged"
+    );
+
+    let text = stdout(&gguf(&["inspect", first.to_str().unwrap(), "--no-metadata"]));
+    assert!(text.contains("  shards       3 files, "), "{text}");
+
+    let second = g.join("edit-split/tiny-Q4_K_M-00002-of-00003.gguf");
+    let o = gguf(&["inspect", second.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("is shard 2 of 3 of a split model: open its first shard, ")
+            && stderr(&o).contains("tiny-Q4_K_M-00001-of-00003.gguf"),
+        "{}",
+        stderr(&o)
+    );
+    let alone = json(&["inspect", "--single-file", second.to_str().unwrap(), "--json"]);
+    assert_eq!(alone["files"][0]["tensor_count"], 8);
 }

@@ -449,3 +449,57 @@ fn killed_midway_leaves_nothing_behind() {
     assert_eq!(std::fs::read(&target).unwrap(), b"previous contents");
     assert_eq!(files_in(&out_dir), ["q.gguf"], "no temporary file left behind");
 }
+
+/// Copies the three golden shards of tiny-Q4_K_M into `dir` as `m-0000i-of-00003.gguf`.
+fn copy_shards(dir: &Path) {
+    for i in 1..=3 {
+        std::fs::copy(
+            golden_dir().join(format!("edit-split/tiny-Q4_K_M-0000{i}-of-00003.gguf")),
+            dir.join(format!("m-0000{i}-of-00003.gguf")),
+        )
+        .unwrap();
+    }
+}
+
+/// Regression: `gguf requant` given the first shard of a split model used to
+/// drop the `split.*` keys and write that shard's tensors alone — a partial
+/// model that looked complete. It now reads every shard (and gives
+/// llama-quantize's bytes), or refuses when one is missing.
+#[test]
+fn regression_requant_of_a_first_shard_wrote_a_partial_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_shards(tmp.path());
+    let run = |extra: &[&str]| {
+        let mut args = vec!["requant", "--to", "q8_0", "--allow-requantize", "-q"];
+        args.extend_from_slice(extra);
+        gguf_in(tmp.path(), &args)
+    };
+    let o = run(&["m-00001-of-00003.gguf", "out.gguf"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ours = std::fs::read(tmp.path().join("out.gguf")).unwrap();
+    let theirs = std::fs::read(golden_dir().join("tiny-Q4_K_M-requant-Q8_0.gguf")).unwrap();
+    assert!(ours == theirs, "the whole model, as llama-quantize writes it");
+
+    // --keep-split: llama-quantize's names, one output per shard, all at once.
+    let o = run(&["--keep-split", "m-00001-of-00003.gguf", "ks.gguf"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for i in 1..=3 {
+        let p = tmp.path().join(format!("ks-0000{i}-of-00003.gguf"));
+        let b = std::fs::read(&p).unwrap();
+        let g = gguf_format::Gguf::parse(&b).unwrap();
+        assert_eq!(g.get_scalar::<u16>("split.no").unwrap(), i - 1);
+    }
+
+    // A missing shard: exit 2 naming it, and nothing written.
+    std::fs::remove_file(tmp.path().join("m-00002-of-00003.gguf")).unwrap();
+    let before = files_in(tmp.path());
+    let o = run(&["m-00001-of-00003.gguf", "out2.gguf"]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains("m-00002-of-00003.gguf: shard 2 of 3 of the split model cannot be opened"),
+        "{e}"
+    );
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert_eq!(files_in(tmp.path()), before);
+}

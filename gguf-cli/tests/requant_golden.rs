@@ -2,7 +2,7 @@
 //! llama-quantize file in `../shared/golden/` (see its README for the commands).
 
 use gguf_cli::requant::{self, ftype, imatrix::Imatrix, select::SelectOptions, RequantOptions};
-use gguf_format::{GgmlType, Gguf, GgufFile};
+use gguf_format::{GgmlType, Gguf, GgufFile, ModelFiles};
 use std::path::PathBuf;
 
 mod common;
@@ -120,6 +120,7 @@ fn options(c: &Case) -> RequantOptions {
         imatrix,
         override_kv: vec![],
         prune_layers: vec![],
+        keep_split: false,
     }
 }
 
@@ -176,10 +177,10 @@ fn requant_matches_llama_quantize_byte_for_byte() {
     let mut failures = Vec::new();
     for c in cases() {
         let opts = options(&c);
-        let input = GgufFile::open(golden(c.input)).unwrap();
+        let input = ModelFiles::open(golden(c.input)).unwrap();
         let g = input.parse().unwrap();
         let plan = requant::plan(&g, &opts, false).unwrap_or_else(|e| panic!("{}: plan: {e}", c.out));
-        let ours = match requant::execute(&g, None, &plan, &opts, Vec::new(), &mut |_| {}) {
+        let ours = match requant::execute(&g, &plan, &opts, 0, Vec::new(), &mut |_| {}) {
             Ok(v) => v,
             Err(e) => {
                 failures.push(format!("{}: {e}", c.out));
@@ -206,12 +207,13 @@ fn type_choices_match_llama_quantize() {
     // The plan alone (no codecs involved): every tensor's name, type, shape and offset.
     for c in cases() {
         let opts = options(&c);
-        let input = GgufFile::open(golden(c.input)).unwrap();
+        let input = ModelFiles::open(golden(c.input)).unwrap();
         let g = input.parse().unwrap();
         let plan = requant::plan(&g, &opts, false).unwrap();
+        assert_eq!(plan.outputs.len(), 1);
         let theirs = GgufFile::open(golden(c.out)).unwrap();
         let t = theirs.parse().unwrap();
-        let ours: Vec<_> = plan
+        let ours: Vec<_> = plan.outputs[0]
             .builder
             .tensors()
             .iter()
@@ -223,7 +225,7 @@ fn type_choices_match_llama_quantize() {
             .map(|d| (d.name.to_string(), d.ggml_type, d.dims().to_vec(), d.offset))
             .collect();
         assert_eq!(ours, want, "{}", c.out);
-        let keys: Vec<_> = plan
+        let keys: Vec<_> = plan.outputs[0]
             .builder
             .metadata()
             .iter()
@@ -231,5 +233,87 @@ fn type_choices_match_llama_quantize() {
             .collect();
         let want_keys: Vec<_> = t.metadata().iter().map(|kv| kv.key.to_string()).collect();
         assert_eq!(keys, want_keys, "{}", c.out);
+    }
+}
+
+/// A split input is read whole: requantizing the three shards llama-gguf-split
+/// made of tiny-Q4_K_M.gguf gives exactly the file llama-quantize wrote from
+/// the unsplit model (its loader reads shards the same way).
+#[test]
+fn requant_of_a_split_model_matches_llama_quantize() {
+    let c = Case {
+        allow_requantize: true,
+        ..case(
+            "tiny-Q4_K_M-requant-Q8_0.gguf",
+            "edit-split/tiny-Q4_K_M-00001-of-00003.gguf",
+            "Q8_0",
+        )
+    };
+    let opts = options(&c);
+    let files = ModelFiles::open(golden(c.input)).unwrap();
+    assert_eq!(files.files().len(), 3, "all shards are found");
+    let g = files.parse().unwrap();
+    assert_eq!(g.tensors().len(), 21);
+    let plan = requant::plan(&g, &opts, false).unwrap();
+    let ours = requant::execute(&g, &plan, &opts, 0, Vec::new(), &mut |_| {}).unwrap();
+    let theirs = std::fs::read(golden(c.out)).unwrap();
+    assert!(ours == theirs, "{}", first_difference(&ours, &theirs));
+}
+
+/// `--keep-split`: one output per input shard, each with that shard's
+/// tensors in its order; the first has all metadata, each ends with
+/// split.no, split.count, split.tensors.count (llama-quantize's order); the
+/// tensor data is what llama-quantize wrote for the same tensors.
+#[test]
+fn keep_split_writes_one_output_per_shard() {
+    let c = Case {
+        allow_requantize: true,
+        ..case(
+            "tiny-Q4_K_M-requant-Q8_0.gguf",
+            "edit-split/tiny-Q4_K_M-00001-of-00003.gguf",
+            "Q8_0",
+        )
+    };
+    let opts = RequantOptions {
+        keep_split: true,
+        ..options(&c)
+    };
+    let files = ModelFiles::open(golden(c.input)).unwrap();
+    let g = files.parse().unwrap();
+    let plan = requant::plan(&g, &opts, false).unwrap();
+    assert_eq!(plan.outputs.len(), 3);
+    let theirs_bytes = std::fs::read(golden(c.out)).unwrap();
+    let theirs = Gguf::parse(&theirs_bytes).unwrap();
+    for (i, shard) in g.shards().iter().enumerate() {
+        let bytes = requant::execute(&g, &plan, &opts, i, Vec::new(), &mut |_| {}).unwrap();
+        let out = Gguf::parse(&bytes).unwrap();
+        let names: Vec<&str> = out.tensors().iter().map(|t| t.name).collect();
+        let want: Vec<&str> = shard.gguf.tensors().iter().map(|t| t.name).collect();
+        assert_eq!(names, want, "shard {i} keeps its tensors and their order");
+        for t in out.tensors() {
+            let u = theirs.tensor(t.name).unwrap();
+            assert_eq!(
+                out.tensor_data(t).unwrap(),
+                theirs.tensor_data(u).unwrap(),
+                "{}",
+                t.name
+            );
+        }
+        let keys: Vec<&str> = out.metadata().iter().map(|kv| kv.key).collect();
+        let tail = &keys[keys.len() - 3..];
+        assert_eq!(
+            tail,
+            ["split.no", "split.count", "split.tensors.count"],
+            "shard {i}"
+        );
+        assert_eq!(out.get_scalar::<u16>("split.no").unwrap(), i as u16);
+        assert_eq!(out.get_scalar::<u16>("split.count").unwrap(), 3);
+        assert_eq!(out.get_i32("split.tensors.count").unwrap(), 21);
+        if i == 0 {
+            let want_keys: Vec<&str> = theirs.metadata().iter().map(|kv| kv.key).collect();
+            assert_eq!(&keys[..keys.len() - 3], &want_keys[..]);
+        } else {
+            assert_eq!(keys.len(), 3);
+        }
     }
 }

@@ -10,7 +10,8 @@ pub mod report;
 pub mod select;
 
 use ftype::Target;
-use gguf_format::{GgmlType, Gguf, GgufBuilder, GgufFile, MetaValue, TensorInfo, TensorWriter};
+use gguf_format::split::{SPLIT_COUNT, SPLIT_KEYS, SPLIT_NO, SPLIT_TENSORS_COUNT};
+use gguf_format::{GgmlType, Gguf, GgufBuilder, MetaValue, Model, TensorInfo, TensorWriter};
 use imatrix::Imatrix;
 use select::{Choice, ModelFacts, SelectOptions, Selector};
 use std::io::Write;
@@ -28,6 +29,9 @@ pub struct RequantOptions {
     pub override_kv: Vec<(String, KvOverride)>,
     /// `--prune-layers`, sorted and unique.
     pub prune_layers: Vec<u64>,
+    /// `--keep-split`: one output per input shard, in the input's tensor
+    /// order, instead of one file in llama.cpp's loader order.
+    pub keep_split: bool,
 }
 
 /// A `--override-kv KEY=TYPE:VALUE` value.
@@ -142,10 +146,20 @@ pub struct PlannedTensor<'a> {
     pub imatrix: Option<&'a [f32]>,
 }
 
+/// One output file: its header and which planned tensors it holds.
+pub struct PlanOutput<'a> {
+    /// Metadata and tensor layout.
+    pub builder: GgufBuilder<'a>,
+    /// The range of [`Plan::tensors`] written into it.
+    pub tensors: std::ops::Range<usize>,
+}
+
 /// Everything about the output except the tensor data.
 pub struct Plan<'a> {
-    /// Metadata and tensor layout of the output.
-    pub builder: GgufBuilder<'a>,
+    /// The output files: one, or one per input shard with `--keep-split`
+    /// (named by [`gguf_format::split::shard_path`] when there are several...
+    /// and also when there is one, as llama-quantize does).
+    pub outputs: Vec<PlanOutput<'a>>,
     /// Tensors in output order.
     pub tensors: Vec<PlannedTensor<'a>>,
     /// The target.
@@ -158,13 +172,8 @@ pub struct Plan<'a> {
     pub in_bytes: u64,
     /// Output tensor bytes.
     pub out_bytes: u64,
-    /// Output file size.
+    /// Output file size (all files together).
     pub out_file_size: u64,
-}
-
-/// ggml's `ggml_n_dims`: trailing dimensions of size 1 are not counted (at least 1).
-fn ggml_n_dims(ne: [u64; 4]) -> usize {
-    (1..4).rev().find(|&i| ne[i] > 1).map_or(1, |i| i + 1)
 }
 
 /// The loader's tensor order: tensors outside blocks first, then block by
@@ -223,7 +232,12 @@ fn pruned_name(name: &str, prune: &[u64]) -> Option<String> {
 
 /// Decides the output: metadata, tensor order, every tensor's type, sizes.
 /// Touches no tensor data.
-pub fn plan<'a>(g: &Gguf<'a>, opts: &'a RequantOptions, dry_run: bool) -> Result<Plan<'a>, RequantError> {
+///
+/// A split model is read whole (every shard's tensors, the first shard's
+/// metadata without its `split.*` keys), as llama.cpp's loader reads it: one
+/// output file, or with `--keep-split` one per input shard.
+pub fn plan<'a>(m: &Model<'a>, opts: &'a RequantOptions, dry_run: bool) -> Result<Plan<'a>, RequantError> {
+    let g = m.first();
     if g.byte_order() == gguf_format::ByteOrder::Big {
         return Err(invalid(
             "big-endian input is not supported by requant (llama-quantize does not read it either); \
@@ -231,13 +245,13 @@ pub fn plan<'a>(g: &Gguf<'a>, opts: &'a RequantOptions, dry_run: bool) -> Result
         ));
     }
     let target = opts.select.target;
-    if let Some(t) = g.tensors().iter().find(|t| t.ggml_type.info().is_none()) {
+    if let Some(t) = m.tensors().iter().find(|t| t.ggml_type.info().is_none()) {
         return Err(invalid(format!(
             "tensor {} has unknown ggml type {}",
             t.name, t.ggml_type
         )));
     }
-    let mut order = load_order(g.tensors());
+    let mut order = load_order(m.tensors());
     let names: Vec<Option<String>> = order
         .iter()
         .map(|t| pruned_name(t.name, &opts.prune_layers))
@@ -247,6 +261,12 @@ pub fn plan<'a>(g: &Gguf<'a>, opts: &'a RequantOptions, dry_run: bool) -> Result
         .zip(names)
         .filter_map(|(t, n)| n.map(|n| (t, n)))
         .collect();
+    // --keep-split writes each shard's tensors in its file order; the
+    // type rules then see the tensors in that order too, as in llama-quantize.
+    let mut kept = kept;
+    if opts.keep_split {
+        kept.sort_by_key(|(t, _)| (t.shard(), t.offset));
+    }
     let all: Vec<TensorInfo<'a>> = kept.iter().map(|(t, _)| *t).collect();
     let facts = model_facts(g, opts, &all);
 
@@ -254,7 +274,7 @@ pub fn plan<'a>(g: &Gguf<'a>, opts: &'a RequantOptions, dry_run: bool) -> Result
     b.extend_metadata(g)?;
     b.set_last("general.quantization_version", 2u32)?;
     b.set_last("general.file_type", target.id)?;
-    for k in ["split.no", "split.count", "split.tensors.count"] {
+    for k in SPLIT_KEYS {
         b.remove(k);
     }
     for (k, v) in &opts.override_kv {
@@ -276,13 +296,22 @@ pub fn plan<'a>(g: &Gguf<'a>, opts: &'a RequantOptions, dry_run: bool) -> Result
         b.set_last(format!("{}.block_count", facts.arch), (old - removed) as u32)?;
     }
 
+    let n_out = if opts.keep_split {
+        kept.iter().map(|(t, _)| t.shard() + 1).max().unwrap_or(1)
+    } else {
+        1
+    };
+    let mut builders = vec![b];
+    builders.resize_with(n_out, GgufBuilder::new);
+    let mut ranges = vec![0..0; n_out];
+
     let mut selector = Selector::new(&facts, &opts.select);
     let mut tensors = Vec::with_capacity(kept.len());
     let mut warnings = Vec::new();
     let (mut n_params, mut in_bytes, mut out_bytes) = (0u64, 0u64, 0u64);
     for (src, name) in kept {
         let ne = src.ne();
-        let n_dims = ggml_n_dims(ne);
+        let n_dims = src.ggml_dims().len();
         let choice = selector
             .choose(&name, ne, n_dims, src.ggml_type)
             .map_err(|e| invalid(e.to_string()))?;
@@ -341,7 +370,12 @@ pub fn plan<'a>(g: &Gguf<'a>, opts: &'a RequantOptions, dry_run: bool) -> Result
                 return Err(invalid(msg));
             }
         }
-        b.add_tensor(name.clone(), &ne[..n_dims], choice.ty)?;
+        let out_file = if opts.keep_split { src.shard() } else { 0 };
+        builders[out_file].add_tensor(name.clone(), &ne[..n_dims], choice.ty)?;
+        if ranges[out_file].is_empty() {
+            ranges[out_file] = tensors.len()..tensors.len();
+        }
+        ranges[out_file].end = tensors.len() + 1;
         n_params += src.n_elements();
         in_bytes += src.n_bytes()?;
         out_bytes += out;
@@ -354,9 +388,25 @@ pub fn plan<'a>(g: &Gguf<'a>, opts: &'a RequantOptions, dry_run: bool) -> Result
             imatrix,
         });
     }
-    let out_file_size = b.file_size()?;
+    if n_out > 1 {
+        let total =
+            i32::try_from(tensors.len()).map_err(|_| invalid("too many tensors for split.tensors.count"))?;
+        for (i, b) in builders.iter_mut().enumerate() {
+            b.set_last(SPLIT_NO, i as u16)?
+                .set_last(SPLIT_COUNT, n_out as u16)?
+                .set_last(SPLIT_TENSORS_COUNT, total)?;
+        }
+    }
+    let mut out_file_size = 0u64;
+    for b in &builders {
+        out_file_size += b.file_size()?;
+    }
     Ok(Plan {
-        builder: b,
+        outputs: builders
+            .into_iter()
+            .zip(ranges)
+            .map(|(builder, tensors)| PlanOutput { builder, tensors })
+            .collect(),
         tensors,
         target,
         warnings,
@@ -380,21 +430,26 @@ pub struct Progress {
 /// flight at most (one being written, one being filled), which bounds memory.
 const CHUNK_BYTES: usize = 16 << 20;
 
-/// Writes the planned output to `w`. Tensors whose type does not change are
+/// Writes planned output file `output` (0 unless `--keep-split` made
+/// several) to `w`. Tensors whose type does not change are
 /// copied; the others are converted row by row on all cores — each row
 /// decoded to f32 (or read as F32), checked for NaN/Inf, encoded and
 /// validated in one pass while it is in cache — in chunks that a separate
 /// thread writes while the next chunk is computed. Mapped input pages are
-/// released behind the cursor when `file` is given.
+/// released behind the cursor.
 pub fn execute<W: Write + Send>(
-    g: &Gguf<'_>,
-    file: Option<&GgufFile>,
+    m: &Model<'_>,
     plan: &Plan<'_>,
     opts: &RequantOptions,
+    output: usize,
     w: W,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<W, RequantError> {
-    let tw = plan.builder.write_header(w)?;
+    let out = plan
+        .outputs
+        .get(output)
+        .ok_or_else(|| invalid(format!("the plan has no output file {output}")))?;
+    let tw = out.builder.write_header(w)?;
     std::thread::scope(|scope| {
         let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
         let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
@@ -407,7 +462,14 @@ pub fn execute<W: Write + Send>(
             }
             Ok(tw)
         });
-        let produced = produce(g, file, plan, opts, &full_tx, &empty_rx, progress);
+        let produced = produce(
+            m,
+            &plan.tensors[out.tensors.clone()],
+            opts,
+            &full_tx,
+            &empty_rx,
+            progress,
+        );
         drop(full_tx);
         let written = writer.join().map_err(|_| invalid("the writer thread panicked"))?;
         // A write error explains a failed send better than the send does.
@@ -419,9 +481,8 @@ pub fn execute<W: Write + Send>(
 
 /// Fills chunks in output order and hands them to the writer.
 fn produce(
-    g: &Gguf<'_>,
-    file: Option<&GgufFile>,
-    plan: &Plan<'_>,
+    m: &Model<'_>,
+    tensors: &[PlannedTensor<'_>],
     opts: &RequantOptions,
     full: &std::sync::mpsc::SyncSender<Vec<u8>>,
     empty: &std::sync::mpsc::Receiver<Vec<u8>>,
@@ -433,15 +494,11 @@ fn produce(
     };
     let send = |buf: Vec<u8>| full.send(buf).map_err(|_| invalid("the writer stopped"));
     let next_buf = || empty.try_recv().unwrap_or_default();
-    for t in &plan.tensors {
-        let data = g.tensor_data(&t.src)?;
-        let start = g.tensor_range(&t.src)?.start;
+    for t in tensors {
+        let data = m.tensor_data(&t.src)?;
+        let start = m.tensor_range(&t.src)?.start;
         // Input pages already used are not needed again: give them back as we go.
-        let release = |from: u64, to: u64| {
-            if let Some(f) = file {
-                f.release(start + from..start + to);
-            }
-        };
+        let release = |from: u64, to: u64| m.release(&t.src, start + from..start + to);
         if t.choice.ty == t.src.ggml_type {
             let mut at = 0u64;
             for chunk in data.chunks(CHUNK_BYTES) {

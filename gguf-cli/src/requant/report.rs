@@ -188,11 +188,11 @@ impl AllTargets {
     /// Plans every target (aliases skipped) for `g`.
     pub fn new(
         input: &str,
-        g: &gguf_format::Gguf<'_>,
+        g: &gguf_format::Model<'_>,
         base: &RequantOptions,
         ctx: Option<u64>,
     ) -> AllTargets {
-        let memory = ctx.map(|c| crate::inspect::memory_estimate(g, c, g.total_tensor_bytes()));
+        let memory = ctx.map(|c| crate::inspect::memory_estimate(g.first(), c, g.total_tensor_bytes()));
         let kv = memory.as_ref().and_then(|m| m.kv_cache_bytes);
         let mut targets = Vec::new();
         for t in super::ftype::TARGETS
