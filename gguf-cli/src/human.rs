@@ -123,3 +123,37 @@ mod tests {
         );
     }
 }
+
+/// A value to be written, shortened like [`short_value`].
+pub fn short_meta(v: &gguf_format::MetaValue<'_>, max_chars: usize, max_items: usize) -> String {
+    use gguf_format::{MetaArray, MetaValue};
+    match v {
+        MetaValue::String(s) => short_value(&Value::String(gguf_format::GgufStr(s)), max_chars, max_items),
+        MetaValue::Array(MetaArray::View(a)) => short_value(&Value::Array(*a), max_chars, max_items),
+        MetaValue::Array(MetaArray::Items { items, .. }) => {
+            let mut shown: Vec<String> = items
+                .iter()
+                .take(max_items)
+                .map(|x| short_meta(x, max_chars.min(40), max_items))
+                .collect();
+            if items.len() > shown.len() {
+                shown.push(format!(
+                    "… {} more",
+                    thousands((items.len() - shown.len()) as u64)
+                ));
+            }
+            format!("[{}]", shown.join(", "))
+        }
+        MetaValue::U8(x) => x.to_string(),
+        MetaValue::I8(x) => x.to_string(),
+        MetaValue::U16(x) => x.to_string(),
+        MetaValue::I16(x) => x.to_string(),
+        MetaValue::U32(x) => x.to_string(),
+        MetaValue::I32(x) => x.to_string(),
+        MetaValue::U64(x) => x.to_string(),
+        MetaValue::I64(x) => x.to_string(),
+        MetaValue::F32(x) => format!("{x:?}"),
+        MetaValue::F64(x) => format!("{x:?}"),
+        MetaValue::Bool(x) => x.to_string(),
+    }
+}

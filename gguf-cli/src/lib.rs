@@ -3,6 +3,7 @@
 //! text or JSON. `main.rs` only parses arguments and prints.
 
 pub mod diff;
+pub mod files;
 pub mod glob;
 pub mod human;
 pub mod inspect;

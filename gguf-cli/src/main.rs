@@ -1,6 +1,8 @@
 //! The `gguf` command. Parses arguments, calls the library, prints. Exit
 //! codes: 0 success, 1 "no" answer (a `--key` that is absent), 2 error.
 
+mod commands;
+
 use clap::{Args, Parser, Subcommand};
 use gguf_cli::glob::Glob;
 use gguf_cli::inspect::{self, InspectOptions};
@@ -15,7 +17,7 @@ use std::process::ExitCode;
 #[command(
     name = "gguf",
     version,
-    about = "Inspect, compare and requantize GGUF model files (the llama.cpp format)",
+    about = "Inspect, compare, requantize, split, merge, edit and convert GGUF model files (the llama.cpp format)",
     after_help = "Exit codes: 0 success; 1 a negative answer (diff: differences found; inspect --key: no such key); 2 error.\n\
                   Run `gguf <command> --help` for each command's options and examples."
 )]
@@ -65,6 +67,52 @@ enum Command {
         bit-identical. Worst first.\n\n\
         Exit codes, like diff: 0 no difference, 1 differences found, 2 error.")]
     Diff(DiffArgs),
+
+    /// Split a model into shards (MODEL-00001-of-0000N.gguf …), as llama-gguf-split --split does.
+    #[command(after_help = "Examples:\n  \
+        gguf split model.gguf model                           (128 tensors per shard)\n  \
+        gguf split --split-max-size 4G model.gguf out/model   (at most 4·10⁹ bytes of tensors each)\n  \
+        gguf split --split-max-tensors 64 --dry-run model.gguf model\n\n\
+        The shards are byte for byte what llama-gguf-split writes: the first holds all metadata,\n\
+        every one split.no, split.tensors.count and split.count; tensors keep their order.\n\
+        All shards are written to temporary files and appear together, or none does.")]
+    Split(commands::SplitArgs),
+
+    /// Merge a split model's shards into one file, as llama-gguf-split --merge does.
+    #[command(after_help = "Examples:\n  \
+        gguf merge model-00001-of-00004.gguf model.gguf\n  \
+        gguf merge --dry-run model-00001-of-00004.gguf model.gguf\n\n\
+        Every shard is found by its name and checked (split.no, split.count, split.tensors.count,\n\
+        no tensor twice) before anything is written. The output is byte for byte llama-gguf-split's\n\
+        (split.count becomes 0). OUT is not replaced unless --force.")]
+    Merge(commands::MergeArgs),
+
+    /// Change metadata: in place (numbers, booleans) or as a copy (anything), like gguf-set-metadata / gguf-new-metadata.
+    #[command(after_help = "Examples:\n  \
+        gguf edit --in-place model.gguf --set tokenizer.ggml.eos_token_id=2\n  \
+        gguf edit --in-place --dry-run model.gguf --set llama.rope.freq_base=500000\n  \
+        gguf edit in.gguf out.gguf --general-name 'My model' --chat-template-file chat.jinja\n  \
+        gguf edit in.gguf out.gguf --special-token eos '<|im_end|>' --remove-metadata general.url\n  \
+        gguf edit in.gguf out.gguf --set llama.context_length=u32:32768 --rename general.basename=general.base\n  \
+        gguf edit in.gguf out.gguf --set 'tokenizer.ggml.eos_token_ids=array[u32]:[2, 32000]'\n\n\
+        --in-place changes only values whose size stays the same, cast to the key's type, with one\n\
+        positioned write and an fsync; nothing else in the file moves. A copy is written the way\n\
+        gguf-new-metadata writes it (general.architecture first; new chat templates replace every\n\
+        tokenizer.chat_template* key and go last), byte for byte for its options; tensor data is\n\
+        copied file to file, never decoded.")]
+    Edit(commands::EditArgs),
+
+    /// Convert a model to big- or little-endian (and GGUF v2/v3), like gguf-convert-endian.
+    #[command(after_help = "Examples:\n  \
+        gguf convert --endian big model.gguf model-be.gguf\n  \
+        gguf convert --endian little model-be.gguf model.gguf\n  \
+        gguf convert --endian little --version 3 old-v2.gguf new.gguf\n\n\
+        Every header field and every multi-byte field of the tensor data changes order, by each\n\
+        type's block layout: F32, F16, BF16, every quantized type (Q4_0 … Q8_K, IQ*, TQ*, MXFP4, …)\n\
+        and the integer types. Byte for byte what gguf-convert-endian writes for the types it\n\
+        knows; converting back gives the original bytes. Unlike gguf-convert-endian, IN is not\n\
+        changed: OUT is a new file.")]
+    Convert(commands::ConvertArgs),
 }
 
 #[derive(Args)]
@@ -658,6 +706,10 @@ fn main() -> ExitCode {
         Command::Inspect(a) => run_inspect(a, &mut out),
         Command::Requant(a) => run_requant(a, &mut out),
         Command::Diff(a) => run_diff(a, &mut out),
+        Command::Split(a) => commands::run_split(a, &mut out),
+        Command::Merge(a) => commands::run_merge(a, &mut out),
+        Command::Edit(a) => commands::run_edit(a, &mut out),
+        Command::Convert(a) => commands::run_convert(a, &mut out),
     }
     .and_then(|code| out.flush().map(|()| code));
     match result {
