@@ -99,31 +99,6 @@ pub fn short_value(v: &Value<'_>, max_chars: usize, max_items: usize) -> String 
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formatting() {
-        assert_eq!(bytes(1000), "1000 B");
-        assert_eq!(bytes(1536), "1.5 KiB");
-        assert_eq!(bytes(5 << 30), "5.0 GiB");
-        assert_eq!(count(268_098_176), "268.1M");
-        assert_eq!(count(999), "999");
-        assert_eq!(count(7_240_000_000), "7.2B");
-        assert_eq!(thousands(1_234_567), "1,234,567");
-        assert_eq!(thousands(100), "100");
-        assert_eq!(
-            short_value(&Value::String(gguf_format::GgufStr(b"a\nb")), 10, 3),
-            "\"a\\nb\""
-        );
-        assert_eq!(
-            short_value(&Value::String(gguf_format::GgufStr(b"abcdef")), 3, 3),
-            "\"abc…\" (6 chars)"
-        );
-    }
-}
-
 /// A value to be written, shortened like [`short_value`].
 pub fn short_meta(v: &gguf_format::MetaValue<'_>, max_chars: usize, max_items: usize) -> String {
     use gguf_format::{MetaArray, MetaValue};
@@ -155,5 +130,30 @@ pub fn short_meta(v: &gguf_format::MetaValue<'_>, max_chars: usize, max_items: u
         MetaValue::F32(x) => format!("{x:?}"),
         MetaValue::F64(x) => format!("{x:?}"),
         MetaValue::Bool(x) => x.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formatting() {
+        assert_eq!(bytes(1000), "1000 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(5 << 30), "5.0 GiB");
+        assert_eq!(count(268_098_176), "268.1M");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(7_240_000_000), "7.2B");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(100), "100");
+        assert_eq!(
+            short_value(&Value::String(gguf_format::GgufStr(b"a\nb")), 10, 3),
+            "\"a\\nb\""
+        );
+        assert_eq!(
+            short_value(&Value::String(gguf_format::GgufStr(b"abcdef")), 3, 3),
+            "\"abc…\" (6 chars)"
+        );
     }
 }
