@@ -136,3 +136,94 @@ pub fn inspect(data: &[u8]) {
         inspect::raw_value(&kv.value, &mut sink).expect("writing to memory");
     }
 }
+
+/// The files of a `shards` input: the first byte says how many (1 to 4),
+/// then each is a u32 (little-endian) length and that many bytes; a short
+/// last file takes what is left.
+pub fn shard_files(data: &[u8]) -> Vec<&[u8]> {
+    let Some((&n, mut rest)) = data.split_first() else {
+        return vec![];
+    };
+    let mut files = Vec::new();
+    for _ in 0..(n % 4) + 1 {
+        let Some((len, tail)) = rest.split_first_chunk::<4>() else {
+            break;
+        };
+        let len = (u32::from_le_bytes(*len) as usize).min(tail.len());
+        files.push(&tail[..len]);
+        rest = &tail[len..];
+    }
+    files
+}
+
+/// Encodes files as a `shards` input (for seeds).
+pub fn encode_shard_files(files: &[&[u8]]) -> Vec<u8> {
+    let mut v = vec![(files.len().max(1) - 1) as u8];
+    for f in files {
+        v.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        v.extend_from_slice(f);
+    }
+    v
+}
+
+/// `shards`: several files joined as the shards of one model; whatever
+/// joins is touched tensor by tensor, planned as a split and a merge, and
+/// converted to the other byte order and back in memory, which must give
+/// each shard exactly as a plain rewrite does.
+pub fn shards(data: &[u8]) {
+    use gguf_format::split::SplitLimit;
+    use gguf_format::{ops, ByteOrder, Model, Shard};
+    let files = shard_files(data);
+    let parsed: Vec<Gguf<'_>> = files.iter().filter_map(|b| Gguf::parse(b).ok()).collect();
+    if parsed.is_empty() || parsed.len() != files.len() {
+        return;
+    }
+    let shards = parsed
+        .into_iter()
+        .enumerate()
+        .map(|(i, g)| Shard::new(format!("m-{:05}-of-{:05}.gguf", i + 1, files.len()), g))
+        .collect();
+    let Ok(m) = Model::from_shards(shards) else { return };
+    let mut n = 0usize;
+    for t in m.tensors() {
+        assert!(m.tensor(t.name).is_some());
+        n += m.tensor_data(t).map_or(0, <[u8]>::len);
+    }
+    std::hint::black_box(n);
+    for limit in [SplitLimit::Tensors(2), SplitLimit::Bytes(64)] {
+        if let Ok(outs) = ops::split(&m, limit, n % 2 == 0) {
+            assert!(!outs.is_empty());
+            let planned: usize = outs.iter().map(|o| o.tensors.len()).sum();
+            assert_eq!(planned, m.tensors().len(), "a split keeps every tensor once");
+        }
+    }
+    if let Ok(out) = ops::merge(&m) {
+        if let Ok(bytes) = out.write_to(&m, Vec::new(), &mut |_| {}) {
+            let merged = Gguf::parse(&bytes).expect("our merge parses");
+            assert_eq!(merged.tensors().len(), m.tensors().len());
+        }
+    }
+    let other = match m.first().byte_order() {
+        ByteOrder::Little => ByteOrder::Big,
+        ByteOrder::Big => ByteOrder::Little,
+    };
+    let Ok(there) = ops::convert(&m, other, None) else {
+        return;
+    };
+    for (i, o) in there.iter().enumerate() {
+        let Ok(bytes) = o.write_to(&m, Vec::new(), &mut |_| {}) else {
+            continue;
+        };
+        let g = Gguf::parse(&bytes).expect("a converted file parses");
+        let back_model = Model::single(Shard::new("x", g));
+        let back = ops::convert(&back_model, m.first().byte_order(), None).expect("converts back");
+        let again = back[0]
+            .write_to(&back_model, Vec::new(), &mut |_| {})
+            .expect("writes back");
+        let plain = write_gguf(&m.shards()[i].gguf, Vec::new()).expect("a plain rewrite");
+        assert!(
+            again == plain,
+            "shard {i}: there and back differs from a plain rewrite"
+        );
+    }
+}

@@ -81,3 +81,38 @@ fn encode_seeds() {
     let n = replay("encode", checks::encode, &[]);
     assert!(n >= 20, "only {n} inputs");
 }
+
+#[test]
+fn shards_seeds() {
+    let mut n = replay("shards", checks::shards, &[]);
+    // Every shard set of testdata/malformed/shards, and every single test file, as inputs too.
+    let sets = root().join("testdata/malformed/shards");
+    let mut inputs = Vec::new();
+    for d in files_and_dirs(&sets) {
+        let files: Vec<Vec<u8>> = files(&d).iter().map(|p| std::fs::read(p).unwrap()).collect();
+        let refs: Vec<&[u8]> = files.iter().map(Vec::as_slice).collect();
+        inputs.push(checks::encode_shard_files(&refs));
+    }
+    for p in files(&root().join("testdata")) {
+        if p.extension().is_some_and(|x| x == "gguf") {
+            inputs.push(checks::encode_shard_files(&[&std::fs::read(&p).unwrap()]));
+        }
+    }
+    for (i, data) in inputs.iter().enumerate() {
+        let r = std::panic::catch_unwind(|| checks::shards(data));
+        assert!(r.is_ok(), "fuzz target shards fails on generated input {i}");
+    }
+    n += inputs.len();
+    assert!(n >= 25, "only {n} inputs");
+}
+
+fn files_and_dirs(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    v.sort();
+    v
+}

@@ -13,9 +13,9 @@ use crate::model::Model;
 use crate::raw::{ByteOrder, Version};
 use crate::read::TensorInfo;
 use crate::split::{plan_split, SplitLimit, SPLIT_COUNT, SPLIT_KEYS, SPLIT_NO, SPLIT_TENSORS_COUNT};
-use crate::write::GgufBuilder;
+use crate::write::{GgufBuilder, TensorWriter};
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 
 /// One file to write: its header and, in order, the source tensors whose
 /// data follows.
@@ -51,14 +51,33 @@ impl<'a> Output<'a> {
         w: &mut BufWriter<File>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<()> {
+        let tw = self.builder.write_header(w)?;
+        self.stream(model, tw, progress, |tw, data, source| {
+            tw.copy_tensor(data, source)
+        })?;
+        Ok(())
+    }
+
+    /// [`Output::write`] to any writer (no file-to-file copies); returns it.
+    pub fn write_to<W: Write>(&self, model: &Model<'_>, w: W, progress: &mut dyn FnMut(u64)) -> Result<W> {
+        let tw = self.builder.write_header(w)?;
+        self.stream(model, tw, progress, |tw, data, _| tw.write_tensor(data))
+    }
+
+    fn stream<W: Write>(
+        &self,
+        model: &Model<'_>,
+        mut tw: TensorWriter<W>,
+        progress: &mut dyn FnMut(u64),
+        mut copy: impl FnMut(&mut TensorWriter<W>, &[u8], Option<(&File, u64)>) -> Result<()>,
+    ) -> Result<W> {
         let order = self.builder.byte_order();
-        let mut tw = self.builder.write_header(w)?;
         let mut done = 0u64;
         let mut buf = Vec::new();
         for t in &self.tensors {
             let data = model.tensor_data(t)?;
             if model.shard_of(t).byte_order() == order {
-                tw.copy_tensor(data, model.tensor_source(t))?;
+                copy(&mut tw, data, model.tensor_source(t))?;
                 done += data.len() as u64;
                 progress(done);
             } else {
@@ -81,8 +100,7 @@ impl<'a> Output<'a> {
             }
             model.release(t, model.tensor_range(t)?);
         }
-        tw.finish()?;
-        Ok(())
+        tw.finish()
     }
 }
 

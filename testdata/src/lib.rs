@@ -521,6 +521,16 @@ pub fn malformed_files() -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
+/// The split-model cases for `testdata/malformed/shards/NN-what/`: folder
+/// name and files.
+pub fn malformed_shard_sets() -> Vec<(String, malformed::ShardSet)> {
+    malformed::shard_cases()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, files))| (format!("{:02}-{name}", i + 1), files))
+        .collect()
+}
+
 /// The folder the files live in (`testdata/` at the workspace root).
 pub fn dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()

@@ -59,4 +59,17 @@ fn main() {
         std::fs::write(bad.join(name), bytes).expect("write a malformed file");
     }
     println!("{} files in {}", cases.len(), bad.display());
+    let shards = bad.join("shards");
+    if shards.exists() {
+        std::fs::remove_dir_all(&shards).expect("remove the old shard sets");
+    }
+    let sets = gguf_testdata::malformed_shard_sets();
+    for (name, files) in &sets {
+        let d = shards.join(name);
+        std::fs::create_dir_all(&d).expect("create a shard set folder");
+        for (file, bytes) in files {
+            std::fs::write(d.join(file), bytes).expect("write a shard");
+        }
+    }
+    println!("{} shard sets in {}", sets.len(), shards.display());
 }

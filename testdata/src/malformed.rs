@@ -380,3 +380,133 @@ pub fn cases() -> Vec<(&'static str, Vec<u8>)> {
     v.push(("arrays-nested-10000-deep", deep.done()));
     v
 }
+
+/// The files of one shard set: name and bytes.
+pub type ShardSet = Vec<(&'static str, Vec<u8>)>;
+
+/// One shard for the split-model cases: `split.*` keys as given (`None`
+/// leaves a key out), a name key in the first shard, and one 4-element F32
+/// tensor per name.
+fn shard(keys: (Option<u64>, Option<u64>, Option<i32>), first: bool, tensors: &[&str], big: bool) -> Vec<u8> {
+    use gguf_format::{ByteOrder, GgmlType, GgufBuilder, MetaValue};
+    let mut b = GgufBuilder::new();
+    if big {
+        b.set_byte_order(ByteOrder::Big);
+    }
+    if first {
+        b.push("general.architecture", "llama").expect("key");
+    }
+    if let Some(no) = keys.0 {
+        b.push("split.no", MetaValue::U16(no as u16)).expect("key");
+    }
+    if let Some(n) = keys.2 {
+        b.push("split.tensors.count", n).expect("key");
+    }
+    if let Some(c) = keys.1 {
+        match u16::try_from(c) {
+            Ok(c) => b.push("split.count", c).expect("key"),
+            Err(_) => b.push("split.count", c as u32).expect("key"),
+        };
+    }
+    for t in tensors {
+        b.add_tensor(*t, &[4], GgmlType::F32).expect("tensor");
+    }
+    let mut tw = b.write_header(Vec::new()).expect("header");
+    for _ in tensors {
+        tw.write_tensor(&[0u8; 16]).expect("data");
+    }
+    tw.finish().expect("finish")
+}
+
+/// Sets of shards of one split model, each a case for `testdata/malformed/shards/`:
+/// a folder name (what it checks) and the files in it. The test opens the
+/// first file (by name) as a model.
+pub fn shard_cases() -> Vec<(&'static str, ShardSet)> {
+    let k = |no: u64, count: u64, total: i32| (Some(no), Some(count), Some(total));
+    let a = |keys, t: &[&str]| shard(keys, true, t, false);
+    let b = |keys, t: &[&str]| shard(keys, false, t, false);
+    let (s1, s2) = ("m-00001-of-00002.gguf", "m-00002-of-00002.gguf");
+    vec![
+        (
+            "ok-two-shards",
+            vec![(s1, a(k(0, 2, 3), &["x", "y"])), (s2, b(k(1, 2, 3), &["z"]))],
+        ),
+        (
+            "ok-metadata-only-first-shard",
+            vec![(s1, a(k(0, 2, 1), &[])), (s2, b(k(1, 2, 1), &["z"]))],
+        ),
+        ("missing-second-shard", vec![(s1, a(k(0, 2, 3), &["x", "y"]))]),
+        (
+            "second-says-split-no-2",
+            vec![(s1, a(k(0, 2, 3), &["x", "y"])), (s2, b(k(2, 2, 3), &["z"]))],
+        ),
+        (
+            "second-says-split-count-3",
+            vec![(s1, a(k(0, 2, 3), &["x", "y"])), (s2, b(k(1, 3, 3), &["z"]))],
+        ),
+        (
+            "second-from-another-split",
+            vec![(s1, a(k(0, 2, 3), &["x", "y"])), (s2, b(k(1, 2, 7), &["z"]))],
+        ),
+        (
+            "tensor-in-two-shards",
+            vec![(s1, a(k(0, 2, 3), &["x", "y"])), (s2, b(k(1, 2, 3), &["y"]))],
+        ),
+        (
+            "more-tensors-than-announced",
+            vec![(s1, a(k(0, 2, 3), &["x", "y"])), (s2, b(k(1, 2, 3), &["z", "w"]))],
+        ),
+        (
+            "second-without-split-keys",
+            vec![
+                (s1, a(k(0, 2, 3), &["x", "y"])),
+                (s2, b((None, None, None), &["z"])),
+            ],
+        ),
+        (
+            "first-without-split-no",
+            vec![
+                (s1, a((None, Some(2), Some(3)), &["x", "y"])),
+                (s2, b(k(1, 2, 3), &["z"])),
+            ],
+        ),
+        (
+            "second-big-endian",
+            vec![
+                (s1, a(k(0, 2, 3), &["x", "y"])),
+                (s2, shard(k(1, 2, 3), false, &["z"], true)),
+            ],
+        ),
+        (
+            "shard-past-the-count",
+            vec![
+                (s1, a(k(0, 2, 3), &["x", "y"])),
+                (s2, b(k(1, 2, 3), &["z"])),
+                ("m-00003-of-00002.gguf", b(k(2, 2, 3), &["w"])),
+            ],
+        ),
+        (
+            "first-not-named-as-a-shard",
+            vec![
+                ("a.gguf", a(k(0, 2, 3), &["x", "y"])),
+                (s2, b(k(1, 2, 3), &["z"])),
+            ],
+        ),
+        ("opened-at-second-shard", vec![(s2, b(k(1, 2, 3), &["z"]))]),
+        (
+            "split-count-over-u16",
+            vec![("m-00001-of-70000.gguf", a(k(0, 70000, 3), &["x"]))],
+        ),
+        (
+            "second-not-gguf",
+            vec![(s1, a(k(0, 2, 3), &["x", "y"])), (s2, b"GGML\x03\0\0\0".to_vec())],
+        ),
+        (
+            "second-cut-off",
+            vec![
+                (s1, a(k(0, 2, 3), &["x", "y"])),
+                (s2, b(k(1, 2, 3), &["z"])[..60].to_vec()),
+            ],
+        ),
+    ]
+}

@@ -46,3 +46,29 @@ fn generated_files_parse() {
         }
     }
 }
+
+#[test]
+fn checked_in_shard_sets_match_the_generator() {
+    let dir = gguf_testdata::dir().join("malformed/shards");
+    let sets = gguf_testdata::malformed_shard_sets();
+    let on_disk = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e} (run `cargo run -p gguf-testdata`)", dir.display()))
+        .count();
+    assert_eq!(
+        on_disk,
+        sets.len(),
+        "stale or missing shard sets; run `cargo run -p gguf-testdata`"
+    );
+    for (name, files) in sets {
+        let d = dir.join(&name);
+        assert_eq!(
+            std::fs::read_dir(&d).unwrap().count(),
+            files.len(),
+            "{name}: stale files"
+        );
+        for (file, bytes) in files {
+            let got = std::fs::read(d.join(file)).unwrap_or_else(|e| panic!("{name}/{file}: {e}"));
+            assert!(got == bytes, "{name}/{file} differs from the generator's output");
+        }
+    }
+}
