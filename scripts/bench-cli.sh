@@ -2,8 +2,10 @@
 # Whole-process benchmarks of the `gguf` command, printing wall time and peak
 # RSS: inspect on a 262,144-token model, requant of a 0.85 B-parameter F16
 # llama to Q4_K_M and Q8_0 with 1 and 2 threads, diff of a 1 GB F16 model
-# against its Q8_0. Generated models are cached in $BENCH_DIR (about 4 GB).
-# Usage: scripts/bench-cli.sh [inspect|requant|diff]...   (default: all)
+# against its Q8_0; split, merge, edit, convert of that 1 GB model beside
+# `cp` (+ fsync) of the same file, and an in-place edit of it.
+# Generated models are cached in $BENCH_DIR (about 8 GB with every output).
+# Usage: scripts/bench-cli.sh [inspect|requant|diff|tools]...   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir="${BENCH_DIR:-/tmp/gguf-bench}"
@@ -12,7 +14,7 @@ cargo build --release -q -p gguf-cli -p gguf-testdata
 gguf="$PWD/target/release/gguf"
 gen="$PWD/target/release/gguf-testdata"
 which=("$@")
-[ ${#which[@]} -eq 0 ] && which=(inspect requant diff)
+[ ${#which[@]} -eq 0 ] && which=(inspect requant diff tools)
 
 measure() { # label command...
     local label="$1"; shift
@@ -57,6 +59,53 @@ diff)
     ls -l "$dir/diff-f16.gguf" "$dir/diff-q8_0.gguf" | awk '{print "  " $5 " bytes  " $9}'
     measure "diff 1 GB F16 vs Q8_0" "$gguf" diff "$dir/diff-f16.gguf" "$dir/diff-q8_0.gguf"
     ;;
-*) echo "unknown benchmark $w (inspect, requant, diff)" >&2; exit 2 ;;
+tools)
+    in="$dir/diff-f16.gguf"
+    [ -f "$in" ] || "$gen" bench-model "$in" 8 > /dev/null
+    size=$(stat -c %s "$in")
+    echo "  $size bytes  $in"
+    # Throughput: the input's size over the wall time, every run from a
+    # cached input and with its output synced to disk (gguf syncs before the
+    # rename; cp is followed by `sync FILE`).
+    # Each command runs twice and the second run counts: on this VM the
+    # first write after large deletions pays for freeing blocks (seen as
+    # system time up to 4x), whoever writes.
+    rate() { # label input command...
+        local label="$1" src="$2"; shift 2
+        fresh_cache "$src"
+        "$@" > /dev/null 2>&1 || true
+        fresh_cache "$src"
+        /usr/bin/time -f "%e %M" -o "$dir/time.txt" "$@" > /dev/null 2>&1 || true
+        read -r wall rss < <(tail -n 1 "$dir/time.txt")
+        awk -v l="$label" -v w="$wall" -v r="$rss" -v s="$size" \
+            'BEGIN { printf "%-40s wall %7.2f s   %7.0f MB/s   peak RSS %7.1f MB\n", l, w, s / 1e6 / (w > 0 ? w : 0.01), r / 1024 }'
+    }
+    rm -f "$dir"/tools-*
+    rate "cp + sync (baseline)" "$in" sh -c "cp '$in' '$dir/tools-cp.gguf' && sync '$dir/tools-cp.gguf'"
+    rate "split --split-max-size 300M" "$in" "$gguf" split -q --split-max-size 300M "$in" "$dir/tools-s"
+    cat "$dir"/tools-s-0000[2-4]-of-00004.gguf > /dev/null
+    rate "merge" "$dir/tools-s-00001-of-00004.gguf" "$gguf" merge -q --force "$dir/tools-s-00001-of-00004.gguf" "$dir/tools-merged.gguf"
+    rate "edit --general-name (a copy)" "$in" "$gguf" edit -q --force "$in" "$dir/tools-edit.gguf" --general-name renamed
+    rate "convert --endian big" "$in" "$gguf" convert -q --endian big "$in" "$dir/tools-be.gguf"
+    rate "convert --endian little (back)" "$dir/tools-be.gguf" "$gguf" convert -q --endian little "$dir/tools-be.gguf" "$dir/tools-le.gguf"
+    cmp "$in" "$dir/tools-le.gguf" && echo "  there and back: identical bytes"
+    cmp "$dir/tools-merged.gguf" "$in" > /dev/null || echo "  (merge adds split.* keys, so its bytes differ from the input, as llama-gguf-split's do)"
+    if command -v hyperfine > /dev/null; then
+        hyperfine -N --warmup 3 -r 30 "$gguf edit -q --in-place $dir/tools-cp.gguf --set llama.context_length=8192"
+    else
+        start=$(date +%s%N)
+        for i in $(seq 20); do
+            "$gguf" edit -q --in-place "$dir/tools-cp.gguf" --set llama.context_length=$((4096 + i))
+        done
+        end=$(date +%s%N)
+        awk -v ns=$((end - start)) 'BEGIN { printf "%-40s %.1f ms per run (20 runs, each a whole process, fsync included)\n", "edit --in-place (1 GB file)", ns / 20 / 1e6 }'
+    fi
+    if command -v gguf-new-metadata > /dev/null; then
+        rate "gguf-new-metadata (gguf-py, reference)" "$in" gguf-new-metadata --force --general-name renamed "$in" "$dir/tools-py.gguf"
+        cmp "$dir/tools-py.gguf" "$dir/tools-edit.gguf" && echo "  gguf edit = gguf-new-metadata, byte for byte"
+    fi
+    rm -f "$dir"/tools-*
+    ;;
+*) echo "unknown benchmark $w (inspect, requant, diff, tools)" >&2; exit 2 ;;
 esac
 done

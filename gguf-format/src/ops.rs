@@ -86,7 +86,8 @@ impl<'a> Output<'a> {
                 if data.is_empty() {
                     tw.write_tensor(&[])?;
                 }
-                for chunk in data.chunks(step) {
+                let start = model.tensor_range(t)?.start;
+                for (i, chunk) in data.chunks(step).enumerate() {
                     buf.clear();
                     buf.extend_from_slice(chunk);
                     swap_tensor_data(t.ggml_type, &mut buf).map_err(|e| match e {
@@ -94,6 +95,9 @@ impl<'a> Output<'a> {
                         other => other,
                     })?;
                     tw.write_chunk(&buf)?;
+                    // Pages already swapped are not needed again.
+                    let from = start + (i * step) as u64;
+                    model.release(t, from..from + chunk.len() as u64);
                     done += chunk.len() as u64;
                     progress(done);
                 }
