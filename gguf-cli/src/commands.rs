@@ -12,7 +12,7 @@ use gguf_format::ops::{self, Output};
 use gguf_format::split::{shard_path, SplitLimit};
 use gguf_format::{ByteOrder, GgufFile, Model, ModelFiles, Version};
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 #[derive(Args)]
@@ -202,13 +202,41 @@ pub struct ConvertArgs {
     quiet: bool,
 }
 
-fn fail(msg: impl std::fmt::Display) -> io::Result<u8> {
-    eprintln!("gguf: {msg}");
-    Ok(2)
+/// Why a command stops: a message for stderr (exit 2), or a failed write to
+/// standard output (which `main` reports, or ignores for a closed pipe).
+enum Fail {
+    Msg(String),
+    Out(io::Error),
 }
 
-fn open(path: &Path) -> Result<ModelFiles, String> {
-    ModelFiles::open(path).map_err(|e| e.to_string())
+impl From<String> for Fail {
+    fn from(m: String) -> Fail {
+        Fail::Msg(m)
+    }
+}
+
+impl From<gguf_format::Error> for Fail {
+    fn from(e: gguf_format::Error) -> Fail {
+        Fail::Msg(e.to_string())
+    }
+}
+
+impl From<io::Error> for Fail {
+    fn from(e: io::Error) -> Fail {
+        Fail::Out(e)
+    }
+}
+
+/// The exit code of a command's result: a message is printed, exit 2.
+fn finish(r: Result<u8, Fail>) -> io::Result<u8> {
+    match r {
+        Ok(code) => Ok(code),
+        Err(Fail::Msg(m)) => {
+            eprintln!("gguf: {m}");
+            Ok(2)
+        }
+        Err(Fail::Out(e)) => Err(e),
+    }
 }
 
 /// Checks that no output is an input (or exists, unless `overwrite`).
@@ -232,7 +260,7 @@ fn check_outputs(inputs: &[PathBuf], names: &[PathBuf], overwrite: bool) -> Resu
 
 /// Writes every output atomically, with a progress bar on a terminal, and
 /// prints a summary line unless `quiet`.
-fn write_all(m: &Model<'_>, outputs: &[Output<'_>], names: &[PathBuf], quiet: bool) -> io::Result<u8> {
+fn write_all(m: &Model<'_>, outputs: &[Output<'_>], names: &[PathBuf], quiet: bool) -> Result<u8, Fail> {
     let total: u64 = outputs.iter().map(Output::tensor_bytes).sum();
     let bar = crate::progress_bar(quiet, total, m.tensors().len());
     let start = Instant::now();
@@ -259,9 +287,7 @@ fn write_all(m: &Model<'_>, outputs: &[Output<'_>], names: &[PathBuf], quiet: bo
         [first, .., last] => format!("{} … {}", first.display(), last.display()),
         [] => String::new(),
     };
-    if let Err(e) = result {
-        return fail(format!("{} → {shown}: {e}", m.path()));
-    }
+    result.map_err(|e| format!("{} → {shown}: {e}", m.path()))?;
     if !quiet {
         let secs = start.elapsed().as_secs_f64();
         let size: u64 = names
@@ -282,65 +308,42 @@ fn write_all(m: &Model<'_>, outputs: &[Output<'_>], names: &[PathBuf], quiet: bo
 }
 
 pub fn run_split(a: &SplitArgs, out: &mut dyn Write) -> io::Result<u8> {
-    let files = match open(&a.input) {
-        Ok(f) => f,
-        Err(e) => return fail(e),
-    };
-    let m = match files.parse() {
-        Ok(m) => m,
-        Err(e) => return fail(e),
-    };
+    finish(split(a, out))
+}
+
+fn split(a: &SplitArgs, out: &mut dyn Write) -> Result<u8, Fail> {
+    let files = ModelFiles::open(&a.input)?;
+    let m = files.parse()?;
     let limit = match (a.split_max_tensors, a.split_max_size) {
         (_, Some(size)) => size,
         (n, None) => SplitLimit::Tensors(n.map_or(128, |n| usize::try_from(n).unwrap_or(usize::MAX))),
     };
-    let outputs = match ops::split(&m, limit, a.no_tensor_first_split) {
-        Ok(o) => o,
-        Err(e) => return fail(format!("{}: {e}", m.path())),
-    };
+    let outputs = ops::split(&m, limit, a.no_tensor_first_split).map_err(|e| format!("{}: {e}", m.path()))?;
     let names: Vec<PathBuf> = (0..outputs.len())
         .map(|i| PathBuf::from(shard_path(&a.output, i, outputs.len())))
         .collect();
     if a.dry_run {
-        let plan = match FilesPlan::new(&outputs, &names) {
-            Ok(p) => p,
-            Err(e) => return fail(e),
-        };
-        out.write_all(plan.text(true).as_bytes())?;
+        out.write_all(FilesPlan::new(&outputs, &names)?.text(true).as_bytes())?;
         return Ok(0);
     }
-    if let Err(e) = check_outputs(&files.paths(), &names, true) {
-        return fail(e);
-    }
+    check_outputs(&files.paths(), &names, true)?;
     write_all(&m, &outputs, &names, a.quiet)
 }
 
 pub fn run_merge(a: &MergeArgs, out: &mut dyn Write) -> io::Result<u8> {
-    let files = match open(&a.input) {
-        Ok(f) => f,
-        Err(e) => return fail(e),
-    };
-    let m = match files.parse() {
-        Ok(m) => m,
-        Err(e) => return fail(e),
-    };
-    let output = match ops::merge(&m) {
-        Ok(o) => o,
-        Err(e) => return fail(e),
-    };
+    finish(merge(a, out))
+}
+
+fn merge(a: &MergeArgs, out: &mut dyn Write) -> Result<u8, Fail> {
+    let files = ModelFiles::open(&a.input)?;
+    let m = files.parse()?;
+    let outputs = [ops::merge(&m)?];
     let names = [a.output.clone()];
-    let outputs = [output];
     if a.dry_run {
-        let plan = match FilesPlan::new(&outputs, &names) {
-            Ok(p) => p,
-            Err(e) => return fail(e),
-        };
-        out.write_all(plan.text(false).as_bytes())?;
+        out.write_all(FilesPlan::new(&outputs, &names)?.text(false).as_bytes())?;
         return Ok(0);
     }
-    if let Err(e) = check_outputs(&files.paths(), &names, a.force) {
-        return fail(e);
-    }
+    check_outputs(&files.paths(), &names, a.force)?;
     write_all(&m, &outputs, &names, a.quiet)
 }
 
@@ -435,43 +438,35 @@ fn pairs(v: &[String]) -> Vec<(String, String)> {
 }
 
 pub fn run_edit(a: &EditArgs, out: &mut dyn Write) -> io::Result<u8> {
-    if a.in_place {
-        return run_edit_in_place(a, out);
-    }
+    finish(if a.in_place {
+        edit_in_place(a, out)
+    } else {
+        edit_copy(a, out)
+    })
+}
+
+fn edit_copy(a: &EditArgs, out: &mut dyn Write) -> Result<u8, Fail> {
     let mut renames = Vec::new();
     for r in &a.rename {
         match r.split_once('=') {
             Some((o, n)) if !o.is_empty() => renames.push((o.to_string(), n.to_string())),
-            _ => return fail(format!("--rename {r:?}: expected OLD=NEW")),
+            _ => return Err(format!("--rename {r:?}: expected OLD=NEW").into()),
         }
     }
-    let (set, template) = match (set_values(&a.set), chat_template(a)) {
-        (Ok(s), Ok(t)) => (s, t),
-        (Err(e), _) | (_, Err(e)) => return fail(e),
-    };
     let e = MetadataEdit {
         general_name: a.general_name.clone(),
         general_description: a.general_description.clone(),
-        chat_template: template,
+        chat_template: chat_template(a)?,
         pre_tokenizer: a.pre_tokenizer.clone(),
         remove: a.remove_metadata.clone(),
         special_tokens: pairs(&a.special_token),
         special_tokens_by_id: pairs(&a.special_token_by_id),
-        set,
+        set: set_values(&a.set)?,
         rename: renames,
     };
-    let files = match open(&a.input) {
-        Ok(f) => f,
-        Err(e) => return fail(e),
-    };
-    let m = match files.parse() {
-        Ok(m) => m,
-        Err(e) => return fail(e),
-    };
-    let (outputs, warnings) = match ops::edit(&m, &e) {
-        Ok(x) => x,
-        Err(err) => return fail(format!("{}: {err}", m.path())),
-    };
+    let files = ModelFiles::open(&a.input)?;
+    let m = files.parse()?;
+    let (outputs, warnings) = ops::edit(&m, &e).map_err(|err| format!("{}: {err}", m.path()))?;
     for w in &warnings {
         eprintln!("warning: {w}");
     }
@@ -482,45 +477,32 @@ pub fn run_edit(a: &EditArgs, out: &mut dyn Write) -> io::Result<u8> {
         out.write_all(changes.text().as_bytes())?;
         return Ok(0);
     }
-    if let Err(err) = check_outputs(&files.paths(), &names, a.force) {
-        return fail(err);
-    }
+    check_outputs(&files.paths(), &names, a.force)?;
     if !a.quiet {
         eprint!("{}", changes.text());
     }
     write_all(&m, &outputs, &names, a.quiet)
 }
 
-fn run_edit_in_place(a: &EditArgs, out: &mut dyn Write) -> io::Result<u8> {
+fn edit_in_place(a: &EditArgs, out: &mut dyn Write) -> Result<u8, Fail> {
     if a.set.is_empty() {
-        return fail("--in-place needs at least one --set KEY=VALUE");
+        return Err("--in-place needs at least one --set KEY=VALUE".to_string().into());
     }
-    let sets = match a
+    let sets = a
         .set
         .iter()
         .map(|s| SetArg::parse(s))
-        .collect::<Result<Vec<_>, _>>()
-    {
-        Ok(s) => s,
-        Err(e) => return fail(e),
-    };
+        .collect::<Result<Vec<_>, _>>()?;
     let path = &a.input;
     let shown = path.display();
-    let file = match GgufFile::open(path) {
-        Ok(f) => f,
-        Err(e) => return fail(e),
-    };
+    let file = GgufFile::open(path)?;
     if !file.is_mapped() {
-        return fail(format!("{shown}: not a regular file; in-place editing needs one"));
+        return Err(format!("{shown}: not a regular file; in-place editing needs one").into());
     }
-    let g = match file.parse_with(gguf_format::ParseOptions { check_data: false }) {
-        Ok(g) => g,
-        Err(e) => return fail(format!("{shown}: {e}")),
-    };
-    let patches = match edit::plan_in_place(&g, &sets) {
-        Ok(p) => p,
-        Err(e) => return fail(format!("{shown}: {e}")),
-    };
+    let g = file
+        .parse_with(gguf_format::ParseOptions { check_data: false })
+        .map_err(|e| format!("{shown}: {e}"))?;
+    let patches = edit::plan_in_place(&g, &sets).map_err(|e| format!("{shown}: {e}"))?;
     for p in &patches {
         let old = gguf_cli::human::short_value(&p.old, 60, 5);
         let new = gguf_cli::human::short_meta(&p.new, 60, 5);
@@ -539,29 +521,23 @@ fn run_edit_in_place(a: &EditArgs, out: &mut dyn Write) -> io::Result<u8> {
     if a.dry_run {
         return Ok(0);
     }
-    match edit::write_in_place(path, file.as_bytes(), &patches) {
-        Ok(n) => {
-            if !a.quiet {
-                eprintln!(
-                    "{shown}: {} bytes written at the keys' places, synced",
-                    thousands(n as u64)
-                );
-            }
-            Ok(0)
-        }
-        Err(e) => fail(e),
+    let n = edit::write_in_place(path, file.as_bytes(), &patches)?;
+    if !a.quiet {
+        eprintln!(
+            "{shown}: {} bytes written at the keys' places, synced",
+            thousands(n as u64)
+        );
     }
+    Ok(0)
 }
 
 pub fn run_convert(a: &ConvertArgs, out: &mut dyn Write) -> io::Result<u8> {
-    let files = match open(&a.input) {
-        Ok(f) => f,
-        Err(e) => return fail(e),
-    };
-    let m = match files.parse() {
-        Ok(m) => m,
-        Err(e) => return fail(e),
-    };
+    finish(convert(a, out))
+}
+
+fn convert(a: &ConvertArgs, out: &mut dyn Write) -> Result<u8, Fail> {
+    let files = ModelFiles::open(&a.input)?;
+    let m = files.parse()?;
     let order = match a.endian {
         Endian::Big => ByteOrder::Big,
         Endian::Little => ByteOrder::Little,
@@ -569,23 +545,14 @@ pub fn run_convert(a: &ConvertArgs, out: &mut dyn Write) -> io::Result<u8> {
         Endian::Native => ByteOrder::Little,
     };
     let version = a.version.and_then(Version::from_u32);
-    let outputs = match ops::convert(&m, order, version) {
-        Ok(o) => o,
-        Err(e) => return fail(format!("{}: {e}", m.path())),
-    };
+    let outputs = ops::convert(&m, order, version).map_err(|e| format!("{}: {e}", m.path()))?;
     let names = crate::output_names(&a.output, m.is_split(), outputs.len());
     if a.dry_run {
-        let plan = match FilesPlan::new(&outputs, &names) {
-            Ok(p) => p,
-            Err(e) => return fail(e),
-        };
         writeln!(out, "{} ({}) → {order}", m.path(), m.first().byte_order())?;
-        out.write_all(plan.text(false).as_bytes())?;
+        out.write_all(FilesPlan::new(&outputs, &names)?.text(false).as_bytes())?;
         return Ok(0);
     }
-    if let Err(e) = check_outputs(&files.paths(), &names, true) {
-        return fail(e);
-    }
+    check_outputs(&files.paths(), &names, true)?;
     if !a.quiet && m.first().byte_order() == order && version.is_none_or(|v| v == m.first().version()) {
         eprintln!("note: {} is already {order}: the output is a copy", m.path());
     }

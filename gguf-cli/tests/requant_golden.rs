@@ -236,19 +236,24 @@ fn type_choices_match_llama_quantize() {
     }
 }
 
-/// A split input is read whole: requantizing the three shards llama-gguf-split
-/// made of tiny-Q4_K_M.gguf gives exactly the file llama-quantize wrote from
-/// the unsplit model (its loader reads shards the same way).
-#[test]
-fn requant_of_a_split_model_matches_llama_quantize() {
-    let c = Case {
+/// llama-gguf-split's three shards of tiny-Q4_K_M to Q8_0.
+fn split_input_case() -> Case {
+    Case {
         allow_requantize: true,
         ..case(
             "tiny-Q4_K_M-requant-Q8_0.gguf",
             "edit-split/tiny-Q4_K_M-00001-of-00003.gguf",
             "Q8_0",
         )
-    };
+    }
+}
+
+/// A split input is read whole: requantizing the three shards llama-gguf-split
+/// made of tiny-Q4_K_M.gguf gives exactly the file llama-quantize wrote from
+/// the unsplit model (its loader reads shards the same way).
+#[test]
+fn requant_of_a_split_model_matches_llama_quantize() {
+    let c = split_input_case();
     let opts = options(&c);
     let files = ModelFiles::open(golden(c.input)).unwrap();
     assert_eq!(files.files().len(), 3, "all shards are found");
@@ -266,14 +271,7 @@ fn requant_of_a_split_model_matches_llama_quantize() {
 /// tensor data is what llama-quantize wrote for the same tensors.
 #[test]
 fn keep_split_writes_one_output_per_shard() {
-    let c = Case {
-        allow_requantize: true,
-        ..case(
-            "tiny-Q4_K_M-requant-Q8_0.gguf",
-            "edit-split/tiny-Q4_K_M-00001-of-00003.gguf",
-            "Q8_0",
-        )
-    };
+    let c = split_input_case();
     let opts = RequantOptions {
         keep_split: true,
         ..options(&c)
