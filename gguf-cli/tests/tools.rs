@@ -484,3 +484,77 @@ fn a_failed_split_leaves_no_shard() {
         "only the directory that was in the way"
     );
 }
+
+/// A split model edits as one: the first shard (which holds the metadata)
+/// is edited, the others are copied, all named after OUT.
+#[test]
+fn edit_of_a_split_model_writes_every_shard() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let first = golden("edit-split/tiny-Q4_K_M-00001-of-00003.gguf");
+    ok(&gguf_in(
+        d,
+        &[
+            "edit",
+            "-q",
+            &first,
+            "e.gguf",
+            "--general-name",
+            "split and renamed",
+        ],
+    ));
+    let o = gguf_in(
+        d,
+        &["inspect", "--json", "--max-array", "0", "e-00001-of-00003.gguf"],
+    );
+    ok(&o);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["files"][0]["name"], "split and renamed");
+    assert_eq!(doc["files"][0]["tensor_count"], 21);
+    for i in 2..=3 {
+        assert!(
+            same(
+                &d.join(format!("e-0000{i}-of-00003.gguf")),
+                &golden(&format!("edit-split/tiny-Q4_K_M-0000{i}-of-00003.gguf"))
+            ),
+            "shard {i} is copied as it is"
+        );
+    }
+    // In place, the first shard alone changes.
+    for i in 1..=3 {
+        std::fs::copy(
+            golden(&format!("edit-split/tiny-Q4_K_M-0000{i}-of-00003.gguf")),
+            d.join(format!("m-0000{i}-of-00003.gguf")),
+        )
+        .unwrap();
+    }
+    let p = d.join("m-00001-of-00003.gguf");
+    let mut perms = std::fs::metadata(&p).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&p, perms).unwrap();
+    ok(&gguf_in(
+        d,
+        &[
+            "edit",
+            "-q",
+            "--in-place",
+            "m-00001-of-00003.gguf",
+            "--set",
+            "llama.context_length=8192",
+        ],
+    ));
+    refused(
+        &gguf_in(
+            d,
+            &[
+                "edit",
+                "--in-place",
+                "m-00001-of-00003.gguf",
+                "--set",
+                "split.count=4",
+            ],
+        ),
+        "split.count: cannot change in place",
+    );
+}

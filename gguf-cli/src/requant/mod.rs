@@ -156,9 +156,9 @@ pub struct PlanOutput<'a> {
 
 /// Everything about the output except the tensor data.
 pub struct Plan<'a> {
-    /// The output files: one, or one per input shard with `--keep-split`
-    /// (named by [`gguf_format::split::shard_path`] when there are several...
-    /// and also when there is one, as llama-quantize does).
+    /// The output files: one, or with `--keep-split` one per input shard
+    /// (which llama-quantize names by [`gguf_format::split::shard_path`],
+    /// even when there is only one).
     pub outputs: Vec<PlanOutput<'a>>,
     /// Tensors in output order.
     pub tensors: Vec<PlannedTensor<'a>>,
@@ -256,14 +256,13 @@ pub fn plan<'a>(m: &Model<'a>, opts: &'a RequantOptions, dry_run: bool) -> Resul
         .iter()
         .map(|t| pruned_name(t.name, &opts.prune_layers))
         .collect();
-    let kept: Vec<(TensorInfo<'a>, String)> = order
+    let mut kept: Vec<(TensorInfo<'a>, String)> = order
         .drain(..)
         .zip(names)
         .filter_map(|(t, n)| n.map(|n| (t, n)))
         .collect();
     // --keep-split writes each shard's tensors in its file order; the
     // type rules then see the tensors in that order too, as in llama-quantize.
-    let mut kept = kept;
     if opts.keep_split {
         kept.sort_by_key(|(t, _)| (t.shard(), t.offset));
     }
