@@ -148,12 +148,13 @@ pub fn split<'a>(m: &Model<'a>, limit: SplitLimit, no_tensor_first_split: bool) 
 
 /// `llama-gguf-split --merge`: one file with the first shard's metadata
 /// (`split.count` set to 0 and moved last, so the result is not taken for
-/// a shard) and every shard's tensors in order. Refuses a model that is not
-/// split.
+/// a shard) and every shard's tensors in order. Refuses a file without a
+/// `split.count` of 1 or more (a split of one shard merges, as there).
 pub fn merge<'a>(m: &Model<'a>) -> Result<Output<'a>> {
-    if !m.is_split() {
+    // As llama-gguf-split: a split of one shard (split.count 1) merges too.
+    if m.get(SPLIT_COUNT).and_then(crate::Value::as_uint).unwrap_or(0) == 0 {
         return Err(Error::InvalidWrite(format!(
-            "{} is not a split model (no split.count above 1): nothing to merge",
+            "{} is not a split model (no split.count of 1 or more): nothing to merge",
             m.path()
         )));
     }
