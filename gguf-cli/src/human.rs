@@ -42,61 +42,11 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-fn quote(s: &str, max_chars: usize) -> String {
-    let mut out = String::from("\"");
-    for (i, c) in s.chars().enumerate() {
-        if i == max_chars {
-            out.push('…');
-            break;
-        }
-        out.extend(c.escape_debug());
-    }
-    out.push('"');
-    out
-}
-
 /// A value on one line: strings quoted and escaped and cut after
-/// `max_chars` characters, arrays showing at most `max_items` elements.
+/// `max_chars` characters, arrays showing at most `max_items` elements
+/// ([`Value::shortened`]).
 pub fn short_value(v: &Value<'_>, max_chars: usize, max_items: usize) -> String {
-    match v {
-        Value::String(s) => {
-            let text = String::from_utf8_lossy(s.as_bytes());
-            let n = text.chars().count();
-            let q = quote(&text, max_chars);
-            if n > max_chars {
-                format!("{q} ({n} chars)")
-            } else {
-                q
-            }
-        }
-        Value::Array(a) => {
-            let mut items: Vec<String> = Vec::new();
-            if let Some(strings) = a.strings() {
-                for s in strings.take(max_items) {
-                    items.push(quote(&String::from_utf8_lossy(s.as_bytes()), max_chars.min(40)));
-                }
-            } else {
-                for x in a.iter().take(max_items) {
-                    items.push(short_value(&x, max_chars, max_items));
-                }
-            }
-            if a.len() > items.len() as u64 {
-                items.push(format!("… {} more", thousands(a.len() - items.len() as u64)));
-            }
-            format!("[{}]", items.join(", "))
-        }
-        Value::F32(x) => format!("{x:?}"),
-        Value::F64(x) => format!("{x:?}"),
-        Value::Bool(x) => x.to_string(),
-        Value::U8(x) => x.to_string(),
-        Value::I8(x) => x.to_string(),
-        Value::U16(x) => x.to_string(),
-        Value::I16(x) => x.to_string(),
-        Value::U32(x) => x.to_string(),
-        Value::I32(x) => x.to_string(),
-        Value::U64(x) => x.to_string(),
-        Value::I64(x) => x.to_string(),
-    }
+    v.shortened(max_chars, max_items)
 }
 
 /// A value to be written, shortened like [`short_value`].

@@ -7,8 +7,9 @@ use clap::{Args, Parser, Subcommand};
 use gguf_cli::glob::Glob;
 use gguf_cli::inspect::{self, InspectOptions};
 use gguf_cli::render::{self, TextOptions};
-use gguf_cli::requant::{self, RequantOptions};
+use gguf_cli::requant as report;
 use gguf_format::ModelFiles;
+use gguf_quant::requant::{self, parse_target, Imatrix, Options, Target, TARGETS};
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -302,57 +303,33 @@ fn parse_ggml_type(s: &str) -> Result<gguf_format::GgmlType, String> {
         .ok_or_else(|| format!("unknown ggml type {s:?} (e.g. q4_k, q8_0, f16)"))
 }
 
-fn requant_options(
-    a: &RequantArgs,
-    target: &'static requant::ftype::Target,
-) -> Result<RequantOptions, String> {
+/// llama-quantize's options as the library takes them (it applies their rules).
+fn requant_options(a: &RequantArgs, target: &'static Target) -> Result<Options, String> {
+    let mut o = Options::new(target);
+    o.pure(a.pure)
+        .leave_output_tensor(a.leave_output_tensor)
+        .output_tensor_type(a.output_tensor_type)
+        .token_embedding_type(a.token_embedding_type)
+        .allow_requantize(a.allow_requantize)
+        .prune_layers(a.prune_layers.iter().copied())
+        .keep_split(a.keep_split);
     let mut specs: Vec<String> = a.tensor_type.clone();
     if let Some(f) = &a.tensor_type_file {
         let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
         specs.extend(text.split_whitespace().map(str::to_string));
     }
-    let mut tensor_types = Vec::new();
-    for spec in specs {
-        let (pattern, ty) = spec
-            .split_once('=')
-            .filter(|(p, t)| !p.is_empty() && !t.is_empty())
-            .ok_or_else(|| format!("--tensor-type {spec:?}: expected PATTERN=TYPE"))?;
-        // llama-quantize lowercases the pattern.
-        let re = regex::Regex::new(&pattern.to_lowercase())
-            .map_err(|e| format!("--tensor-type {pattern:?}: {e}"))?;
-        tensor_types.push((re, parse_ggml_type(ty)?));
+    for spec in &specs {
+        o.tensor_type(spec).map_err(|e| e.to_string())?;
     }
-    let imatrix = match &a.imatrix {
-        Some(path) => {
-            let mut m = requant::imatrix::Imatrix::load(path)?;
-            m.filter(&a.include_weights, &a.exclude_weights);
-            Some((path.clone(), m))
-        }
-        None => None,
-    };
-    let override_kv = a
-        .override_kv
-        .iter()
-        .map(|s| requant::KvOverride::parse(s))
-        .collect::<Result<_, _>>()?;
-    let mut prune_layers = a.prune_layers.clone();
-    prune_layers.sort_unstable();
-    prune_layers.dedup();
-    Ok(RequantOptions {
-        select: requant::select::SelectOptions {
-            target,
-            pure: a.pure,
-            leave_output: a.leave_output_tensor,
-            output_type: a.output_tensor_type,
-            token_embd_type: a.token_embedding_type,
-            tensor_types,
-        },
-        allow_requantize: a.allow_requantize,
-        imatrix,
-        override_kv,
-        prune_layers,
-        keep_split: a.keep_split,
-    })
+    if let Some(path) = &a.imatrix {
+        let m = Imatrix::load(path).map_err(|e| e.to_string())?;
+        o.imatrix(path, m, &a.include_weights, &a.exclude_weights)
+            .map_err(|e| e.to_string())?;
+    }
+    for kv in &a.override_kv {
+        o.override_kv(kv).map_err(|e| e.to_string())?;
+    }
+    Ok(o)
 }
 
 /// The files an operation writing `n` outputs to OUT creates: OUT itself,
@@ -388,14 +365,14 @@ fn run_requant(a: &RequantArgs, out: &mut dyn Write) -> io::Result<u8> {
             "{:<10} {:>5}  {:>6}  {:<8}  description",
             "target", "ftype", "bpw", "type"
         )?;
-        for t in requant::ftype::TARGETS {
+        for t in TARGETS {
             writeln!(
                 out,
                 "{:<10} {:>5}  {:>6.2}  {:<8}  {}",
                 t.name,
-                t.id,
+                t.id(),
                 t.nominal_bpw(),
-                t.default_type.to_string(),
+                t.default_type().to_string(),
                 t.description
             )?;
         }
@@ -424,9 +401,9 @@ fn run_requant(a: &RequantArgs, out: &mut dyn Write) -> io::Result<u8> {
         return fail("--to all only works with --dry-run".into());
     }
     let target = if all {
-        requant::ftype::parse_target("Q8_0").expect("Q8_0 is a target")
+        parse_target("Q8_0").expect("Q8_0 is a target")
     } else {
-        match requant::ftype::parse_target(to) {
+        match parse_target(to) {
             Some(t) => t,
             None => {
                 return fail(format!(
@@ -440,19 +417,13 @@ fn run_requant(a: &RequantArgs, out: &mut dyn Write) -> io::Result<u8> {
         Err(e) => return fail(e),
     };
     if all {
-        let report = requant::report::AllTargets::new(&shown, &g, &opts, a.ctx);
+        let report = report::AllTargets::new(&shown, &g, &opts, a.ctx);
         if a.json {
             write_json(out, &report)?;
         } else {
             out.write_all(report.text().as_bytes())?;
         }
         return Ok(0);
-    }
-    if !a.dry_run && requant::ftype::requires_imatrix(target) && opts.imatrix.is_none() {
-        return fail(format!(
-            "{} requires an importance matrix (--imatrix)",
-            target.name
-        ));
     }
     let plan = match requant::plan(&g, &opts, a.dry_run) {
         Ok(p) => p,
@@ -462,7 +433,7 @@ fn run_requant(a: &RequantArgs, out: &mut dyn Write) -> io::Result<u8> {
         let memory = a
             .ctx
             .map(|c| inspect::memory_estimate(g.first(), c, plan.out_bytes));
-        let report = requant::report::DryRun::new(&shown, &plan, memory);
+        let report = report::DryRun::new(&shown, &plan, memory);
         if a.json {
             write_json(out, &report)?;
         } else {
@@ -585,7 +556,6 @@ fn run_diff(a: &DiffArgs, out: &mut dyn Write) -> io::Result<u8> {
             return Ok(2);
         }
     };
-    let (sa, sb) = (a.a.display().to_string(), a.b.display().to_string());
     let (ga, gb) = match (fa.parse(), fb.parse()) {
         (Ok(x), Ok(y)) => (x, y),
         (Err(e), _) | (_, Err(e)) => {
@@ -593,12 +563,11 @@ fn run_diff(a: &DiffArgs, out: &mut dyn Write) -> io::Result<u8> {
             return Ok(2);
         }
     };
-    let opts = gguf_cli::diff::DiffOptions {
+    let opts = gguf_quant::compare::Options {
         metadata_only: a.metadata_only,
         tolerance: a.tolerance,
     };
-    let side = |path, gguf| gguf_cli::diff::Side { path, gguf };
-    let report = gguf_cli::diff::diff(&side(&sa, &ga), &side(&sb, &gb), &opts);
+    let report = gguf_quant::compare::compare(&ga, &gb, &opts);
     if a.json {
         write_json(out, &report)?;
     } else {

@@ -1,6 +1,9 @@
 //! `general.file_type`: llama.cpp's `enum llama_ftype`, the "mostly this type"
-//! label of a whole model. Names only; which tensor gets which type for a
-//! given ftype is the requantizer's business.
+//! label of a whole model: ids, names and each one's default ggml type.
+//! Which tensor gets which type for a given ftype is the requantizer's
+//! business (`gguf_quant::requant`).
+
+use crate::raw::GgmlType;
 
 /// One `llama_ftype` value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,6 +14,50 @@ pub struct FileType {
     pub name: &'static str,
     /// What `llama_ftype_name` prints (`Q4_K - Medium`).
     pub description: &'static str,
+    /// The type most tensors of such a file have (`Q4_K` for
+    /// `MOSTLY_Q4_K_M`), as llama-quantize's default for the ftype; `None`
+    /// for removed ftypes and for NVFP4, which llama-quantize does not offer.
+    pub default_type: Option<GgmlType>,
+}
+
+/// The `llama_ftype` ids, by their names without `LLAMA_FTYPE_MOSTLY_`.
+#[allow(missing_docs)]
+pub mod id {
+    pub const ALL_F32: u32 = 0;
+    pub const F16: u32 = 1;
+    pub const Q4_0: u32 = 2;
+    pub const Q4_1: u32 = 3;
+    pub const Q8_0: u32 = 7;
+    pub const Q5_0: u32 = 8;
+    pub const Q5_1: u32 = 9;
+    pub const Q2_K: u32 = 10;
+    pub const Q3_K_S: u32 = 11;
+    pub const Q3_K_M: u32 = 12;
+    pub const Q3_K_L: u32 = 13;
+    pub const Q4_K_S: u32 = 14;
+    pub const Q4_K_M: u32 = 15;
+    pub const Q5_K_S: u32 = 16;
+    pub const Q5_K_M: u32 = 17;
+    pub const Q6_K: u32 = 18;
+    pub const IQ2_XXS: u32 = 19;
+    pub const IQ2_XS: u32 = 20;
+    pub const Q2_K_S: u32 = 21;
+    pub const IQ3_XS: u32 = 22;
+    pub const IQ3_XXS: u32 = 23;
+    pub const IQ1_S: u32 = 24;
+    pub const IQ4_NL: u32 = 25;
+    pub const IQ3_S: u32 = 26;
+    pub const IQ3_M: u32 = 27;
+    pub const IQ2_S: u32 = 28;
+    pub const IQ2_M: u32 = 29;
+    pub const IQ4_XS: u32 = 30;
+    pub const IQ1_M: u32 = 31;
+    pub const BF16: u32 = 32;
+    pub const TQ1_0: u32 = 36;
+    pub const TQ2_0: u32 = 37;
+    pub const MXFP4_MOE: u32 = 38;
+    pub const Q1_0: u32 = 40;
+    pub const Q2_0: u32 = 41;
 }
 
 /// Flag llama.cpp ORs into the id when the type was guessed, not read from the file.
@@ -24,211 +71,253 @@ pub static FILE_TYPES: &[FileType] = &[
         id: 0,
         name: "ALL_F32",
         description: "all F32",
+        default_type: Some(GgmlType::F32),
     },
     FileType {
         id: 1,
         name: "MOSTLY_F16",
         description: "F16",
+        default_type: Some(GgmlType::F16),
     },
     FileType {
         id: 2,
         name: "MOSTLY_Q4_0",
         description: "Q4_0",
+        default_type: Some(GgmlType::Q4_0),
     },
     FileType {
         id: 3,
         name: "MOSTLY_Q4_1",
         description: "Q4_1",
+        default_type: Some(GgmlType::Q4_1),
     },
     FileType {
         id: 4,
         name: "MOSTLY_Q4_1_SOME_F16",
         description: "Q4_1, some F16 (removed)",
+        default_type: None,
     },
     FileType {
         id: 5,
         name: "MOSTLY_Q4_2",
         description: "Q4_2 (removed)",
+        default_type: None,
     },
     FileType {
         id: 6,
         name: "MOSTLY_Q4_3",
         description: "Q4_3 (removed)",
+        default_type: None,
     },
     FileType {
         id: 7,
         name: "MOSTLY_Q8_0",
         description: "Q8_0",
+        default_type: Some(GgmlType::Q8_0),
     },
     FileType {
         id: 8,
         name: "MOSTLY_Q5_0",
         description: "Q5_0",
+        default_type: Some(GgmlType::Q5_0),
     },
     FileType {
         id: 9,
         name: "MOSTLY_Q5_1",
         description: "Q5_1",
+        default_type: Some(GgmlType::Q5_1),
     },
     FileType {
         id: 10,
         name: "MOSTLY_Q2_K",
         description: "Q2_K - Medium",
+        default_type: Some(GgmlType::Q2_K),
     },
     FileType {
         id: 11,
         name: "MOSTLY_Q3_K_S",
         description: "Q3_K - Small",
+        default_type: Some(GgmlType::Q3_K),
     },
     FileType {
         id: 12,
         name: "MOSTLY_Q3_K_M",
         description: "Q3_K - Medium",
+        default_type: Some(GgmlType::Q3_K),
     },
     FileType {
         id: 13,
         name: "MOSTLY_Q3_K_L",
         description: "Q3_K - Large",
+        default_type: Some(GgmlType::Q3_K),
     },
     FileType {
         id: 14,
         name: "MOSTLY_Q4_K_S",
         description: "Q4_K - Small",
+        default_type: Some(GgmlType::Q4_K),
     },
     FileType {
         id: 15,
         name: "MOSTLY_Q4_K_M",
         description: "Q4_K - Medium",
+        default_type: Some(GgmlType::Q4_K),
     },
     FileType {
         id: 16,
         name: "MOSTLY_Q5_K_S",
         description: "Q5_K - Small",
+        default_type: Some(GgmlType::Q5_K),
     },
     FileType {
         id: 17,
         name: "MOSTLY_Q5_K_M",
         description: "Q5_K - Medium",
+        default_type: Some(GgmlType::Q5_K),
     },
     FileType {
         id: 18,
         name: "MOSTLY_Q6_K",
         description: "Q6_K",
+        default_type: Some(GgmlType::Q6_K),
     },
     FileType {
         id: 19,
         name: "MOSTLY_IQ2_XXS",
         description: "IQ2_XXS - 2.0625 bpw",
+        default_type: Some(GgmlType::IQ2_XXS),
     },
     FileType {
         id: 20,
         name: "MOSTLY_IQ2_XS",
         description: "IQ2_XS - 2.3125 bpw",
+        default_type: Some(GgmlType::IQ2_XS),
     },
     FileType {
         id: 21,
         name: "MOSTLY_Q2_K_S",
         description: "Q2_K - Small",
+        default_type: Some(GgmlType::Q2_K),
     },
     FileType {
         id: 22,
         name: "MOSTLY_IQ3_XS",
         description: "IQ3_XS - 3.3 bpw",
+        default_type: Some(GgmlType::IQ3_S),
     },
     FileType {
         id: 23,
         name: "MOSTLY_IQ3_XXS",
         description: "IQ3_XXS - 3.0625 bpw",
+        default_type: Some(GgmlType::IQ3_XXS),
     },
     FileType {
         id: 24,
         name: "MOSTLY_IQ1_S",
         description: "IQ1_S - 1.5625 bpw",
+        default_type: Some(GgmlType::IQ1_S),
     },
     FileType {
         id: 25,
         name: "MOSTLY_IQ4_NL",
         description: "IQ4_NL - 4.5 bpw",
+        default_type: Some(GgmlType::IQ4_NL),
     },
     FileType {
         id: 26,
         name: "MOSTLY_IQ3_S",
         description: "IQ3_S - 3.4375 bpw",
+        default_type: Some(GgmlType::IQ3_S),
     },
     FileType {
         id: 27,
         name: "MOSTLY_IQ3_M",
         description: "IQ3_S mix - 3.66 bpw",
+        default_type: Some(GgmlType::IQ3_S),
     },
     FileType {
         id: 28,
         name: "MOSTLY_IQ2_S",
         description: "IQ2_S - 2.5 bpw",
+        default_type: Some(GgmlType::IQ2_XS),
     },
     FileType {
         id: 29,
         name: "MOSTLY_IQ2_M",
         description: "IQ2_M - 2.7 bpw",
+        default_type: Some(GgmlType::IQ2_S),
     },
     FileType {
         id: 30,
         name: "MOSTLY_IQ4_XS",
         description: "IQ4_XS - 4.25 bpw",
+        default_type: Some(GgmlType::IQ4_XS),
     },
     FileType {
         id: 31,
         name: "MOSTLY_IQ1_M",
         description: "IQ1_M - 1.75 bpw",
+        default_type: Some(GgmlType::IQ1_M),
     },
     FileType {
         id: 32,
         name: "MOSTLY_BF16",
         description: "BF16",
+        default_type: Some(GgmlType::BF16),
     },
     FileType {
         id: 33,
         name: "MOSTLY_Q4_0_4_4",
         description: "Q4_0_4_4 (removed)",
+        default_type: None,
     },
     FileType {
         id: 34,
         name: "MOSTLY_Q4_0_4_8",
         description: "Q4_0_4_8 (removed)",
+        default_type: None,
     },
     FileType {
         id: 35,
         name: "MOSTLY_Q4_0_8_8",
         description: "Q4_0_8_8 (removed)",
+        default_type: None,
     },
     FileType {
         id: 36,
         name: "MOSTLY_TQ1_0",
         description: "TQ1_0 - 1.69 bpw ternary",
+        default_type: Some(GgmlType::TQ1_0),
     },
     FileType {
         id: 37,
         name: "MOSTLY_TQ2_0",
         description: "TQ2_0 - 2.06 bpw ternary",
+        default_type: Some(GgmlType::TQ2_0),
     },
     FileType {
         id: 38,
         name: "MOSTLY_MXFP4_MOE",
         description: "MXFP4 MoE",
+        default_type: Some(GgmlType::MXFP4),
     },
     FileType {
         id: 39,
         name: "MOSTLY_NVFP4",
         description: "NVFP4",
+        default_type: None,
     },
     FileType {
         id: 40,
         name: "MOSTLY_Q1_0",
         description: "Q1_0",
+        default_type: Some(GgmlType::Q1_0),
     },
     FileType {
         id: 41,
         name: "MOSTLY_Q2_0",
         description: "Q2_0",
+        default_type: Some(GgmlType::Q2_0),
     },
 ];
 

@@ -144,6 +144,19 @@ impl<'a> Value<'a> {
         }
     }
 
+    /// The value on one line, for people: strings quoted, escaped and cut
+    /// after `max_chars` characters (with the full length said), arrays
+    /// showing at most `max_items` elements and how many more there are.
+    ///
+    /// ```
+    /// use gguf_format::{GgufStr, Value};
+    /// assert_eq!(Value::String(GgufStr(b"abcdef")).shortened(3, 3), "\"abc…\" (6 chars)");
+    /// assert_eq!(Value::U32(7).shortened(3, 3), "7");
+    /// ```
+    pub fn shortened(&self, max_chars: usize, max_items: usize) -> String {
+        short_value(self, max_chars, max_items)
+    }
+
     /// Any numeric value as f64 (integers converted, possibly rounding for huge 64-bit ones).
     pub fn as_f64(&self) -> Option<f64> {
         Some(match *self {
@@ -493,6 +506,77 @@ fn read_array<'a, E: Endian>(
         wide: c.wide(),
         depth: depth + 1,
     })
+}
+
+fn quote(s: &str, max_chars: usize) -> String {
+    let mut out = String::from("\"");
+    for (i, c) in s.chars().enumerate() {
+        if i == max_chars {
+            out.push('…');
+            break;
+        }
+        out.extend(c.escape_debug());
+    }
+    out.push('"');
+    out
+}
+
+fn short_value(v: &Value<'_>, max_chars: usize, max_items: usize) -> String {
+    match v {
+        Value::String(s) => {
+            let text = String::from_utf8_lossy(s.as_bytes());
+            let n = text.chars().count();
+            let q = quote(&text, max_chars);
+            if n > max_chars {
+                format!("{q} ({n} chars)")
+            } else {
+                q
+            }
+        }
+        Value::Array(a) => {
+            let mut items: Vec<String> = Vec::new();
+            if let Some(strings) = a.strings() {
+                for s in strings.take(max_items) {
+                    items.push(quote(&String::from_utf8_lossy(s.as_bytes()), max_chars.min(40)));
+                }
+            } else {
+                for x in a.iter().take(max_items) {
+                    items.push(short_value(&x, max_chars, max_items));
+                }
+            }
+            if a.len() > items.len() as u64 {
+                items.push(format!(
+                    "… {} more",
+                    group_thousands(a.len() - items.len() as u64)
+                ));
+            }
+            format!("[{}]", items.join(", "))
+        }
+        Value::F32(x) => format!("{x:?}"),
+        Value::F64(x) => format!("{x:?}"),
+        Value::Bool(x) => x.to_string(),
+        Value::U8(x) => x.to_string(),
+        Value::I8(x) => x.to_string(),
+        Value::U16(x) => x.to_string(),
+        Value::I16(x) => x.to_string(),
+        Value::U32(x) => x.to_string(),
+        Value::I32(x) => x.to_string(),
+        Value::U64(x) => x.to_string(),
+        Value::I64(x) => x.to_string(),
+    }
+}
+
+/// `1234567` → `1,234,567`.
+fn group_thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]

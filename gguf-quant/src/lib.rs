@@ -49,6 +49,7 @@
 #![deny(missing_docs)]
 
 mod codec;
+pub mod compare;
 mod error;
 mod floats;
 mod iq;
@@ -61,6 +62,8 @@ pub mod numerics;
 mod other;
 #[doc(hidden)]
 pub mod reference;
+pub mod requant;
+pub mod rows;
 mod search;
 
 pub use codec::{

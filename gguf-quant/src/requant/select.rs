@@ -3,7 +3,8 @@
 //! `tensor_type_fallback`), re-implemented so the same input and options give
 //! the same types as `llama-quantize`.
 
-use super::ftype::{id, Target};
+use super::target::Target;
+use gguf_format::ftype::id;
 use gguf_format::GgmlType;
 
 /// Broad tensor roles the rules are written in (`tensor_category`).
@@ -187,6 +188,8 @@ impl std::fmt::Display for SelectError {
     }
 }
 
+impl std::error::Error for SelectError {}
+
 /// `use_more_bits`: the layers that get more bits in the mixed ftypes.
 pub fn use_more_bits(i: u64, n: u64) -> bool {
     // Integer arithmetic as in C (signed: `i - n/8` may be negative, and `%`
@@ -323,7 +326,7 @@ impl<'a> Selector<'a> {
         if let (Some(t), Category::Output) = (self.opts.output_type, category) {
             return Ok(done(t));
         }
-        let default = self.opts.target.default_type;
+        let default = self.opts.target.default_type();
         if is_float(default) {
             return Ok(done(default));
         }
@@ -366,7 +369,7 @@ impl<'a> Selector<'a> {
     ) -> Result<GgmlType, SelectError> {
         use GgmlType as T;
         let f = self.facts;
-        let ft = self.opts.target.id;
+        let ft = self.opts.target.id();
         let is = |ids: &[u32]| ids.contains(&ft);
         let n_gqa = f.n_gqa();
         let mut new = t;

@@ -1,14 +1,14 @@
 //! `gguf requant` reproduces llama-quantize's output byte for byte, for every
 //! llama-quantize file in `../shared/golden/` (see its README for the commands).
 
-use gguf_cli::requant::{self, ftype, imatrix::Imatrix, select::SelectOptions, RequantOptions};
 use gguf_format::{GgmlType, Gguf, GgufFile, ModelFiles};
+use gguf_quant::requant::{self, parse_target, Imatrix, Options};
 use std::path::PathBuf;
 
-mod common;
-
 fn golden(name: &str) -> PathBuf {
-    common::golden_dir().join(name)
+    let d = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/golden");
+    assert!(d.is_dir(), "golden files missing: {}", d.display());
+    d.join(name)
 }
 
 /// llama-quantize's options for one golden file.
@@ -97,31 +97,22 @@ fn cases() -> Vec<Case> {
     v
 }
 
-fn options(c: &Case) -> RequantOptions {
-    let imatrix = c.imatrix.map(|p| {
+fn options(c: &Case) -> Options {
+    let mut o = Options::new(parse_target(c.to).unwrap());
+    o.pure(c.pure)
+        .leave_output_tensor(c.leave_output)
+        .output_tensor_type(c.output_type)
+        .token_embedding_type(c.token_embd_type)
+        .allow_requantize(c.allow_requantize);
+    for (p, t) in c.tensor_types {
+        o.tensor_type(&format!("{p}={t}")).unwrap();
+    }
+    if let Some(p) = c.imatrix {
         let m = Imatrix::load(golden(p).to_str().unwrap()).unwrap();
         // The key records the path exactly as given on llama-quantize's command line.
-        (p.to_string(), m)
-    });
-    RequantOptions {
-        select: SelectOptions {
-            target: ftype::parse_target(c.to).unwrap(),
-            pure: c.pure,
-            leave_output: c.leave_output,
-            output_type: c.output_type,
-            token_embd_type: c.token_embd_type,
-            tensor_types: c
-                .tensor_types
-                .iter()
-                .map(|(p, t)| (regex::Regex::new(p).unwrap(), *t))
-                .collect(),
-        },
-        allow_requantize: c.allow_requantize,
-        imatrix,
-        override_kv: vec![],
-        prune_layers: vec![],
-        keep_split: false,
+        o.imatrix(p, m, &[], &[]).unwrap();
     }
+    o
 }
 
 /// Names the first tensor (or header part) where two files differ.
@@ -180,7 +171,7 @@ fn requant_matches_llama_quantize_byte_for_byte() {
         let input = ModelFiles::open(golden(c.input)).unwrap();
         let g = input.parse().unwrap();
         let plan = requant::plan(&g, &opts, false).unwrap_or_else(|e| panic!("{}: plan: {e}", c.out));
-        let ours = match requant::execute(&g, &plan, &opts, 0, Vec::new(), &mut |_| {}) {
+        let ours: Vec<u8> = match requant::execute(&g, &plan, &opts, 0, Vec::new(), &mut |_| {}) {
             Ok(v) => v,
             Err(e) => {
                 failures.push(format!("{}: {e}", c.out));
@@ -272,10 +263,8 @@ fn requant_of_a_split_model_matches_llama_quantize() {
 #[test]
 fn keep_split_writes_one_output_per_shard() {
     let c = split_input_case();
-    let opts = RequantOptions {
-        keep_split: true,
-        ..options(&c)
-    };
+    let mut opts = options(&c);
+    opts.keep_split(true);
     let files = ModelFiles::open(golden(c.input)).unwrap();
     let g = files.parse().unwrap();
     let plan = requant::plan(&g, &opts, false).unwrap();

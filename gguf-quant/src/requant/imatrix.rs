@@ -2,7 +2,8 @@
 //! `<tensor>.counts`) and the legacy `.dat` format, turned into one f32 weight
 //! per column (per expert for 3-D tensors) as llama-quantize computes them.
 
-use gguf_format::{GgmlType, Gguf, GgufFile};
+use super::RequantError;
+use gguf_format::{ByteOrder, GgmlType, Gguf, GgufFile};
 use std::collections::BTreeMap;
 
 /// A loaded importance matrix.
@@ -16,26 +17,37 @@ pub struct Imatrix {
     pub chunk_count: u32,
 }
 
-fn f32s(bytes: &[u8]) -> impl Iterator<Item = f32> + '_ {
-    bytes
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+/// F32 values stored in byte order `order`.
+fn f32s(bytes: &[u8], order: ByteOrder) -> impl Iterator<Item = f32> + '_ {
+    bytes.chunks_exact(4).map(move |b| {
+        let b = [b[0], b[1], b[2], b[3]];
+        match order {
+            ByteOrder::Little => f32::from_le_bytes(b),
+            ByteOrder::Big => f32::from_be_bytes(b),
+        }
+    })
 }
 
 impl Imatrix {
-    /// Loads a GGUF imatrix, or a legacy `.dat` file when the bytes are not GGUF.
-    pub fn load(path: &str) -> Result<Imatrix, String> {
-        let file = GgufFile::open(path).map_err(|e| e.to_string())?;
+    /// Loads a GGUF imatrix (either byte order), or a legacy `.dat` file
+    /// when the bytes are not GGUF; errors name the file.
+    pub fn load(path: &str) -> Result<Imatrix, RequantError> {
+        let file = GgufFile::open(path)?;
+        let bad = |reason: String| RequantError::Imatrix {
+            path: path.to_string(),
+            reason,
+        };
         match file.parse() {
-            Ok(g) => Self::from_gguf(&g).map_err(|e| format!("{path}: {e}")),
+            Ok(g) => Self::from_gguf(&g).map_err(bad),
             Err(gguf_err) if !file.as_bytes().starts_with(b"GGUF") => Self::from_legacy(file.as_bytes())
-                .map_err(|e| format!("{path}: not GGUF ({gguf_err}) nor a legacy imatrix: {e}")),
-            Err(e) => Err(format!("{path}: {e}")),
+                .map_err(|e| bad(format!("not GGUF ({gguf_err}) nor a legacy imatrix: {e}"))),
+            Err(e) => Err(bad(e.to_string())),
         }
     }
 
     /// From a parsed GGUF imatrix file.
     pub fn from_gguf(g: &Gguf<'_>) -> Result<Imatrix, String> {
+        let order = g.byte_order();
         for key in ["imatrix.datasets", "imatrix.chunk_count", "imatrix.chunk_size"] {
             if g.get(key).is_none() {
                 return Err(format!("missing imatrix metadata ({key})"));
@@ -58,8 +70,8 @@ impl Imatrix {
             if t.ggml_type != GgmlType::F32 || counts.ggml_type != GgmlType::F32 {
                 return Err(format!("sums and counts for {name} must be F32"));
             }
-            let sums: Vec<f32> = f32s(g.tensor_data(t).map_err(|e| e.to_string())?).collect();
-            let counts: Vec<f32> = f32s(g.tensor_data(counts).map_err(|e| e.to_string())?).collect();
+            let sums: Vec<f32> = f32s(g.tensor_data(t).map_err(|e| e.to_string())?, order).collect();
+            let counts: Vec<f32> = f32s(g.tensor_data(counts).map_err(|e| e.to_string())?, order).collect();
             if counts.is_empty() || sums.len() % counts.len() != 0 {
                 return Err(format!(
                     "{name}: {} sums do not split into {} matrices",
@@ -119,7 +131,7 @@ impl Imatrix {
                 .filter(|&v| v >= 1)
                 .ok_or(format!("entry {name}: bad value count"))?;
             let raw = take(nval.checked_mul(4).ok_or("length overflow")?, "values")?;
-            let values = f32s(raw)
+            let values = f32s(raw, ByteOrder::Little)
                 .map(|v| if ncall > 0 { v / ncall as f32 } else { v })
                 .collect();
             entries.insert(name, values);

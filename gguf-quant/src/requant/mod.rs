@@ -1,37 +1,177 @@
-//! `gguf requant`: convert a model to another llama.cpp file type (`Q4_K_M`,
-//! `Q8_0`, …) with the same per-tensor types, metadata and layout as
-//! `llama-quantize`, streaming one tensor (and within it one chunk of rows) at
-//! a time. [`plan`] decides everything without touching tensor data (it is
-//! also `--dry-run`); [`execute`] writes the data.
+//! Requantization: a model to another llama.cpp file type (`Q4_K_M`,
+//! `Q8_0`, …) with the per-tensor types, metadata and layout
+//! `llama-quantize` gives it, byte for byte, streaming one chunk of rows at
+//! a time. [`Options`] holds llama-quantize's options and applies its rules
+//! as they are set; [`plan`] decides every tensor's type and the output
+//! layout without touching tensor data (it is also `--dry-run`);
+//! [`execute`] writes the data of one planned output file.
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use gguf_quant::requant::{self, target::parse_target, Options};
+//! let files = gguf_format::ModelFiles::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/tiny-llama-f32.gguf"))?;
+//! let model = files.parse()?;
+//! let opts = Options::new(parse_target("Q4_K_M").unwrap());
+//! let plan = requant::plan(&model, &opts, false)?;
+//! let out = requant::execute(&model, &plan, &opts, 0, Vec::new(), &mut |_| {})?;
+//! assert_eq!(out.len() as u64, plan.out_file_size);
+//! # Ok(()) }
+//! ```
 
-pub mod ftype;
+mod error;
 pub mod imatrix;
-pub mod report;
 pub mod select;
+pub mod target;
 
-use ftype::Target;
+pub use error::RequantError;
+pub use imatrix::Imatrix;
+pub use target::{parse_target, Target, TARGETS};
+
+use crate::rows::{RowConverter, RowError};
 use gguf_format::split::{SPLIT_COUNT, SPLIT_KEYS, SPLIT_NO, SPLIT_TENSORS_COUNT};
 use gguf_format::{GgmlType, Gguf, GgufBuilder, MetaValue, Model, TensorInfo, TensorWriter};
-use imatrix::Imatrix;
 use select::{Choice, ModelFacts, SelectOptions, Selector};
 use std::io::Write;
 
-/// Everything that shapes the output, llama-quantize's options included.
+/// llama-quantize's options, with its rules applied as they are set:
+/// `--tensor-type` patterns are lowercased and compiled, pruned layers
+/// sorted and de-duplicated, the importance matrix filtered by
+/// `--include-weights` / `--exclude-weights` (which exclude each other).
 #[derive(Debug, Clone)]
-pub struct RequantOptions {
-    /// Type choices (target, --pure, overrides, --tensor-type patterns).
-    pub select: SelectOptions,
-    /// `--allow-requantize`: decode quantized inputs and encode them again.
-    pub allow_requantize: bool,
-    /// The importance matrix, already filtered, and the path as the user gave it.
-    pub imatrix: Option<(String, Imatrix)>,
-    /// `--override-kv`, in command-line order.
-    pub override_kv: Vec<(String, KvOverride)>,
-    /// `--prune-layers`, sorted and unique.
-    pub prune_layers: Vec<u64>,
+pub struct Options {
+    select: SelectOptions,
+    allow_requantize: bool,
+    imatrix: Option<(String, Imatrix)>,
+    override_kv: Vec<(String, KvOverride)>,
+    prune_layers: Vec<u64>,
+    keep_split: bool,
+}
+
+impl Options {
+    /// The defaults for `target`: no options given.
+    pub fn new(target: &'static Target) -> Options {
+        Options {
+            select: SelectOptions {
+                target,
+                pure: false,
+                leave_output: false,
+                output_type: None,
+                token_embd_type: None,
+                tensor_types: Vec::new(),
+            },
+            allow_requantize: false,
+            imatrix: None,
+            override_kv: Vec::new(),
+            prune_layers: Vec::new(),
+            keep_split: false,
+        }
+    }
+
+    /// The same options for another target.
+    pub fn with_target(&self, target: &'static Target) -> Options {
+        let mut o = self.clone();
+        o.select.target = target;
+        o
+    }
+
+    /// The target.
+    pub fn target(&self) -> &'static Target {
+        self.select.target
+    }
+
+    /// `--pure`: every quantizable tensor gets the target's default type.
+    pub fn pure(&mut self, on: bool) -> &mut Self {
+        self.select.pure = on;
+        self
+    }
+
+    /// `--leave-output-tensor`: output.weight keeps its type.
+    pub fn leave_output_tensor(&mut self, on: bool) -> &mut Self {
+        self.select.leave_output = on;
+        self
+    }
+
+    /// `--output-tensor-type`.
+    pub fn output_tensor_type(&mut self, ty: Option<GgmlType>) -> &mut Self {
+        self.select.output_type = ty;
+        self
+    }
+
+    /// `--token-embedding-type`.
+    pub fn token_embedding_type(&mut self, ty: Option<GgmlType>) -> &mut Self {
+        self.select.token_embd_type = ty;
+        self
+    }
+
+    /// `--tensor-type PATTERN=TYPE` (also each entry of a
+    /// `--tensor-type-file`): tensors whose name matches the regular
+    /// expression (searched anywhere, lowercased as llama-quantize does) get
+    /// TYPE, a ggml type name; the first matching entry wins.
+    pub fn tensor_type(&mut self, spec: &str) -> Result<&mut Self, RequantError> {
+        let (pattern, ty) = spec
+            .split_once('=')
+            .filter(|(p, t)| !p.is_empty() && !t.is_empty())
+            .ok_or_else(|| RequantError::Option(format!("--tensor-type {spec:?}: expected PATTERN=TYPE")))?;
+        let re = regex::Regex::new(&pattern.to_lowercase())
+            .map_err(|e| RequantError::Option(format!("--tensor-type {pattern:?}: {e}")))?;
+        let ty = GgmlType::from_name(ty).ok_or_else(|| {
+            RequantError::Option(format!("unknown ggml type {ty:?} (e.g. q4_k, q8_0, f16)"))
+        })?;
+        self.select.tensor_types.push((re, ty));
+        Ok(self)
+    }
+
+    /// `--allow-requantize`: quantized inputs are decoded and encoded again.
+    pub fn allow_requantize(&mut self, on: bool) -> &mut Self {
+        self.allow_requantize = on;
+        self
+    }
+
+    /// `--imatrix`: the importance matrix, `path` as the user gave it (it is
+    /// recorded in `quantize.imatrix.file`), kept only for tensors whose
+    /// names contain one of `include` or, else, none of `exclude`.
+    pub fn imatrix(
+        &mut self,
+        path: &str,
+        mut m: Imatrix,
+        include: &[String],
+        exclude: &[String],
+    ) -> Result<&mut Self, RequantError> {
+        if !include.is_empty() && !exclude.is_empty() {
+            return Err(RequantError::Option(
+                "--include-weights and --exclude-weights cannot be given together".into(),
+            ));
+        }
+        m.filter(include, exclude);
+        self.imatrix = Some((path.to_string(), m));
+        Ok(self)
+    }
+
+    /// The importance matrix in use, and its path as given.
+    pub fn imatrix_in_use(&self) -> Option<(&str, &Imatrix)> {
+        self.imatrix.as_ref().map(|(p, m)| (p.as_str(), m))
+    }
+
+    /// `--override-kv KEY=TYPE:VALUE`, in command-line order.
+    pub fn override_kv(&mut self, spec: &str) -> Result<&mut Self, RequantError> {
+        self.override_kv.push(KvOverride::parse(spec)?);
+        Ok(self)
+    }
+
+    /// `--prune-layers`: these blocks are dropped and later ones renumbered.
+    pub fn prune_layers(&mut self, layers: impl IntoIterator<Item = u64>) -> &mut Self {
+        self.prune_layers.extend(layers);
+        self.prune_layers.sort_unstable();
+        self.prune_layers.dedup();
+        self
+    }
+
     /// `--keep-split`: one output per input shard, in the input's tensor
     /// order, instead of one file in llama.cpp's loader order.
-    pub keep_split: bool,
+    pub fn keep_split(&mut self, on: bool) -> &mut Self {
+        self.keep_split = on;
+        self
+    }
 }
 
 /// A `--override-kv KEY=TYPE:VALUE` value.
@@ -49,7 +189,11 @@ pub enum KvOverride {
 
 impl KvOverride {
     /// Parses `KEY=TYPE:VALUE`.
-    pub fn parse(s: &str) -> Result<(String, KvOverride), String> {
+    pub fn parse(s: &str) -> Result<(String, KvOverride), RequantError> {
+        Self::parse_text(s).map_err(RequantError::Option)
+    }
+
+    fn parse_text(s: &str) -> Result<(String, KvOverride), String> {
         let bad =
             || format!("--override-kv {s:?}: expected KEY=TYPE:VALUE with TYPE int, float, bool or str");
         let (key, rest) = s.split_once('=').ok_or_else(bad)?;
@@ -99,34 +243,6 @@ impl KvOverride {
             _ => None,
         }
     }
-}
-
-/// Why a requantization cannot be done.
-#[derive(Debug)]
-pub enum RequantError {
-    /// The input, an option or the data is unusable; the message says why.
-    Invalid(String),
-    /// Reading or writing failed.
-    Format(gguf_format::Error),
-}
-
-impl std::fmt::Display for RequantError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RequantError::Invalid(m) => f.write_str(m),
-            RequantError::Format(e) => e.fmt(f),
-        }
-    }
-}
-
-impl From<gguf_format::Error> for RequantError {
-    fn from(e: gguf_format::Error) -> Self {
-        RequantError::Format(e)
-    }
-}
-
-fn invalid(m: impl Into<String>) -> RequantError {
-    RequantError::Invalid(m.into())
 }
 
 /// One output tensor.
@@ -188,7 +304,7 @@ fn load_order<'a>(tensors: &[TensorInfo<'a>]) -> Vec<TensorInfo<'a>> {
     v
 }
 
-fn model_facts(g: &Gguf<'_>, opts: &RequantOptions, tensors: &[TensorInfo<'_>]) -> ModelFacts {
+fn model_facts(g: &Gguf<'_>, opts: &Options, tensors: &[TensorInfo<'_>]) -> ModelFacts {
     let arch = g.architecture().unwrap_or("").to_string();
     // The loader applies --override-kv before reading hyperparameters.
     let uint = |k: &str| -> Option<u64> {
@@ -236,20 +352,17 @@ fn pruned_name(name: &str, prune: &[u64]) -> Option<String> {
 /// A split model is read whole (every shard's tensors, the first shard's
 /// metadata without its `split.*` keys), as llama.cpp's loader reads it: one
 /// output file, or with `--keep-split` one per input shard.
-pub fn plan<'a>(m: &Model<'a>, opts: &'a RequantOptions, dry_run: bool) -> Result<Plan<'a>, RequantError> {
+pub fn plan<'a>(m: &Model<'a>, opts: &'a Options, dry_run: bool) -> Result<Plan<'a>, RequantError> {
     let g = m.first();
     if g.byte_order() == gguf_format::ByteOrder::Big {
-        return Err(invalid(
-            "big-endian input is not supported by requant (llama-quantize does not read it either); \
-             convert it to little-endian first",
-        ));
+        return Err(RequantError::BigEndian);
     }
     let target = opts.select.target;
     if let Some(t) = m.tensors().iter().find(|t| t.ggml_type.info().is_none()) {
-        return Err(invalid(format!(
-            "tensor {} has unknown ggml type {}",
-            t.name, t.ggml_type
-        )));
+        return Err(RequantError::UnknownType {
+            tensor: t.name.to_string(),
+            ty: t.ggml_type,
+        });
     }
     let mut order = load_order(m.tensors());
     let names: Vec<Option<String>> = order
@@ -272,7 +385,7 @@ pub fn plan<'a>(m: &Model<'a>, opts: &'a RequantOptions, dry_run: bool) -> Resul
     let mut b = GgufBuilder::new();
     b.extend_metadata(g)?;
     b.set_last("general.quantization_version", 2u32)?;
-    b.set_last("general.file_type", target.id)?;
+    b.set_last("general.file_type", target.id())?;
     for k in SPLIT_KEYS {
         b.remove(k);
     }
@@ -311,25 +424,20 @@ pub fn plan<'a>(m: &Model<'a>, opts: &'a RequantOptions, dry_run: bool) -> Resul
     for (src, name) in kept {
         let ne = src.ne();
         let n_dims = src.ggml_dims().len();
-        let choice = selector
-            .choose(&name, ne, n_dims, src.ggml_type)
-            .map_err(|e| invalid(e.to_string()))?;
+        let choice = selector.choose(&name, ne, n_dims, src.ggml_type)?;
         if let Some(f) = choice.fallback {
             warnings.push(format!(
                 "{name}: rows of {} are not whole {} blocks, using {}",
                 ne[0], f.wanted, f.used
             ));
         }
-        let info = choice
-            .ty
-            .info()
-            .ok_or_else(|| invalid(format!("{name}: unknown type {}", choice.ty)))?;
-        let out = info.tensor_size(&ne).ok_or_else(|| {
-            invalid(format!(
-                "{name}: {:?} does not fit type {}",
-                src.dims(),
-                choice.ty
-            ))
+        // The selector only returns known types whose blocks divide the rows.
+        let out = choice.ty.info().and_then(|i| i.tensor_size(&ne)).ok_or_else(|| {
+            select::SelectError::NoFallback {
+                tensor: name.clone(),
+                ty: choice.ty,
+                ne0: ne[0],
+            }
         })?;
         let imatrix = match &opts.imatrix {
             Some((_, m)) if choice.ty != src.ggml_type => {
@@ -338,10 +446,11 @@ pub fn plan<'a>(m: &Model<'a>, opts: &'a RequantOptions, dry_run: bool) -> Resul
                     Some(w) if w.len() as u64 == expected => Some(&w[..]),
                     Some(_) if select::Category::of(&name) == select::Category::TokenEmbd => None,
                     Some(w) => {
-                        return Err(invalid(format!(
-                            "imatrix has {} values for {name}, the tensor needs {expected}",
-                            w.len()
-                        )))
+                        return Err(RequantError::ImatrixSize {
+                            tensor: name,
+                            have: w.len() as u64,
+                            need: expected,
+                        })
                     }
                     None => {
                         warnings.push(format!("{name}: no importance data, quantizing without it"));
@@ -352,22 +461,25 @@ pub fn plan<'a>(m: &Model<'a>, opts: &'a RequantOptions, dry_run: bool) -> Resul
             _ => None,
         };
         let converts = choice.ty != src.ggml_type;
-        if converts && src.ggml_type.info().is_some_and(|i| i.quantized) && !opts.allow_requantize {
-            return Err(invalid(format!(
-                "{name}: requantizing from type {} is disabled (pass --allow-requantize to decode and re-encode it)",
-                src.ggml_type
-            )));
+        if converts {
+            check_convertible(&src, opts)?;
         }
         if choice.requires_imatrix && converts && imatrix.is_none() {
-            let msg = format!(
-                "{name}: type {} needs an importance matrix (--imatrix) to give usable results",
-                choice.ty
-            );
-            if dry_run {
-                warnings.push(msg);
-            } else {
-                return Err(invalid(msg));
+            let e = match &opts.imatrix {
+                None => RequantError::ImatrixRequired {
+                    target: target.name,
+                    tensor: name.clone(),
+                    ty: choice.ty,
+                },
+                Some(_) => RequantError::TensorNeedsImatrix {
+                    tensor: name.clone(),
+                    ty: choice.ty,
+                },
+            };
+            if !dry_run {
+                return Err(e);
             }
+            warnings.push(e.to_string());
         }
         let out_file = if opts.keep_split { src.shard() } else { 0 };
         builders[out_file].add_tensor(name.clone(), &ne[..n_dims], choice.ty)?;
@@ -388,8 +500,8 @@ pub fn plan<'a>(m: &Model<'a>, opts: &'a RequantOptions, dry_run: bool) -> Resul
         });
     }
     if n_out > 1 {
-        let total =
-            i32::try_from(tensors.len()).map_err(|_| invalid("too many tensors for split.tensors.count"))?;
+        let total = i32::try_from(tensors.len())
+            .map_err(|_| RequantError::Option("too many tensors for split.tensors.count (i32)".into()))?;
         for (i, b) in builders.iter_mut().enumerate() {
             b.set_last(SPLIT_NO, i as u16)?
                 .set_last(SPLIT_COUNT, n_out as u16)?
@@ -439,7 +551,7 @@ const CHUNK_BYTES: usize = 16 << 20;
 pub fn execute<W: Write + Send>(
     m: &Model<'_>,
     plan: &Plan<'_>,
-    opts: &RequantOptions,
+    opts: &Options,
     output: usize,
     w: W,
     progress: &mut dyn FnMut(Progress),
@@ -447,7 +559,7 @@ pub fn execute<W: Write + Send>(
     let out = plan
         .outputs
         .get(output)
-        .ok_or_else(|| invalid(format!("the plan has no output file {output}")))?;
+        .ok_or_else(|| RequantError::Option(format!("the plan has no output file {output}")))?;
     let tw = out.builder.write_header(w)?;
     std::thread::scope(|scope| {
         let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
@@ -470,7 +582,7 @@ pub fn execute<W: Write + Send>(
             progress,
         );
         drop(full_tx);
-        let written = writer.join().map_err(|_| invalid("the writer thread panicked"))?;
+        let written = writer.join().map_err(|_| RequantError::Writer("panicked"))?;
         // A write error explains a failed send better than the send does.
         let tw = written?;
         produced?;
@@ -482,7 +594,7 @@ pub fn execute<W: Write + Send>(
 fn produce(
     m: &Model<'_>,
     tensors: &[PlannedTensor<'_>],
-    opts: &RequantOptions,
+    opts: &Options,
     full: &std::sync::mpsc::SyncSender<Vec<u8>>,
     empty: &std::sync::mpsc::Receiver<Vec<u8>>,
     progress: &mut dyn FnMut(Progress),
@@ -491,7 +603,7 @@ fn produce(
         tensors_done: 0,
         bytes_done: 0,
     };
-    let send = |buf: Vec<u8>| full.send(buf).map_err(|_| invalid("the writer stopped"));
+    let send = |buf: Vec<u8>| full.send(buf).map_err(|_| RequantError::Writer("stopped"));
     let next_buf = || empty.try_recv().unwrap_or_default();
     for t in tensors {
         let data = m.tensor_data(&t.src)?;
@@ -530,82 +642,70 @@ fn produce(
     Ok(())
 }
 
+/// Refuses a type change the input does not allow: a quantized tensor
+/// without `--allow-requantize`, or a type that is not weights.
+fn check_convertible(src: &TensorInfo<'_>, opts: &Options) -> Result<(), RequantError> {
+    let ty = src.ggml_type;
+    let info = ty.info().ok_or_else(|| RequantError::UnknownType {
+        tensor: src.name.to_string(),
+        ty,
+    })?;
+    if info.quantized && !opts.allow_requantize {
+        return Err(RequantError::RequantizeDisabled {
+            tensor: src.name.to_string(),
+            from: ty,
+        });
+    }
+    if !info.quantized && !matches!(ty, GgmlType::F32 | GgmlType::F16 | GgmlType::BF16) {
+        return Err(RequantError::Unconvertible {
+            tensor: src.name.to_string(),
+            ty,
+        });
+    }
+    Ok(())
+}
+
 /// How one tensor is converted.
 struct Conversion<'p> {
     t: &'p PlannedTensor<'p>,
-    src_ty: GgmlType,
-    ne0: usize,
-    /// Rows per expert matrix (`ne[1]`) and experts (`ne[2]`); imatrix slices are per expert.
-    rows_per_matrix: u64,
-    experts: u64,
+    rows_of: RowConverter<'p>,
     rows: u64,
     in_row: usize,
     out_row: usize,
     chunk_rows: u64,
 }
 
-/// Why one row could not be converted.
-enum RowError {
-    NonFinite { col: usize, value: f32 },
-    Codec(gguf_quant::Error),
-    Invalid(gguf_quant::Error),
-}
-
 impl<'p> Conversion<'p> {
-    fn new(t: &'p PlannedTensor<'p>, opts: &RequantOptions) -> Result<Self, RequantError> {
-        let src_ty = t.src.ggml_type;
-        let src_info = src_ty.info().ok_or_else(|| invalid("unknown source type"))?;
-        if src_info.quantized && !opts.allow_requantize {
-            return Err(invalid(format!(
-                "{}: requantizing from type {src_ty} is disabled (pass --allow-requantize to decode and re-encode it)",
-                t.src.name
-            )));
-        }
-        if !src_info.quantized && !matches!(src_ty, GgmlType::F32 | GgmlType::F16 | GgmlType::BF16) {
-            return Err(invalid(format!(
-                "{}: cannot convert tensor type {src_ty}",
-                t.src.name
-            )));
-        }
+    fn new(t: &'p PlannedTensor<'p>, opts: &Options) -> Result<Self, RequantError> {
+        check_convertible(&t.src, opts)?;
         let ne = t.src.ne();
+        let name = t.src.name;
         let row_size = |ty: GgmlType| {
             ty.info()
                 .and_then(|i| i.row_size(ne[0]))
                 .and_then(|n| usize::try_from(n).ok())
-                .ok_or_else(|| invalid(format!("{}: row size of {ty}", t.src.name)))
+                .ok_or_else(|| select::SelectError::NoFallback {
+                    tensor: name.to_string(),
+                    ty,
+                    ne0: ne[0],
+                })
         };
         let out_row = row_size(t.choice.ty)?;
+        let rows_of = RowConverter::new(t.src.ggml_type, t.choice.ty, ne, t.imatrix).map_err(|e| {
+            RequantError::Codec {
+                tensor: name.to_string(),
+                row: 0,
+                source: e,
+            }
+        })?;
         Ok(Conversion {
             t,
-            src_ty,
-            ne0: ne[0] as usize,
-            rows_per_matrix: ne[1],
-            experts: ne[2],
+            rows_of,
             rows: t.src.n_rows(),
-            in_row: row_size(src_ty)?,
+            in_row: row_size(t.src.ggml_type)?,
             out_row,
             chunk_rows: (CHUNK_BYTES / out_row.max(1)).max(1) as u64,
         })
-    }
-
-    /// The importance weights for a row: its expert's slice.
-    fn weights(&self, row: u64) -> Option<&[f32]> {
-        self.t.imatrix.map(|w| {
-            let e = ((row / self.rows_per_matrix.max(1)) % self.experts.max(1)) as usize;
-            &w[e * self.ne0..(e + 1) * self.ne0]
-        })
-    }
-
-    fn convert_row(&self, src: &[u8], row: u64, f32_row: &mut [f32], dst: &mut [u8]) -> Result<(), RowError> {
-        gguf_quant::decode_row(self.src_ty, src, f32_row).map_err(RowError::Codec)?;
-        if let Some(col) = gguf_quant::find_non_finite(f32_row) {
-            return Err(RowError::NonFinite {
-                col,
-                value: f32_row[col],
-            });
-        }
-        gguf_quant::encode_row(self.t.choice.ty, f32_row, dst, self.weights(row)).map_err(RowError::Codec)?;
-        gguf_quant::validate_row(self.t.choice.ty, dst).map_err(RowError::Invalid)
     }
 
     /// Converts rows `first..first + n` into `out`, in parallel.
@@ -613,38 +713,42 @@ impl<'p> Conversion<'p> {
         use rayon::prelude::*;
         let src = &data[first as usize * self.in_row..(first + n) as usize * self.in_row];
         out.resize(n as usize * self.out_row, 0);
+        let ne0 = self.rows_of.row_len();
         let result = out
             .par_chunks_mut(self.out_row)
             .zip(src.par_chunks(self.in_row))
             .enumerate()
             .try_for_each_init(
-                || vec![0f32; self.ne0],
-                |f32_row, (i, (dst, s))| self.convert_row(s, first + i as u64, f32_row, dst),
+                || vec![0f32; ne0],
+                |f32_row, (i, (dst, s))| {
+                    let row = first + i as u64;
+                    self.rows_of.convert(s, row, f32_row, dst).map_err(|e| (row, e))
+                },
             );
-        if result.is_ok() {
+        let Err(seen) = result else {
             return Ok(());
-        }
+        };
         // Report the first bad row, whichever thread saw a problem first.
-        let mut f32_row = vec![0f32; self.ne0];
+        let mut f32_row = vec![0f32; ne0];
         let mut dst = vec![0u8; self.out_row];
-        for (i, s) in src.chunks(self.in_row).enumerate() {
+        let first_bad = src.chunks(self.in_row).enumerate().find_map(|(i, s)| {
             let row = first + i as u64;
-            let name = &self.t.src.name;
-            match self.convert_row(s, row, &mut f32_row, &mut dst) {
-                Ok(()) => {}
-                Err(RowError::NonFinite { col, value }) => {
-                    return Err(invalid(format!(
-                        "tensor {name} has a non-finite value ({value}) in row {row}, column {col}"
-                    )))
-                }
-                Err(RowError::Codec(e)) => return Err(invalid(format!("{name}: row {row}: {e}"))),
-                Err(RowError::Invalid(e)) => {
-                    return Err(invalid(format!(
-                        "{name}: row {row}: quantized data validation failed: {e}"
-                    )))
-                }
-            }
-        }
-        Err(invalid(format!("{}: conversion failed", self.t.src.name)))
+            self.rows_of
+                .convert(s, row, &mut f32_row, &mut dst)
+                .err()
+                .map(|e| (row, e))
+        });
+        let (row, e) = first_bad.unwrap_or(seen);
+        let tensor = self.t.src.name.to_string();
+        Err(match e {
+            RowError::NonFinite { col, value } => RequantError::NonFinite {
+                tensor,
+                row,
+                col,
+                value,
+            },
+            RowError::Codec(source) => RequantError::Codec { tensor, row, source },
+            RowError::Invalid(source) => RequantError::Validation { tensor, row, source },
+        })
     }
 }

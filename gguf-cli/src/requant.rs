@@ -2,9 +2,9 @@
 //! the resulting sizes, or (with `--to all`) one line per target type so a
 //! user sees at once which quantization fits their memory.
 
-use super::{Plan, RequantOptions};
 use crate::human::{bytes, thousands};
 use crate::inspect::MemoryEstimate;
+use gguf_quant::requant::{self, Options, Plan};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -60,7 +60,7 @@ impl DryRun {
         DryRun {
             input: input.to_string(),
             target: plan.target.name.to_string(),
-            ftype: plan.target.id,
+            ftype: plan.target.id(),
             tensors: plan
                 .tensors
                 .iter()
@@ -186,25 +186,19 @@ pub struct AllTargets {
 
 impl AllTargets {
     /// Plans every target (aliases skipped) for `g`.
-    pub fn new(
-        input: &str,
-        g: &gguf_format::Model<'_>,
-        base: &RequantOptions,
-        ctx: Option<u64>,
-    ) -> AllTargets {
+    pub fn new(input: &str, g: &gguf_format::Model<'_>, base: &Options, ctx: Option<u64>) -> AllTargets {
         let memory = ctx.map(|c| crate::inspect::memory_estimate(g.first(), c, g.total_tensor_bytes()));
         let kv = memory.as_ref().and_then(|m| m.kv_cache_bytes);
         let mut targets = Vec::new();
-        for t in super::ftype::TARGETS
+        for t in requant::TARGETS
             .iter()
             .filter(|t| !t.description.starts_with("alias"))
         {
-            let mut opts = base.clone();
-            opts.select.target = t;
-            let row = match super::plan(g, &opts, true) {
+            let opts = base.with_target(t);
+            let row = match requant::plan(g, &opts, true) {
                 Ok(p) => TargetRow {
                     target: t.name.into(),
-                    ftype: t.id,
+                    ftype: t.id(),
                     out_bytes: Some(p.out_bytes),
                     file_size: Some(p.out_file_size),
                     bits_per_weight: Some(bpw(p.out_bytes, p.n_params)),
@@ -213,7 +207,7 @@ impl AllTargets {
                 },
                 Err(e) => TargetRow {
                     target: t.name.into(),
-                    ftype: t.id,
+                    ftype: t.id(),
                     out_bytes: None,
                     file_size: None,
                     bits_per_weight: None,
@@ -272,9 +266,9 @@ impl AllTargets {
 }
 
 /// A note when a target needs what the user did not give.
-fn needs(p: &Plan<'_>, base: &RequantOptions) -> Option<String> {
+fn needs(p: &Plan<'_>, base: &Options) -> Option<String> {
     let mut notes = Vec::new();
-    if base.imatrix.is_none() && p.tensors.iter().any(|x| x.choice.requires_imatrix) {
+    if base.imatrix_in_use().is_none() && p.tensors.iter().any(|x| x.choice.requires_imatrix) {
         notes.push("needs --imatrix".to_string());
     }
     let missing: Vec<String> = p

@@ -1,72 +1,57 @@
-//! The target types `gguf requant --to` accepts: llama-quantize's names and
-//! ids, each with the ggml type most tensors get (`llama_ftype` → default type,
-//! `tools/quantize/quantize.cpp` and `src/llama-quant.cpp`).
+//! The target types requantization accepts: llama-quantize's names and
+//! aliases, in its print order, each naming one `llama_ftype` of
+//! [`gguf_format::ftype::FILE_TYPES`] (which holds the id, the
+//! `llama_ftype_name` and the default ggml type: one table, not two).
 
+use gguf_format::ftype::{id, FileType};
 use gguf_format::GgmlType;
 
-/// One `--to` choice.
+/// One target: a name users type and the ftype it means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Target {
-    /// The `llama_ftype` id written to `general.file_type`.
-    pub id: u32,
-    /// The name users type (`Q4_K_M`).
+    /// The name users type (`Q4_K_M`, or an alias such as `Q4_K`).
     pub name: &'static str,
-    /// What llama-quantize prints beside it.
+    /// What llama-quantize's help prints beside it.
     pub description: &'static str,
-    /// The type most tensors get before the mixture rules adjust it.
-    pub default_type: GgmlType,
+    /// The ftype, from gguf-format's table.
+    pub file_type: &'static FileType,
 }
 
 impl Target {
-    /// Whether this is `id`.
+    /// The `llama_ftype` id written to `general.file_type`.
+    pub fn id(&self) -> u32 {
+        self.file_type.id
+    }
+
+    /// Whether this is ftype `id`.
     pub fn is(&self, id: u32) -> bool {
-        self.id == id
+        self.id() == id
+    }
+
+    /// The type most tensors get before the mixture rules adjust it.
+    pub fn default_type(&self) -> GgmlType {
+        self.file_type
+            .default_type
+            .expect("every target's ftype has a default type")
     }
 
     /// Nominal bits per weight of the default type.
     pub fn nominal_bpw(&self) -> f64 {
-        self.default_type.info().map_or(0.0, |i| i.bits_per_weight())
+        self.default_type().info().map_or(0.0, |i| i.bits_per_weight())
+    }
+
+    /// Whether llama-quantize refuses this target without an importance
+    /// matrix (the IQ1/IQ2 mixes and Q2_K_S).
+    pub fn requires_imatrix(&self) -> bool {
+        matches!(
+            self.id(),
+            id::IQ2_XXS | id::IQ2_XS | id::IQ2_S | id::IQ1_S | id::IQ1_M | id::Q2_K_S
+        )
     }
 }
 
-/// ftype ids used by the selection rules.
-#[allow(missing_docs)]
-pub mod id {
-    pub const ALL_F32: u32 = 0;
-    pub const F16: u32 = 1;
-    pub const Q4_0: u32 = 2;
-    pub const Q4_1: u32 = 3;
-    pub const Q8_0: u32 = 7;
-    pub const Q5_0: u32 = 8;
-    pub const Q5_1: u32 = 9;
-    pub const Q2_K: u32 = 10;
-    pub const Q3_K_S: u32 = 11;
-    pub const Q3_K_M: u32 = 12;
-    pub const Q3_K_L: u32 = 13;
-    pub const Q4_K_S: u32 = 14;
-    pub const Q4_K_M: u32 = 15;
-    pub const Q5_K_S: u32 = 16;
-    pub const Q5_K_M: u32 = 17;
-    pub const Q6_K: u32 = 18;
-    pub const IQ2_XXS: u32 = 19;
-    pub const IQ2_XS: u32 = 20;
-    pub const Q2_K_S: u32 = 21;
-    pub const IQ3_XS: u32 = 22;
-    pub const IQ3_XXS: u32 = 23;
-    pub const IQ1_S: u32 = 24;
-    pub const IQ4_NL: u32 = 25;
-    pub const IQ3_S: u32 = 26;
-    pub const IQ3_M: u32 = 27;
-    pub const IQ2_S: u32 = 28;
-    pub const IQ2_M: u32 = 29;
-    pub const IQ4_XS: u32 = 30;
-    pub const IQ1_M: u32 = 31;
-    pub const BF16: u32 = 32;
-    pub const TQ1_0: u32 = 36;
-    pub const TQ2_0: u32 = 37;
-    pub const MXFP4_MOE: u32 = 38;
-    pub const Q1_0: u32 = 40;
-    pub const Q2_0: u32 = 41;
+const fn ft(id: u32) -> &'static FileType {
+    &gguf_format::ftype::FILE_TYPES[id as usize]
 }
 
 macro_rules! targets {
@@ -74,8 +59,12 @@ macro_rules! targets {
         /// Every target in llama-quantize's print order. Aliases (`Q4_K` = `Q4_K_M`) come
         /// first, as there, so a numeric id resolves to the first entry with that id.
         pub static TARGETS: &[Target] = &[
-            $( Target { id: id::$id, name: $name, description: $desc, default_type: GgmlType::$ty }, )*
+            $( Target { name: $name, description: $desc, file_type: ft(id::$id) }, )*
         ];
+
+        #[cfg(test)]
+        /// The default type each target was written with, checked against the ftype table.
+        const WRITTEN_DEFAULTS: &[(&str, GgmlType)] = &[$( ($name, GgmlType::$ty), )*];
     };
 }
 
@@ -127,16 +116,7 @@ pub fn parse_target(s: &str) -> Option<&'static Target> {
         return Some(t);
     }
     let id: u32 = s.trim().parse().ok()?;
-    TARGETS.iter().find(|t| t.id == id)
-}
-
-/// Whether this target cannot run without an importance matrix
-/// (llama-quantize refuses it: the IQ1/IQ2 family and Q2_K_S).
-pub fn requires_imatrix(t: &Target) -> bool {
-    matches!(
-        t.id,
-        id::IQ2_XXS | id::IQ2_XS | id::IQ2_S | id::IQ1_S | id::IQ1_M | id::Q2_K_S
-    )
+    TARGETS.iter().find(|t| t.id() == id)
 }
 
 #[cfg(test)]
@@ -145,7 +125,7 @@ mod tests {
 
     #[test]
     fn names_and_ids() {
-        assert_eq!(parse_target("q4_k_m").unwrap().id, 15);
+        assert_eq!(parse_target("q4_k_m").unwrap().id(), 15);
         assert_eq!(parse_target("Q4_K").unwrap().name, "Q4_K");
         assert_eq!(
             parse_target("15").unwrap().name,
@@ -153,13 +133,22 @@ mod tests {
             "first entry with the id, as llama-quantize"
         );
         assert_eq!(parse_target("0").unwrap().name, "F32");
-        assert_eq!(parse_target("iq2_s").unwrap().default_type, GgmlType::IQ2_XS);
+        assert_eq!(parse_target("iq2_s").unwrap().default_type(), GgmlType::IQ2_XS);
         assert!(parse_target("q4_k_x").is_none());
         assert!(
             parse_target("39").is_none(),
             "NVFP4 has no default type and is not offered"
         );
-        assert!(requires_imatrix(parse_target("Q2_K_S").unwrap()));
-        assert!(!requires_imatrix(parse_target("Q2_K").unwrap()));
+        assert!(parse_target("Q2_K_S").unwrap().requires_imatrix());
+        assert!(!parse_target("Q2_K").unwrap().requires_imatrix());
+    }
+
+    #[test]
+    fn the_ftype_table_holds_each_targets_default_type() {
+        for (t, (name, ty)) in TARGETS.iter().zip(WRITTEN_DEFAULTS) {
+            assert_eq!(t.name, *name);
+            assert_eq!(t.default_type(), *ty, "{name}");
+            assert_eq!(gguf_format::FileType::from_id(t.id()), Some(t.file_type));
+        }
     }
 }

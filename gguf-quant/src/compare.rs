@@ -1,0 +1,529 @@
+//! Comparing two models (the engine of `gguf diff`): metadata keys, tensor
+//! lists, and, for tensors present in both with the same shape, the numbers
+//! themselves — both sides decoded to f32, whatever their types and byte
+//! orders, and compared with A as the reference. Work streams over chunks
+//! of rows in parallel; memory stays at a few chunk buffers per thread,
+//! never a whole tensor, and mapped pages are released once compared.
+//!
+//! ```
+//! # fn main() -> Result<(), gguf_format::Error> {
+//! use gguf_quant::compare::{compare, Options};
+//! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/tiny-llama-f32.gguf");
+//! let (a, b) = (gguf_format::ModelFiles::open(path)?, gguf_format::ModelFiles::open(path)?);
+//! let (a, b) = (a.parse()?, b.parse()?);
+//! let report = compare(&a, &b, &Options::default());
+//! assert!(!report.has_differences());
+//! assert_eq!(report.summary.relative_rmse, 0.0);
+//! # Ok(()) }
+//! ```
+
+use gguf_format::{Model, TensorInfo, Value};
+use rayon::prelude::*;
+#[cfg(feature = "serde")]
+use serde::{Serialize, Serializer};
+
+/// What to compare.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Compare metadata and tensor lists only, not the numbers.
+    pub metadata_only: bool,
+    /// Numeric differences with relative RMSE ≤ this count as equal.
+    pub tolerance: Option<f64>,
+}
+
+/// A key present in both files with different values.
+#[cfg_attr(feature = "serde", derive(Serialize))]
+pub struct ChangedKey {
+    /// The key.
+    pub key: String,
+    /// Type and value in A (shortened).
+    pub a: String,
+    /// Type and value in B (shortened).
+    pub b: String,
+    /// For arrays: the lengths, when they differ.
+    pub lengths: Option<(u64, u64)>,
+    /// For arrays: the first index whose elements differ.
+    pub first_difference: Option<u64>,
+}
+
+/// A tensor present in both with another type or shape.
+#[cfg_attr(feature = "serde", derive(Serialize))]
+pub struct ChangedTensor {
+    /// The tensor.
+    pub name: String,
+    /// Type in A.
+    pub a_type: String,
+    /// Type in B.
+    pub b_type: String,
+    /// Shape in A.
+    pub a_shape: Vec<u64>,
+    /// Shape in B.
+    pub b_shape: Vec<u64>,
+}
+
+/// Error statistics of B against A (the reference) for one tensor.
+#[derive(Clone)]
+#[cfg_attr(feature = "serde", derive(Serialize))]
+pub struct TensorStats {
+    /// The tensor.
+    pub name: String,
+    /// Type in A.
+    pub a_type: String,
+    /// Type in B.
+    pub b_type: String,
+    /// Elements compared.
+    pub elements: u64,
+    /// Root mean square of `b − a`.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "float"))]
+    pub rmse: f64,
+    /// Largest `|b − a|`.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "float"))]
+    pub max_abs_error: f64,
+    /// `sqrt(Σ(b − a)² / Σa²)`: error energy relative to the reference's.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "float"))]
+    pub relative_rmse: f64,
+    /// `Σab / sqrt(Σa² Σb²)`.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "float"))]
+    pub cosine: f64,
+    /// Every decoded value is the same f32, bit for bit (raw bytes equal when the types are equal).
+    pub identical: bool,
+    /// Within `--tolerance` (or identical).
+    pub equal: bool,
+}
+
+/// A tensor present in both that could not be compared numerically.
+#[cfg_attr(feature = "serde", derive(Serialize))]
+pub struct Skipped {
+    /// The tensor.
+    pub name: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Totals over all compared tensors.
+#[derive(Default)]
+#[cfg_attr(feature = "serde", derive(Serialize))]
+pub struct Summary {
+    /// Tensors compared numerically.
+    pub compared: usize,
+    /// Of those, bit-identical.
+    pub identical: usize,
+    /// Of those, beyond the tolerance (or not identical without one).
+    pub different: usize,
+    /// Elements compared.
+    pub elements: u64,
+    /// `sqrt(ΣΣ(b − a)² / ΣΣa²)` over every compared tensor.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "float"))]
+    pub relative_rmse: f64,
+    /// Cosine similarity over every compared element.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "float"))]
+    pub cosine: f64,
+    /// The tensor with the largest relative RMSE.
+    pub worst: Option<String>,
+}
+
+/// Everything `gguf diff` reports.
+#[cfg_attr(feature = "serde", derive(Serialize))]
+pub struct DiffReport {
+    /// Path of A.
+    pub a: String,
+    /// Path of B.
+    pub b: String,
+    /// Keys only in A, in A's order.
+    pub keys_only_in_a: Vec<String>,
+    /// Keys only in B, in B's order.
+    pub keys_only_in_b: Vec<String>,
+    /// Keys whose values differ.
+    pub keys_changed: Vec<ChangedKey>,
+    /// Tensors only in A.
+    pub tensors_only_in_a: Vec<String>,
+    /// Tensors only in B.
+    pub tensors_only_in_b: Vec<String>,
+    /// Tensors whose type or shape differs.
+    pub tensors_changed: Vec<ChangedTensor>,
+    /// Per-tensor statistics, worst relative RMSE first.
+    pub tensors: Vec<TensorStats>,
+    /// Tensors in both that could not be compared.
+    pub skipped: Vec<Skipped>,
+    /// Totals.
+    pub summary: Summary,
+    /// Tolerance used.
+    pub tolerance: Option<f64>,
+}
+
+impl DiffReport {
+    /// Whether anything differs (the exit code: 1 if so).
+    pub fn has_differences(&self) -> bool {
+        !(self.keys_only_in_a.is_empty()
+            && self.keys_only_in_b.is_empty()
+            && self.keys_changed.is_empty()
+            && self.tensors_only_in_a.is_empty()
+            && self.tensors_only_in_b.is_empty()
+            && self.tensors_changed.is_empty()
+            && self.tensors.iter().all(|t| t.equal))
+    }
+}
+
+/// Non-finite floats as the strings `NaN`, `inf`, `-inf` (JSON has no numbers for them).
+#[cfg(feature = "serde")]
+fn float<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if x.is_finite() {
+        s.serialize_f64(*x)
+    } else {
+        s.serialize_str(&x.to_string())
+    }
+}
+
+fn describe(v: &Value<'_>) -> String {
+    format!("{} {}", v.type_name(), v.shortened(60, 5))
+}
+
+/// Whether two values are equal; for arrays also the lengths and the first differing index.
+fn compare_values(a: &Value<'_>, b: &Value<'_>) -> (bool, Option<(u64, u64)>, Option<u64>) {
+    match (a, b) {
+        (Value::Array(x), Value::Array(y)) => {
+            let lengths = (x.len() != y.len()).then_some((x.len(), y.len()));
+            if x.element_type() == y.element_type()
+                && x.byte_order() == y.byte_order()
+                && x.wide_lengths() == y.wide_lengths()
+                && x.raw_bytes() == y.raw_bytes()
+                && x.len() == y.len()
+            {
+                return (true, None, None);
+            }
+            let first = x
+                .iter()
+                .zip(y.iter())
+                .position(|(p, q)| !compare_values(&p, &q).0);
+            let first = first.map(|i| i as u64).or_else(|| lengths.map(|(p, q)| p.min(q)));
+            (
+                first.is_none() && lengths.is_none() && x.element_type() == y.element_type(),
+                lengths,
+                first,
+            )
+        }
+        // Floats compare by bits, so NaN equals the same NaN and 0.0 differs from -0.0.
+        (Value::F32(x), Value::F32(y)) => (x.to_bits() == y.to_bits(), None, None),
+        (Value::F64(x), Value::F64(y)) => (x.to_bits() == y.to_bits(), None, None),
+        _ => (a == b, None, None),
+    }
+}
+
+/// Decodes `rows` rows starting at `row` of tensor `t` into `out`, in
+/// whichever byte order its file has ([`crate::rows::decode_rows`]).
+fn decode_rows(
+    g: &Model<'_>,
+    t: &TensorInfo<'_>,
+    row: u64,
+    rows: u64,
+    out: &mut Vec<f32>,
+    swapped: &mut Vec<u8>,
+) -> Result<(), String> {
+    let info = t
+        .type_info()
+        .ok_or_else(|| format!("unknown type {}", t.ggml_type))?;
+    let row_bytes = info.row_size(t.row_len()).ok_or("row size")? as usize;
+    let data = g.tensor_data(t).map_err(|e| e.to_string())?;
+    let bytes = &data[row as usize * row_bytes..(row + rows) as usize * row_bytes];
+    crate::rows::decode_rows(t.ggml_type, g.shard_of(t).byte_order(), bytes, out, swapped)
+        .map_err(|e| e.to_string())
+}
+
+/// Partial sums over some elements.
+#[derive(Default, Clone, Copy)]
+struct Sums {
+    err2: f64,
+    a2: f64,
+    b2: f64,
+    ab: f64,
+    max_abs: f64,
+    identical: bool,
+    n: u64,
+}
+
+impl Sums {
+    fn merge(self, o: Sums) -> Sums {
+        Sums {
+            err2: self.err2 + o.err2,
+            a2: self.a2 + o.a2,
+            b2: self.b2 + o.b2,
+            ab: self.ab + o.ab,
+            max_abs: if self.max_abs.is_nan() || o.max_abs.is_nan() {
+                f64::NAN
+            } else {
+                self.max_abs.max(o.max_abs)
+            },
+            identical: self.identical && o.identical,
+            n: self.n + o.n,
+        }
+    }
+
+    /// Sums over two equally long slices. Eight independent lanes per sum keep
+    /// the additions off one long dependency chain (and let them vectorize);
+    /// the lanes are combined in a fixed order, so results are deterministic.
+    fn of(a: &[f32], b: &[f32]) -> Sums {
+        const L: usize = 8;
+        let (mut err2, mut a2, mut b2, mut ab, mut max_abs) =
+            ([0f64; L], [0f64; L], [0f64; L], [0f64; L], [0f64; L]);
+        let mut same = true;
+        let mut lane = |i: usize, x: f32, y: f32| {
+            let (x64, y64) = (f64::from(x), f64::from(y));
+            let d = y64 - x64;
+            err2[i] += d * d;
+            a2[i] += x64 * x64;
+            b2[i] += y64 * y64;
+            ab[i] += x64 * y64;
+            // NaN never compares greater; the error sum remembers it instead.
+            let ad = d.abs();
+            if ad > max_abs[i] {
+                max_abs[i] = ad;
+            }
+        };
+        let (ca, cb) = (a.chunks_exact(L), b.chunks_exact(L));
+        let (ra, rb) = (ca.remainder(), cb.remainder());
+        for (xa, xb) in ca.zip(cb) {
+            for i in 0..L {
+                lane(i, xa[i], xb[i]);
+            }
+            same &= xa.iter().zip(xb).all(|(x, y)| x.to_bits() == y.to_bits());
+        }
+        for (i, (&x, &y)) in ra.iter().zip(rb).enumerate() {
+            lane(i, x, y);
+            same &= x.to_bits() == y.to_bits();
+        }
+        // A NaN difference poisons its lane's error sum for good.
+        let nan = err2.iter().any(|e| e.is_nan());
+        let sum = |v: [f64; L]| v.iter().sum::<f64>();
+        Sums {
+            err2: sum(err2),
+            a2: sum(a2),
+            b2: sum(b2),
+            ab: sum(ab),
+            max_abs: if nan {
+                f64::NAN
+            } else {
+                max_abs.iter().fold(0.0, |m: f64, &x| m.max(x))
+            },
+            identical: same,
+            n: a.len() as u64,
+        }
+    }
+}
+
+fn ratio(num: f64, den: f64) -> f64 {
+    if den == 0.0 {
+        if num == 0.0 {
+            0.0
+        } else {
+            f64::INFINITY
+        }
+    } else {
+        num / den
+    }
+}
+
+/// Rows per parallel work item: about this many elements.
+const CHUNK_ELEMS: u64 = 1 << 18;
+
+fn compare_tensor(
+    ga: &Model<'_>,
+    ta: &TensorInfo<'_>,
+    gb: &Model<'_>,
+    tb: &TensorInfo<'_>,
+) -> Result<Sums, String> {
+    // Same type and same bytes: identical without decoding.
+    if ta.ggml_type == tb.ggml_type && ga.shard_of(ta).byte_order() == gb.shard_of(tb).byte_order() {
+        let (da, db) = (
+            ga.tensor_data(ta).map_err(|e| e.to_string())?,
+            gb.tensor_data(tb).map_err(|e| e.to_string())?,
+        );
+        if da == db {
+            // Still need the energies for the summary: decode A only.
+            let s = sums_over(ga, ta, None)?;
+            return Ok(Sums {
+                identical: true,
+                err2: 0.0,
+                max_abs: 0.0,
+                b2: s.a2,
+                ab: s.a2,
+                ..s
+            });
+        }
+    }
+    sums_over(ga, ta, Some((gb, tb)))
+}
+
+/// Sums over every row of `ta` (against `other`, or against itself).
+fn sums_over(
+    ga: &Model<'_>,
+    ta: &TensorInfo<'_>,
+    other: Option<(&Model<'_>, &TensorInfo<'_>)>,
+) -> Result<Sums, String> {
+    let rows = ta.n_rows();
+    let per = (CHUNK_ELEMS / ta.row_len().max(1)).max(1);
+    let chunks: Vec<u64> = (0..rows.div_ceil(per)).collect();
+    // Partial sums per chunk, combined in chunk order so the totals do not
+    // depend on how the work was scheduled.
+    let parts: Vec<Sums> = chunks
+        .par_iter()
+        .map_init(
+            || (Vec::new(), Vec::new(), Vec::new()),
+            |(va, vb, swapped), &c| {
+                let (r0, n) = (c * per, per.min(rows - c * per));
+                decode_rows(ga, ta, r0, n, va, swapped)?;
+                match other {
+                    Some((gb, tb)) => {
+                        decode_rows(gb, tb, r0, n, vb, swapped)?;
+                        Ok(Sums::of(va, vb))
+                    }
+                    None => Ok(Sums::of(va, va)),
+                }
+            },
+        )
+        .collect::<Result<_, String>>()?;
+    Ok(parts.into_iter().fold(
+        Sums {
+            identical: true,
+            ..Sums::default()
+        },
+        Sums::merge,
+    ))
+}
+
+fn release(m: &Model<'_>, t: &TensorInfo<'_>) {
+    if let Ok(r) = m.tensor_range(t) {
+        m.release(t, r);
+    }
+}
+
+/// Compares two models, B against A (the reference); the report names
+/// them by their first files' paths.
+pub fn compare(ga: &Model<'_>, gb: &Model<'_>, opts: &Options) -> DiffReport {
+    let (a_path, b_path) = (ga.path(), gb.path());
+    let mut r = DiffReport {
+        a: a_path.to_string(),
+        b: b_path.to_string(),
+        keys_only_in_a: vec![],
+        keys_only_in_b: vec![],
+        keys_changed: vec![],
+        tensors_only_in_a: vec![],
+        tensors_only_in_b: vec![],
+        tensors_changed: vec![],
+        tensors: vec![],
+        skipped: vec![],
+        summary: Summary::default(),
+        tolerance: opts.tolerance,
+    };
+    for kv in ga.metadata() {
+        match gb.get(kv.key) {
+            None => r.keys_only_in_a.push(kv.key.to_string()),
+            Some(bv) => {
+                let (same, lengths, first) = compare_values(&kv.value, bv);
+                if !same {
+                    r.keys_changed.push(ChangedKey {
+                        key: kv.key.to_string(),
+                        a: describe(&kv.value),
+                        b: describe(bv),
+                        lengths,
+                        first_difference: first,
+                    });
+                }
+            }
+        }
+    }
+    r.keys_only_in_b = gb
+        .metadata()
+        .iter()
+        .filter(|kv| ga.get(kv.key).is_none())
+        .map(|kv| kv.key.to_string())
+        .collect();
+
+    let mut pairs = Vec::new();
+    for ta in ga.tensors() {
+        match gb.tensor(ta.name) {
+            None => r.tensors_only_in_a.push(ta.name.to_string()),
+            Some(tb) => {
+                if ta.ggml_type != tb.ggml_type || ta.ne() != tb.ne() {
+                    r.tensors_changed.push(ChangedTensor {
+                        name: ta.name.to_string(),
+                        a_type: ta.ggml_type.to_string(),
+                        b_type: tb.ggml_type.to_string(),
+                        a_shape: ta.dims().to_vec(),
+                        b_shape: tb.dims().to_vec(),
+                    });
+                }
+                if ta.ne() == tb.ne() {
+                    pairs.push((ta, tb));
+                } else {
+                    r.skipped.push(Skipped {
+                        name: ta.name.to_string(),
+                        reason: format!("shapes differ: {:?} vs {:?}", ta.dims(), tb.dims()),
+                    });
+                }
+            }
+        }
+    }
+    r.tensors_only_in_b = gb
+        .tensors()
+        .iter()
+        .filter(|t| ga.tensor(t.name).is_none())
+        .map(|t| t.name.to_string())
+        .collect();
+    if opts.metadata_only {
+        return r;
+    }
+
+    let mut total = Sums {
+        identical: true,
+        ..Sums::default()
+    };
+    for (ta, tb) in pairs {
+        let result = compare_tensor(ga, ta, gb, tb);
+        release(ga, ta);
+        release(gb, tb);
+        match result {
+            Ok(s) => {
+                total = total.merge(s);
+                let rel = ratio(s.err2, s.a2).sqrt();
+                let equal = s.identical || opts.tolerance.is_some_and(|tol| rel <= tol);
+                r.tensors.push(TensorStats {
+                    name: ta.name.to_string(),
+                    a_type: ta.ggml_type.to_string(),
+                    b_type: tb.ggml_type.to_string(),
+                    elements: s.n,
+                    rmse: ratio(s.err2, s.n as f64).sqrt(),
+                    max_abs_error: s.max_abs,
+                    relative_rmse: rel,
+                    cosine: s.ab / (s.a2 * s.b2).sqrt(),
+                    identical: s.identical,
+                    equal,
+                });
+            }
+            Err(reason) => r.skipped.push(Skipped {
+                name: ta.name.to_string(),
+                reason,
+            }),
+        }
+    }
+    // Worst first; NaN counts as worst.
+    r.tensors.sort_by(|x, y| {
+        let key = |t: &TensorStats| {
+            if t.relative_rmse.is_nan() {
+                f64::INFINITY
+            } else {
+                t.relative_rmse
+            }
+        };
+        key(y).total_cmp(&key(x)).then_with(|| x.name.cmp(&y.name))
+    });
+    r.summary = Summary {
+        compared: r.tensors.len(),
+        identical: r.tensors.iter().filter(|t| t.identical).count(),
+        different: r.tensors.iter().filter(|t| !t.equal).count(),
+        elements: total.n,
+        relative_rmse: ratio(total.err2, total.a2).sqrt(),
+        cosine: total.ab / (total.a2 * total.b2).sqrt(),
+        worst: r.tensors.first().filter(|t| !t.identical).map(|t| t.name.clone()),
+    };
+    r
+}
