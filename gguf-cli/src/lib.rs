@@ -2,6 +2,8 @@
 //! from `gguf-format` / `gguf-quant` calls, and the renderers turn reports into
 //! text or JSON. `main.rs` only parses arguments and prints.
 
+#![forbid(unsafe_code)]
+
 pub mod diff;
 pub mod files;
 pub mod glob;

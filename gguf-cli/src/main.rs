@@ -1,6 +1,8 @@
 //! The `gguf` command. Parses arguments, calls the library, prints. Exit
 //! codes: 0 success, 1 "no" answer (a `--key` that is absent), 2 error.
 
+#![forbid(unsafe_code)]
+
 mod commands;
 
 use clap::{Args, Parser, Subcommand};
