@@ -1,9 +1,11 @@
 //! Replays the fuzz seeds and every past crash as ordinary tests on stable
 //! Rust, with the fuzz targets' own checks (`fuzz/src/checks.rs`, included
 //! here), so CI exercises them without the fuzzer. Seeds live in
-//! `fuzz/seeds/<target>/` (a minimised corpus), crashes that were fixed in
-//! `fuzz/regressions/<target>/`; the test files and malformed files feed the
-//! parser targets too.
+//! `fuzz/seeds/<target>/` (a minimised corpus; a missing folder fails),
+//! crashes that were fixed in `fuzz/regressions/<target>/` (see its README:
+//! `fuzz/regressions/` must exist, a target's folder appears with its first
+//! fixed crash and may be absent until then); the test files and malformed
+//! files feed the parser targets too.
 
 #[allow(dead_code)]
 #[path = "../../fuzz/src/checks.rs"]
@@ -17,22 +19,61 @@ fn root() -> PathBuf {
     common::workspace()
 }
 
+/// The fuzz targets, as named in `fuzz/fuzz_targets/` and `fuzz/Cargo.toml`.
+const TARGETS: [&str; 6] = ["parse", "roundtrip", "inspect", "shards", "decode", "encode"];
+
+/// The files in `dir`, sorted; a folder that cannot be read fails the test.
 fn files(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return vec![];
-    };
-    let mut v: Vec<PathBuf> = entries
-        .flatten()
-        .map(|e| e.path())
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap_or_else(|e| panic!("{}: {e}", dir.display())).path())
         .filter(|p| p.is_file())
         .collect();
     v.sort();
     v
 }
 
+/// The fixed crashes of `target`: the files in `fuzz/regressions/<target>/`,
+/// which may not exist yet (`fuzz/regressions/README.md`), although
+/// `fuzz/regressions/` itself must.
+fn regressions(target: &str) -> Vec<PathBuf> {
+    let dir = root().join("fuzz/regressions");
+    assert!(dir.is_dir(), "{} is missing", dir.display());
+    let sub = dir.join(target);
+    if sub.exists() {
+        files(&sub)
+    } else {
+        vec![]
+    }
+}
+
+#[test]
+fn regressions_are_filed_under_a_target() {
+    let dir = root().join("fuzz/regressions");
+    assert!(
+        dir.join("README.md").is_file(),
+        "{}/README.md is missing",
+        dir.display()
+    );
+    for d in files_and_dirs(&dir) {
+        let name = d.file_name().unwrap().to_string_lossy();
+        assert!(
+            TARGETS.contains(&name.as_ref()),
+            "{} is not named after a fuzz target ({TARGETS:?}), so nothing replays it",
+            d.display()
+        );
+    }
+    for t in TARGETS {
+        assert!(
+            root().join("fuzz/seeds").join(t).is_dir(),
+            "fuzz/seeds/{t} is missing"
+        );
+    }
+}
+
 fn replay(target: &str, check: fn(&[u8]), extra: &[&str]) -> usize {
     let mut inputs = files(&root().join("fuzz/seeds").join(target));
-    inputs.extend(files(&root().join("fuzz/regressions").join(target)));
+    inputs.extend(regressions(target));
     for d in extra {
         inputs.extend(
             files(&root().join(d))
