@@ -5,6 +5,7 @@
 
 use crate::endian::Endian;
 use crate::error::{Error, Location, Result};
+use crate::raw::ByteOrder;
 use std::marker::PhantomData;
 
 pub(crate) struct Cursor<'a, E> {
@@ -15,6 +16,15 @@ pub(crate) struct Cursor<'a, E> {
     /// Lengths and counts are u64 (v2, v3) rather than u32 (v1).
     wide: bool,
     _order: PhantomData<E>,
+}
+
+/// `E` for `nom`'s number parsers. The parser's use of `nom` stays in this
+/// module: no `nom` type is part of the crate's public API.
+const fn nom_order<E: Endian>() -> nom::number::Endianness {
+    match E::ORDER {
+        ByteOrder::Little => nom::number::Endianness::Little,
+        ByteOrder::Big => nom::number::Endianness::Big,
+    }
 }
 
 pub(crate) fn loc(offset: u64, name: Option<&str>) -> Location {
@@ -76,14 +86,14 @@ impl<'a, E: Endian> Cursor<'a, E> {
     }
 
     pub(crate) fn u32(&mut self, what: &'static str, name: Option<&str>) -> Result<u32> {
-        let r: nom::IResult<&[u8], u32, ()> = nom::number::complete::u32(E::NOM)(self.rest());
+        let r: nom::IResult<&[u8], u32, ()> = nom::number::complete::u32(nom_order::<E>())(self.rest());
         let (_, v) = r.map_err(|_| self.eof(what, name, 4))?;
         self.pos += 4;
         Ok(v)
     }
 
     pub(crate) fn u64(&mut self, what: &'static str, name: Option<&str>) -> Result<u64> {
-        let r: nom::IResult<&[u8], u64, ()> = nom::number::complete::u64(E::NOM)(self.rest());
+        let r: nom::IResult<&[u8], u64, ()> = nom::number::complete::u64(nom_order::<E>())(self.rest());
         let (_, v) = r.map_err(|_| self.eof(what, name, 8))?;
         self.pos += 8;
         Ok(v)

@@ -7,22 +7,32 @@ pub use byteorder::{BigEndian, LittleEndian};
 
 /// A byte order known at compile time. Implemented for [`LittleEndian`] and
 /// [`BigEndian`] (the `byteorder` crate's types, whose `ByteOrder` methods do the
-/// conversions).
-pub trait Endian: byteorder::ByteOrder + Send + Sync + 'static {
+/// conversions) and sealed: no other type can implement it.
+///
+/// ```
+/// use gguf_format::endian::{BigEndian, Endian, LittleEndian};
+/// use gguf_format::ByteOrder;
+/// assert_eq!(LittleEndian::ORDER, ByteOrder::Little);
+/// assert_eq!(BigEndian::ORDER, ByteOrder::Big);
+/// ```
+pub trait Endian: byteorder::ByteOrder + sealed::Sealed + Send + Sync + 'static {
     /// The runtime value for this order.
     const ORDER: ByteOrder;
-    /// The same order for `nom`'s number parsers.
-    const NOM: nom::number::Endianness;
+}
+
+/// Keeps [`Endian`] to the two orders this crate knows.
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::LittleEndian {}
+    impl Sealed for super::BigEndian {}
 }
 
 impl Endian for LittleEndian {
     const ORDER: ByteOrder = ByteOrder::Little;
-    const NOM: nom::number::Endianness = nom::number::Endianness::Little;
 }
 
 impl Endian for BigEndian {
     const ORDER: ByteOrder = ByteOrder::Big;
-    const NOM: nom::number::Endianness = nom::number::Endianness::Big;
 }
 
 /// Calls `$body` with the type parameter `$e` bound to the [`Endian`] type for
