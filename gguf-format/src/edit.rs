@@ -401,8 +401,9 @@ impl MetadataEdit {
 
     /// The edited file's layout: version 3, `g`'s byte order, the edited
     /// metadata, and `g`'s tensors with their dimensions and types as they
-    /// are (the caller writes their data in order). Also returns warnings
-    /// (a token text found more than once).
+    /// are (the caller writes their data in order, as `g` stores it: see
+    /// [`GgufBuilder::data_byte_order`]). Also returns warnings (a token text
+    /// found more than once).
     pub fn apply<'a>(&'a self, g: &Gguf<'a>) -> Result<(GgufBuilder<'a>, Vec<String>)> {
         let mut warnings = Vec::new();
         let renames = self.renames(g)?;
@@ -501,7 +502,9 @@ impl MetadataEdit {
         }
 
         let mut b = GgufBuilder::new();
-        b.set_version(Version::V3).set_byte_order(g.byte_order());
+        b.set_version(Version::V3)
+            .set_byte_order(g.byte_order())
+            .set_data_byte_order(g.byte_order());
         b.extend(out.into_vec())?;
         for t in g.tensors() {
             b.add_tensor(t.name, t.dims(), t.ggml_type)?;

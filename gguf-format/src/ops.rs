@@ -7,7 +7,6 @@
 //! writing them atomically is the caller's (see [`crate::write_atomic_all`]).
 
 use crate::edit::MetadataEdit;
-use crate::endian::swap_tensor_data;
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::raw::{ByteOrder, Version};
@@ -73,10 +72,13 @@ impl<'a> Output<'a> {
     ) -> Result<W> {
         let order = self.builder.byte_order();
         let mut done = 0u64;
-        let mut buf = Vec::new();
         for t in &self.tensors {
             let data = model.tensor_data(t)?;
-            if model.shard_of(t).byte_order() == order {
+            // The data is handed over as its shard stores it; the writer
+            // converts it where that is not the output's byte order.
+            let source_order = model.shard_of(t).byte_order();
+            tw.set_data_order(source_order)?;
+            if source_order == order {
                 copy(&mut tw, data, model.tensor_source(t))?;
                 done += data.len() as u64;
                 progress(done);
@@ -88,13 +90,7 @@ impl<'a> Output<'a> {
                 }
                 let start = model.tensor_range(t)?.start;
                 for (i, chunk) in data.chunks(step).enumerate() {
-                    buf.clear();
-                    buf.extend_from_slice(chunk);
-                    swap_tensor_data(t.ggml_type, &mut buf).map_err(|e| match e {
-                        Error::InvalidWrite(m) => Error::InvalidWrite(format!("tensor {}: {m}", t.name)),
-                        other => other,
-                    })?;
-                    tw.write_chunk(&buf)?;
+                    tw.write_chunk(chunk)?;
                     // Pages already swapped are not needed again.
                     let from = start + (i * step) as u64;
                     model.release(t, from..from + chunk.len() as u64);
@@ -127,7 +123,8 @@ pub fn split<'a>(m: &Model<'a>, limit: SplitLimit, no_tensor_first_split: bool) 
     let mut outputs = Vec::with_capacity(plan.len());
     for (i, range) in plan.into_iter().enumerate() {
         let mut b = GgufBuilder::new();
-        b.set_byte_order(m.first().byte_order());
+        let order = m.first().byte_order();
+        b.set_byte_order(order).set_data_byte_order(order);
         if i == 0 {
             b.extend_metadata(m.first())?;
             for k in SPLIT_KEYS {
@@ -159,7 +156,8 @@ pub fn merge<'a>(m: &Model<'a>) -> Result<Output<'a>> {
         )));
     }
     let mut b = GgufBuilder::new();
-    b.set_byte_order(m.first().byte_order());
+    let order = m.first().byte_order();
+    b.set_byte_order(order).set_data_byte_order(order);
     b.extend_metadata(m.first())?;
     b.set_last(SPLIT_COUNT, 0u16)?;
     for t in m.tensors() {

@@ -217,6 +217,9 @@ impl TensorDesc<'_> {
 pub struct GgufBuilder<'a> {
     version: Version,
     byte_order: ByteOrder,
+    /// The byte order of the tensor data the [`TensorWriter`] will be given;
+    /// `None`: the file's own.
+    data_byte_order: Option<ByteOrder>,
     metadata: Vec<(Cow<'a, str>, MetaValue<'a>)>,
     tensors: Vec<TensorDesc<'a>>,
     tensor_names: HashMap<String, usize>,
@@ -235,6 +238,7 @@ impl<'a> GgufBuilder<'a> {
         GgufBuilder {
             version: Version::V3,
             byte_order: ByteOrder::Little,
+            data_byte_order: None,
             metadata: Vec::new(),
             tensors: Vec::new(),
             tensor_names: HashMap::new(),
@@ -244,10 +248,16 @@ impl<'a> GgufBuilder<'a> {
 
     /// Everything `gguf` holds, in the same order, version and byte order: writing
     /// the result with the tensors' data reproduces a canonical file byte for byte.
+    ///
+    /// The tensor data is expected in `gguf`'s byte order
+    /// ([`GgufBuilder::data_byte_order`]), as [`Gguf::tensor_data`] gives it,
+    /// so after [`GgufBuilder::set_byte_order`] the data is still handed over as
+    /// it is and the [`TensorWriter`] converts it.
     pub fn from_gguf(gguf: &Gguf<'a>) -> Result<Self> {
         let mut b = GgufBuilder::new();
         b.version = gguf.version();
         b.byte_order = gguf.byte_order();
+        b.data_byte_order = Some(gguf.byte_order());
         b.extend_metadata(gguf)?;
         for t in gguf.tensors() {
             b.add_tensor(t.name, t.dims(), t.ggml_type)?;
@@ -292,10 +302,60 @@ impl<'a> GgufBuilder<'a> {
         self
     }
 
-    /// Sets the byte order to write.
+    /// Sets the byte order of the file: of every header field and of the
+    /// tensor data.
+    ///
+    /// The [`TensorWriter`] takes the tensor data in the
+    /// [data byte order](GgufBuilder::data_byte_order) and, where that is not
+    /// the file's, swaps every multi-byte field of every block by the tensor
+    /// type's layout ([`TypeInfo::swap`](crate::TypeInfo::swap), as
+    /// [`swap_tensor_data`](crate::endian::swap_tensor_data) does), so the file
+    /// holds the values given. The data byte order is the one stated with
+    /// [`GgufBuilder::set_data_byte_order`]; for a builder made by
+    /// [`GgufBuilder::from_gguf`] it is the source file's; otherwise it
+    /// **follows this setting**: data is then taken to be in the file's order
+    /// already and is written as it is. So to write little-endian data (from
+    /// `to_le_bytes`, or from a little-endian file) into a big-endian file
+    /// made with [`GgufBuilder::new`], state it:
+    ///
+    /// ```
+    /// use gguf_format::{ByteOrder, GgmlType, Gguf, GgufBuilder};
+    /// # fn main() -> Result<(), gguf_format::Error> {
+    /// let mut b = GgufBuilder::new();
+    /// b.set_byte_order(ByteOrder::Big).set_data_byte_order(ByteOrder::Little);
+    /// b.add_tensor("x", &[2], GgmlType::F32)?;
+    /// let mut w = b.write_header(Vec::new())?;
+    /// w.write_tensor(&[1.5f32.to_le_bytes(), 2.5f32.to_le_bytes()].concat())?;
+    /// let out = w.finish()?;
+    ///
+    /// let g = Gguf::parse(&out)?;
+    /// assert_eq!(g.byte_order(), ByteOrder::Big);
+    /// assert_eq!(g.tensor_data(&g.tensors()[0])?, [1.5f32.to_be_bytes(), 2.5f32.to_be_bytes()].concat());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// The writer cannot tell the byte order of bytes by looking at them: data
+    /// in another order than the one stated is written wrongly, not refused.
     pub fn set_byte_order(&mut self, o: ByteOrder) -> &mut Self {
         self.byte_order = o;
         self
+    }
+
+    /// States the byte order of the tensor data that will be given to the
+    /// [`TensorWriter`]; where it is not the file's
+    /// ([`GgufBuilder::set_byte_order`]), the writer converts the data to the
+    /// file's order, tensor by tensor, by each type's byte layout (chunks
+    /// given to [`TensorWriter::write_chunk`] need not be whole blocks).
+    pub fn set_data_byte_order(&mut self, o: ByteOrder) -> &mut Self {
+        self.data_byte_order = Some(o);
+        self
+    }
+
+    /// The byte order the [`TensorWriter`] expects tensor data in: the one
+    /// stated with [`GgufBuilder::set_data_byte_order`] or by
+    /// [`GgufBuilder::from_gguf`], else the file's.
+    pub fn data_byte_order(&self) -> ByteOrder {
+        self.data_byte_order.unwrap_or(self.byte_order)
     }
 
     /// The version that will be written.
@@ -512,21 +572,32 @@ impl<'a> GgufBuilder<'a> {
     }
 
     /// Writes header, metadata, tensor infos and padding to `w`, and returns a
-    /// [`TensorWriter`] that takes the tensor data in order.
+    /// [`TensorWriter`] that takes the tensor data in order, in the
+    /// [data byte order](GgufBuilder::data_byte_order).
     pub fn write_header<W: Write>(&self, w: W) -> Result<TensorWriter<W>> {
-        let mut counter = CountingWriter { inner: w, written: 0 };
-        with_endian!(self.byte_order, E => self.write_meta::<E, _>(&mut counter))?;
-        Ok(TensorWriter {
-            w: counter,
+        let mut tw = TensorWriter {
+            w: CountingWriter { inner: w, written: 0 },
             alignment: u64::from(self.alignment()),
-            sizes: self
+            tensors: self
                 .tensors
                 .iter()
-                .map(|t| (t.name.to_string(), t.n_bytes))
+                .map(|t| Slot {
+                    name: t.name.to_string(),
+                    n_bytes: t.n_bytes,
+                    ggml_type: t.ggml_type,
+                })
                 .collect(),
             current: 0,
             written_in_current: 0,
-        })
+            file_order: self.byte_order,
+            data_order: self.byte_order,
+            partial: Vec::new(),
+            buf: Vec::new(),
+        };
+        // Refused before anything is written.
+        tw.set_data_order(self.data_byte_order())?;
+        with_endian!(self.byte_order, E => self.write_meta::<E, _>(&mut tw.w))?;
+        Ok(tw)
     }
 
     fn write_meta<E: Endian, W: Write>(&self, w: &mut CountingWriter<W>) -> Result<()> {
@@ -692,13 +763,35 @@ fn contains_bools(view: &ArrayView<'_>) -> bool {
 
 /// Takes the tensor data after [`GgufBuilder::write_header`], in the order the
 /// tensors were added, and pads each to the alignment.
+///
+/// Data is taken in the builder's [data byte
+/// order](GgufBuilder::data_byte_order); when that is not the file's, every
+/// tensor is converted to the file's order as it is written (see
+/// [`GgufBuilder::set_byte_order`]).
 pub struct TensorWriter<W: Write> {
     w: CountingWriter<W>,
     alignment: u64,
-    sizes: Vec<(String, u64)>,
+    tensors: Vec<Slot>,
     current: usize,
     written_in_current: u64,
+    file_order: ByteOrder,
+    /// The order of the data given; swapped to `file_order` when they differ.
+    data_order: ByteOrder,
+    /// The start of a block whose rest has not been given yet (only when swapping).
+    partial: Vec<u8>,
+    /// Scratch space for swapping.
+    buf: Vec<u8>,
 }
+
+/// A tensor the [`TensorWriter`] expects.
+struct Slot {
+    name: String,
+    n_bytes: u64,
+    ggml_type: GgmlType,
+}
+
+/// Bytes of data swapped per step when the byte order changes.
+const SWAP_STEP: usize = 4 << 20;
 
 impl<W: Write> TensorWriter<W> {
     /// Index of the tensor the next bytes belong to (equal to the number of
@@ -707,16 +800,42 @@ impl<W: Write> TensorWriter<W> {
         self.current
     }
 
+    /// Sets the byte order of the data given from the current tensor on
+    /// (only between tensors); refuses, by name, a tensor left whose type has
+    /// no known byte layout when the order differs from the file's.
+    pub(crate) fn set_data_order(&mut self, order: ByteOrder) -> Result<()> {
+        if self.written_in_current != 0 {
+            return Err(self.mismatch("the data byte order changed inside a tensor"));
+        }
+        if order != self.file_order {
+            let tensors = self.tensors.get(self.current..).unwrap_or_default();
+            if let Some(t) = tensors
+                .iter()
+                .find(|t| t.ggml_type.info().and_then(|i| i.swap).is_none())
+            {
+                return Err(Error::InvalidWrite(format!(
+                    "tensor {} has type {}, whose byte layout is not known: cannot write its \
+                     {order} data into a {} file",
+                    t.name, t.ggml_type, self.file_order
+                )));
+            }
+        }
+        self.data_order = order;
+        Ok(())
+    }
+
     /// Writes a whole tensor's data; its length must be the tensor's size.
     pub fn write_tensor(&mut self, data: &[u8]) -> Result<()> {
         if self.written_in_current != 0 {
             return Err(self.mismatch("a whole tensor written after a partial one"));
         }
-        match self.sizes.get(self.current) {
-            Some((_, n)) if *n == data.len() as u64 => self.write_chunk(data),
-            Some((name, n)) => Err(Error::InvalidWrite(format!(
-                "tensor {name}: {} bytes of data given, {n} expected",
-                data.len()
+        match self.tensors.get(self.current) {
+            Some(t) if t.n_bytes == data.len() as u64 => self.write_chunk(data),
+            Some(t) => Err(Error::InvalidWrite(format!(
+                "tensor {}: {} bytes of data given, {} expected",
+                t.name,
+                data.len(),
+                t.n_bytes
             ))),
             None => Err(self.mismatch("more tensors written than described")),
         }
@@ -726,24 +845,66 @@ impl<W: Write> TensorWriter<W> {
     /// complete, writes its padding and moves on to the next one. A chunk may
     /// not extend past the end of the current tensor; a zero-size tensor is
     /// completed by an empty chunk (or [`TensorWriter::write_tensor`] with `&[]`).
+    /// When the data is converted to another byte order, a chunk need not end
+    /// on a block boundary: the start of a split block waits for its rest.
     pub fn write_chunk(&mut self, data: &[u8]) -> Result<()> {
-        let Some((name, size)) = self.sizes.get(self.current) else {
+        let Some(t) = self.tensors.get(self.current) else {
             return Err(self.mismatch("more data written than the tensors described"));
         };
-        let left = size - self.written_in_current;
+        let (size, left) = (t.n_bytes, t.n_bytes - self.written_in_current);
         if data.len() as u64 > left {
             return Err(Error::InvalidWrite(format!(
-                "tensor {name}: chunk of {} bytes runs past its end ({left} bytes left)",
+                "tensor {}: chunk of {} bytes runs past its end ({left} bytes left)",
+                t.name,
                 data.len()
             )));
         }
-        self.w.write_all(data).map_err(|e| Error::io("", e))?;
+        if self.data_order == self.file_order {
+            self.w.write_all(data).map_err(|e| Error::io("", e))?;
+        } else {
+            self.write_swapped(data)?;
+        }
         self.written_in_current += data.len() as u64;
-        if self.written_in_current == *size {
+        if self.written_in_current == size {
+            debug_assert!(self.partial.is_empty(), "tensor sizes are whole blocks");
             pad(&mut self.w, self.alignment)?;
             self.current += 1;
             self.written_in_current = 0;
         }
+        Ok(())
+    }
+
+    /// Writes `data` of the current tensor converted to the file's byte
+    /// order: whole blocks at once, a block's start kept until its rest comes.
+    fn write_swapped(&mut self, mut data: &[u8]) -> Result<()> {
+        let t = &self.tensors[self.current];
+        let block = t.ggml_type.info().map_or(1, |i| i.type_size as usize);
+        let swap = |ty: GgmlType, bytes: &mut [u8]| {
+            crate::endian::swap_tensor_data(ty, bytes).map_err(|e| match e {
+                Error::InvalidWrite(m) => Error::InvalidWrite(format!("tensor {}: {m}", t.name)),
+                other => other,
+            })
+        };
+        if !self.partial.is_empty() {
+            let take = (block - self.partial.len()).min(data.len());
+            self.partial.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            if self.partial.len() < block {
+                return Ok(());
+            }
+            swap(t.ggml_type, &mut self.partial)?;
+            self.w.write_all(&self.partial).map_err(|e| Error::io("", e))?;
+            self.partial.clear();
+        }
+        let whole = data.len() / block * block;
+        let step = (SWAP_STEP / block).max(1) * block;
+        for piece in data[..whole].chunks(step) {
+            self.buf.clear();
+            self.buf.extend_from_slice(piece);
+            swap(t.ggml_type, &mut self.buf)?;
+            self.w.write_all(&self.buf).map_err(|e| Error::io("", e))?;
+        }
+        self.partial.extend_from_slice(&data[whole..]);
         Ok(())
     }
 
@@ -755,21 +916,24 @@ impl<W: Write> TensorWriter<W> {
     /// (flushed).
     pub fn finish(mut self) -> Result<W> {
         // Trailing zero-size tensors need no bytes.
-        while self.sizes.get(self.current).is_some_and(|(_, n)| *n == 0) && self.written_in_current == 0 {
+        while self.tensors.get(self.current).is_some_and(|t| t.n_bytes == 0) && self.written_in_current == 0 {
             self.current += 1;
         }
-        if let Some((name, size)) = self.sizes.get(self.current) {
+        if let Some(t) = self.tensors.get(self.current) {
             return Err(Error::InvalidWrite(format!(
-                "tensor {name} incomplete: {} of {size} bytes written ({} tensors not written)",
+                "tensor {} incomplete: {} of {} bytes written ({} tensors not written)",
+                t.name,
                 self.written_in_current,
-                self.sizes.len() - self.current
+                t.n_bytes,
+                self.tensors.len() - self.current
             )));
         }
         self.w.flush().map_err(|e| Error::io("", e))?;
         Ok(self.w.inner)
     }
 
-    /// Bytes written so far.
+    /// Bytes written so far. (When converting the byte order, the start of a
+    /// block split between chunks is written once its rest has been given.)
     pub fn bytes_written(&self) -> u64 {
         self.w.written
     }
@@ -786,10 +950,14 @@ impl TensorWriter<&mut std::io::BufWriter<std::fs::File>> {
     /// Linux: no trip through this process, and a reflink on file systems
     /// that can share blocks). `data` must be those same bytes (a slice of
     /// the source's map); it is written instead wherever the copy is not
-    /// possible.
+    /// possible. Data converted to another byte order (see
+    /// [`GgufBuilder::set_byte_order`]) is always written from memory.
     pub fn copy_tensor(&mut self, data: &[u8], source: Option<(&std::fs::File, u64)>) -> Result<()> {
-        match self.sizes.get(self.current) {
-            Some((_, n)) if *n == data.len() as u64 && self.written_in_current == 0 => {}
+        match self.tensors.get(self.current) {
+            Some(t)
+                if t.n_bytes == data.len() as u64
+                    && self.written_in_current == 0
+                    && self.data_order == self.file_order => {}
             _ => return self.write_tensor(data),
         }
         #[cfg(target_os = "linux")]
