@@ -191,7 +191,7 @@ pub fn shards(data: &[u8]) {
     }
     std::hint::black_box(n);
     for limit in [SplitLimit::Tensors(2), SplitLimit::Bytes(64)] {
-        if let Ok(outs) = ops::split(&m, limit, n % 2 == 0) {
+        if let Ok(outs) = ops::split(&m, limit, n.is_multiple_of(2)) {
             assert!(!outs.is_empty());
             let planned: usize = outs.iter().map(|o| o.tensors.len()).sum();
             assert_eq!(planned, m.tensors().len(), "a split keeps every tensor once");
