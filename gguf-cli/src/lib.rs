@@ -3,6 +3,7 @@
 //! text or JSON. `main.rs` only parses arguments and prints.
 
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod diff;
 pub mod files;
