@@ -72,7 +72,7 @@ pub fn swap_tensor_data(ty: crate::GgmlType, data: &mut [u8]) -> crate::Result<(
         .swap
         .ok_or_else(|| crate::Error::InvalidWrite(format!("no byte-order layout is known for type {ty}")))?;
     let block = info.type_size as usize;
-    if data.len() % block != 0 {
+    if !data.len().is_multiple_of(block) {
         return Err(crate::Error::InvalidWrite(format!(
             "{} bytes of {ty} data are not whole {block}-byte blocks",
             data.len()

@@ -522,7 +522,7 @@ fn read_tensor_info<'a, E: Endian>(c: &mut Cursor<'a, E>, alignment: u32) -> Res
     let n_bytes = match ggml_type.info() {
         None => None,
         Some(info) => {
-            if ne[0] % u64::from(info.block_size) != 0 {
+            if !ne[0].is_multiple_of(u64::from(info.block_size)) {
                 return Err(Error::RowNotBlockMultiple {
                     at: here(name),
                     ne0: ne[0],
@@ -537,7 +537,7 @@ fn read_tensor_info<'a, E: Endian>(c: &mut Cursor<'a, E>, alignment: u32) -> Res
             Some(n)
         }
     };
-    if offset % u64::from(alignment) != 0 {
+    if !offset.is_multiple_of(u64::from(alignment)) {
         return Err(Error::MisalignedOffset {
             at: here(name),
             offset,

@@ -120,7 +120,7 @@ pub fn plan_split(
             .map(|x| x / PLAN_ALIGNMENT * PLAN_ALIGNMENT)
             .ok_or_else(|| Error::InvalidWrite(format!("tensor {i}: size {n} overflows")))?;
         let cut = match limit {
-            SplitLimit::Tensors(max) => i > 0 && i % max == 0,
+            SplitLimit::Tensors(max) => i > 0 && i.is_multiple_of(max),
             // Never before the first tensor of a shard: that would leave it empty.
             SplitLimit::Bytes(max) => i > start && used.saturating_add(padded) > max,
         };
