@@ -21,6 +21,30 @@ use tempfile::TempPath;
 /// the umask).
 ///
 /// `write` may fail with any error type that this crate's [`Error`] converts into.
+///
+/// ```
+/// # fn main() -> Result<(), gguf_format::Error> {
+/// use gguf_format::{write_atomic, Error, GgmlType, GgufBuilder};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("model.gguf");
+/// let mut b = GgufBuilder::new();
+/// b.add_tensor("w", &[4], GgmlType::F32)?;
+/// let bytes = write_atomic(&path, |w| {
+///     let mut tw = b.write_header(w)?;
+///     tw.write_tensor(&[0; 16])?;
+///     Ok::<_, Error>(tw.bytes_written())
+/// })?;
+/// assert_eq!(std::fs::metadata(&path).unwrap().len(), bytes);
+///
+/// // A failure midway leaves the existing file as it was.
+/// let r = write_atomic(&path, |w| {
+///     b.write_header(w)?; // the header, but no data
+///     Err::<(), _>(Error::InvalidWrite("stopped".into()))
+/// });
+/// assert!(r.is_err());
+/// assert_eq!(std::fs::metadata(&path).unwrap().len(), bytes);
+/// # Ok(()) }
+/// ```
 pub fn write_atomic<T, E: From<Error>>(
     target: impl AsRef<Path>,
     write: impl FnOnce(&mut BufWriter<File>) -> std::result::Result<T, E>,
@@ -42,6 +66,27 @@ pub fn write_atomic<T, E: From<Error>>(
 /// an error before that point no target is touched and no temporary file is
 /// left; if a rename itself fails, the targets already renamed are removed
 /// too, so no incomplete set remains.
+///
+/// ```
+/// # fn main() -> Result<(), gguf_format::Error> {
+/// use gguf_format::{write_atomic_all, Error, GgufBuilder};
+/// let dir = tempfile::tempdir().unwrap();
+/// let names = [dir.path().join("a.gguf"), dir.path().join("b.gguf")];
+/// let b = GgufBuilder::new();
+/// // The second file fails: neither appears.
+/// let r = write_atomic_all(&names, |i, w| {
+///     b.write_header(w)?.finish()?;
+///     if i == 1 {
+///         return Err(Error::InvalidWrite("stopped".into()));
+///     }
+///     Ok(())
+/// });
+/// assert!(r.is_err() && !names[0].exists() && !names[1].exists());
+///
+/// write_atomic_all(&names, |_, w| b.write_header(w)?.finish().map(drop))?;
+/// assert!(names[0].exists() && names[1].exists());
+/// # Ok(()) }
+/// ```
 pub fn write_atomic_all<P: AsRef<Path>, E: From<Error>>(
     targets: &[P],
     mut write: impl FnMut(usize, &mut BufWriter<File>) -> std::result::Result<(), E>,

@@ -199,6 +199,26 @@ impl Patch<'_> {
 /// be the key's type). `general.alignment` and the `split.*` keys are
 /// refused: changing them in place would break the layout or the shard set.
 /// A key given twice takes its last value.
+///
+/// ```
+/// # fn main() -> Result<(), gguf_format::Error> {
+/// use gguf_format::edit::{plan_in_place, write_in_place, SetArg};
+/// use gguf_format::GgufFile;
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("tiny.gguf");
+/// std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/tiny-llama-f32.gguf"), &path).unwrap();
+///
+/// let file = GgufFile::open_in_memory(&path)?;
+/// let g = file.parse()?;
+/// let patches = plan_in_place(&g, &[SetArg::parse("llama.context_length=4096")?])?;
+/// assert_eq!(write_in_place(&path, file.as_bytes(), &patches)?, 4);
+///
+/// let after = GgufFile::open(&path)?;
+/// assert_eq!(after.parse()?.get_u32("llama.context_length")?, 4096);
+/// // A string cannot change in place: the header would change size.
+/// assert!(plan_in_place(&g, &[SetArg::parse("general.name=x")?]).is_err());
+/// # Ok(()) }
+/// ```
 pub fn plan_in_place<'a>(g: &Gguf<'a>, sets: &[SetArg]) -> Result<Vec<Patch<'a>>> {
     let mut patches: Vec<Patch<'a>> = Vec::new();
     for s in sets {

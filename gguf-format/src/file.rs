@@ -39,6 +39,19 @@ impl GgufFile {
     /// The map is shared: if another process truncates or rewrites the file
     /// while it is mapped, reads of the changed pages see the change (and a
     /// truncation can fault), as with every mmap-based reader including llama.cpp.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), gguf_format::Error> {
+    /// use gguf_format::GgufFile;
+    /// let file = GgufFile::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/tiny-llama-f32.gguf"))?;
+    /// assert!(file.is_mapped());
+    /// let gguf = file.parse()?; // borrows `file`'s bytes
+    /// assert_eq!(gguf.get_u32("llama.block_count")?, 2);
+    ///
+    /// let missing = GgufFile::open("no/such/file.gguf").unwrap_err();
+    /// assert!(missing.to_string().starts_with("no/such/file.gguf: "));
+    /// # Ok(()) }
+    /// ```
     pub fn open(path: impl AsRef<Path>) -> Result<GgufFile> {
         let path = path.as_ref();
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
@@ -82,6 +95,17 @@ impl GgufFile {
     }
 
     /// Wraps bytes already in memory.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), gguf_format::Error> {
+    /// use gguf_format::{GgufBuilder, GgufFile};
+    /// let mut b = GgufBuilder::new();
+    /// b.push("general.architecture", "llama")?;
+    /// let bytes = b.write_header(Vec::new())?.finish()?;
+    /// let file = GgufFile::from_bytes("in-memory.gguf", bytes);
+    /// assert_eq!(file.parse()?.architecture(), Some("llama"));
+    /// # Ok(()) }
+    /// ```
     pub fn from_bytes(name: impl AsRef<Path>, bytes: Vec<u8>) -> GgufFile {
         GgufFile {
             path: name.as_ref().to_path_buf(),

@@ -21,42 +21,81 @@ pub struct FileType {
 }
 
 /// The `llama_ftype` ids, by their names without `LLAMA_FTYPE_MOSTLY_`.
-#[allow(missing_docs)]
+///
+/// ```
+/// use gguf_format::{ftype::id, FileType};
+/// assert_eq!(FileType::from_id(id::Q4_K_M).unwrap().name, "MOSTLY_Q4_K_M");
+/// ```
 pub mod id {
+    /// `LLAMA_FTYPE_ALL_F32` (all F32).
     pub const ALL_F32: u32 = 0;
+    /// `LLAMA_FTYPE_MOSTLY_F16` (F16).
     pub const F16: u32 = 1;
+    /// `LLAMA_FTYPE_MOSTLY_Q4_0` (Q4_0).
     pub const Q4_0: u32 = 2;
+    /// `LLAMA_FTYPE_MOSTLY_Q4_1` (Q4_1).
     pub const Q4_1: u32 = 3;
+    /// `LLAMA_FTYPE_MOSTLY_Q8_0` (Q8_0).
     pub const Q8_0: u32 = 7;
+    /// `LLAMA_FTYPE_MOSTLY_Q5_0` (Q5_0).
     pub const Q5_0: u32 = 8;
+    /// `LLAMA_FTYPE_MOSTLY_Q5_1` (Q5_1).
     pub const Q5_1: u32 = 9;
+    /// `LLAMA_FTYPE_MOSTLY_Q2_K` (Q2_K - Medium).
     pub const Q2_K: u32 = 10;
+    /// `LLAMA_FTYPE_MOSTLY_Q3_K_S` (Q3_K - Small).
     pub const Q3_K_S: u32 = 11;
+    /// `LLAMA_FTYPE_MOSTLY_Q3_K_M` (Q3_K - Medium).
     pub const Q3_K_M: u32 = 12;
+    /// `LLAMA_FTYPE_MOSTLY_Q3_K_L` (Q3_K - Large).
     pub const Q3_K_L: u32 = 13;
+    /// `LLAMA_FTYPE_MOSTLY_Q4_K_S` (Q4_K - Small).
     pub const Q4_K_S: u32 = 14;
+    /// `LLAMA_FTYPE_MOSTLY_Q4_K_M` (Q4_K - Medium).
     pub const Q4_K_M: u32 = 15;
+    /// `LLAMA_FTYPE_MOSTLY_Q5_K_S` (Q5_K - Small).
     pub const Q5_K_S: u32 = 16;
+    /// `LLAMA_FTYPE_MOSTLY_Q5_K_M` (Q5_K - Medium).
     pub const Q5_K_M: u32 = 17;
+    /// `LLAMA_FTYPE_MOSTLY_Q6_K` (Q6_K).
     pub const Q6_K: u32 = 18;
+    /// `LLAMA_FTYPE_MOSTLY_IQ2_XXS` (IQ2_XXS - 2.0625 bpw).
     pub const IQ2_XXS: u32 = 19;
+    /// `LLAMA_FTYPE_MOSTLY_IQ2_XS` (IQ2_XS - 2.3125 bpw).
     pub const IQ2_XS: u32 = 20;
+    /// `LLAMA_FTYPE_MOSTLY_Q2_K_S` (Q2_K - Small).
     pub const Q2_K_S: u32 = 21;
+    /// `LLAMA_FTYPE_MOSTLY_IQ3_XS` (IQ3_XS - 3.3 bpw).
     pub const IQ3_XS: u32 = 22;
+    /// `LLAMA_FTYPE_MOSTLY_IQ3_XXS` (IQ3_XXS - 3.0625 bpw).
     pub const IQ3_XXS: u32 = 23;
+    /// `LLAMA_FTYPE_MOSTLY_IQ1_S` (IQ1_S - 1.5625 bpw).
     pub const IQ1_S: u32 = 24;
+    /// `LLAMA_FTYPE_MOSTLY_IQ4_NL` (IQ4_NL - 4.5 bpw).
     pub const IQ4_NL: u32 = 25;
+    /// `LLAMA_FTYPE_MOSTLY_IQ3_S` (IQ3_S - 3.4375 bpw).
     pub const IQ3_S: u32 = 26;
+    /// `LLAMA_FTYPE_MOSTLY_IQ3_M` (IQ3_S mix - 3.66 bpw).
     pub const IQ3_M: u32 = 27;
+    /// `LLAMA_FTYPE_MOSTLY_IQ2_S` (IQ2_S - 2.5 bpw).
     pub const IQ2_S: u32 = 28;
+    /// `LLAMA_FTYPE_MOSTLY_IQ2_M` (IQ2_M - 2.7 bpw).
     pub const IQ2_M: u32 = 29;
+    /// `LLAMA_FTYPE_MOSTLY_IQ4_XS` (IQ4_XS - 4.25 bpw).
     pub const IQ4_XS: u32 = 30;
+    /// `LLAMA_FTYPE_MOSTLY_IQ1_M` (IQ1_M - 1.75 bpw).
     pub const IQ1_M: u32 = 31;
+    /// `LLAMA_FTYPE_MOSTLY_BF16` (BF16).
     pub const BF16: u32 = 32;
+    /// `LLAMA_FTYPE_MOSTLY_TQ1_0` (TQ1_0 - 1.69 bpw ternary).
     pub const TQ1_0: u32 = 36;
+    /// `LLAMA_FTYPE_MOSTLY_TQ2_0` (TQ2_0 - 2.06 bpw ternary).
     pub const TQ2_0: u32 = 37;
+    /// `LLAMA_FTYPE_MOSTLY_MXFP4_MOE` (MXFP4 MoE).
     pub const MXFP4_MOE: u32 = 38;
+    /// `LLAMA_FTYPE_MOSTLY_Q1_0` (Q1_0).
     pub const Q1_0: u32 = 40;
+    /// `LLAMA_FTYPE_MOSTLY_Q2_0` (Q2_0).
     pub const Q2_0: u32 = 41;
 }
 

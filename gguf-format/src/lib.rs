@@ -24,11 +24,42 @@
 //! # Ok(()) }
 //! ```
 //!
+//! [`GgufFile`] owns the bytes (a read-only memory map, or the file read into
+//! memory); [`Gguf`] is the parsed view that borrows them: metadata as
+//! [`Value`]s with typed getters ([`Gguf::get_u32`], [`Gguf::get_str`],
+//! [`Gguf::get_array`], …), tensor descriptions as [`TensorInfo`]s, tensor
+//! data as slices of the file. [`Gguf::parse`] does the same for bytes you
+//! already hold.
+//!
+//! # Split models
+//! llama.cpp can cut a model into shards named `PREFIX-00001-of-0000N.gguf`
+//! and tied together by `split.*` keys (see [`split`]). [`ModelFiles::open`]
+//! opens the first shard and finds the others beside it; [`Model`] shows them
+//! as one model: the first shard's metadata and every shard's tensors in one
+//! list, each tensor's data borrowed from the shard that holds it. A
+//! single-file model opens the same way, so code written against [`Model`]
+//! handles both.
+//! ```
+//! # fn main() -> Result<(), gguf_format::Error> {
+//! use gguf_format::ModelFiles;
+//! let files = ModelFiles::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/tiny-llama-f32.gguf"))?;
+//! let model = files.parse()?;
+//! println!("{} shard(s), {} tensors", model.shards().len(), model.tensors().len());
+//! let t = model.tensor("output.weight").unwrap();
+//! let data: &[u8] = model.tensor_data(t)?; // from whichever shard holds it
+//! assert_eq!(data.len() as u64, t.n_bytes()?);
+//! # Ok(()) }
+//! ```
+//!
 //! # Writing
 //! [`GgufBuilder`] collects metadata and tensor descriptions and computes the
 //! layout; [`GgufBuilder::write_header`] streams everything before the data and
 //! returns a [`TensorWriter`] for the data, one tensor or chunk at a time.
 //! [`write_atomic`] puts the result in place only once it is complete.
+//! Files are version 3 and little-endian unless set otherwise
+//! ([`GgufBuilder::set_version`], [`GgufBuilder::set_byte_order`], which also
+//! says in which byte order the tensor data is taken); [`write_gguf`] writes a
+//! parsed file back as it is.
 //! ```
 //! # fn main() -> Result<(), gguf_format::Error> {
 //! use gguf_format::{GgmlType, GgufBuilder, MetaValue};
@@ -47,6 +78,43 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Whole-file operations
+//! The [`ops`] module does to whole models what llama.cpp's and gguf-py's
+//! tools do, byte for byte as they write it (the tests compare the outputs
+//! with theirs): [`ops::split`] and [`ops::merge`]
+//! (`llama-gguf-split`), [`ops::edit`] with an [`edit::MetadataEdit`]
+//! (`gguf-new-metadata`) and [`ops::convert`] (`gguf-convert-endian`). Each
+//! returns [`ops::Output`]s, one per file to write, which stream the tensor
+//! data from the source model; [`write_atomic_all`] makes the files of a split
+//! model appear together or not at all. [`edit::plan_in_place`] and
+//! [`edit::write_in_place`] change numbers in a file where they are
+//! (`gguf-set-metadata`).
+//! ```
+//! # fn main() -> Result<(), gguf_format::Error> {
+//! use gguf_format::{ops, split::{shard_path, SplitLimit}, ModelFiles};
+//! let files = ModelFiles::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/tiny-llama-f32.gguf"))?;
+//! let model = files.parse()?;
+//! let outputs = ops::split(&model, SplitLimit::Tensors(10), false)?;
+//! let dir = tempfile::tempdir().unwrap();
+//! let prefix = dir.path().join("tiny").to_string_lossy().into_owned();
+//! let names: Vec<String> = (0..outputs.len()).map(|i| shard_path(&prefix, i, outputs.len())).collect();
+//! gguf_format::write_atomic_all(&names, |i, w| outputs[i].write(&model, w, &mut |_| {}))?;
+//!
+//! let split = ModelFiles::open(&names[0])?; // finds the other shards
+//! assert_eq!(split.files().len(), 3);
+//! assert_eq!(split.parse()?.tensors().len(), model.tensors().len());
+//! # Ok(()) }
+//! ```
+//!
+//! # Modules
+//! - [`raw`]: the on-disk vocabulary — magic, versions, value-type ids, the
+//!   ggml type table ([`GGML_TYPES`]).
+//! - [`endian`]: byte order as a type, and [`endian::swap_tensor_data`].
+//! - [`ftype`]: `general.file_type` values.
+//! - [`split`]: shard names, the `split.*` keys, where a split cuts.
+//! - [`edit`]: metadata edits, in place or as a copy.
+//! - [`ops`]: split, merge, edit and convert whole models.
+//!
 //! # Checks
 //! Every count, length, dimension and offset read from a file is checked
 //! against the bytes that remain before it is used, with checked arithmetic;
@@ -55,6 +123,7 @@
 //! more than a small multiple of the file's size.
 
 #![deny(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links, rustdoc::private_intra_doc_links)]
 
 mod atomic;
 mod cursor;

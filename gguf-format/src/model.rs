@@ -68,6 +68,33 @@ impl ModelFiles {
     /// the file, when `path` is a later shard, when the name does not follow
     /// the convention, or when a shard is missing; the shards' contents are
     /// checked against each other by [`ModelFiles::parse`].
+    ///
+    /// ```
+    /// # fn main() -> Result<(), gguf_format::Error> {
+    /// use gguf_format::{split::shard_path, Error, ModelFiles};
+    /// # use gguf_format::{ops, split::SplitLimit};
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let prefix = dir.path().join("tiny").to_string_lossy().into_owned();
+    /// # let source = ModelFiles::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/tiny-llama-f32.gguf"))?;
+    /// # let m = source.parse()?;
+    /// # let outputs = ops::split(&m, SplitLimit::Tensors(8), false)?;
+    /// # let names: Vec<String> = (0..3).map(|i| shard_path(&prefix, i, 3)).collect();
+    /// # gguf_format::write_atomic_all(&names, |i, w| outputs[i].write(&m, w, &mut |_| {}))?;
+    /// // tiny-00001-of-00003.gguf, tiny-00002-of-00003.gguf, tiny-00003-of-00003.gguf
+    /// let files = ModelFiles::open(shard_path(&prefix, 0, 3))?;
+    /// assert_eq!(files.files().len(), 3);
+    /// let model = files.parse()?;
+    /// assert!(model.is_split());
+    /// assert_eq!(model.architecture(), Some("llama")); // the first shard's metadata
+    /// let t = model.tensor("output.weight").unwrap();
+    /// assert_eq!(t.shard(), 2);
+    /// assert_eq!(model.tensor_data(t)?.len(), 64 * 300 * 4);
+    ///
+    /// // A later shard is not a model by itself:
+    /// let later = ModelFiles::open(shard_path(&prefix, 1, 3)).unwrap_err();
+    /// assert!(matches!(later, Error::NotFirstShard { shard: 2, count: 3, .. }));
+    /// # Ok(()) }
+    /// ```
     pub fn open(path: impl AsRef<Path>) -> Result<ModelFiles> {
         let path = path.as_ref();
         let first = GgufFile::open(path)?;

@@ -110,6 +110,27 @@ impl<'a> Output<'a> {
 /// and, last, `split.count`. Version 3, dimensions as ggml writes them; the
 /// layout follows each shard's `general.alignment` (32 where it is absent;
 /// llama-gguf-split writes 32 whatever the key says).
+///
+/// The outputs are named by the caller, as llama.cpp names them with
+/// [`shard_path`](crate::split::shard_path), and are best written with
+/// [`write_atomic_all`](crate::write_atomic_all) so that all appear or none:
+///
+/// ```
+/// # fn main() -> Result<(), gguf_format::Error> {
+/// use gguf_format::{ops, split::{shard_path, SplitLimit}, write_atomic_all, ModelFiles};
+/// let files = ModelFiles::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/tiny-llama-f32.gguf"))?;
+/// let model = files.parse()?;
+/// // 21 tensors, at most 8 per shard.
+/// let outputs = ops::split(&model, SplitLimit::Tensors(8), false)?;
+/// assert_eq!(outputs.iter().map(|o| o.tensors.len()).collect::<Vec<_>>(), [8, 8, 5]);
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let prefix = dir.path().join("tiny").to_string_lossy().into_owned();
+/// let names: Vec<String> = (0..outputs.len()).map(|i| shard_path(&prefix, i, outputs.len())).collect();
+/// write_atomic_all(&names, |i, w| outputs[i].write(&model, w, &mut |_done| {}))?;
+/// assert!(ModelFiles::open(&names[0])?.parse()?.is_split());
+/// # Ok(()) }
+/// ```
 pub fn split<'a>(m: &Model<'a>, limit: SplitLimit, no_tensor_first_split: bool) -> Result<Vec<Output<'a>>> {
     let sizes = m
         .tensors()
@@ -147,6 +168,34 @@ pub fn split<'a>(m: &Model<'a>, limit: SplitLimit, no_tensor_first_split: bool) 
 /// (`split.count` set to 0 and moved last, so the result is not taken for
 /// a shard) and every shard's tensors in order. Refuses a file without a
 /// `split.count` of 1 or more (a split of one shard merges, as there).
+///
+/// ```
+/// # fn main() -> Result<(), gguf_format::Error> {
+/// use gguf_format::{ops, split::SplitLimit, Gguf, Model, ModelFiles, Shard};
+/// let files = ModelFiles::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/tiny-llama-f32.gguf"))?;
+/// let model = files.parse()?;
+/// assert!(ops::merge(&model).is_err(), "not a split model");
+///
+/// // Split in memory, then merge the shards back into one file.
+/// let shards: Vec<Vec<u8>> = ops::split(&model, SplitLimit::Tensors(8), false)?
+///     .iter()
+///     .map(|o| o.write_to(&model, Vec::new(), &mut |_| {}))
+///     .collect::<Result<_, _>>()?;
+/// let parsed = shards
+///     .iter()
+///     .enumerate()
+///     .map(|(i, b)| Ok(Shard::new(format!("tiny-{:05}-of-00003.gguf", i + 1), Gguf::parse(b)?)))
+///     .collect::<Result<Vec<_>, gguf_format::Error>>()?;
+/// let split = Model::from_shards(parsed)?;
+/// let merged = ops::merge(&split)?.write_to(&split, Vec::new(), &mut |_| {})?;
+///
+/// let g = Gguf::parse(&merged)?;
+/// assert_eq!(g.get_uint("split.count")?, 0);
+/// for t in model.tensors() {
+///     assert_eq!(g.tensor_data(g.tensor(t.name).unwrap())?, model.tensor_data(t)?);
+/// }
+/// # Ok(()) }
+/// ```
 pub fn merge<'a>(m: &Model<'a>) -> Result<Output<'a>> {
     // As llama-gguf-split: a split of one shard (split.count 1) merges too.
     if m.get(SPLIT_COUNT).and_then(crate::Value::as_uint).unwrap_or(0) == 0 {
@@ -172,6 +221,26 @@ pub fn merge<'a>(m: &Model<'a>) -> Result<Output<'a>> {
 /// The model with edited metadata ([`MetadataEdit::apply`] on the first
 /// file, which holds the metadata); the other shards of a split model are
 /// copied as they are. Also returns the edit's warnings.
+///
+/// ```
+/// # fn main() -> Result<(), gguf_format::Error> {
+/// use gguf_format::{edit::MetadataEdit, ops, Gguf, ModelFiles};
+/// let files = ModelFiles::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/tiny-llama-f32.gguf"))?;
+/// let model = files.parse()?;
+/// let e = MetadataEdit {
+///     general_name: Some("tiny, renamed".into()),
+///     remove: vec!["tokenizer.chat_template".into()],
+///     ..MetadataEdit::default()
+/// };
+/// let (outputs, warnings) = ops::edit(&model, &e)?;
+/// assert!(warnings.is_empty());
+/// let out = outputs[0].write_to(&model, Vec::new(), &mut |_| {})?;
+///
+/// let g = Gguf::parse(&out)?;
+/// assert_eq!(g.get_str("general.name")?, "tiny, renamed");
+/// assert!(g.get("tokenizer.chat_template").is_none());
+/// # Ok(()) }
+/// ```
 pub fn edit<'a>(m: &Model<'a>, e: &'a MetadataEdit) -> Result<(Vec<Output<'a>>, Vec<String>)> {
     let mut outputs = Vec::with_capacity(m.shards().len());
     let mut warnings = Vec::new();
@@ -195,6 +264,19 @@ pub fn edit<'a>(m: &Model<'a>, e: &'a MetadataEdit) -> Result<(Vec<Output<'a>>, 
 /// `version`), as gguf-py's `gguf-convert-endian` converts it: every header
 /// field and every multi-byte field of the tensor data swapped, nothing
 /// else changed. Refuses, by name, a tensor whose type has no known layout.
+///
+/// ```
+/// # fn main() -> Result<(), gguf_format::Error> {
+/// use gguf_format::{ops, ByteOrder, ModelFiles};
+/// let files = ModelFiles::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/tiny-llama-f32.gguf"))?;
+/// let model = files.parse()?;
+/// let outputs = ops::convert(&model, ByteOrder::Big, None)?;
+/// let be = outputs[0].write_to(&model, Vec::new(), &mut |_| {})?;
+/// // The checked-in big-endian twin of the same model:
+/// let want = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/tiny-llama-f32-be.gguf")).unwrap();
+/// assert!(be == want);
+/// # Ok(()) }
+/// ```
 pub fn convert<'a>(m: &Model<'a>, order: ByteOrder, version: Option<Version>) -> Result<Vec<Output<'a>>> {
     for t in m.tensors() {
         if t.type_info().and_then(|i| i.swap).is_none() {

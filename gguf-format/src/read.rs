@@ -258,6 +258,19 @@ impl<'a> Gguf<'a> {
     }
 
     /// The value of `key`, which must be present and of type `T`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), gguf_format::Error> {
+    /// use gguf_format::{Error, GgufFile};
+    /// let file = GgufFile::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/tiny-llama-f32.gguf"))?;
+    /// let g = file.parse()?;
+    /// assert_eq!(g.get_scalar::<f32>("llama.rope.freq_base")?, 10000.0);
+    /// assert_eq!(g.get_u32("llama.block_count")?, 2);
+    /// assert!(matches!(g.get_u64("llama.block_count"), Err(Error::WrongType { .. })));
+    /// assert!(matches!(g.get_u32("no.such.key"), Err(Error::MissingKey { .. })));
+    /// assert_eq!(g.get_uint("llama.block_count")?, 2); // any unsigned width
+    /// # Ok(()) }
+    /// ```
     pub fn get_scalar<T: Scalar>(&self, key: &str) -> Result<T> {
         let v = self.require(key)?;
         T::from_value(v).ok_or_else(|| Error::wrong_type(key, T::TYPE, v.value_type()))

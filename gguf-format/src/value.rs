@@ -51,6 +51,32 @@ impl fmt::Display for GgufStr<'_> {
 }
 
 /// One metadata value.
+///
+/// Numbers and booleans are decoded; strings and arrays borrow the file's
+/// bytes. Match on the variant, or use the accessors: [`Value::as_str`],
+/// [`Value::as_uint`] (any non-negative integer, whatever its width),
+/// [`Value::as_f64`], [`Value::as_array`]. [`Gguf`](crate::Gguf)'s typed
+/// getters ([`get_u32`](crate::Gguf::get_u32), [`get_str`](crate::Gguf::get_str),
+/// …) do the same for a key, with an error naming it.
+///
+/// ```
+/// # fn main() -> Result<(), gguf_format::Error> {
+/// use gguf_format::{GgufFile, Value};
+/// let file = GgufFile::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/tiny-llama-f32.gguf"))?;
+/// let g = file.parse()?;
+/// let v: &Value = g.get("llama.context_length").unwrap();
+/// assert_eq!(*v, Value::U32(2048));
+/// assert_eq!(v.as_uint(), Some(2048));
+/// assert_eq!(v.as_f64(), Some(2048.0));
+/// assert_eq!(v.as_str(), None);
+/// assert_eq!(g.get("general.name").and_then(Value::as_str), Some("tiny-llama"));
+/// match g.get("tokenizer.ggml.scores") {
+///     Some(Value::Array(a)) => assert_eq!(a.len(), 300),
+///     other => panic!("{other:?}"),
+/// }
+/// assert_eq!(g.get("tokenizer.ggml.tokens").unwrap().type_name(), "ARRAY[STRING]");
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Value<'a> {
     /// `UINT8`
@@ -229,6 +255,24 @@ scalars! {
 /// Fixed-size elements are decoded on access (`get` is O(1)); strings and nested
 /// arrays are walked in order by [`ArrayView::iter`]. The parser has already
 /// checked every length inside, so iteration never fails.
+///
+/// ```
+/// # fn main() -> Result<(), gguf_format::Error> {
+/// use gguf_format::{GgufFile, ValueType};
+/// let file = GgufFile::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/tiny-llama-f32.gguf"))?;
+/// let g = file.parse()?;
+/// let tokens = g.get_array("tokenizer.ggml.tokens")?;
+/// assert_eq!((tokens.element_type(), tokens.len()), (ValueType::String, 300));
+/// let first: Vec<&str> = tokens.strings().unwrap().take(3).map(|s| s.as_str().unwrap()).collect();
+/// assert_eq!(first, ["<unk>", "<s>", "</s>"]);
+///
+/// let types = g.get_array("tokenizer.ggml.token_type")?;
+/// assert_eq!(types.get::<i32>(1), Some(3)); // element 1, decoded in place
+/// assert!(types.get::<u32>(1).is_none(), "the elements are INT32");
+/// let n_normal = types.values::<i32>().unwrap().filter(|&t| t == 1).count();
+/// assert!(n_normal > 0);
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Copy, PartialEq)]
 pub struct ArrayView<'a> {
     elem: ValueType,

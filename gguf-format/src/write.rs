@@ -847,6 +847,21 @@ impl<W: Write> TensorWriter<W> {
     /// completed by an empty chunk (or [`TensorWriter::write_tensor`] with `&[]`).
     /// When the data is converted to another byte order, a chunk need not end
     /// on a block boundary: the start of a split block waits for its rest.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), gguf_format::Error> {
+    /// use gguf_format::{GgmlType, Gguf, GgufBuilder};
+    /// let mut b = GgufBuilder::new();
+    /// b.add_tensor("big", &[1024], GgmlType::F32)?;
+    /// let mut w = b.write_header(Vec::new())?;
+    /// for _ in 0..4 {
+    ///     w.write_chunk(&[0u8; 1024])?; // a quarter of the tensor at a time
+    /// }
+    /// assert_eq!(w.current_tensor(), 1);
+    /// let out = w.finish()?;
+    /// assert_eq!(Gguf::parse(&out)?.tensors()[0].n_bytes()?, 4096);
+    /// # Ok(()) }
+    /// ```
     pub fn write_chunk(&mut self, data: &[u8]) -> Result<()> {
         let Some(t) = self.tensors.get(self.current) else {
             return Err(self.mismatch("more data written than the tensors described"));
@@ -1025,6 +1040,15 @@ mod linux_copy {
 /// Writes a parsed file back with its own version, byte order, alignment and
 /// order. For a canonical input (offsets packed in order, zero padding, booleans
 /// 0/1, data padded to the end) the output is byte-identical.
+///
+/// ```
+/// # fn main() -> Result<(), gguf_format::Error> {
+/// let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/tiny-llama-f32.gguf")).unwrap();
+/// let g = gguf_format::Gguf::parse(&bytes)?;
+/// let out = gguf_format::write_gguf(&g, Vec::new())?;
+/// assert!(out == bytes);
+/// # Ok(()) }
+/// ```
 pub fn write_gguf<W: Write>(gguf: &Gguf<'_>, w: W) -> Result<W> {
     let b = GgufBuilder::from_gguf(gguf)?;
     let mut tw = b.write_header(w)?;
