@@ -217,9 +217,8 @@ impl TensorDesc<'_> {
 pub struct GgufBuilder<'a> {
     version: Version,
     byte_order: ByteOrder,
-    /// The byte order of the tensor data the [`TensorWriter`] will be given;
-    /// `None`: the file's own.
-    data_byte_order: Option<ByteOrder>,
+    /// The byte order of the tensor data the [`TensorWriter`] will be given.
+    data_byte_order: ByteOrder,
     metadata: Vec<(Cow<'a, str>, MetaValue<'a>)>,
     tensors: Vec<TensorDesc<'a>>,
     tensor_names: HashMap<String, usize>,
@@ -238,7 +237,7 @@ impl<'a> GgufBuilder<'a> {
         GgufBuilder {
             version: Version::V3,
             byte_order: ByteOrder::Little,
-            data_byte_order: None,
+            data_byte_order: ByteOrder::Little,
             metadata: Vec::new(),
             tensors: Vec::new(),
             tensor_names: HashMap::new(),
@@ -257,7 +256,7 @@ impl<'a> GgufBuilder<'a> {
         let mut b = GgufBuilder::new();
         b.version = gguf.version();
         b.byte_order = gguf.byte_order();
-        b.data_byte_order = Some(gguf.byte_order());
+        b.data_byte_order = gguf.byte_order();
         b.extend_metadata(gguf)?;
         for t in gguf.tensors() {
             b.add_tensor(t.name, t.dims(), t.ggml_type)?;
@@ -312,17 +311,17 @@ impl<'a> GgufBuilder<'a> {
     /// [`swap_tensor_data`](crate::endian::swap_tensor_data) does), so the file
     /// holds the values given. The data byte order is the one stated with
     /// [`GgufBuilder::set_data_byte_order`]; for a builder made by
-    /// [`GgufBuilder::from_gguf`] it is the source file's; otherwise it
-    /// **follows this setting**: data is then taken to be in the file's order
-    /// already and is written as it is. So to write little-endian data (from
-    /// `to_le_bytes`, or from a little-endian file) into a big-endian file
-    /// made with [`GgufBuilder::new`], state it:
+    /// [`GgufBuilder::from_gguf`] it is the source file's; otherwise it is
+    /// little-endian, the order of nearly every GGUF file and of the codecs'
+    /// output. So little-endian data (from `to_le_bytes`, or from a
+    /// little-endian file) written into a big-endian file made with
+    /// [`GgufBuilder::new`] is converted:
     ///
     /// ```
     /// use gguf_format::{ByteOrder, GgmlType, Gguf, GgufBuilder};
     /// # fn main() -> Result<(), gguf_format::Error> {
     /// let mut b = GgufBuilder::new();
-    /// b.set_byte_order(ByteOrder::Big).set_data_byte_order(ByteOrder::Little);
+    /// b.set_byte_order(ByteOrder::Big); // the data stays little-endian
     /// b.add_tensor("x", &[2], GgmlType::F32)?;
     /// let mut w = b.write_header(Vec::new())?;
     /// w.write_tensor(&[1.5f32.to_le_bytes(), 2.5f32.to_le_bytes()].concat())?;
@@ -334,8 +333,10 @@ impl<'a> GgufBuilder<'a> {
     /// # Ok(()) }
     /// ```
     ///
-    /// The writer cannot tell the byte order of bytes by looking at them: data
-    /// in another order than the one stated is written wrongly, not refused.
+    /// Data already in big-endian order is written as it is after
+    /// `set_data_byte_order(ByteOrder::Big)`. The writer cannot tell the byte
+    /// order of bytes by looking at them: data in another order than the one
+    /// stated is written wrongly, not refused.
     pub fn set_byte_order(&mut self, o: ByteOrder) -> &mut Self {
         self.byte_order = o;
         self
@@ -347,15 +348,15 @@ impl<'a> GgufBuilder<'a> {
     /// file's order, tensor by tensor, by each type's byte layout (chunks
     /// given to [`TensorWriter::write_chunk`] need not be whole blocks).
     pub fn set_data_byte_order(&mut self, o: ByteOrder) -> &mut Self {
-        self.data_byte_order = Some(o);
+        self.data_byte_order = o;
         self
     }
 
     /// The byte order the [`TensorWriter`] expects tensor data in: the one
     /// stated with [`GgufBuilder::set_data_byte_order`] or by
-    /// [`GgufBuilder::from_gguf`], else the file's.
+    /// [`GgufBuilder::from_gguf`], else little-endian.
     pub fn data_byte_order(&self) -> ByteOrder {
-        self.data_byte_order.unwrap_or(self.byte_order)
+        self.data_byte_order
     }
 
     /// The version that will be written.

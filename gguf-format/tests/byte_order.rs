@@ -83,15 +83,29 @@ fn every_type_is_swapped_by_its_layout_however_the_chunks_fall() {
 }
 
 #[test]
-fn the_data_byte_order_follows_the_file_unless_stated() {
+fn the_data_byte_order_is_little_endian_unless_stated() {
     let mut b = GgufBuilder::new();
     assert_eq!(b.data_byte_order(), ByteOrder::Little);
     b.set_byte_order(ByteOrder::Big);
     assert_eq!(
         b.data_byte_order(),
-        ByteOrder::Big,
-        "unstated: taken as the file's"
+        ByteOrder::Little,
+        "unstated: little-endian data, converted to the file's order"
     );
+    b.add_tensor("x", &[2], GgmlType::F32).unwrap();
+    let mut w = b.write_header(Vec::new()).unwrap();
+    w.write_tensor(&[1.5f32.to_le_bytes(), (-2.25f32).to_le_bytes()].concat())
+        .unwrap();
+    let out = w.finish().unwrap();
+    let g = Gguf::parse(&out).unwrap();
+    assert_eq!(g.byte_order(), ByteOrder::Big);
+    let data = g.tensor_data(&g.tensors()[0]).unwrap();
+    let back: Vec<f32> = data
+        .chunks(4)
+        .map(|c| f32::from_be_bytes(c.try_into().unwrap()))
+        .collect();
+    assert_eq!(back, [1.5, -2.25], "a big-endian header over big-endian data");
+    let mut b = GgufBuilder::new();
     b.set_data_byte_order(ByteOrder::Little)
         .set_byte_order(ByteOrder::Little);
     assert_eq!(b.data_byte_order(), ByteOrder::Little);
