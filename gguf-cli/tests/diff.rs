@@ -50,8 +50,8 @@ fn identical_files_exit_0() {
 fn quantized_against_original() {
     let o = gguf(&[
         "diff",
-        "../shared/golden/tiny-f32.gguf",
-        "../shared/golden/tiny-Q4_K_M.gguf",
+        "testdata/golden/tiny-f32.gguf",
+        "testdata/golden/tiny-Q4_K_M.gguf",
         "--top",
         "5",
     ]);
@@ -60,8 +60,8 @@ fn quantized_against_original() {
 
     let o = gguf(&[
         "diff",
-        "../shared/golden/tiny-f32.gguf",
-        "../shared/golden/tiny-Q4_K_M.gguf",
+        "testdata/golden/tiny-f32.gguf",
+        "testdata/golden/tiny-Q4_K_M.gguf",
         "--json",
     ]);
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

@@ -195,56 +195,63 @@ fn closed_stdout_is_not_an_error() {
 
 #[test]
 fn every_golden_file_inspects() {
-    let dir = workspace().join("../shared/golden");
-    assert!(dir.is_dir(), "golden files missing: {}", dir.display());
+    use gguf_testdata::golden as g;
     let mut n = 0;
-    for sub in [dir.clone(), dir.join("edit-split")] {
-        for e in std::fs::read_dir(sub).unwrap() {
-            let p = e.unwrap().path();
-            if p.extension().is_none_or(|x| x != "gguf") {
-                continue;
-            }
-            // Each file alone: a shard's own header, not the model it belongs to.
-            let o = gguf(&[
-                "inspect",
-                "--single-file",
-                p.to_str().unwrap(),
-                "--json",
-                "--max-array",
-                "0",
-            ]);
-            assert!(o.status.success(), "{}: {}", p.display(), stderr(&o));
-            let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-            let f = &doc["files"][0];
-            let stem = p.file_name().unwrap().to_str().unwrap().trim_end_matches(".gguf");
-            let kv: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(p.with_file_name(format!("{stem}.kv.json"))).unwrap())
-                    .unwrap();
-            assert_eq!(f["tensor_count"], kv["header"]["tensor_count"], "{stem}");
-            assert_eq!(f["data_offset"], kv["header"]["data_offset"], "{stem}");
-            assert_eq!(f["byte_order"], kv["header"]["byte_order"], "{stem}");
-            assert_eq!(
-                f["key_count"].as_u64(),
-                Some(kv["kv"].as_array().unwrap().len() as u64),
-                "{stem}"
-            );
-            assert_eq!(f["data_complete"], true, "{stem}");
-            let ft = kv["kv"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|e| e["key"] == "general.file_type");
-            if let Some(ft) = ft {
-                assert_eq!(f["file_type"]["id"], ft["value"], "{stem}");
-            }
-            n += 1;
+    for name in g::names(".gguf") {
+        let p = golden(name);
+        // Each file alone: a shard's own header, not the model it belongs to.
+        let o = gguf(&[
+            "inspect",
+            "--single-file",
+            p.to_str().unwrap(),
+            "--json",
+            "--max-array",
+            "0",
+        ]);
+        assert!(o.status.success(), "{}: {}", p.display(), stderr(&o));
+        let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let f = &doc["files"][0];
+        let stem = name.trim_end_matches(".gguf");
+        assert_eq!(f["data_complete"], true, "{stem}");
+        // Every file: its tensors as llama.cpp's list has them.
+        let rows = g::tensors(name);
+        assert_eq!(f["tensor_count"], rows.len(), "{stem}");
+        for (t, r) in f["tensors"].as_array().unwrap().iter().zip(&rows) {
+            assert_eq!(t["name"], r.name, "{stem}");
+            assert_eq!(t["type"], r.ty, "{stem}: {}", r.name);
+            assert_eq!(t["shape"], serde_json::json!(r.shape), "{stem}: {}", r.name);
+            assert_eq!(t["offset"], r.offset, "{stem}: {}", r.name);
+            assert_eq!(t["bytes"], r.bytes, "{stem}: {}", r.name);
         }
+        // Where llama.cpp's header description is kept, the header too.
+        if !g::is_kept(&format!("{stem}.kv.json")) {
+            n += 1;
+            continue;
+        }
+        let kv: serde_json::Value = serde_json::from_slice(&g::read(&format!("{stem}.kv.json"))).unwrap();
+        assert_eq!(f["tensor_count"], kv["header"]["tensor_count"], "{stem}");
+        assert_eq!(f["data_offset"], kv["header"]["data_offset"], "{stem}");
+        assert_eq!(f["byte_order"], kv["header"]["byte_order"], "{stem}");
+        assert_eq!(
+            f["key_count"].as_u64(),
+            Some(kv["kv"].as_array().unwrap().len() as u64),
+            "{stem}"
+        );
+        let ft = kv["kv"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["key"] == "general.file_type");
+        if let Some(ft) = ft {
+            assert_eq!(f["file_type"]["id"], ft["value"], "{stem}");
+        }
+        n += 1;
     }
     assert!(n >= 50, "only {n} golden files");
     // A human-readable spot check: Q4_K_M is named as llama.cpp names it.
     let o = gguf(&[
         "inspect",
-        dir.join("tiny-Q4_K_M.gguf").to_str().unwrap(),
+        golden("tiny-Q4_K_M.gguf").to_str().unwrap(),
         "--no-metadata",
         "--no-tensors",
     ]);
@@ -316,14 +323,13 @@ fn memory_estimate_with_absurd_sizes_does_not_overflow() {
 /// first; `--single-file` shows one shard alone.
 #[test]
 fn a_split_model_inspects_as_one_model() {
-    let g = golden_dir();
     let json = |args: &[&str]| -> serde_json::Value {
         let o = gguf(args);
         assert!(o.status.success(), "{args:?}: {}", stderr(&o));
         serde_json::from_slice(&o.stdout).unwrap()
     };
-    let whole = g.join("tiny-Q4_K_M.gguf");
-    let first = g.join("edit-split/tiny-Q4_K_M-00001-of-00003.gguf");
+    let whole = golden("tiny-Q4_K_M.gguf");
+    let first = golden("edit-split/tiny-Q4_K_M-00001-of-00003.gguf");
     let w = json(&["inspect", whole.to_str().unwrap(), "--json", "--max-array", "0"]);
     let s = json(&["inspect", first.to_str().unwrap(), "--json", "--max-array", "0"]);
     let (w, s) = (&w["files"][0], &s["files"][0]);
@@ -349,7 +355,7 @@ fn a_split_model_inspects_as_one_model() {
     assert_eq!(shards.len(), 3);
     let total: u64 = (1..=3)
         .map(|i| {
-            std::fs::metadata(g.join(format!("edit-split/tiny-Q4_K_M-0000{i}-of-00003.gguf")))
+            std::fs::metadata(golden(&format!("edit-split/tiny-Q4_K_M-0000{i}-of-00003.gguf")))
                 .unwrap()
                 .len()
         })
@@ -367,7 +373,7 @@ fn a_split_model_inspects_as_one_model() {
     let text = stdout(&gguf(&["inspect", first.to_str().unwrap(), "--no-metadata"]));
     assert!(text.contains("  shards       3 files, "), "{text}");
 
-    let second = g.join("edit-split/tiny-Q4_K_M-00002-of-00003.gguf");
+    let second = golden("edit-split/tiny-Q4_K_M-00002-of-00003.gguf");
     let o = gguf(&["inspect", second.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(

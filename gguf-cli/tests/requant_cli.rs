@@ -36,9 +36,7 @@ fn binary_output_is_llama_quantize_output() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stderr(&o), "", "-q prints nothing");
-    let ours = std::fs::read(&out_path).unwrap();
-    let theirs = std::fs::read(golden_dir().join("tiny-Q4_K_M-imat.gguf")).unwrap();
-    assert!(ours == theirs, "output differs from llama-quantize's");
+    assert_golden(&out_path, "tiny-Q4_K_M-imat.gguf");
 
     // The thread count does not change the bytes; numeric ftype ids work.
     for threads in ["1", "2"] {
@@ -56,7 +54,7 @@ fn binary_output_is_llama_quantize_output() {
             ],
         );
         assert!(o.status.success(), "{}", stderr(&o));
-        assert!(std::fs::read(&p).unwrap() == std::fs::read(golden_dir().join("odd-Q4_K_M.gguf")).unwrap());
+        assert_golden(&p, "odd-Q4_K_M.gguf");
     }
     assert_eq!(
         files_in(tmp.path()),
@@ -71,6 +69,8 @@ fn refusals_exit_2_with_one_clear_line() {
     let t = tmp.path().join("x.gguf");
     let t = t.to_str().unwrap();
     let g = golden_dir();
+    let be = golden("tiny-f32-be.gguf");
+    let be = be.to_str().unwrap();
     let cases: &[(&[&str], &str)] = &[
         (
             &["requant", "--to", "q8_0", "tiny-Q4_K_M.gguf", t],
@@ -85,7 +85,7 @@ fn refusals_exit_2_with_one_clear_line() {
             "unknown target type \"q4_k_x\"",
         ),
         (
-            &["requant", "--to", "q8_0", "tiny-f32-be.gguf", t],
+            &["requant", "--to", "q8_0", be, t],
             "big-endian input is not supported",
         ),
         (
@@ -450,11 +450,11 @@ fn killed_midway_leaves_nothing_behind() {
     assert_eq!(files_in(&out_dir), ["q.gguf"], "no temporary file left behind");
 }
 
-/// Copies the three golden shards of tiny-Q4_K_M into `dir` as `m-0000i-of-00003.gguf`.
+/// Copies llama-gguf-split's three shards of tiny-Q4_K_M into `dir` as `m-0000i-of-00003.gguf`.
 fn copy_shards(dir: &Path) {
     for i in 1..=3 {
         std::fs::copy(
-            golden_dir().join(format!("edit-split/tiny-Q4_K_M-0000{i}-of-00003.gguf")),
+            golden(&format!("edit-split/tiny-Q4_K_M-0000{i}-of-00003.gguf")),
             dir.join(format!("m-0000{i}-of-00003.gguf")),
         )
         .unwrap();
@@ -476,9 +476,8 @@ fn regression_requant_of_a_first_shard_wrote_a_partial_model() {
     };
     let o = run(&["m-00001-of-00003.gguf", "out.gguf"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let ours = std::fs::read(tmp.path().join("out.gguf")).unwrap();
-    let theirs = std::fs::read(golden_dir().join("tiny-Q4_K_M-requant-Q8_0.gguf")).unwrap();
-    assert!(ours == theirs, "the whole model, as llama-quantize writes it");
+    // The whole model, as llama-quantize writes it.
+    assert_golden(&tmp.path().join("out.gguf"), "tiny-Q4_K_M-requant-Q8_0.gguf");
 
     // --keep-split: llama-quantize's names, one output per shard, all at once.
     let o = run(&["--keep-split", "m-00001-of-00003.gguf", "ks.gguf"]);

@@ -1,6 +1,7 @@
 //! `gguf split`, `merge`, `edit` and `convert` as a user runs them: the
 //! binary's output equals llama-gguf-split's, gguf-new-metadata's,
-//! gguf-set-metadata's and gguf-convert-endian's (`../shared/golden/`),
+//! gguf-set-metadata's and gguf-convert-endian's (`testdata/golden/`; the
+//! outputs there are digests, checked by `common::golden`),
 //! round trips give the input back, bad shard sets are refused by name, and
 //! nothing is left half-written.
 
@@ -9,10 +10,9 @@ mod common;
 use common::*;
 use std::path::Path;
 
+/// A golden file's path (made and checked by digest if only its digest is kept).
 fn golden(name: &str) -> String {
-    let p = golden_dir().join(name);
-    assert!(p.is_file(), "golden file missing: {}", p.display());
-    p.to_str().unwrap().to_string()
+    common::golden(name).to_str().unwrap().to_string()
 }
 
 fn names_in(dir: &Path) -> Vec<String> {

@@ -1,49 +1,46 @@
-//! Every file llama.cpp's own tools wrote in `../shared/golden/` parses to
-//! exactly what its `.kv.json` and `.tensors.tsv` describe, and writes back
-//! byte for byte.
+//! Every golden file kept in full in `testdata/golden/` (llama.cpp's
+//! inputs, `codecs.gguf`, and the big-endian files gguf-convert-endian made,
+//! rebuilt here and checked by digest) parses to exactly what its
+//! `.kv.json` and `.tensors.tsv` describe, and writes back byte for byte.
 
-use gguf_format::{write_gguf, ByteOrder, Gguf, GgufFile, Value};
+use gguf_format::{ops, write_atomic_all, write_gguf, ByteOrder, Gguf, GgufFile, ModelFiles, Value};
+use gguf_testdata::golden;
 use serde_json::Value as Json;
-use std::path::{Path, PathBuf};
 
-fn golden_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/golden");
-    assert!(
-        dir.is_dir(),
-        "golden files missing: expected {} (the shared/ folder beside the repository)",
-        dir.display()
-    );
-    dir
-}
-
-fn golden_files() -> Vec<PathBuf> {
-    let dir = golden_dir();
-    let mut files = Vec::new();
-    for d in [dir.clone(), dir.join("edit-split")] {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.extension().is_some_and(|x| x == "gguf") {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    assert!(
-        files.len() >= 50,
-        "expected the full golden set, found {} files",
-        files.len()
-    );
+/// The golden `.gguf` files kept in full.
+fn kept_files() -> Vec<&'static str> {
+    let files: Vec<&str> = golden::names(".gguf")
+        .into_iter()
+        .filter(|n| golden::is_kept(n))
+        .collect();
+    assert!(files.len() >= 6, "expected the golden inputs, found {files:?}");
     files
 }
 
-fn sidecar(path: &Path, ext: &str) -> PathBuf {
-    let stem = path
-        .file_name()
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .trim_end_matches(".gguf");
-    path.with_file_name(format!("{stem}.{ext}"))
+/// tiny-f32-be.gguf and tiny-Q4_K_M-be.gguf, which only have digests here,
+/// made from their inputs as gguf-convert-endian made them.
+fn big_endian_files() -> Vec<(&'static str, Vec<u8>)> {
+    [
+        ("tiny-f32.gguf", "tiny-f32-be.gguf"),
+        ("tiny-Q4_K_M.gguf", "tiny-Q4_K_M-be.gguf"),
+    ]
+    .into_iter()
+    .map(|(input, be)| {
+        let files = ModelFiles::open(golden::path(input)).unwrap();
+        let m = files.parse().unwrap();
+        let out = ops::convert(&m, ByteOrder::Big, None).unwrap();
+        assert_eq!(out.len(), 1);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(be);
+        write_atomic_all(std::slice::from_ref(&path), |_, w| {
+            out[0].write(&m, w, &mut |_| {})
+        })
+        .unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        golden::assert_same(be, &bytes);
+        (be, bytes)
+    })
+    .collect()
 }
 
 /// Compares one value with its JSON rendering; `ctx` names it in failures.
@@ -76,9 +73,9 @@ fn check_value(v: &Value<'_>, j: &Json, ctx: &str) {
     }
 }
 
-fn check_against_sidecars(path: &Path, g: &Gguf<'_>) {
-    let name = path.display();
-    let kv: Json = serde_json::from_slice(&std::fs::read(sidecar(path, "kv.json")).unwrap()).unwrap();
+fn check_against_sidecars(name: &str, g: &Gguf<'_>) {
+    let stem = name.trim_end_matches(".gguf");
+    let kv: Json = serde_json::from_slice(&golden::read(&format!("{stem}.kv.json"))).unwrap();
     let h = &kv["header"];
     assert_eq!(Some(g.version() as u64), h["version"].as_u64(), "{name}: version");
     let order = match g.byte_order() {
@@ -101,6 +98,7 @@ fn check_against_sidecars(path: &Path, g: &Gguf<'_>) {
         h["file_size"].as_u64(),
         "{name}: size"
     );
+    assert_eq!(Some(golden::digest(name)), h["sha256"].as_str(), "{name}: digest");
     assert_eq!(
         Some(g.tensors().len() as u64),
         h["tensor_count"].as_u64(),
@@ -124,46 +122,49 @@ fn check_against_sidecars(path: &Path, g: &Gguf<'_>) {
         );
     }
 
-    let tsv = std::fs::read_to_string(sidecar(path, "tensors.tsv")).unwrap();
-    let rows: Vec<&str> = tsv.lines().skip(1).filter(|l| !l.is_empty()).collect();
+    let rows = golden::tensors(name);
     assert_eq!(rows.len(), g.tensors().len(), "{name}: tensor rows");
     for (t, row) in g.tensors().iter().zip(rows) {
-        let f: Vec<&str> = row.split('\t').collect();
         let ctx = format!("{name}: tensor {}", t.name);
-        assert_eq!(t.name, f[0], "{name}: tensor order");
-        assert_eq!(t.ggml_type.to_string(), f[1], "{ctx}: type");
-        let shape: Vec<String> = t.dims().iter().map(u64::to_string).collect();
-        assert_eq!(shape.join(","), f[2], "{ctx}: shape");
+        assert_eq!(t.name, row.name, "{name}: tensor order");
+        assert_eq!(t.ggml_type.to_string(), row.ty, "{ctx}: type");
+        assert_eq!(t.dims(), &row.shape[..], "{ctx}: shape");
         let range = g.tensor_range(t).unwrap();
-        assert_eq!(range.start.to_string(), f[3], "{ctx}: offset");
-        assert_eq!(t.n_bytes().unwrap().to_string(), f[4], "{ctx}: bytes");
-        assert_eq!(g.tensor_data(t).unwrap().len() as u64, range.end - range.start);
+        assert_eq!(range.start, row.offset, "{ctx}: offset");
+        assert_eq!(t.n_bytes().unwrap(), row.bytes, "{ctx}: bytes");
+        let data = g.tensor_data(t).unwrap();
+        assert_eq!(data.len() as u64, range.end - range.start);
+        assert_eq!(golden::sha256(data), row.sha256, "{ctx}: data");
     }
 }
 
 #[test]
 fn golden_files_match_their_descriptions() {
-    for path in golden_files() {
-        let file = GgufFile::open(&path).unwrap();
+    for name in kept_files() {
+        let file = GgufFile::open(golden::path(name)).unwrap();
         assert!(file.is_mapped());
-        let g = file.parse().unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        check_against_sidecars(&path, &g);
+        let g = file.parse().unwrap_or_else(|e| panic!("{name}: {e}"));
+        check_against_sidecars(name, &g);
+    }
+    for (name, bytes) in big_endian_files() {
+        let g = Gguf::parse(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(g.byte_order(), ByteOrder::Big);
+        check_against_sidecars(name, &g);
     }
 }
 
 #[test]
 fn golden_files_round_trip_byte_for_byte() {
-    for path in golden_files() {
-        let file = GgufFile::open(&path).unwrap();
-        let g = file.parse().unwrap();
-        let out = write_gguf(&g, Vec::new()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        if out != file.as_bytes() {
-            let at = out.iter().zip(file.as_bytes()).position(|(a, b)| a != b);
+    let kept = kept_files().into_iter().map(|n| (n, golden::read(n)));
+    for (name, original) in kept.chain(big_endian_files()) {
+        let g = Gguf::parse(&original).unwrap();
+        let out = write_gguf(&g, Vec::new()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        if out != original {
+            let at = out.iter().zip(&original).position(|(a, b)| a != b);
             panic!(
-                "{}: written {} bytes, original {}; first difference at {at:?}",
-                path.display(),
+                "{name}: written {} bytes, original {}; first difference at {at:?}",
                 out.len(),
-                file.as_bytes().len()
+                original.len()
             );
         }
     }
@@ -171,7 +172,7 @@ fn golden_files_round_trip_byte_for_byte() {
 
 #[test]
 fn codecs_file_has_type_42_and_q8_1_of_36_bytes() {
-    let file = GgufFile::open(golden_dir().join("codecs.gguf")).unwrap();
+    let file = GgufFile::open(golden::path("codecs.gguf")).unwrap();
     let g = file.parse().unwrap();
     let q8_1 = g.tensor("q.Q8_1.gauss").unwrap();
     assert_eq!(q8_1.n_bytes().unwrap(), q8_1.n_rows() * 512 / 32 * 36);

@@ -1,24 +1,16 @@
 //! Split, merge, edit and convert reproduce llama.cpp's and gguf-py's own
-//! outputs byte for byte: `../shared/golden/edit-split/` (llama-gguf-split,
-//! gguf-new-metadata, gguf-set-metadata) and `../shared/golden/*-be.gguf`
-//! (gguf-convert-endian); see that folder's README for the commands.
+//! outputs byte for byte: llama-gguf-split, gguf-new-metadata,
+//! gguf-set-metadata and gguf-convert-endian (`testdata/golden/README.md`
+//! gives the commands). Their outputs are kept as digests: each file made
+//! here is compared with [`golden::assert_same`]. The split of the model
+//! with 640-wide rows (`odd-Q4_K_M`, itself a llama-quantize output) is
+//! checked in gguf-quant's `requant_golden`, which can make its input.
 
 use gguf_format::edit::{ChatTemplate, MetadataEdit, SetArg};
 use gguf_format::split::{shard_path, SplitLimit};
 use gguf_format::{ops, write_atomic_all, ByteOrder, ModelFiles};
-use std::path::{Path, PathBuf};
-
-fn golden(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/golden");
-    assert!(
-        dir.is_dir(),
-        "golden files missing: expected {} (the shared/ folder beside the repository)",
-        dir.display()
-    );
-    let p = dir.join(name);
-    assert!(p.is_file(), "golden file missing: {}", p.display());
-    p
-}
+use gguf_testdata::golden;
+use std::path::PathBuf;
 
 /// Writes `outputs` as `names` in a temporary directory and returns the bytes.
 fn write(m: &gguf_format::Model<'_>, outputs: &[ops::Output<'_>], names: &[String]) -> Vec<Vec<u8>> {
@@ -31,75 +23,42 @@ fn write(m: &gguf_format::Model<'_>, outputs: &[ops::Output<'_>], names: &[Strin
     paths.iter().map(|p| std::fs::read(p).unwrap()).collect()
 }
 
-/// The first differing byte, for a readable failure.
-fn assert_same(got: &[u8], want: &Path) {
-    let want_bytes = std::fs::read(want).unwrap();
-    if got != want_bytes {
-        let at = got.iter().zip(&want_bytes).position(|(a, b)| a != b);
-        panic!(
-            "{}: {} bytes written, {} expected; first difference at byte {:?}",
-            want.display(),
-            got.len(),
-            want_bytes.len(),
-            at.unwrap_or(got.len().min(want_bytes.len()))
-        );
-    }
-}
-
-fn split_case(input: &str, limit: SplitLimit, count: usize) {
-    let files = ModelFiles::open(golden(input)).unwrap();
+/// llama-gguf-split's three shards of tiny-Q4_K_M.gguf (8 tensors each),
+/// made here and checked by digest, in a temporary directory.
+fn tiny_shards() -> (tempfile::TempDir, Vec<PathBuf>) {
+    let files = ModelFiles::open(golden::path("tiny-Q4_K_M.gguf")).unwrap();
     let m = files.parse().unwrap();
-    let outputs = ops::split(&m, limit, false).unwrap();
-    assert_eq!(outputs.len(), count);
-    let stem = input.trim_end_matches(".gguf");
-    let names: Vec<String> = (0..count).map(|i| shard_path(stem, i, count)).collect();
-    for (got, name) in write(&m, &outputs, &names).iter().zip(&names) {
-        assert_same(got, &golden(&format!("edit-split/{name}")));
+    let outputs = ops::split(&m, SplitLimit::Tensors(8), false).unwrap();
+    assert_eq!(outputs.len(), 3);
+    let names: Vec<String> = (0..3).map(|i| shard_path("tiny-Q4_K_M", i, 3)).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Vec<PathBuf> = names.iter().map(|n| dir.path().join(n)).collect();
+    for ((bytes, name), p) in write(&m, &outputs, &names).iter().zip(&names).zip(&paths) {
+        golden::assert_same(&format!("edit-split/{name}"), bytes);
+        std::fs::write(p, bytes).unwrap();
     }
+    (dir, paths)
 }
 
 #[test]
 fn split_by_tensor_count_equals_llama_gguf_split() {
-    split_case("tiny-Q4_K_M.gguf", SplitLimit::Tensors(8), 3);
-}
-
-#[test]
-fn split_by_size_equals_llama_gguf_split() {
-    split_case("odd-Q4_K_M.gguf", SplitLimit::parse_size("1M").unwrap(), 5);
+    tiny_shards();
 }
 
 #[test]
 fn merge_equals_llama_gguf_split() {
-    let files = ModelFiles::open(golden("edit-split/tiny-Q4_K_M-00001-of-00003.gguf")).unwrap();
+    let (_dir, shards) = tiny_shards();
+    let files = ModelFiles::open(&shards[0]).unwrap();
     assert_eq!(files.files().len(), 3);
     let m = files.parse().unwrap();
     let out = ops::merge(&m).unwrap();
     let got = write(&m, std::slice::from_ref(&out), &["merged.gguf".into()]);
-    assert_same(&got[0], &golden("edit-split/tiny-Q4_K_M-merged.gguf"));
-
-    // The 5-shard split merges back to the original's tensors too.
-    let files = ModelFiles::open(golden("edit-split/odd-Q4_K_M-00001-of-00005.gguf")).unwrap();
-    let m = files.parse().unwrap();
-    let out = ops::merge(&m).unwrap();
-    let got = write(&m, std::slice::from_ref(&out), &["merged.gguf".into()]);
-    let merged = gguf_format::Gguf::parse(&got[0]).unwrap();
-    let orig_bytes = std::fs::read(golden("odd-Q4_K_M.gguf")).unwrap();
-    let orig = gguf_format::Gguf::parse(&orig_bytes).unwrap();
-    assert_eq!(merged.tensors().len(), orig.tensors().len());
-    for t in orig.tensors() {
-        let u = merged.tensor(t.name).unwrap();
-        assert_eq!(
-            merged.tensor_data(u).unwrap(),
-            orig.tensor_data(t).unwrap(),
-            "{}",
-            t.name
-        );
-    }
+    golden::assert_same("edit-split/tiny-Q4_K_M-merged.gguf", &got[0]);
 }
 
 #[test]
 fn edit_equals_gguf_new_metadata() {
-    let files = ModelFiles::open(golden("tiny-Q4_K_M.gguf")).unwrap();
+    let files = ModelFiles::open(golden::path("tiny-Q4_K_M.gguf")).unwrap();
     let m = files.parse().unwrap();
     let e = MetadataEdit {
         general_name: Some("renamed model".into()),
@@ -111,14 +70,14 @@ fn edit_equals_gguf_new_metadata() {
     let (outputs, warnings) = ops::edit(&m, &e).unwrap();
     assert!(warnings.is_empty());
     let got = write(&m, &outputs, &["new.gguf".into()]);
-    assert_same(&got[0], &golden("edit-split/tiny-Q4_K_M-newmeta.gguf"));
+    golden::assert_same("edit-split/tiny-Q4_K_M-newmeta.gguf", &got[0]);
 }
 
 #[test]
 fn in_place_edit_equals_gguf_set_metadata() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.gguf");
-    std::fs::copy(golden("tiny-Q4_K_M.gguf"), &path).unwrap();
+    std::fs::copy(golden::path("tiny-Q4_K_M.gguf"), &path).unwrap();
     let file = gguf_format::GgufFile::open(&path).unwrap();
     let g = file.parse().unwrap();
     let patches =
@@ -128,25 +87,31 @@ fn in_place_edit_equals_gguf_set_metadata() {
     assert_eq!(written, 4, "one u32");
     drop(g);
     drop(file);
-    assert_same(
+    golden::assert_same(
+        "edit-split/tiny-Q4_K_M-setmeta.gguf",
         &std::fs::read(&path).unwrap(),
-        &golden("edit-split/tiny-Q4_K_M-setmeta.gguf"),
     );
 }
 
 fn convert_case(input: &str, want: &str) {
-    let files = ModelFiles::open(golden(input)).unwrap();
+    let files = ModelFiles::open(golden::path(input)).unwrap();
     let m = files.parse().unwrap();
     let outputs = ops::convert(&m, ByteOrder::Big, None).unwrap();
     let got = write(&m, &outputs, &["be.gguf".into()]);
-    assert_same(&got[0], &golden(want));
+    golden::assert_same(want, &got[0]);
 
     // And back: the original bytes.
-    let files = ModelFiles::open(golden(want)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let be = dir.path().join("be.gguf");
+    std::fs::write(&be, &got[0]).unwrap();
+    let files = ModelFiles::open(&be).unwrap();
     let m = files.parse().unwrap();
     let outputs = ops::convert(&m, ByteOrder::Little, None).unwrap();
     let back = write(&m, &outputs, &["le.gguf".into()]);
-    assert_same(&back[0], &golden(input));
+    assert!(
+        back[0] == golden::read(input),
+        "{want} converted back is not {input}"
+    );
 }
 
 #[test]

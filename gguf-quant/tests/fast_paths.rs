@@ -9,7 +9,9 @@ use gguf_quant::reference::{decode_row_scalar, encode_row_portable, encode_row_s
 use gguf_quant::{codec, decode_row, encode_row};
 use proptest::prelude::*;
 
-const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/golden/codecs.gguf");
+fn golden_bytes() -> Vec<u8> {
+    gguf_testdata::golden::read("codecs.gguf")
+}
 
 /// The K-quant types whose encoders run lane-parallel searches.
 const TYPES: [GgmlType; 5] = [
@@ -58,9 +60,8 @@ fn compare(ty: GgmlType, x: &[f32], n: usize, w: Option<&[f32]>) -> Result<(), S
 
 #[test]
 fn golden_inputs_fast_equals_scalar() {
-    let bytes = std::fs::read(GOLDEN)
-        .unwrap_or_else(|e| panic!("golden file {GOLDEN} is missing or unreadable ({e}); it is required"));
-    let g = Gguf::parse(&bytes).unwrap_or_else(|e| panic!("cannot parse {GOLDEN}: {e}"));
+    let bytes = golden_bytes();
+    let g = Gguf::parse(&bytes).unwrap_or_else(|e| panic!("cannot parse codecs.gguf: {e}"));
     let imatrix = f32s(
         g.tensor_data(g.tensor("imatrix").expect("imatrix tensor"))
             .unwrap(),

@@ -1,5 +1,5 @@
 //! Golden tests: our codecs against llama.cpp's own outputs in
-//! `shared/golden/codecs.gguf` (see `shared/golden/README.md`).
+//! `testdata/golden/codecs.gguf` (see `testdata/golden/README.md`).
 //!
 //! For every type and each of the 16 input cases:
 //! - `q.<TYPE>.<case>` must equal our encoding of `input.<case>` without an
@@ -15,7 +15,9 @@ use std::sync::OnceLock;
 use gguf_format::{GgmlType, Gguf};
 use gguf_quant::{codec, decode_rows_par, encode_rows_par};
 
-const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/golden/codecs.gguf");
+fn golden_path() -> std::path::PathBuf {
+    gguf_testdata::golden::path("codecs.gguf")
+}
 
 const CASES: [&str; 16] = [
     "gauss",
@@ -39,14 +41,17 @@ const CASES: [&str; 16] = [
 fn golden_bytes() -> &'static [u8] {
     static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
     BYTES.get_or_init(|| {
-        std::fs::read(GOLDEN).unwrap_or_else(|e| {
-            panic!("golden file {GOLDEN} is missing or unreadable ({e}); it is required, not optional")
+        std::fs::read(golden_path()).unwrap_or_else(|e| {
+            panic!(
+                "golden file {} is unreadable ({e}); it is required, not optional",
+                golden_path().display()
+            )
         })
     })
 }
 
 fn golden() -> Gguf<'static> {
-    Gguf::parse(golden_bytes()).unwrap_or_else(|e| panic!("cannot parse {GOLDEN}: {e}"))
+    Gguf::parse(golden_bytes()).unwrap_or_else(|e| panic!("cannot parse codecs.gguf: {e}"))
 }
 
 /// The raw bytes of tensor `name`, which must exist with type `ty`.

@@ -3,22 +3,17 @@
 //! source tensor with our decoder and encoding it with our encoder (with the
 //! tensor's importance weights when the run used an imatrix).
 //!
-//! Sources and commands are listed in `shared/golden/README.md`. Tensors
-//! llama-quantize copied unchanged must be byte-identical copies. A missing
-//! golden file fails the test.
+//! Sources and commands are listed in `testdata/golden/README.md`; the
+//! outputs are kept there as per-tensor digests (`NAME.tensors.tsv`), the
+//! inputs in full. Tensors llama-quantize copied unchanged must be
+//! byte-identical copies. Missing ground truth fails the test.
 
 use std::collections::HashMap;
 
 use gguf_format::{GgmlType, Gguf};
 use gguf_quant::{codec, decode_rows_par, encode_rows_par};
 
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/golden/");
-
-fn read(name: &str) -> Vec<u8> {
-    let path = format!("{DIR}{name}");
-    std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("golden file {path} is missing or unreadable ({e}); it is required"))
-}
+use gguf_testdata::golden::{self, read};
 
 fn f32s(bytes: &[u8]) -> Vec<f32> {
     bytes
@@ -60,47 +55,41 @@ fn imatrix(name: &str) -> HashMap<String, Vec<f32>> {
 /// re-encoded tensors.
 fn check(output: &str, input: &str, imatrix_file: Option<&str>) -> usize {
     let in_bytes = read(input);
-    let out_bytes = read(output);
     let src = Gguf::parse(&in_bytes).expect("input parses");
-    let dst = Gguf::parse(&out_bytes).expect("output parses");
     let weights = imatrix_file.map(imatrix).unwrap_or_default();
     let mut failures = Vec::new();
     let mut encoded = 0;
-    for t in dst.tensors() {
+    for t in golden::tensors(output) {
         let s = src
-            .tensor(t.name)
+            .tensor(&t.name)
             .unwrap_or_else(|| panic!("{output}: {} not in {input}", t.name));
-        let want = dst.tensor_data(t).unwrap();
+        let ty = GgmlType::from_name(&t.ty).unwrap_or_else(|| panic!("{output}: type {}", t.ty));
         let from = src.tensor_data(s).unwrap();
-        if s.ggml_type == t.ggml_type {
-            if from != want {
+        if s.ggml_type == ty {
+            if golden::sha256(from) != t.sha256 {
                 failures.push(format!("{}: copied tensor differs", t.name));
             }
             continue;
         }
-        let n_per_row = t.dims()[0] as usize;
-        let n = t.n_elements() as usize;
+        let n_per_row = t.shape[0] as usize;
+        let n = s.n_elements() as usize;
         let mut x = vec![0f32; n];
         decode_rows_par(s.ggml_type, from, &mut x)
             .unwrap_or_else(|e| panic!("{input}: decoding {}: {e}", t.name));
         let im = weights
-            .get(t.name)
+            .get(&t.name)
             .filter(|w| w.len() == n_per_row)
             .map(Vec::as_slice);
-        let mut got = vec![0u8; want.len()];
-        match encode_rows_par(t.ggml_type, &x, n_per_row, &mut got, im) {
-            Err(e) => failures.push(format!("{} ({}): {e}", t.name, t.ggml_type)),
+        let mut got = vec![0u8; t.bytes as usize];
+        match encode_rows_par(ty, &x, n_per_row, &mut got, im) {
+            Err(e) => failures.push(format!("{} ({ty}): {e}", t.name)),
             Ok(()) => {
-                if let Some(i) = got.iter().zip(want).position(|(a, b)| a != b) {
-                    let c = codec(t.ggml_type).unwrap();
-                    let row_bytes = c.row_size(n_per_row).unwrap();
+                if golden::sha256(&got) != t.sha256 {
                     failures.push(format!(
-                        "{} ({}, imatrix: {}): differs at row {}, block {}",
+                        "{} ({ty}, imatrix: {}): {}",
                         t.name,
-                        t.ggml_type,
                         im.is_some(),
-                        i / row_bytes,
-                        (i % row_bytes) / c.type_size
+                        first_difference(output, &t, &got)
                     ));
                 }
             }
@@ -114,6 +103,31 @@ fn check(output: &str, input: &str, imatrix_file: Option<&str>) -> usize {
         failures.join("\n")
     );
     encoded
+}
+
+/// Where `got` differs from llama.cpp's tensor: the row and block when the
+/// whole golden file is at hand (`../shared/golden`), else only that the
+/// digest differs.
+fn first_difference(output: &str, t: &golden::TensorRow, got: &[u8]) -> String {
+    let full = gguf_testdata::dir().join("../../shared/golden").join(output);
+    let Ok(bytes) = std::fs::read(&full) else {
+        return format!(
+            "data differs from its digest ({} has the whole file)",
+            full.display()
+        );
+    };
+    let want = &bytes[t.offset as usize..(t.offset + t.bytes) as usize];
+    let ty = GgmlType::from_name(&t.ty).unwrap();
+    let c = codec(ty).unwrap();
+    let row_bytes = c.row_size(t.shape[0] as usize).unwrap();
+    match got.iter().zip(want).position(|(a, b)| a != b) {
+        Some(i) => format!(
+            "differs at row {}, block {}",
+            i / row_bytes,
+            (i % row_bytes) / c.type_size
+        ),
+        None => "differs in length".into(),
+    }
 }
 
 macro_rules! golden_models {

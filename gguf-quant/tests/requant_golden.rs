@@ -1,14 +1,38 @@
-//! `gguf requant` reproduces llama-quantize's output byte for byte, for every
-//! llama-quantize file in `../shared/golden/` (see its README for the commands).
+//! The requant engine reproduces llama-quantize's output byte for byte, for
+//! every llama-quantize file of the golden set (`testdata/golden/README.md`
+//! gives the commands; the outputs are kept there as digests, compared with
+//! [`golden::assert_same`], which names the first differing tensor), and
+//! llama-gguf-split's shards of such an output.
 
-use gguf_format::{GgmlType, Gguf, GgufFile, ModelFiles};
+use gguf_format::split::{shard_path, SplitLimit};
+use gguf_format::{ops, write_atomic_all, GgmlType, Gguf, Model, ModelFiles};
 use gguf_quant::requant::{self, parse_target, Imatrix, Options};
-use std::path::PathBuf;
+use gguf_testdata::golden;
+use std::path::{Path, PathBuf};
 
+/// A golden input, kept in full.
 fn golden(name: &str) -> PathBuf {
-    let d = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/golden");
-    assert!(d.is_dir(), "golden files missing: {}", d.display());
-    d.join(name)
+    golden::path(name)
+}
+
+/// Writes gguf-format outputs as `names` in `dir` and returns their bytes.
+fn write_outputs(m: &Model<'_>, outputs: &[ops::Output<'_>], dir: &Path, names: &[String]) -> Vec<Vec<u8>> {
+    let paths: Vec<PathBuf> = names.iter().map(|n| dir.join(n)).collect();
+    write_atomic_all(&paths, |i, w| outputs[i].write(m, w, &mut |_| {})).unwrap();
+    paths.iter().map(|p| std::fs::read(p).unwrap()).collect()
+}
+
+/// llama-gguf-split's shards of tiny-Q4_K_M.gguf (8 tensors each), made by
+/// gguf-format's split and checked by digest, in `dir`; returns the first.
+fn tiny_q4_k_m_shards(dir: &Path) -> PathBuf {
+    let files = ModelFiles::open(golden("tiny-Q4_K_M.gguf")).unwrap();
+    let m = files.parse().unwrap();
+    let outputs = ops::split(&m, SplitLimit::Tensors(8), false).unwrap();
+    let names: Vec<String> = (0..3).map(|i| shard_path("tiny-Q4_K_M", i, 3)).collect();
+    for (bytes, n) in write_outputs(&m, &outputs, dir, &names).iter().zip(&names) {
+        golden::assert_same(&format!("edit-split/{n}"), bytes);
+    }
+    dir.join(&names[0])
 }
 
 /// llama-quantize's options for one golden file.
@@ -115,54 +139,6 @@ fn options(c: &Case) -> Options {
     o
 }
 
-/// Names the first tensor (or header part) where two files differ.
-fn first_difference(ours: &[u8], theirs: &[u8]) -> String {
-    let (a, b) = match (Gguf::parse(ours), Gguf::parse(theirs)) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) => return format!("our output does not parse: {e}"),
-        (_, Err(e)) => return format!("golden does not parse: {e}"),
-    };
-    for (x, y) in a.metadata().iter().zip(b.metadata()) {
-        if x.key != y.key || x.value.type_name() != y.value.type_name() {
-            return format!(
-                "metadata differs: ours {} ({}), golden {} ({})",
-                x.key,
-                x.value.type_name(),
-                y.key,
-                y.value.type_name()
-            );
-        }
-    }
-    if a.metadata().len() != b.metadata().len() {
-        return format!("{} keys, golden has {}", a.metadata().len(), b.metadata().len());
-    }
-    for (x, y) in a.tensors().iter().zip(b.tensors()) {
-        if x.name != y.name || x.ggml_type != y.ggml_type || x.dims() != y.dims() {
-            return format!(
-                "tensor differs: ours {} {} {:?}, golden {} {} {:?}",
-                x.name,
-                x.ggml_type,
-                x.dims(),
-                y.name,
-                y.ggml_type,
-                y.dims()
-            );
-        }
-        let (dx, dy) = (a.tensor_data(x).unwrap(), b.tensor_data(y).unwrap());
-        if dx != dy {
-            let at = dx.iter().zip(dy).position(|(p, q)| p != q).unwrap_or(0);
-            let block = x.ggml_type.info().unwrap().type_size as usize;
-            return format!(
-                "data of {} ({}) differs first at byte {at} (block {})",
-                x.name,
-                x.ggml_type,
-                at / block
-            );
-        }
-    }
-    "metadata values or padding differ".to_string()
-}
-
 #[test]
 fn requant_matches_llama_quantize_byte_for_byte() {
     let mut failures = Vec::new();
@@ -178,10 +154,9 @@ fn requant_matches_llama_quantize_byte_for_byte() {
                 continue;
             }
         };
-        let theirs = std::fs::read(golden(c.out)).unwrap();
-        assert_eq!(plan.out_file_size, theirs.len() as u64, "{}: planned size", c.out);
-        if ours != theirs {
-            failures.push(format!("{}: {}", c.out, first_difference(&ours, &theirs)));
+        assert_eq!(plan.out_file_size, ours.len() as u64, "{}: planned size", c.out);
+        if let Err(e) = golden::check(c.out, &ours) {
+            failures.push(e);
         }
     }
     assert!(
@@ -195,47 +170,42 @@ fn requant_matches_llama_quantize_byte_for_byte() {
 
 #[test]
 fn type_choices_match_llama_quantize() {
-    // The plan alone (no codecs involved): every tensor's name, type, shape and offset.
+    // The plan alone (no codecs involved): every tensor's name, type, shape
+    // and offset, against llama.cpp's tensor list of the golden file.
     for c in cases() {
         let opts = options(&c);
         let input = ModelFiles::open(golden(c.input)).unwrap();
         let g = input.parse().unwrap();
         let plan = requant::plan(&g, &opts, false).unwrap();
         assert_eq!(plan.outputs.len(), 1);
-        let theirs = GgufFile::open(golden(c.out)).unwrap();
-        let t = theirs.parse().unwrap();
-        let ours: Vec<_> = plan.outputs[0]
-            .builder
+        let b = &plan.outputs[0].builder;
+        let data_offset = b.metadata_size().unwrap();
+        let ours: Vec<_> = b
             .tensors()
             .iter()
-            .map(|d| (d.name.to_string(), d.ggml_type, d.dims().to_vec(), d.offset))
+            .map(|d| {
+                (
+                    d.name.to_string(),
+                    d.ggml_type.to_string(),
+                    d.dims().to_vec(),
+                    data_offset + d.offset,
+                )
+            })
             .collect();
-        let want: Vec<_> = t
-            .tensors()
-            .iter()
-            .map(|d| (d.name.to_string(), d.ggml_type, d.dims().to_vec(), d.offset))
+        let want: Vec<_> = golden::tensors(c.out)
+            .into_iter()
+            .map(|t| (t.name, t.ty, t.shape, t.offset))
             .collect();
         assert_eq!(ours, want, "{}", c.out);
-        let keys: Vec<_> = plan.outputs[0]
-            .builder
-            .metadata()
-            .iter()
-            .map(|(k, _)| k.to_string())
-            .collect();
-        let want_keys: Vec<_> = t.metadata().iter().map(|kv| kv.key.to_string()).collect();
-        assert_eq!(keys, want_keys, "{}", c.out);
     }
 }
 
-/// llama-gguf-split's three shards of tiny-Q4_K_M to Q8_0.
+/// llama-gguf-split's three shards of tiny-Q4_K_M to Q8_0 (the input is
+/// made by [`tiny_q4_k_m_shards`]).
 fn split_input_case() -> Case {
     Case {
         allow_requantize: true,
-        ..case(
-            "tiny-Q4_K_M-requant-Q8_0.gguf",
-            "edit-split/tiny-Q4_K_M-00001-of-00003.gguf",
-            "Q8_0",
-        )
+        ..case("tiny-Q4_K_M-requant-Q8_0.gguf", "", "Q8_0")
     }
 }
 
@@ -246,14 +216,14 @@ fn split_input_case() -> Case {
 fn requant_of_a_split_model_matches_llama_quantize() {
     let c = split_input_case();
     let opts = options(&c);
-    let files = ModelFiles::open(golden(c.input)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let files = ModelFiles::open(tiny_q4_k_m_shards(dir.path())).unwrap();
     assert_eq!(files.files().len(), 3, "all shards are found");
     let g = files.parse().unwrap();
     assert_eq!(g.tensors().len(), 21);
     let plan = requant::plan(&g, &opts, false).unwrap();
-    let ours = requant::execute(&g, &plan, &opts, 0, Vec::new(), &mut |_| {}).unwrap();
-    let theirs = std::fs::read(golden(c.out)).unwrap();
-    assert!(ours == theirs, "{}", first_difference(&ours, &theirs));
+    let ours: Vec<u8> = requant::execute(&g, &plan, &opts, 0, Vec::new(), &mut |_| {}).unwrap();
+    golden::assert_same(c.out, &ours);
 }
 
 /// `--keep-split`: one output per input shard, each with that shard's
@@ -265,26 +235,26 @@ fn keep_split_writes_one_output_per_shard() {
     let c = split_input_case();
     let mut opts = options(&c);
     opts.keep_split(true);
-    let files = ModelFiles::open(golden(c.input)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let files = ModelFiles::open(tiny_q4_k_m_shards(dir.path())).unwrap();
     let g = files.parse().unwrap();
     let plan = requant::plan(&g, &opts, false).unwrap();
     assert_eq!(plan.outputs.len(), 3);
-    let theirs_bytes = std::fs::read(golden(c.out)).unwrap();
-    let theirs = Gguf::parse(&theirs_bytes).unwrap();
+    // The unsplit output (llama-quantize's file) gives the keys and their order.
+    let whole_opts = options(&c);
+    let whole_plan = requant::plan(&g, &whole_opts, false).unwrap();
+    let whole: Vec<u8> = requant::execute(&g, &whole_plan, &whole_opts, 0, Vec::new(), &mut |_| {}).unwrap();
+    golden::assert_same(c.out, &whole);
+    let whole = Gguf::parse(&whole).unwrap();
+    let want_keys: Vec<&str> = whole.metadata().iter().map(|kv| kv.key).collect();
     for (i, shard) in g.shards().iter().enumerate() {
-        let bytes = requant::execute(&g, &plan, &opts, i, Vec::new(), &mut |_| {}).unwrap();
+        let bytes: Vec<u8> = requant::execute(&g, &plan, &opts, i, Vec::new(), &mut |_| {}).unwrap();
         let out = Gguf::parse(&bytes).unwrap();
         let names: Vec<&str> = out.tensors().iter().map(|t| t.name).collect();
         let want: Vec<&str> = shard.gguf.tensors().iter().map(|t| t.name).collect();
         assert_eq!(names, want, "shard {i} keeps its tensors and their order");
         for t in out.tensors() {
-            let u = theirs.tensor(t.name).unwrap();
-            assert_eq!(
-                out.tensor_data(t).unwrap(),
-                theirs.tensor_data(u).unwrap(),
-                "{}",
-                t.name
-            );
+            golden::check_tensor(c.out, t.name, out.tensor_data(t).unwrap()).unwrap();
         }
         let keys: Vec<&str> = out.metadata().iter().map(|kv| kv.key).collect();
         let tail = &keys[keys.len() - 3..];
@@ -297,10 +267,62 @@ fn keep_split_writes_one_output_per_shard() {
         assert_eq!(out.get_scalar::<u16>("split.count").unwrap(), 3);
         assert_eq!(out.get_i32("split.tensors.count").unwrap(), 21);
         if i == 0 {
-            let want_keys: Vec<&str> = theirs.metadata().iter().map(|kv| kv.key).collect();
             assert_eq!(&keys[..keys.len() - 3], &want_keys[..]);
         } else {
             assert_eq!(keys.len(), 3);
         }
+    }
+}
+
+/// llama-gguf-split --split-max-size 1M of llama-quantize's odd-Q4_K_M.gguf:
+/// the requantized model (checked by digest), then its five shards (each
+/// checked by digest), then merged back to the same tensors.
+#[test]
+fn split_by_size_of_a_requantized_model_equals_llama_gguf_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = case("odd-Q4_K_M.gguf", "odd-f16.gguf", "Q4_K_M");
+    let opts = options(&c);
+    let input = ModelFiles::open(golden(c.input)).unwrap();
+    let g = input.parse().unwrap();
+    let plan = requant::plan(&g, &opts, false).unwrap();
+    let q: Vec<u8> = requant::execute(&g, &plan, &opts, 0, Vec::new(), &mut |_| {}).unwrap();
+    golden::assert_same(c.out, &q);
+    let q_path = dir.path().join(c.out);
+    std::fs::write(&q_path, &q).unwrap();
+
+    let files = ModelFiles::open(&q_path).unwrap();
+    let m = files.parse().unwrap();
+    let outputs = ops::split(&m, SplitLimit::parse_size("1M").unwrap(), false).unwrap();
+    assert_eq!(outputs.len(), 5);
+    let names: Vec<String> = (0..5).map(|i| shard_path("odd-Q4_K_M", i, 5)).collect();
+    let shards_dir = dir.path().join("shards");
+    std::fs::create_dir(&shards_dir).unwrap();
+    for (bytes, n) in write_outputs(&m, &outputs, &shards_dir, &names)
+        .iter()
+        .zip(&names)
+    {
+        golden::assert_same(&format!("edit-split/{n}"), bytes);
+    }
+
+    let files = ModelFiles::open(shards_dir.join(&names[0])).unwrap();
+    let split = files.parse().unwrap();
+    let merged = ops::merge(&split).unwrap();
+    let got = write_outputs(
+        &split,
+        std::slice::from_ref(&merged),
+        dir.path(),
+        &["merged.gguf".into()],
+    );
+    let merged = Gguf::parse(&got[0]).unwrap();
+    let orig = Gguf::parse(&q).unwrap();
+    assert_eq!(merged.tensors().len(), orig.tensors().len());
+    for t in orig.tensors() {
+        let u = merged.tensor(t.name).unwrap();
+        assert_eq!(
+            merged.tensor_data(u).unwrap(),
+            orig.tensor_data(t).unwrap(),
+            "{}",
+            t.name
+        );
     }
 }

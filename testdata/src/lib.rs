@@ -5,6 +5,7 @@
 //! Everything comes from a fixed-seed SplitMix64, so the output depends on
 //! nothing but this code.
 
+pub mod golden;
 pub mod malformed;
 
 use gguf_format::{ByteOrder, GgmlType, GgufBuilder, MetaValue, ValueType, Version, GGML_TYPES};
@@ -218,7 +219,8 @@ pub fn write_llama_model<W: std::io::Write>(
 ) -> Result<W, gguf_format::Error> {
     let mut rng = Rng::new(seed);
     let mut b = GgufBuilder::new();
-    b.set_byte_order(order);
+    // The data is encoded in the file's order below.
+    b.set_byte_order(order).set_data_byte_order(order);
     let file_type = if float_type == GgmlType::F16 { 1 } else { 0 };
     for (k, v) in shape.metadata(file_type) {
         b.push(k, v)?;
