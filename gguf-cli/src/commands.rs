@@ -101,11 +101,16 @@ pub struct EditArgs {
     #[arg(long)]
     in_place: bool,
 
-    /// KEY=VALUE or KEY=TYPE:VALUE. A key the file has gets VALUE cast to its
-    /// type where it stands; a new key needs TYPE (u8 i8 u16 i16 u32 i32 u64
-    /// i64 f32 f64 bool str, or array[T] with a JSON array such as [1, 2])
-    /// and goes last. Repeatable.
-    #[arg(long, value_name = "KEY=[TYPE:]VALUE")]
+    // The help is an attribute, not a doc comment: rustdoc would read
+    // `array[T]` as a link.
+    #[arg(
+        long,
+        value_name = "KEY=[TYPE:]VALUE",
+        help = "KEY=VALUE or KEY=TYPE:VALUE. A key the file has gets VALUE cast to its \
+                type where it stands; a new key needs TYPE (u8 i8 u16 i16 u32 i32 u64 \
+                i64 f32 f64 bool str, or array[T] with a JSON array such as [1, 2]) \
+                and goes last. Repeatable."
+    )]
     set: Vec<String>,
 
     /// OLD=NEW: rename a key, keeping its place and value. Repeatable.

@@ -72,7 +72,7 @@ impl Imatrix {
             }
             let sums: Vec<f32> = f32s(g.tensor_data(t).map_err(|e| e.to_string())?, order).collect();
             let counts: Vec<f32> = f32s(g.tensor_data(counts).map_err(|e| e.to_string())?, order).collect();
-            if counts.is_empty() || sums.len() % counts.len() != 0 {
+            if counts.is_empty() || !sums.len().is_multiple_of(counts.len()) {
                 return Err(format!(
                     "{name}: {} sums do not split into {} matrices",
                     sums.len(),

@@ -378,7 +378,7 @@ impl<'a> Selector<'a> {
             let blck = u64::from(t.info().map_or(1, |i| i.block_size));
             new = if let Some(o) = self.opts.output_type {
                 o
-            } else if ft == id::MXFP4_MOE || f.is_falcon() || ne[0] % blck != 0 {
+            } else if ft == id::MXFP4_MOE || f.is_falcon() || !ne[0].is_multiple_of(blck) {
                 T::Q8_0
             } else if is(&[
                 id::IQ2_XXS,
@@ -588,7 +588,8 @@ impl<'a> Selector<'a> {
 }
 
 fn fits(ty: GgmlType, ne0: u64) -> bool {
-    ty.info().is_some_and(|i| ne0 % u64::from(i.block_size) == 0)
+    ty.info()
+        .is_some_and(|i| ne0.is_multiple_of(u64::from(i.block_size)))
 }
 
 /// `tensor_type_fallback`: `wanted` if its blocks fit a row of `ne0`, else
