@@ -245,7 +245,12 @@ pub fn allows_quantization(name: &str, n_dims: usize, leave_output: bool) -> boo
         && !EXCLUDED.iter().any(|s| name.contains(s))
 }
 
-/// Whether llama.cpp refuses to make this type without an importance matrix.
+/// Whether llama.cpp refuses to make this type for this tensor without an
+/// importance matrix (`llama-quant.cpp`): the one rule requantization
+/// applies. Every target llama-quantize refuses outright without one (the
+/// IQ1/IQ2 mixes and Q2_K_S) gives its tensors such a type. It is wider
+/// than what the codecs themselves need ([`crate::Codec::requires_imatrix`]:
+/// only IQ2_XXS, IQ2_XS and IQ1_S cannot be encoded without weights).
 pub fn requires_imatrix(name: &str, ty: GgmlType, target: &Target) -> bool {
     if matches!(Category::of(name), Category::Output | Category::TokenEmbd) {
         return false;

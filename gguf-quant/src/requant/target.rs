@@ -39,15 +39,6 @@ impl Target {
     pub fn nominal_bpw(&self) -> f64 {
         self.default_type().info().map_or(0.0, |i| i.bits_per_weight())
     }
-
-    /// Whether llama-quantize refuses this target without an importance
-    /// matrix (the IQ1/IQ2 mixes and Q2_K_S).
-    pub fn requires_imatrix(&self) -> bool {
-        matches!(
-            self.id(),
-            id::IQ2_XXS | id::IQ2_XS | id::IQ2_S | id::IQ1_S | id::IQ1_M | id::Q2_K_S
-        )
-    }
 }
 
 const fn ft(id: u32) -> &'static FileType {
@@ -139,8 +130,6 @@ mod tests {
             parse_target("39").is_none(),
             "NVFP4 has no default type and is not offered"
         );
-        assert!(parse_target("Q2_K_S").unwrap().requires_imatrix());
-        assert!(!parse_target("Q2_K").unwrap().requires_imatrix());
     }
 
     #[test]
