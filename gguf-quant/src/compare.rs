@@ -229,9 +229,24 @@ fn decode_rows(
         .map_err(|e| e.to_string())
 }
 
-/// Partial sums over some elements.
-#[derive(Default, Clone, Copy)]
-struct Sums {
+/// Error sums of B against A (the reference) over some elements: what every
+/// metric of a comparison is computed from. Sums of parts combine with
+/// [`Sums::merge`]; combining them in a fixed order gives the same totals
+/// however the work was scheduled.
+///
+/// ```
+/// use gguf_quant::compare::Sums;
+/// let a = [1.0f32, -2.0, 3.0, 0.5];
+/// let b = [1.0f32, -2.5, 3.0, 0.5];
+/// let s = Sums::of(&a[..2], &b[..2]).merge(Sums::of(&a[2..], &b[2..]));
+/// assert_eq!(s.elements(), 4);
+/// assert!(!s.identical());
+/// assert_eq!(s.max_abs_error(), 0.5);
+/// assert!((s.relative_rmse() - (0.25f64 / 14.25).sqrt()).abs() < 1e-12);
+/// assert!(s.cosine() > 0.99);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sums {
     err2: f64,
     a2: f64,
     b2: f64,
@@ -241,8 +256,24 @@ struct Sums {
     n: u64,
 }
 
+impl Default for Sums {
+    /// Sums over no elements (identical, all zero).
+    fn default() -> Self {
+        Sums {
+            err2: 0.0,
+            a2: 0.0,
+            b2: 0.0,
+            ab: 0.0,
+            max_abs: 0.0,
+            identical: true,
+            n: 0,
+        }
+    }
+}
+
 impl Sums {
-    fn merge(self, o: Sums) -> Sums {
+    /// The sums of both parts.
+    pub fn merge(self, o: Sums) -> Sums {
         Sums {
             err2: self.err2 + o.err2,
             a2: self.a2 + o.a2,
@@ -258,10 +289,13 @@ impl Sums {
         }
     }
 
-    /// Sums over two equally long slices. Eight independent lanes per sum keep
+    /// Sums over two equally long slices, `a` the reference (extra elements
+    /// of the longer one are ignored). Eight independent lanes per sum keep
     /// the additions off one long dependency chain (and let them vectorize);
     /// the lanes are combined in a fixed order, so results are deterministic.
-    fn of(a: &[f32], b: &[f32]) -> Sums {
+    pub fn of(a: &[f32], b: &[f32]) -> Sums {
+        let n = a.len().min(b.len());
+        let (a, b) = (&a[..n], &b[..n]);
         const L: usize = 8;
         let (mut err2, mut a2, mut b2, mut ab, mut max_abs) =
             ([0f64; L], [0f64; L], [0f64; L], [0f64; L], [0f64; L]);
@@ -307,6 +341,46 @@ impl Sums {
             identical: same,
             n: a.len() as u64,
         }
+    }
+
+    /// Elements summed.
+    pub fn elements(&self) -> u64 {
+        self.n
+    }
+
+    /// Every value of B is A's, bit for bit.
+    pub fn identical(&self) -> bool {
+        self.identical
+    }
+
+    /// Largest `|b − a|` (NaN if a difference was NaN).
+    pub fn max_abs_error(&self) -> f64 {
+        self.max_abs
+    }
+
+    /// `Σ(b − a)²`.
+    pub fn error_energy(&self) -> f64 {
+        self.err2
+    }
+
+    /// `Σa²`.
+    pub fn reference_energy(&self) -> f64 {
+        self.a2
+    }
+
+    /// Root mean square of `b − a`.
+    pub fn rmse(&self) -> f64 {
+        ratio(self.err2, self.n as f64).sqrt()
+    }
+
+    /// `sqrt(Σ(b − a)² / Σa²)`: the error's energy relative to the reference's.
+    pub fn relative_rmse(&self) -> f64 {
+        ratio(self.err2, self.a2).sqrt()
+    }
+
+    /// `Σab / sqrt(Σa² Σb²)`.
+    pub fn cosine(&self) -> f64 {
+        self.ab / (self.a2 * self.b2).sqrt()
     }
 }
 
@@ -381,13 +455,7 @@ fn sums_over(
             },
         )
         .collect::<Result<_, String>>()?;
-    Ok(parts.into_iter().fold(
-        Sums {
-            identical: true,
-            ..Sums::default()
-        },
-        Sums::merge,
-    ))
+    Ok(parts.into_iter().fold(Sums::default(), Sums::merge))
 }
 
 fn release(m: &Model<'_>, t: &TensorInfo<'_>) {
@@ -473,10 +541,7 @@ pub fn compare(ga: &Model<'_>, gb: &Model<'_>, opts: &Options) -> DiffReport {
         return r;
     }
 
-    let mut total = Sums {
-        identical: true,
-        ..Sums::default()
-    };
+    let mut total = Sums::default();
     for (ta, tb) in pairs {
         let result = compare_tensor(ga, ta, gb, tb);
         release(ga, ta);
@@ -484,18 +549,18 @@ pub fn compare(ga: &Model<'_>, gb: &Model<'_>, opts: &Options) -> DiffReport {
         match result {
             Ok(s) => {
                 total = total.merge(s);
-                let rel = ratio(s.err2, s.a2).sqrt();
+                let rel = s.relative_rmse();
                 let equal = s.identical || opts.tolerance.is_some_and(|tol| rel <= tol);
                 r.tensors.push(TensorStats {
                     name: ta.name.to_string(),
                     a_type: ta.ggml_type.to_string(),
                     b_type: tb.ggml_type.to_string(),
-                    elements: s.n,
-                    rmse: ratio(s.err2, s.n as f64).sqrt(),
-                    max_abs_error: s.max_abs,
+                    elements: s.elements(),
+                    rmse: s.rmse(),
+                    max_abs_error: s.max_abs_error(),
                     relative_rmse: rel,
-                    cosine: s.ab / (s.a2 * s.b2).sqrt(),
-                    identical: s.identical,
+                    cosine: s.cosine(),
+                    identical: s.identical(),
                     equal,
                 });
             }
@@ -520,9 +585,9 @@ pub fn compare(ga: &Model<'_>, gb: &Model<'_>, opts: &Options) -> DiffReport {
         compared: r.tensors.len(),
         identical: r.tensors.iter().filter(|t| t.identical).count(),
         different: r.tensors.iter().filter(|t| !t.equal).count(),
-        elements: total.n,
-        relative_rmse: ratio(total.err2, total.a2).sqrt(),
-        cosine: total.ab / (total.a2 * total.b2).sqrt(),
+        elements: total.elements(),
+        relative_rmse: total.relative_rmse(),
+        cosine: total.cosine(),
         worst: r.tensors.first().filter(|t| !t.identical).map(|t| t.name.clone()),
     };
     r
