@@ -175,7 +175,7 @@ impl Codec {
     /// Bytes taken by `n` elements, if `n` is a whole number of blocks and
     /// the size fits in `usize`.
     pub fn row_size(&self, n: usize) -> Option<usize> {
-        if n % self.block_size != 0 {
+        if !n.is_multiple_of(self.block_size) {
             return None;
         }
         (n / self.block_size).checked_mul(self.type_size)
@@ -183,7 +183,7 @@ impl Codec {
 
     /// Bytes needed to encode `n` elements, or the error explaining why not.
     fn bytes_for(&self, n: usize) -> Result<usize> {
-        if n % self.block_size != 0 {
+        if !n.is_multiple_of(self.block_size) {
             return Err(Error::PartialBlock {
                 ty: self.ty,
                 len: n,
@@ -277,7 +277,7 @@ impl Codec {
 
     /// The number of blocks in `bytes`, which must be a whole number of them.
     fn whole_blocks(&self, bytes: &[u8]) -> Result<usize> {
-        if bytes.len() % self.type_size != 0 {
+        if !bytes.len().is_multiple_of(self.type_size) {
             return Err(Error::PartialBlockBytes {
                 ty: self.ty,
                 len: bytes.len(),
@@ -465,7 +465,7 @@ pub fn encode_rows_par(
             op: Operation::Encode,
         });
     }
-    if n_per_row == 0 || src.len() % n_per_row != 0 {
+    if n_per_row == 0 || !src.len().is_multiple_of(n_per_row) {
         return Err(Error::RowLength {
             len: src.len(),
             n_per_row,

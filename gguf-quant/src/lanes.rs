@@ -651,7 +651,9 @@ pub(crate) fn make_q3_quants_batch<const N: usize>(
     l_out: &mut [i8],
     scales: &mut [f32],
 ) {
-    assert!(N >= 1 && x.len() % (16 * N) == 0 && l_out.len() == x.len() && scales.len() == x.len() / N);
+    assert!(
+        N >= 1 && x.len().is_multiple_of(16 * N) && l_out.len() == x.len() && scales.len() == x.len() / N
+    );
     if scalar() {
         for ((xs, ls), s) in x.chunks_exact(N).zip(l_out.chunks_exact_mut(N)).zip(scales) {
             *s = crate::search::make_q3_quants(nmax, xs, ls);

@@ -43,7 +43,7 @@ pub fn decode_row_scalar(ty: GgmlType, src: &[u8], dst: &mut [f32]) -> Result<()
         _ => return crate::decode_row(ty, src, dst),
     };
     let size = crate::codec(ty).map_or(1, |c| c.type_size);
-    if src.len() % size != 0 || dst.len() != src.len() / size * 256 {
+    if !src.len().is_multiple_of(size) || dst.len() != src.len() / size * 256 {
         // The ordinary path names the length error.
         return crate::decode_row(ty, src, dst);
     }
