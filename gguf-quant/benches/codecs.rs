@@ -3,6 +3,11 @@
 //! gaussian matrix (64 MiB of f32). Plus Q4_K encode of the same matrix on
 //! all cores. `cargo bench -p gguf-quant` (a few minutes: the slow encoders
 //! take a second per pass).
+//!
+//! The scalar reference benches (`encode_scalar`, `decode_scalar`) use
+//! `gguf_quant::reference`, behind the `reference` feature; the crate's
+//! dev-dependency on itself turns it on for every bench and test build, so
+//! no flag is needed.
 
 use divan::counter::BytesCount;
 use divan::Bencher;

@@ -349,7 +349,8 @@ pub(crate) fn decode_q3_k(src: &[u8], dst: &mut [f32]) {
 
 /// Scalar references of the decoders above, in ggml's loop order
 /// (`dequantize_row_q2_K`, `dequantize_row_q3_K`), compared with them by
-/// `tests/fast_paths.rs`.
+/// `tests/fast_paths.rs` (feature `reference`).
+#[cfg(feature = "reference")]
 pub(crate) mod reference {
     use super::{q3_k_scale, QK_K};
     use crate::numerics::read_f16;

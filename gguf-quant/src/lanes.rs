@@ -20,8 +20,9 @@ use crate::search::MinSearch;
 /// Lanes processed together.
 pub(crate) const LANES: usize = 8;
 
-/// Which implementation the lane functions run (per thread; see
-/// `crate::reference`).
+/// Which implementation the lane functions run (per thread). Only `Fast`
+/// runs unless the `reference` feature's `crate::reference` selects
+/// another with `with_path`.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Path {
     /// The AVX2 code (intrinsics, or bodies compiled with AVX2) where the
@@ -29,6 +30,7 @@ pub(crate) enum Path {
     Fast,
     /// The lane bodies compiled for the baseline target only (what a CPU
     /// without AVX2 runs).
+    #[cfg(feature = "reference")]
     Portable,
     /// The scalar references of `search.rs`, one sub-block at a time.
     Scalar,
@@ -40,6 +42,7 @@ thread_local! {
 
 /// Runs `f` with the lane functions taking `path` on this thread (restored
 /// afterwards, also on panic).
+#[cfg(feature = "reference")]
 pub(crate) fn with_path<R>(path: Path, f: impl FnOnce() -> R) -> R {
     struct Restore(Path);
     impl Drop for Restore {

@@ -58,9 +58,9 @@ mod iq_grids;
 mod kquants;
 mod lanes;
 mod legacy;
-pub mod numerics;
+mod numerics;
 mod other;
-#[doc(hidden)]
+#[cfg(feature = "reference")]
 pub mod reference;
 pub mod requant;
 pub mod rows;

@@ -1,9 +1,22 @@
-//! The scalar reference paths, for tests and benchmarks: the same encoders
-//! with every lane-parallel search (`lanes.rs`) replaced by the scalar
-//! port of ggml it mirrors (`search.rs`), and decoders in ggml's own loop
+//! The scalar reference paths, for tests and benchmarks (cargo feature
+//! `reference`; not needed to use the crate): the same encoders with every
+//! lane-parallel search replaced by the scalar port of ggml it mirrors, the
+//! lane bodies in their portable build, and decoders in ggml's own loop
 //! order where ours are rearranged for the vector unit. Outputs must be
 //! bit-identical to [`crate::encode_row`] and [`crate::decode_row`];
 //! `tests/fast_paths.rs` checks that they are.
+//!
+//! ```
+//! use gguf_quant::reference::encode_row_scalar;
+//! use gguf_quant::{encode_row, GgmlType};
+//!
+//! let row: Vec<f32> = (0..256).map(|i| (i as f32 * 0.37).cos()).collect();
+//! let (mut fast, mut scalar) = (vec![0u8; 144], vec![0u8; 144]);
+//! encode_row(GgmlType::Q4_K, &row, &mut fast, None)?;
+//! encode_row_scalar(GgmlType::Q4_K, &row, &mut scalar, None)?;
+//! assert_eq!(fast, scalar);
+//! # Ok::<(), gguf_quant::Error>(())
+//! ```
 
 use crate::{GgmlType, Result};
 

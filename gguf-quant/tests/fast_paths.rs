@@ -1,8 +1,9 @@
 //! The fast paths (lane-parallel searches, `src/lanes.rs`) against the
-//! scalar references (`gguf_quant::reference`), byte for byte: on every
-//! golden input of llama.cpp's `codecs.gguf`, with and without its
-//! importance matrix, and on random awkward rows (proptest) with and
-//! without random positive weights.
+//! scalar references (`gguf_quant::reference`, feature `reference`, which
+//! the crate's dev-dependency on itself turns on for every test build),
+//! byte for byte: on every golden input of llama.cpp's `codecs.gguf`, with
+//! and without its importance matrix, and on random awkward rows
+//! (proptest) with and without random positive weights.
 
 use gguf_format::{GgmlType, Gguf};
 use gguf_quant::reference::{decode_row_scalar, encode_row_portable, encode_row_scalar};
