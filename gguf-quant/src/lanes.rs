@@ -63,7 +63,7 @@ fn scalar() -> bool {
 /// register; FMA is a separate feature, left off, and Rust never contracts
 /// `a * b + c` anyway, so both copies compute the same bits.
 #[inline]
-fn avx2() -> bool {
+pub(crate) fn avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         std::arch::is_x86_feature_detected!("avx2")

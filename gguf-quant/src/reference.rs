@@ -63,3 +63,11 @@ pub fn decode_row_scalar(ty: GgmlType, src: &[u8], dst: &mut [f32]) -> Result<()
     reference(src, dst);
     Ok(())
 }
+
+/// Whether [`crate::encode_row`] runs the AVX2 code of its lane-parallel
+/// searches on this CPU: x86-64 with AVX2, detected at run time. When
+/// false, its fast path is the portable build ([`encode_row_portable`]
+/// computes exactly what it computes).
+pub fn fast_path_uses_avx2() -> bool {
+    crate::lanes::avx2()
+}

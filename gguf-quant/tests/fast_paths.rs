@@ -4,11 +4,17 @@
 //! byte for byte: on every golden input of llama.cpp's `codecs.gguf`, with
 //! and without its importance matrix, and on random awkward rows
 //! (proptest) with and without random positive weights.
+//!
+//! On a CPU without AVX2 the fast path *is* the portable build, so the
+//! encoders' fast = portable check compares a path with itself and the
+//! AVX2 code goes untested; the tests say so on stderr (see
+//! [`note_paths`]) rather than pass as if it had been checked.
 
 use gguf_format::{GgmlType, Gguf};
-use gguf_quant::reference::{decode_row_scalar, encode_row_portable, encode_row_scalar};
+use gguf_quant::reference::{decode_row_scalar, encode_row_portable, encode_row_scalar, fast_path_uses_avx2};
 use gguf_quant::{codec, decode_row, encode_row};
 use proptest::prelude::*;
+use std::io::Write;
 
 fn golden_bytes() -> Vec<u8> {
     gguf_testdata::golden::read("codecs.gguf")
@@ -36,20 +42,48 @@ type Encode = fn(GgmlType, &[f32], &mut [u8], Option<&[f32]>) -> gguf_quant::Res
 /// of the lane bodies (what a CPU without AVX2 runs).
 const OTHERS: [(&str, Encode); 2] = [("scalar", encode_row_scalar), ("portable", encode_row_portable)];
 
+/// What the fast encoder path is on this CPU, for messages.
+fn fast_name() -> &'static str {
+    if fast_path_uses_avx2() {
+        "fast (AVX2)"
+    } else {
+        "fast (= portable: no AVX2)"
+    }
+}
+
+/// Says once per test binary which encoder paths are really compared on
+/// this CPU. Written straight to stderr, which libtest does not capture
+/// (it captures `eprintln!`), so the note shows in every `cargo test` run.
+fn note_paths() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let note = if fast_path_uses_avx2() {
+            "fast_paths: this CPU has AVX2: encoders compared AVX2 fast path = portable lane build = scalar references"
+        } else {
+            "fast_paths: NOTE: no AVX2 on this CPU (or not x86-64): the fast path IS the portable lane build, so \
+             encoders are compared portable = scalar only (fast = portable compares a path with itself); \
+             the AVX2 code is NOT tested on this machine"
+        };
+        let _ = writeln!(std::io::stderr(), "{note}");
+    });
+}
+
 /// Encodes `x` (rows of `n`) the fast way and each of [`OTHERS`]; returns
 /// the first differing byte.
 fn compare(ty: GgmlType, x: &[f32], n: usize, w: Option<&[f32]>) -> Result<(), String> {
+    note_paths();
     let row = codec(ty).unwrap().row_size(n).unwrap();
     let mut fast = vec![0u8; row];
     let mut other = vec![0u8; row];
     for (r, src) in x.chunks(n).enumerate() {
-        encode_row(ty, src, &mut fast, w).map_err(|e| format!("{ty} fast: {e}"))?;
+        encode_row(ty, src, &mut fast, w).map_err(|e| format!("{ty} {}: {e}", fast_name()))?;
         for (way, encode) in OTHERS {
             encode(ty, src, &mut other, w).map_err(|e| format!("{ty} {way}: {e}"))?;
             if let Some(i) = fast.iter().zip(&other).position(|(a, b)| a != b) {
                 return Err(format!(
-                    "{ty} row {r} (weights: {}): byte {i} fast {:#04x} {way} {:#04x}",
+                    "{ty} row {r} (weights: {}): byte {i} {} {:#04x} {way} {:#04x}",
                     w.is_some(),
+                    fast_name(),
                     fast[i],
                     other[i]
                 ));
@@ -83,7 +117,10 @@ fn golden_inputs_fast_equals_scalar() {
         }
     }
     assert!(cases >= 16, "only {cases} golden inputs found");
-    eprintln!("{cases} golden inputs, {checks} type×weighting comparisons, all equal");
+    eprintln!(
+        "{cases} golden inputs, {checks} type×weighting comparisons, all equal ({} vs scalar and portable)",
+        fast_name()
+    );
 }
 
 /// One value of an awkward row: gaussian-ish scales over many magnitudes,
