@@ -48,6 +48,20 @@ enum Check {
 /// Get one with [`codec`]; every type ggml defines has an entry, even when
 /// this crate can neither encode nor decode it (then only
 /// [`Codec::validate_row`] works).
+///
+/// ```
+/// use gguf_quant::{codec, GgmlType};
+///
+/// let q8 = codec(GgmlType::Q8_0).unwrap();
+/// let row: Vec<f32> = (0..64).map(|i| (i as f32 * 0.3).cos()).collect();
+/// let mut q = vec![0u8; q8.row_size(row.len()).unwrap()]; // 2 blocks of 34 bytes
+/// q8.encode_row(&row, &mut q, None)?;
+/// q8.validate_row(&q)?;
+/// let mut back = vec![0f32; 64];
+/// q8.decode_row(&q, &mut back)?;
+/// assert!(row.iter().zip(&back).all(|(a, b)| (a - b).abs() < 0.01));
+/// # Ok::<(), gguf_quant::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Codec {
     /// The type.
@@ -136,6 +150,17 @@ pub fn codec(ty: GgmlType) -> Option<&'static Codec> {
 }
 
 /// Every codec, in type id order.
+///
+/// ```
+/// // The types this crate can encode to without an importance matrix.
+/// let names: Vec<String> = gguf_quant::codecs()
+///     .iter()
+///     .filter(|c| c.can_encode() && !c.requires_imatrix())
+///     .map(|c| c.ty.to_string())
+///     .collect();
+/// assert!(names.iter().any(|n| n == "Q4_K"));
+/// assert!(!names.iter().any(|n| n == "IQ2_XXS"));
+/// ```
 pub fn codecs() -> &'static [Codec] {
     CODECS
 }
@@ -149,11 +174,23 @@ impl Codec {
     /// Whether [`Codec::encode_row`] is available for this type (for
     /// IQ2_XXS, IQ2_XS and IQ1_S only with an imatrix; see
     /// [`Codec::requires_imatrix`]).
+    ///
+    /// ```
+    /// use gguf_quant::{codec, GgmlType};
+    /// assert!(codec(GgmlType::IQ2_XXS).unwrap().can_encode());
+    /// assert!(!codec(GgmlType::I32).unwrap().can_encode());
+    /// ```
     pub fn can_encode(&self) -> bool {
         self.encode.is_some() || self.encode_weighted.is_some()
     }
 
     /// Whether [`Codec::decode_row`] is available for this type.
+    ///
+    /// ```
+    /// use gguf_quant::{codec, GgmlType};
+    /// assert!(codec(GgmlType::Q6_K).unwrap().can_decode());
+    /// assert!(!codec(GgmlType::Q8_1).unwrap().can_decode()); // nor can ggml
+    /// ```
     pub fn can_decode(&self) -> bool {
         self.decode.is_some()
     }
@@ -161,6 +198,12 @@ impl Codec {
     /// Whether an importance matrix changes the encoding (ggml ignores it for
     /// plain floats, Q8_0, Q8_1, Q8_K, TQ1_0, TQ2_0, MXFP4, NVFP4, Q1_0 and
     /// Q2_0).
+    ///
+    /// ```
+    /// use gguf_quant::{codec, GgmlType};
+    /// assert!(codec(GgmlType::Q4_0).unwrap().uses_imatrix());
+    /// assert!(!codec(GgmlType::Q8_0).unwrap().uses_imatrix());
+    /// ```
     pub fn uses_imatrix(&self) -> bool {
         self.encode_weighted.is_some()
     }
@@ -168,12 +211,32 @@ impl Codec {
     /// Whether ggml refuses to quantize to this type without an importance
     /// matrix (`ggml_quantize_requires_imatrix`: IQ2_XXS, IQ2_XS, IQ1_S);
     /// [`Codec::encode_row`] then fails with [`Error::ImatrixRequired`].
+    ///
+    /// ```
+    /// use gguf_quant::{codec, Error, GgmlType};
+    /// let c = codec(GgmlType::IQ2_XS).unwrap();
+    /// assert!(c.requires_imatrix());
+    /// let mut q = vec![0u8; c.row_size(256).unwrap()];
+    /// assert_eq!(
+    ///     c.encode_row(&[1.0; 256], &mut q, None),
+    ///     Err(Error::ImatrixRequired { ty: GgmlType::IQ2_XS })
+    /// );
+    /// c.encode_row(&[1.0; 256], &mut q, Some(&[1.0; 256]))?;
+    /// # Ok::<(), gguf_quant::Error>(())
+    /// ```
     pub fn requires_imatrix(&self) -> bool {
         matches!(self.ty, GgmlType::IQ2_XXS | GgmlType::IQ2_XS | GgmlType::IQ1_S)
     }
 
     /// Bytes taken by `n` elements, if `n` is a whole number of blocks and
     /// the size fits in `usize`.
+    ///
+    /// ```
+    /// use gguf_quant::{codec, GgmlType};
+    /// let q4k = codec(GgmlType::Q4_K).unwrap();
+    /// assert_eq!(q4k.row_size(4096), Some(16 * 144));
+    /// assert_eq!(q4k.row_size(1000), None); // not whole blocks of 256
+    /// ```
     pub fn row_size(&self, n: usize) -> Option<usize> {
         if !n.is_multiple_of(self.block_size) {
             return None;
@@ -212,6 +275,20 @@ impl Codec {
     /// `quantize_<type>` (with weights `x²` or similar when there is no
     /// imatrix), and IQ2_XXS, IQ2_XS and IQ1_S fail with
     /// [`Error::ImatrixRequired`] without one, as ggml refuses them.
+    ///
+    /// # Errors
+    /// As [`encode_row`](crate::encode_row).
+    ///
+    /// ```
+    /// use gguf_quant::{codec, GgmlType};
+    /// let q4_0 = codec(GgmlType::Q4_0).unwrap();
+    /// let row: Vec<f32> = (0..32).map(|i| i as f32 - 16.0).collect();
+    /// let imatrix = vec![1.0f32; 32]; // one weight per column
+    /// let (mut plain, mut weighted) = (vec![0u8; 18], vec![0u8; 18]);
+    /// q4_0.encode_row(&row, &mut plain, None)?; // quantize_row_q4_0_ref
+    /// q4_0.encode_row(&row, &mut weighted, Some(&imatrix))?; // quantize_row_q4_0_impl
+    /// # Ok::<(), gguf_quant::Error>(())
+    /// ```
     pub fn encode_row(&self, src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) -> Result<()> {
         if !self.can_encode() {
             return Err(Error::Unsupported {
@@ -245,6 +322,19 @@ impl Codec {
 
     /// Decodes `src` (whole blocks) into `dst`, which must hold exactly the
     /// number of elements encoded, bit for bit as ggml's `to_float`.
+    ///
+    /// # Errors
+    /// As [`decode_row`](crate::decode_row).
+    ///
+    /// ```
+    /// use gguf_quant::{codec, GgmlType};
+    /// let f16 = codec(GgmlType::F16).unwrap();
+    /// let bytes = [0x00, 0x3c, 0x00, 0xc0]; // 1.0 and -2.0
+    /// let mut out = [0f32; 2];
+    /// f16.decode_row(&bytes, &mut out)?;
+    /// assert_eq!(out, [1.0, -2.0]);
+    /// # Ok::<(), gguf_quant::Error>(())
+    /// ```
     pub fn decode_row(&self, src: &[u8], dst: &mut [f32]) -> Result<()> {
         let dec = self.decode.ok_or(Error::Unsupported {
             ty: self.ty,
@@ -291,6 +381,22 @@ impl Codec {
     /// be whole blocks, plain float values must be finite, block scales must
     /// be finite, and MXFP4 exponents must not be 0xFF. Q8_1 is refused, as
     /// ggml's validator refuses it.
+    ///
+    /// # Errors
+    /// As [`validate_row`](crate::validate_row).
+    ///
+    /// ```
+    /// use gguf_quant::{codec, Error, GgmlType};
+    /// let q8 = codec(GgmlType::Q8_0).unwrap();
+    /// let mut block = [0u8; 34]; // d (f16) then 32 quants
+    /// q8.validate_row(&block)?;
+    /// block[..2].copy_from_slice(&0x7c00u16.to_le_bytes()); // d = +inf
+    /// assert_eq!(
+    ///     q8.validate_row(&block),
+    ///     Err(Error::InvalidData { ty: GgmlType::Q8_0, block: 0, what: "infinity" })
+    /// );
+    /// # Ok::<(), gguf_quant::Error>(())
+    /// ```
     pub fn validate_row(&self, bytes: &[u8]) -> Result<()> {
         let blocks = self.whole_blocks(bytes)?;
         let bad = |block: usize, what: &'static str| Error::InvalidData {
@@ -414,6 +520,17 @@ impl Codec {
 /// if `dst` is not exactly the encoded size, [`Error::ImatrixLength`] if the
 /// imatrix does not have `src.len()` weights, [`Error::ImatrixRequired`] for
 /// IQ2_XXS, IQ2_XS and IQ1_S without one.
+///
+/// ```
+/// use gguf_quant::{encode_row, Error, GgmlType};
+/// let row = vec![0.5f32; 256];
+/// let mut q = vec![0u8; 210]; // one Q6_K super-block
+/// encode_row(GgmlType::Q6_K, &row, &mut q, None)?;
+/// // Misuse is an error, not a panic.
+/// let short = encode_row(GgmlType::Q6_K, &row[..100], &mut q, None);
+/// assert!(matches!(short, Err(Error::PartialBlock { .. })));
+/// # Ok::<(), gguf_quant::Error>(())
+/// ```
 pub fn encode_row(ty: GgmlType, src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) -> Result<()> {
     lookup(ty, Operation::Encode)?.encode_row(src, dst, imatrix)
 }
@@ -424,6 +541,15 @@ pub fn encode_row(ty: GgmlType, src: &[f32], dst: &mut [u8], imatrix: Option<&[f
 /// [`Error::Unsupported`] for a type this crate cannot decode,
 /// [`Error::PartialBlockBytes`] if `src` is not whole blocks,
 /// [`Error::DstSize`] if `dst` does not hold exactly the decoded elements.
+///
+/// ```
+/// use gguf_quant::{decode_row, GgmlType};
+/// let bf16 = [0x80, 0x3f, 0x40, 0x40]; // 1.0 and 3.0
+/// let mut out = [0f32; 2];
+/// decode_row(GgmlType::BF16, &bf16, &mut out)?;
+/// assert_eq!(out, [1.0, 3.0]);
+/// # Ok::<(), gguf_quant::Error>(())
+/// ```
 pub fn decode_row(ty: GgmlType, src: &[u8], dst: &mut [f32]) -> Result<()> {
     lookup(ty, Operation::Decode)?.decode_row(src, dst)
 }
@@ -435,6 +561,16 @@ pub fn decode_row(ty: GgmlType, src: &[u8], dst: &mut [f32]) -> Result<()> {
 /// [`Error::InvalidData`] naming the first bad block, [`Error::PartialBlockBytes`]
 /// for a length that is not whole blocks, [`Error::Unsupported`] for unknown
 /// types and Q8_1.
+///
+/// ```
+/// use gguf_quant::{validate_row, Error, GgmlType};
+/// let f32_nan = f32::NAN.to_le_bytes();
+/// assert_eq!(
+///     validate_row(GgmlType::F32, &f32_nan),
+///     Err(Error::InvalidData { ty: GgmlType::F32, block: 0, what: "NaN" })
+/// );
+/// assert!(validate_row(GgmlType::F32, &1.5f32.to_le_bytes()).is_ok());
+/// ```
 pub fn validate_row(ty: GgmlType, bytes: &[u8]) -> Result<()> {
     lookup(ty, Operation::Validate)?.validate_row(bytes)
 }
@@ -451,6 +587,19 @@ pub fn validate_row(ty: GgmlType, bytes: &[u8]) -> Result<()> {
 /// For a 3-D expert tensor whose imatrix holds one slice per expert, call
 /// this once per expert with that expert's rows and slice, as llama-quantize
 /// does.
+///
+/// ```
+/// use gguf_quant::{encode_row, encode_rows_par, GgmlType};
+/// let (rows, n) = (8, 256);
+/// let x: Vec<f32> = (0..rows * n).map(|i| (i as f32 * 0.01).sin()).collect();
+/// let mut par = vec![0u8; rows * 176]; // Q5_K: 176 bytes per 256 elements
+/// encode_rows_par(GgmlType::Q5_K, &x, n, &mut par, None)?;
+/// // The same bytes as encoding row by row.
+/// let mut one = vec![0u8; 176];
+/// encode_row(GgmlType::Q5_K, &x[n..2 * n], &mut one, None)?;
+/// assert_eq!(&par[176..352], &one[..]);
+/// # Ok::<(), gguf_quant::Error>(())
+/// ```
 pub fn encode_rows_par(
     ty: GgmlType,
     src: &[f32],
@@ -505,6 +654,18 @@ pub fn encode_rows_par(
 ///
 /// # Errors
 /// As [`decode_row`].
+///
+/// ```
+/// use gguf_quant::{decode_row, decode_rows_par, encode_rows_par, GgmlType};
+/// let x: Vec<f32> = (0..64 * 32).map(|i| i as f32 / 100.0).collect();
+/// let mut q = vec![0u8; 64 * 34]; // 64 Q8_0 blocks
+/// encode_rows_par(GgmlType::Q8_0, &x, 32, &mut q, None)?;
+/// let (mut par, mut seq) = (vec![0f32; x.len()], vec![0f32; x.len()]);
+/// decode_rows_par(GgmlType::Q8_0, &q, &mut par)?;
+/// decode_row(GgmlType::Q8_0, &q, &mut seq)?;
+/// assert_eq!(par, seq);
+/// # Ok::<(), gguf_quant::Error>(())
+/// ```
 pub fn decode_rows_par(ty: GgmlType, src: &[u8], dst: &mut [f32]) -> Result<()> {
     let c = lookup(ty, Operation::Decode)?;
     if !c.can_decode() {
@@ -530,6 +691,14 @@ pub fn decode_rows_par(ty: GgmlType, src: &[u8], dst: &mut [f32]) -> Result<()> 
 
 /// The index of the first NaN or infinite value, if any. llama-quantize
 /// refuses such input ("tensor has invalid data"); check before encoding.
+///
+/// ```
+/// use gguf_quant::find_non_finite;
+/// let mut row = vec![1.0f32; 300];
+/// assert_eq!(find_non_finite(&row), None);
+/// row[257] = f32::INFINITY;
+/// assert_eq!(find_non_finite(&row), Some(257));
+/// ```
 pub fn find_non_finite(values: &[f32]) -> Option<usize> {
     // Test blocks without branching (this vectorizes), then find the index.
     const BLOCK: usize = 64;
