@@ -368,6 +368,16 @@ impl Sums {
         self.a2
     }
 
+    /// `Σb²`.
+    pub fn compared_energy(&self) -> f64 {
+        self.b2
+    }
+
+    /// `Σab`.
+    pub fn dot(&self) -> f64 {
+        self.ab
+    }
+
     /// Root mean square of `b − a`.
     pub fn rmse(&self) -> f64 {
         ratio(self.err2, self.n as f64).sqrt()

@@ -116,13 +116,26 @@ impl<'w> RowConverter<'w> {
     /// (at least [`Self::row_len`] long).
     pub fn convert(&self, src: &[u8], row: u64, scratch: &mut [f32], dst: &mut [u8]) -> Result<(), RowError> {
         let f32_row = &mut scratch[..self.ne0];
+        self.decode(src, f32_row)?;
+        self.encode(f32_row, row, dst)
+    }
+
+    /// The first half of [`Self::convert`]: decodes one row of the source
+    /// type into `f32_row` and refuses NaN and infinities.
+    pub fn decode(&self, src: &[u8], f32_row: &mut [f32]) -> Result<(), RowError> {
         decode_row(self.from, src, f32_row).map_err(RowError::Codec)?;
-        if let Some(col) = find_non_finite(f32_row) {
-            return Err(RowError::NonFinite {
+        match find_non_finite(f32_row) {
+            Some(col) => Err(RowError::NonFinite {
                 col,
                 value: f32_row[col],
-            });
+            }),
+            None => Ok(()),
         }
+    }
+
+    /// The second half of [`Self::convert`]: encodes the decoded row `row`
+    /// into `dst` with its importance weights and validates the result.
+    pub fn encode(&self, f32_row: &[f32], row: u64, dst: &mut [u8]) -> Result<(), RowError> {
         encode_row(self.to, f32_row, dst, self.weights(row)).map_err(RowError::Codec)?;
         validate_row(self.to, dst).map_err(RowError::Invalid)
     }

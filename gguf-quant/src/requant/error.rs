@@ -140,3 +140,24 @@ pub enum RequantError {
     #[error("the writer thread {0}")]
     Writer(&'static str),
 }
+
+impl RequantError {
+    /// The error for row `row` of tensor `tensor` that a [`RowConverter`]
+    /// refused.
+    ///
+    /// [`RowConverter`]: crate::rows::RowConverter
+    pub(crate) fn from_row(tensor: &str, row: u64, e: crate::rows::RowError) -> RequantError {
+        use crate::rows::RowError;
+        let tensor = tensor.to_string();
+        match e {
+            RowError::NonFinite { col, value } => RequantError::NonFinite {
+                tensor,
+                row,
+                col,
+                value,
+            },
+            RowError::Codec(source) => RequantError::Codec { tensor, row, source },
+            RowError::Invalid(source) => RequantError::Validation { tensor, row, source },
+        }
+    }
+}

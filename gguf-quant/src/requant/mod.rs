@@ -20,6 +20,7 @@
 
 mod error;
 pub mod imatrix;
+pub mod quality;
 pub mod select;
 pub mod target;
 
@@ -27,7 +28,7 @@ pub use error::RequantError;
 pub use imatrix::Imatrix;
 pub use target::{parse_target, Target, TARGETS};
 
-use crate::rows::{RowConverter, RowError};
+use crate::rows::RowConverter;
 use gguf_format::split::{SPLIT_COUNT, SPLIT_KEYS, SPLIT_NO, SPLIT_TENSORS_COUNT};
 use gguf_format::{GgmlType, Gguf, GgufBuilder, MetaValue, Model, TensorInfo, TensorWriter};
 use select::{Choice, ModelFacts, SelectOptions, Selector};
@@ -739,16 +740,6 @@ impl<'p> Conversion<'p> {
                 .map(|e| (row, e))
         });
         let (row, e) = first_bad.unwrap_or(seen);
-        let tensor = self.t.src.name.to_string();
-        Err(match e {
-            RowError::NonFinite { col, value } => RequantError::NonFinite {
-                tensor,
-                row,
-                col,
-                value,
-            },
-            RowError::Codec(source) => RequantError::Codec { tensor, row, source },
-            RowError::Invalid(source) => RequantError::Validation { tensor, row, source },
-        })
+        Err(RequantError::from_row(self.t.src.name, row, e))
     }
 }

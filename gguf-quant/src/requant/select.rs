@@ -62,6 +62,24 @@ impl Category {
             .map_or(Category::Other, |&(_, c)| c)
     }
 
+    /// The short name of the category (`attn_q`, `ffn_down`, `token_embd`, `other`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::Output => "output",
+            Category::TokenEmbd => "token_embd",
+            Category::AttentionQkv => "attn_qkv",
+            Category::AttentionKvB => "attn_kv_b",
+            Category::AttentionV => "attn_v",
+            Category::AttentionK => "attn_k",
+            Category::AttentionQ => "attn_q",
+            Category::AttentionOutput => "attn_output",
+            Category::FfnUp => "ffn_up",
+            Category::FfnGate => "ffn_gate",
+            Category::FfnDown => "ffn_down",
+            Category::Other => "other",
+        }
+    }
+
     /// V, QKV and KV_B: the attention tensors most sensitive to quantization.
     pub fn is_attn_v(self) -> bool {
         matches!(

@@ -1,0 +1,502 @@
+//! How much a requantization would cost in weight error, without writing
+//! it: for each planned model, the figures `gguf diff SOURCE QUANTIZED`
+//! prints in its summary (relative RMSE √(Σ(w−ŵ)²/Σw²) and cosine, over
+//! every weight of the file), predicted from a sample.
+//!
+//! Every tensor is read once, row by row: its energy Σw² is summed exactly
+//! (and NaN or infinities are refused, naming the tensor and row, as
+//! requantization refuses them). A deterministic sample of its rows — evenly
+//! spaced, whole rows, so whole blocks — is encoded with the real codec into
+//! every type some plan gives the tensor (with the row's importance weights
+//! where the plan has them), decoded and compared with the source; rows
+//! shared by plans that give a tensor the same type are encoded once. Each
+//! tensor's sampled error energy is scaled to the whole tensor by its exact
+//! energy (a ratio estimate: the error of a block scales with its weights),
+//! so a sample of every row gives exactly the written file's figures.
+//!
+//! This is error in weight space, not perplexity: a guide to compare the
+//! file types of one model with each other, not a promise about the
+//! quality of the model's output.
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use gguf_quant::requant::{self, parse_target, quality, Options};
+//! let files = gguf_format::ModelFiles::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/tiny-llama-f32.gguf"))?;
+//! let model = files.parse()?;
+//! let (q8, q4) = (Options::new(parse_target("Q8_0").unwrap()), Options::new(parse_target("Q4_0").unwrap()));
+//! let plans = [requant::plan(&model, &q8, true)?, requant::plan(&model, &q4, true)?];
+//! let every_row = quality::QualityOptions { sample: 1.0, ..Default::default() };
+//! let q = quality::estimate(&model, &plans.iter().collect::<Vec<_>>(), &every_row, &mut |_| {})?;
+//! let (q8, q4) = (q[0].as_ref().unwrap(), q[1].as_ref().unwrap());
+//! assert!(q8.overall.relative_rmse < q4.overall.relative_rmse);
+//! assert!(q4.overall.cosine > 0.99);
+//! assert_eq!(q4.overall.sampled_fraction, 1.0);
+//! # Ok(()) }
+//! ```
+
+use super::select::Category;
+use super::{Plan, RequantError};
+use crate::compare::Sums;
+use crate::rows::RowConverter;
+use crate::{codec, decode_row, find_non_finite, GgmlType};
+use gguf_format::{Model, TensorInfo};
+use rayon::prelude::*;
+use std::collections::HashMap;
+
+/// The default share of each tensor's rows that is encoded: measured to
+/// keep the predicted relative RMSE within about 1 % of the written file's
+/// (README: "Picking a quant").
+pub const DEFAULT_SAMPLE: f64 = 1.0 / 16.0;
+
+/// How much of each tensor to encode.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QualityOptions {
+    /// Share of each tensor's rows encoded, in (0, 1]; 1 encodes every row
+    /// and gives the written file's figures exactly.
+    pub sample: f64,
+    /// At least this many rows of each tensor (all of them when it has
+    /// fewer), so small tensors are not judged by one row.
+    pub min_rows: u64,
+}
+
+impl Default for QualityOptions {
+    fn default() -> Self {
+        QualityOptions {
+            sample: DEFAULT_SAMPLE,
+            min_rows: 32,
+        }
+    }
+}
+
+/// Predicted error of a planned model, or of one class of its tensors,
+/// against the source (the reference).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Quality {
+    /// `sqrt(Σ(w − ŵ)² / Σw²)` over every weight.
+    pub relative_rmse: f64,
+    /// `Σwŵ / sqrt(Σw² Σŵ²)` over every weight.
+    pub cosine: f64,
+    /// Share of the weights whose type changes that were encoded (1: all
+    /// of them, the figures are exact).
+    pub sampled_fraction: f64,
+}
+
+/// The predicted error of the tensors of one class (`attn_v`, `ffn_down`,
+/// …): where a file type's error goes.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct ClassQuality {
+    /// The class, as llama.cpp's type rules name tensors (`attn_q`,
+    /// `ffn_down`, `token_embd`, `output`, `other`, …).
+    pub class: &'static str,
+    /// Tensors of this class.
+    pub tensors: usize,
+    /// Their weights.
+    pub parameters: u64,
+    /// Their error.
+    #[cfg_attr(feature = "serde", serde(flatten))]
+    pub quality: Quality,
+    /// Their share of the model's error energy Σ(w − ŵ)².
+    pub error_share: f64,
+}
+
+/// The predicted error of one planned model.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct PlanQuality {
+    /// Over the whole model.
+    #[cfg_attr(feature = "serde", serde(flatten))]
+    pub overall: Quality,
+    /// Per class of tensors, in a fixed order (those the model has).
+    pub classes: Vec<ClassQuality>,
+}
+
+/// Progress of [`estimate`]: tensors read so far, of how many.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QualityProgress {
+    /// Tensors done.
+    pub tensors_done: usize,
+    /// Tensors in all.
+    pub tensors: usize,
+}
+
+/// The rows of a tensor of `rows` rows that are encoded: evenly spaced.
+fn sample_rows(rows: u64, opts: &QualityOptions) -> Vec<u64> {
+    let want = (rows as f64 * opts.sample.clamp(0.0, 1.0)).ceil() as u64;
+    let n = want.max(opts.min_rows.min(rows)).min(rows);
+    if n == rows {
+        return (0..rows).collect();
+    }
+    // Row i of n: the middle of the i-th of n equal stretches.
+    (0..n)
+        .map(|i| ((2 * i + 1) as u128 * rows as u128 / (2 * n) as u128) as u64)
+        .collect()
+}
+
+/// One type a tensor is converted to by some plan.
+struct Conversion<'a> {
+    conv: RowConverter<'a>,
+    to: GgmlType,
+}
+
+/// What was measured of one source tensor.
+#[derive(Default)]
+struct Measured {
+    /// Σw² over every row (exact).
+    energy: f64,
+    /// Rows in all, and rows sampled.
+    rows: u64,
+    sampled: u64,
+    /// Sums over the sampled rows, per type converted to.
+    by_type: HashMap<GgmlType, Sums>,
+    /// The tensor could not be decoded: left out, as `gguf diff` leaves it out.
+    undecodable: bool,
+}
+
+/// Sums of squares in f64, eight lanes combined in a fixed order.
+fn energy(v: &[f32]) -> f64 {
+    let mut lanes = [0f64; 8];
+    let chunks = v.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for (l, &x) in lanes.iter_mut().zip(c) {
+            *l += f64::from(x) * f64::from(x);
+        }
+    }
+    for (l, &x) in lanes.iter_mut().zip(rest) {
+        *l += f64::from(x) * f64::from(x);
+    }
+    lanes.iter().sum()
+}
+
+/// Elements per parallel chunk of rows.
+const CHUNK_ELEMS: u64 = 1 << 18;
+
+/// Reads tensor `t` once: its exact energy and, on the sampled rows, the
+/// error of every conversion.
+fn measure(
+    m: &Model<'_>,
+    t: &TensorInfo<'_>,
+    conversions: &[Conversion<'_>],
+    opts: &QualityOptions,
+) -> Result<Measured, RequantError> {
+    let undecodable = || Measured {
+        undecodable: true,
+        ..Measured::default()
+    };
+    let Some(info) = t.type_info() else {
+        return Ok(undecodable());
+    };
+    if codec(t.ggml_type).is_none_or(|c| !c.can_decode()) {
+        return Ok(undecodable());
+    }
+    let ne0 = t.row_len();
+    let rows = t.n_rows();
+    let row_bytes = info
+        .row_size(ne0)
+        .ok_or_else(|| RequantError::Option(format!("{}: row size", t.name)))?;
+    let (Ok(ne0_us), Ok(row_bytes)) = (usize::try_from(ne0), usize::try_from(row_bytes)) else {
+        return Ok(undecodable());
+    };
+    let data = m.tensor_data(t)?;
+    let sample = sample_rows(rows, opts);
+    let per = (CHUNK_ELEMS / ne0.max(1)).max(1);
+    let chunks: Vec<u64> = (0..rows.div_ceil(per)).collect();
+    type ChunkResult = Result<(f64, Vec<Sums>), RequantError>;
+    let parts: Vec<ChunkResult> = chunks
+        .par_iter()
+        .map_init(
+            || (Vec::<f32>::new(), Vec::<f32>::new(), Vec::<u8>::new()),
+            |(a, b, q), &c| -> ChunkResult {
+                let (r0, r1) = (c * per, ((c + 1) * per).min(rows));
+                let n = (r1 - r0) as usize;
+                a.resize(n * ne0_us, 0.0);
+                let bytes = &data[r0 as usize * row_bytes..r1 as usize * row_bytes];
+                decode_row(t.ggml_type, bytes, a).map_err(|e| RequantError::Codec {
+                    tensor: t.name.to_string(),
+                    row: r0,
+                    source: e,
+                })?;
+                if let Some(i) = find_non_finite(a) {
+                    return Err(RequantError::NonFinite {
+                        tensor: t.name.to_string(),
+                        row: r0 + (i / ne0_us) as u64,
+                        col: i % ne0_us,
+                        value: a[i],
+                    });
+                }
+                let mut sums = vec![Sums::default(); conversions.len()];
+                let from = sample.partition_point(|&r| r < r0);
+                let to = sample.partition_point(|&r| r < r1);
+                for &row in &sample[from..to] {
+                    let x = &a[(row - r0) as usize * ne0_us..][..ne0_us];
+                    for (s, cv) in sums.iter_mut().zip(conversions) {
+                        let size = codec(cv.to).and_then(|c| c.row_size(ne0_us)).unwrap_or(0);
+                        q.resize(size, 0);
+                        b.resize(ne0_us, 0.0);
+                        cv.conv
+                            .encode(x, row, q)
+                            .map_err(|e| RequantError::from_row(t.name, row, e))?;
+                        decode_row(cv.to, q, b).map_err(|e| RequantError::Codec {
+                            tensor: t.name.to_string(),
+                            row,
+                            source: e,
+                        })?;
+                        *s = s.merge(Sums::of(x, b));
+                    }
+                }
+                Ok((energy(a), sums))
+            },
+        )
+        .collect();
+    let mut out = Measured {
+        rows,
+        sampled: sample.len() as u64,
+        ..Measured::default()
+    };
+    let mut by_type = vec![Sums::default(); conversions.len()];
+    // In chunk order: the first bad row is reported, and the sums do not
+    // depend on how the work was scheduled.
+    for part in parts {
+        let (e, sums) = part?;
+        out.energy += e;
+        for (t, s) in by_type.iter_mut().zip(sums) {
+            *t = t.merge(s);
+        }
+    }
+    out.by_type = conversions.iter().map(|c| c.to).zip(by_type).collect();
+    if let Ok(r) = m.tensor_range(t) {
+        m.release(t, r);
+    }
+    Ok(out)
+}
+
+/// Error totals, scaled to whole tensors.
+#[derive(Default, Clone, Copy)]
+struct Totals {
+    /// Σw².
+    energy: f64,
+    /// Σ(ŵ − w)².
+    error: f64,
+    /// Σw(ŵ − w).
+    cross: f64,
+    /// Elements converted, and of those sampled.
+    converted: f64,
+    sampled: f64,
+}
+
+impl Totals {
+    fn quality(&self) -> Quality {
+        let ratio = |num: f64, den: f64| {
+            if den == 0.0 {
+                if num == 0.0 {
+                    0.0
+                } else {
+                    f64::INFINITY
+                }
+            } else {
+                num / den
+            }
+        };
+        let compared = self.energy + 2.0 * self.cross + self.error;
+        Quality {
+            relative_rmse: ratio(self.error, self.energy).sqrt(),
+            cosine: (self.energy + self.cross) / (self.energy * compared).sqrt(),
+            sampled_fraction: if self.converted == 0.0 {
+                1.0
+            } else {
+                self.sampled / self.converted
+            },
+        }
+    }
+
+    fn add(&mut self, o: &Totals) {
+        self.energy += o.energy;
+        self.error += o.error;
+        self.cross += o.cross;
+        self.converted += o.converted;
+        self.sampled += o.sampled;
+    }
+}
+
+/// The classes of the per-class breakdown, in the order they are shown.
+const CLASSES: [Category; 12] = [
+    Category::TokenEmbd,
+    Category::AttentionQ,
+    Category::AttentionK,
+    Category::AttentionV,
+    Category::AttentionQkv,
+    Category::AttentionKvB,
+    Category::AttentionOutput,
+    Category::FfnGate,
+    Category::FfnUp,
+    Category::FfnDown,
+    Category::Output,
+    Category::Other,
+];
+
+/// Whether a plan can be carried out as planned: every converted tensor
+/// whose type needs an importance matrix has one, and every type it
+/// converts to can be encoded.
+pub fn is_feasible(plan: &Plan<'_>) -> bool {
+    plan.tensors.iter().all(|t| {
+        t.choice.ty == t.src.ggml_type
+            || (!(t.choice.requires_imatrix && t.imatrix.is_none())
+                && codec(t.choice.ty).is_some_and(|c| c.can_encode())
+                && codec(t.src.ggml_type).is_some_and(|c| c.can_decode()))
+    })
+}
+
+/// The predicted error of each of `plans` (all of model `m`, as
+/// [`super::plan`] made them, dry runs included): `None` for a plan that
+/// cannot be carried out as planned ([`is_feasible`]), such as one that
+/// needs an importance matrix none was given for. Every tensor of the model
+/// is read once whatever the number of plans; `progress` hears after each.
+///
+/// # Errors
+/// A NaN or infinity in the model ([`RequantError::NonFinite`], naming the
+/// tensor, row and column), a tensor that cannot be read, or a row a codec
+/// refuses.
+pub fn estimate(
+    m: &Model<'_>,
+    plans: &[&Plan<'_>],
+    opts: &QualityOptions,
+    progress: &mut dyn FnMut(QualityProgress),
+) -> Result<Vec<Option<PlanQuality>>, RequantError> {
+    if !(opts.sample > 0.0 && opts.sample <= 1.0) {
+        return Err(RequantError::Option(format!(
+            "--quality-sample {}: expected a share of rows in (0, 1]",
+            opts.sample
+        )));
+    }
+    let feasible: Vec<bool> = plans.iter().map(|p| is_feasible(p)).collect();
+    // Every type each source tensor is converted to by some feasible plan,
+    // with that plan's importance weights for it.
+    let mut wanted: HashMap<&str, Vec<Conversion<'_>>> = HashMap::new();
+    for (p, _) in plans.iter().zip(&feasible).filter(|(_, ok)| **ok) {
+        for t in &p.tensors {
+            if t.choice.ty == t.src.ggml_type {
+                continue;
+            }
+            let list = wanted.entry(t.src.name).or_default();
+            if list.iter().any(|c| c.to == t.choice.ty) {
+                continue;
+            }
+            let conv =
+                RowConverter::new(t.src.ggml_type, t.choice.ty, t.src.ne(), t.imatrix).map_err(|e| {
+                    RequantError::Codec {
+                        tensor: t.src.name.to_string(),
+                        row: 0,
+                        source: e,
+                    }
+                })?;
+            list.push(Conversion {
+                conv,
+                to: t.choice.ty,
+            });
+        }
+    }
+    let n = m.tensors().len();
+    let mut measured: HashMap<&str, Measured> = HashMap::with_capacity(n);
+    for (i, t) in m.tensors().iter().enumerate() {
+        let conversions = wanted.get(t.name).map_or(&[][..], Vec::as_slice);
+        measured.insert(t.name, measure(m, t, conversions, opts)?);
+        progress(QualityProgress {
+            tensors_done: i + 1,
+            tensors: n,
+        });
+    }
+    Ok(plans
+        .iter()
+        .zip(&feasible)
+        .map(|(p, &ok)| ok.then(|| summarize(p, &measured)))
+        .collect())
+}
+
+/// A plan's figures from what was measured.
+fn summarize(p: &Plan<'_>, measured: &HashMap<&str, Measured>) -> PlanQuality {
+    let mut classes: Vec<(Totals, usize, u64)> = vec![(Totals::default(), 0, 0); CLASSES.len()];
+    let mut all = Totals::default();
+    for t in &p.tensors {
+        let Some(mz) = measured.get(t.src.name).filter(|m| !m.undecodable) else {
+            continue;
+        };
+        let mut tt = Totals {
+            energy: mz.energy,
+            ..Totals::default()
+        };
+        if t.choice.ty != t.src.ggml_type {
+            let s = mz.by_type.get(&t.choice.ty).copied().unwrap_or_default();
+            // Ratio estimate: the sampled error scaled by the tensor's
+            // energy over the sampled energy (by the row count when the
+            // sampled rows are all zeros).
+            let scale = if s.reference_energy() > 0.0 {
+                mz.energy / s.reference_energy()
+            } else {
+                mz.rows as f64 / mz.sampled.max(1) as f64
+            };
+            tt.error = s.error_energy() * scale;
+            tt.cross = (s.dot() - s.reference_energy()) * scale;
+            let per_row = t.src.row_len() as f64;
+            tt.converted = mz.rows as f64 * per_row;
+            tt.sampled = mz.sampled as f64 * per_row;
+        }
+        all.add(&tt);
+        let k = CLASSES
+            .iter()
+            .position(|&c| c == Category::of(&t.name))
+            .unwrap_or(CLASSES.len() - 1);
+        classes[k].0.add(&tt);
+        classes[k].1 += 1;
+        classes[k].2 += t.src.n_elements();
+    }
+    PlanQuality {
+        overall: all.quality(),
+        classes: CLASSES
+            .iter()
+            .zip(classes)
+            .filter(|(_, (_, n, _))| *n > 0)
+            .map(|(c, (tot, n, params))| ClassQuality {
+                class: c.name(),
+                tensors: n,
+                parameters: params,
+                quality: tot.quality(),
+                error_share: if all.error > 0.0 {
+                    tot.error / all.error
+                } else {
+                    0.0
+                },
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_are_spread_and_bounded() {
+        let o = |sample, min_rows| QualityOptions { sample, min_rows };
+        assert_eq!(sample_rows(10, &o(1.0, 0)), (0..10).collect::<Vec<_>>());
+        assert_eq!(sample_rows(16, &o(0.25, 0)), [2, 6, 10, 14]);
+        assert_eq!(
+            sample_rows(5, &o(0.01, 32)).len(),
+            5,
+            "all rows of a small tensor"
+        );
+        assert_eq!(sample_rows(1000, &o(0.01, 32)).len(), 32);
+        let s = sample_rows(1 << 20, &o(1.0 / 16.0, 32));
+        assert_eq!(s.len(), 1 << 16);
+        assert!(s.windows(2).all(|w| w[0] < w[1]) && *s.last().unwrap() < 1 << 20);
+        assert_eq!(sample_rows(0, &o(0.5, 32)), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn energy_sums_squares() {
+        let v: Vec<f32> = (0..37).map(|i| i as f32 * 0.5).collect();
+        let want: f64 = v.iter().map(|&x| f64::from(x) * f64::from(x)).sum();
+        assert!((energy(&v) - want).abs() < 1e-9);
+    }
+}
