@@ -4,7 +4,8 @@
 
 use crate::human::{bytes, thousands};
 use crate::inspect::MemoryEstimate;
-use gguf_quant::requant::{self, Options, Plan};
+use gguf_quant::requant::quality::{self, PlanQuality, QualityOptions, QualityProgress};
+use gguf_quant::requant::{self, Options, Plan, RequantError};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -52,11 +53,32 @@ pub struct DryRun {
     pub warnings: Vec<String>,
     /// Weights plus KV cache, with `--ctx`.
     pub memory: Option<MemoryEstimate>,
+    /// Predicted weight error, with `--quality` (`null` when the plan
+    /// cannot be carried out, such as without a needed imatrix).
+    #[serde(skip_serializing_if = "Quality::not_asked")]
+    pub quality: Quality,
+}
+
+/// `--quality`: not asked, or the prediction (`None`: no figure, the plan
+/// cannot be carried out as asked).
+#[derive(Serialize, Default)]
+#[serde(transparent)]
+pub struct Quality(Option<Option<PlanQuality>>);
+
+impl Quality {
+    /// The prediction for a plan (`None`: the plan cannot be carried out).
+    pub fn of(q: Option<PlanQuality>) -> Quality {
+        Quality(Some(q))
+    }
+
+    fn not_asked(&self) -> bool {
+        self.0.is_none()
+    }
 }
 
 impl DryRun {
-    /// From a plan.
-    pub fn new(input: &str, plan: &Plan<'_>, memory: Option<MemoryEstimate>) -> DryRun {
+    /// From a plan (and its predicted quality, when asked).
+    pub fn new(input: &str, plan: &Plan<'_>, memory: Option<MemoryEstimate>, quality: Quality) -> DryRun {
         DryRun {
             input: input.to_string(),
             target: plan.target.name.to_string(),
@@ -81,11 +103,13 @@ impl DryRun {
             bits_per_weight: bpw(plan.out_bytes, plan.n_params),
             warnings: plan.warnings.clone(),
             memory,
+            quality,
         }
     }
 
-    /// As text: a table of tensors and a summary.
-    pub fn text(&self) -> String {
+    /// As text: a table of tensors and a summary; `verbose` adds the
+    /// predicted error per tensor class.
+    pub fn text(&self, verbose: bool) -> String {
         let mut s = String::new();
         let mut t = crate::render::table(&["tensor", "type", "", "new type", "shape", "size", "new size"]);
         for r in &self.tensors {
@@ -120,6 +144,31 @@ impl DryRun {
         );
         if let Some(m) = &self.memory {
             let _ = writeln!(s, "{}", memory_line(m, self.out_bytes));
+        }
+        match &self.quality.0 {
+            Some(Some(q)) => {
+                let _ = writeln!(
+                    s,
+                    "predicted weight error: relative RMSE {}, cosine {} ({} of the converted weights encoded)",
+                    sci(q.overall.relative_rmse),
+                    cos(q.overall.cosine),
+                    share(q.overall.sampled_fraction)
+                );
+                if verbose {
+                    let _ = write!(
+                        s,
+                        "{}",
+                        classes_table(std::slice::from_ref(&(self.target.clone(), q)))
+                    );
+                }
+            }
+            Some(None) => {
+                let _ = writeln!(
+                    s,
+                    "predicted weight error: none (the plan cannot be carried out as asked)"
+                );
+            }
+            None => {}
         }
         for w in &self.warnings {
             let _ = writeln!(s, "warning: {w}");
@@ -167,6 +216,10 @@ pub struct TargetRow {
     pub total_with_kv: Option<u64>,
     /// Why this target cannot be made as asked, if so.
     pub note: Option<String>,
+    /// Predicted weight error, with `--quality` (`null` for a target that
+    /// cannot be made as asked, such as one needing an imatrix).
+    #[serde(skip_serializing_if = "Quality::not_asked")]
+    pub quality: Quality,
 }
 
 /// `--dry-run --to all`.
@@ -182,20 +235,47 @@ pub struct AllTargets {
     pub memory: Option<MemoryEstimate>,
     /// One row per target, smallest first.
     pub targets: Vec<TargetRow>,
+    /// With `--quality`: the share of each tensor's rows encoded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quality_sample: Option<f64>,
 }
 
 impl AllTargets {
-    /// Plans every target (aliases skipped) for `g`.
-    pub fn new(input: &str, g: &gguf_format::Model<'_>, base: &Options, ctx: Option<u64>) -> AllTargets {
+    /// Plans every target (aliases skipped) for `g`; with `quality`, also
+    /// predicts each one's weight error, reading the model once
+    /// (`progress` hears how far that is).
+    pub fn new(
+        input: &str,
+        g: &gguf_format::Model<'_>,
+        base: &Options,
+        ctx: Option<u64>,
+        quality: Option<&QualityOptions>,
+        progress: &mut dyn FnMut(QualityProgress),
+    ) -> Result<AllTargets, RequantError> {
         let memory = ctx.map(|c| crate::inspect::memory_estimate(g.first(), c, g.total_tensor_bytes()));
         let kv = memory.as_ref().and_then(|m| m.kv_cache_bytes);
-        let mut targets = Vec::new();
-        for t in requant::TARGETS
+        let opts: Vec<Options> = requant::TARGETS
             .iter()
             .filter(|t| !t.description.starts_with("alias"))
-        {
-            let opts = base.with_target(t);
-            let row = match requant::plan(g, &opts, true) {
+            .map(|t| base.with_target(t))
+            .collect();
+        let plans: Vec<Result<Plan<'_>, RequantError>> =
+            opts.iter().map(|o| requant::plan(g, o, true)).collect();
+        let predicted = match quality {
+            Some(q) => {
+                let ok: Vec<&Plan<'_>> = plans.iter().filter_map(|p| p.as_ref().ok()).collect();
+                let mut figures = quality::estimate(g, &ok, q, progress)?.into_iter();
+                plans
+                    .iter()
+                    .map(|p| Quality(Some(p.as_ref().ok().and_then(|_| figures.next().flatten()))))
+                    .collect()
+            }
+            None => plans.iter().map(|_| Quality(None)).collect::<Vec<_>>(),
+        };
+        let mut targets = Vec::new();
+        for ((o, plan), quality) in opts.iter().zip(&plans).zip(predicted) {
+            let t = o.target();
+            let row = match plan {
                 Ok(p) => TargetRow {
                     target: t.name.into(),
                     ftype: t.id(),
@@ -203,7 +283,8 @@ impl AllTargets {
                     file_size: Some(p.out_file_size),
                     bits_per_weight: Some(bpw(p.out_bytes, p.n_params)),
                     total_with_kv: kv.map(|kv| kv + p.out_bytes),
-                    note: needs(&p, base),
+                    note: p.shortfall(),
+                    quality,
                 },
                 Err(e) => TargetRow {
                     target: t.name.into(),
@@ -213,26 +294,32 @@ impl AllTargets {
                     bits_per_weight: None,
                     total_with_kv: None,
                     note: Some(e.to_string()),
+                    quality,
                 },
             };
             targets.push(row);
         }
         targets.sort_by_key(|r| r.out_bytes.unwrap_or(u64::MAX));
-        AllTargets {
+        Ok(AllTargets {
             input: input.to_string(),
             in_bytes: g.total_tensor_bytes(),
             parameters: g.tensors().iter().map(|t| t.n_elements()).sum(),
             memory,
             targets,
-        }
+            quality_sample: quality.map(|q| q.sample),
+        })
     }
 
-    /// As a text table.
-    pub fn text(&self) -> String {
+    /// As a text table; `verbose` adds the predicted error per tensor class.
+    pub fn text(&self, verbose: bool) -> String {
         let with_kv = self.memory.as_ref().and_then(|m| m.kv_cache_bytes).is_some();
+        let with_quality = self.quality_sample.is_some();
         let mut header = vec!["target", "ftype", "size", "bits/weight"];
         if with_kv {
             header.push("with KV cache");
+        }
+        if with_quality {
+            header.extend(["rel. RMSE", "cosine"]);
         }
         header.push("note");
         let mut t = crate::render::table(&header);
@@ -246,10 +333,16 @@ impl AllTargets {
             if with_kv {
                 row.push(r.total_with_kv.map_or("-".into(), bytes));
             }
+            if with_quality {
+                match &r.quality.0 {
+                    Some(Some(q)) => row.extend([sci(q.overall.relative_rmse), cos(q.overall.cosine)]),
+                    _ => row.extend(["-".to_string(), "-".to_string()]),
+                }
+            }
             row.push(r.note.clone().unwrap_or_default());
             t.add_row(row);
         }
-        let right: Vec<usize> = if with_kv { vec![1, 2, 3, 4] } else { vec![1, 2, 3] };
+        let right: Vec<usize> = (1..header.len() - 1).collect();
         crate::render::right_align(&mut t, &right);
         let mut s = format!(
             "{}: {} parameters, {} of tensors now\n",
@@ -260,31 +353,73 @@ impl AllTargets {
         if let Some(m) = &self.memory {
             let _ = writeln!(s, "{}", memory_line(m, self.in_bytes));
         }
+        if let Some(sample) = self.quality_sample {
+            let _ = writeln!(
+                s,
+                "Predicted weight error against this file (relative RMSE √(Σ(w−ŵ)²/Σw²) and cosine, as gguf diff \
+                 would report them), from {} of each tensor's rows: a guide to compare file types, not perplexity.",
+                share(sample)
+            );
+        }
         let _ = writeln!(s, "{}", crate::render::trimmed(&t));
+        if verbose && with_quality {
+            let figures: Vec<(String, &PlanQuality)> = self
+                .targets
+                .iter()
+                .filter_map(|r| Some((r.target.clone(), r.quality.0.as_ref()?.as_ref()?)))
+                .collect();
+            let _ = write!(s, "\n{}", classes_table(&figures));
+        }
         s
     }
 }
 
-/// A note when a target needs what the user did not give.
-fn needs(p: &Plan<'_>, base: &Options) -> Option<String> {
-    let mut notes = Vec::new();
-    if base.imatrix_in_use().is_none() && p.tensors.iter().any(|x| x.choice.requires_imatrix) {
-        notes.push("needs --imatrix".to_string());
+/// A small number in scientific notation (`1.234e-2`).
+fn sci(x: f64) -> String {
+    format!("{x:.3e}")
+}
+
+/// A cosine close to 1, with enough digits to tell file types apart.
+fn cos(x: f64) -> String {
+    format!("{x:.6}")
+}
+
+/// A share as a percentage (`6.25 %`, `100 %`).
+fn share(x: f64) -> String {
+    let p = x * 100.0;
+    if (p - p.round()).abs() < 1e-9 {
+        format!("{p:.0} %")
+    } else {
+        format!("{p:.2} %")
     }
-    let missing: Vec<String> = p
-        .tensors
-        .iter()
-        .map(|x| x.choice.ty)
-        .filter(|ty| gguf_quant::codec(*ty).is_none_or(|c| !c.can_encode()))
-        .map(|ty| ty.to_string())
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    if !missing.is_empty() {
-        notes.push(format!(
-            "{} cannot be encoded by this version (size only)",
-            missing.join(", ")
-        ));
+}
+
+/// Relative RMSE per tensor class: one row per target, one column per class.
+fn classes_table(figures: &[(String, &PlanQuality)]) -> String {
+    let mut classes: Vec<&str> = Vec::new();
+    for (_, q) in figures {
+        for c in &q.classes {
+            if !classes.contains(&c.class) {
+                classes.push(c.class);
+            }
+        }
     }
-    (!notes.is_empty()).then(|| notes.join("; "))
+    let mut header = vec!["relative RMSE by tensor class"];
+    header.extend(classes.iter().copied());
+    let mut t = crate::render::table(&header);
+    for (target, q) in figures {
+        let mut row = vec![target.clone()];
+        for c in &classes {
+            row.push(
+                q.classes
+                    .iter()
+                    .find(|x| x.class == *c)
+                    .map_or("-".into(), |x| sci(x.quality.relative_rmse)),
+            );
+        }
+        t.add_row(row);
+    }
+    let right: Vec<usize> = (1..header.len()).collect();
+    crate::render::right_align(&mut t, &right);
+    format!("{}\n", crate::render::trimmed(&t))
 }

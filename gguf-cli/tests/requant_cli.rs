@@ -502,3 +502,136 @@ fn regression_requant_of_a_first_shard_wrote_a_partial_model() {
     assert_eq!(e.lines().count(), 1, "{e}");
     assert_eq!(files_in(tmp.path()), before);
 }
+
+/// `--dry-run --to all --quality`: per target the relative RMSE and cosine
+/// `gguf diff IN OUT` reports for the file requant writes (exactly with
+/// `--quality-sample 1`), `null` where an imatrix is needed, and a table.
+#[test]
+fn quality_predicts_what_diff_says_of_the_written_file() {
+    // Exit 0, or 1 for a diff that finds differences.
+    let json = |args: &[&str]| -> serde_json::Value {
+        let o = gguf(args);
+        assert!(matches!(o.status.code(), Some(0 | 1)), "{args:?}: {}", stderr(&o));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let input = golden("tiny-f32.gguf");
+    let input = input.to_str().unwrap();
+    let all = json(&[
+        "requant",
+        "--dry-run",
+        "--to",
+        "all",
+        "--quality",
+        "--quality-sample",
+        "1",
+        "--json",
+        input,
+    ]);
+    let targets = all["report"]["targets"].as_array().unwrap();
+    let of = |name: &str| targets.iter().find(|t| t["target"] == name).unwrap();
+    assert_eq!(all["report"]["quality_sample"], 1.0);
+    assert!(of("IQ2_XXS")["quality"].is_null(), "needs an imatrix: no figure");
+    assert_eq!(of("IQ2_XXS")["note"], "needs --imatrix");
+    for (target, file) in [
+        ("Q4_K_M", "tiny-Q4_K_M.gguf"),
+        ("Q2_K", "tiny-Q2_K.gguf"),
+        ("Q6_K", "tiny-Q6_K.gguf"),
+    ] {
+        let q = &of(target)["quality"];
+        assert_eq!(q["sampled_fraction"], 1.0);
+        let written = golden(file);
+        let d = json(&["diff", "--json", input, written.to_str().unwrap()]);
+        let s = &d["report"]["summary"];
+        let (want, got) = (
+            s["relative_rmse"].as_f64().unwrap(),
+            q["relative_rmse"].as_f64().unwrap(),
+        );
+        assert!(
+            (got - want).abs() < 1e-4 * want,
+            "{target}: {got} vs gguf diff's {want}"
+        );
+        let (want, got) = (s["cosine"].as_f64().unwrap(), q["cosine"].as_f64().unwrap());
+        assert!((got - want).abs() < 1e-6, "{target}: cosine {got} vs {want}");
+        let classes = q["classes"].as_array().unwrap();
+        assert!(classes.iter().any(|c| c["class"] == "ffn_down"), "{target}");
+    }
+
+    // One target, the default sample: close, and said to be a sample.
+    let one = json(&[
+        "requant",
+        "--dry-run",
+        "--to",
+        "q4_k_m",
+        "--quality",
+        "--json",
+        input,
+    ]);
+    let q = &one["report"]["quality"];
+    let exact = of("Q4_K_M")["quality"]["relative_rmse"].as_f64().unwrap();
+    let got = q["relative_rmse"].as_f64().unwrap();
+    assert!((got - exact).abs() < 0.05 * exact, "{got} vs {exact}");
+    assert!(q["sampled_fraction"].as_f64().unwrap() < 1.0);
+
+    // As text, with the classes.
+    let td = testdata("tiny-llama-f32.gguf");
+    let o = gguf_in(
+        td.parent().unwrap(),
+        &[
+            "requant",
+            "--dry-run",
+            "--to",
+            "all",
+            "--quality",
+            "-v",
+            "tiny-llama-f32.gguf",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    insta::assert_snapshot!("dry_run_all_quality", stdout(&o));
+}
+
+/// A NaN in the weights is named with its tensor and row, as requant names it.
+#[test]
+fn quality_refuses_non_finite_weights_by_tensor_and_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut bytes = std::fs::read(testdata("tiny-llama-f32.gguf")).unwrap();
+    let g = gguf_format::Gguf::parse(&bytes).unwrap();
+    let t = g.tensor("blk.1.attn_k.weight").unwrap();
+    let at = g.tensor_range(t).unwrap().start as usize + 4 * (64 * 5 + 2);
+    bytes[at..at + 4].copy_from_slice(&f32::INFINITY.to_le_bytes());
+    let p = tmp.path().join("inf.gguf");
+    std::fs::write(&p, &bytes).unwrap();
+    let o = gguf(&[
+        "requant",
+        "--dry-run",
+        "--to",
+        "all",
+        "--quality",
+        p.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains("tensor blk.1.attn_k.weight has a non-finite value (inf) in row 5, column 2"),
+        "{e}"
+    );
+    assert_eq!(e.lines().count(), 1, "{e}");
+    for bad in ["0", "1.5", "1/0", "x"] {
+        let o = gguf(&[
+            "requant",
+            "--dry-run",
+            "--to",
+            "all",
+            "--quality",
+            "--quality-sample",
+            bad,
+            p.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{bad}");
+        assert!(
+            stderr(&o).contains("is not a share of rows"),
+            "{bad}: {}",
+            stderr(&o)
+        );
+    }
+}

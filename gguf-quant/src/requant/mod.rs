@@ -293,6 +293,37 @@ pub struct Plan<'a> {
     pub out_file_size: u64,
 }
 
+impl Plan<'_> {
+    /// What this plan lacks to be carried out, in words, or `None` when it
+    /// can be: an importance matrix for a type that needs one (`needs
+    /// --imatrix`), or an encoder for a type this version cannot make. A
+    /// plan made for a dry run can lack these; [`plan`] itself refuses
+    /// them otherwise.
+    pub fn shortfall(&self) -> Option<String> {
+        let converted = || self.tensors.iter().filter(|t| t.choice.ty != t.src.ggml_type);
+        let mut notes = Vec::new();
+        if converted().any(|t| t.choice.requires_imatrix && t.imatrix.is_none()) {
+            notes.push(if self.tensors.iter().any(|t| t.imatrix.is_some()) {
+                "the importance matrix lacks entries its types need".to_string()
+            } else {
+                "needs --imatrix".to_string()
+            });
+        }
+        let missing: std::collections::BTreeSet<String> = converted()
+            .filter(|t| crate::codec(t.choice.ty).is_none_or(|c| !c.can_encode()))
+            .map(|t| t.choice.ty.to_string())
+            .collect();
+        if !missing.is_empty() {
+            let list: Vec<String> = missing.into_iter().collect();
+            notes.push(format!(
+                "{} cannot be encoded by this version (size only)",
+                list.join(", ")
+            ));
+        }
+        (!notes.is_empty()).then(|| notes.join("; "))
+    }
+}
+
 /// The loader's tensor order: tensors outside blocks first, then block by
 /// block, each group sorted by name.
 fn load_order<'a>(tensors: &[TensorInfo<'a>]) -> Vec<TensorInfo<'a>> {

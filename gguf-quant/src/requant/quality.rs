@@ -3,16 +3,20 @@
 //! prints in its summary (relative RMSE √(Σ(w−ŵ)²/Σw²) and cosine, over
 //! every weight of the file), predicted from a sample.
 //!
-//! Every tensor is read once, row by row: its energy Σw² is summed exactly
+//! Every tensor is read row by row: each row's energy Σw² is summed exactly
 //! (and NaN or infinities are refused, naming the tensor and row, as
-//! requantization refuses them). A deterministic sample of its rows — evenly
-//! spaced, whole rows, so whole blocks — is encoded with the real codec into
-//! every type some plan gives the tensor (with the row's importance weights
-//! where the plan has them), decoded and compared with the source; rows
-//! shared by plans that give a tensor the same type are encoded once. Each
-//! tensor's sampled error energy is scaled to the whole tensor by its exact
-//! energy (a ratio estimate: the error of a block scales with its weights),
-//! so a sample of every row gives exactly the written file's figures.
+//! requantization refuses them). Then a deterministic sample of its rows —
+//! whole rows, so whole blocks — is encoded with the real codec into every
+//! type some plan gives the tensor (with the row's importance weights where
+//! the plan has them), decoded and compared with the source; rows shared by
+//! plans that give a tensor the same type are encoded once. Rows are drawn
+//! with probability proportional to their energy (systematic sampling along
+//! the running sum of row energies): quantization error scales with the
+//! weights it rounds, so this is the draw whose estimate varies least, and
+//! outlier rows — which carry much of a real model's error — are always
+//! drawn. Each drawn row stands for the energy it was drawn for
+//! (Hansen–Hurwitz), so a sample of every row gives exactly the written
+//! file's figures.
 //!
 //! This is error in weight space, not perplexity: a guide to compare the
 //! file types of one model with each other, not a promise about the
@@ -121,17 +125,51 @@ pub struct QualityProgress {
     pub tensors: usize,
 }
 
-/// The rows of a tensor of `rows` rows that are encoded: evenly spaced.
-fn sample_rows(rows: u64, opts: &QualityOptions) -> Vec<u64> {
+/// How many rows of a tensor of `rows` rows are drawn.
+fn sample_size(rows: u64, opts: &QualityOptions) -> u64 {
     let want = (rows as f64 * opts.sample.clamp(0.0, 1.0)).ceil() as u64;
-    let n = want.max(opts.min_rows.min(rows)).min(rows);
-    if n == rows {
-        return (0..rows).collect();
+    want.max(opts.min_rows.min(rows)).min(rows)
+}
+
+/// `n` draws from rows with energies `energy`, with probability
+/// proportional to energy: points spaced `step = Σenergy / n` apart, the
+/// first at `step / 2`, along the running sum of the energies; a row is
+/// drawn as many times as points fall in its stretch (a row of more energy
+/// than `step` at least once). Returns each drawn row with the weight that
+/// scales its error to the tensor's: `hits × step / energy`. Every row
+/// (weight 1) when `n` covers them all; evenly spaced rows when all are
+/// zero.
+fn draw(energy: &[f64], n: u64) -> Vec<(u64, f64)> {
+    let rows = energy.len() as u64;
+    if n >= rows {
+        return (0..rows).map(|r| (r, 1.0)).collect();
     }
-    // Row i of n: the middle of the i-th of n equal stretches.
-    (0..n)
-        .map(|i| ((2 * i + 1) as u128 * rows as u128 / (2 * n) as u128) as u64)
-        .collect()
+    if n == 0 {
+        return Vec::new();
+    }
+    let total: f64 = energy.iter().sum();
+    if total <= 0.0 || !total.is_finite() {
+        // All zeros: their error is zero whatever is drawn.
+        return (0..n)
+            .map(|i| (((2 * i + 1) as u128 * rows as u128 / (2 * n) as u128) as u64, 0.0))
+            .collect();
+    }
+    let step = total / n as f64;
+    let mut out = Vec::with_capacity(n as usize);
+    let (mut start, mut next) = (0f64, step / 2.0);
+    for (r, &e) in energy.iter().enumerate() {
+        let end = start + e;
+        let mut hits = 0u64;
+        while next < end && (out.len() as u64) + hits < n {
+            hits += 1;
+            next += step;
+        }
+        if hits > 0 {
+            out.push((r as u64, hits as f64 * step / e));
+        }
+        start = end;
+    }
+    out
 }
 
 /// One type a tensor is converted to by some plan.
@@ -145,13 +183,31 @@ struct Conversion<'a> {
 struct Measured {
     /// Σw² over every row (exact).
     energy: f64,
-    /// Rows in all, and rows sampled.
+    /// Rows in all, and rows drawn (each once).
     rows: u64,
     sampled: u64,
-    /// Sums over the sampled rows, per type converted to.
-    by_type: HashMap<GgmlType, Sums>,
+    /// Per type converted to: the error estimated for the whole tensor.
+    by_type: HashMap<GgmlType, Estimate>,
     /// The tensor could not be decoded: left out, as `gguf diff` leaves it out.
     undecodable: bool,
+}
+
+/// Error of a tensor's conversion, scaled to the whole tensor.
+#[derive(Default, Clone, Copy)]
+struct Estimate {
+    /// Σ(ŵ − w)².
+    error: f64,
+    /// Σw(ŵ − w).
+    cross: f64,
+}
+
+impl Estimate {
+    fn add(self, o: Estimate) -> Estimate {
+        Estimate {
+            error: self.error + o.error,
+            cross: self.cross + o.cross,
+        }
+    }
 }
 
 /// Sums of squares in f64, eight lanes combined in a fixed order.
@@ -173,8 +229,8 @@ fn energy(v: &[f32]) -> f64 {
 /// Elements per parallel chunk of rows.
 const CHUNK_ELEMS: u64 = 1 << 18;
 
-/// Reads tensor `t` once: its exact energy and, on the sampled rows, the
-/// error of every conversion.
+/// Reads tensor `t`: the energy of every row (exactly), then, on rows
+/// drawn by energy, the error of every conversion.
 fn measure(
     m: &Model<'_>,
     t: &TensorInfo<'_>,
@@ -193,79 +249,92 @@ fn measure(
     }
     let ne0 = t.row_len();
     let rows = t.n_rows();
-    let row_bytes = info
-        .row_size(ne0)
-        .ok_or_else(|| RequantError::Option(format!("{}: row size", t.name)))?;
-    let (Ok(ne0_us), Ok(row_bytes)) = (usize::try_from(ne0), usize::try_from(row_bytes)) else {
+    let row_bytes = info.row_size(ne0).unwrap_or(0);
+    let (Ok(ne0), Ok(row_bytes)) = (usize::try_from(ne0), usize::try_from(row_bytes)) else {
         return Ok(undecodable());
     };
     let data = m.tensor_data(t)?;
-    let sample = sample_rows(rows, opts);
-    let per = (CHUNK_ELEMS / ne0.max(1)).max(1);
+    let name = t.name;
+    let codec_error = |row: u64| {
+        move |source| RequantError::Codec {
+            tensor: name.to_string(),
+            row,
+            source,
+        }
+    };
+
+    // Pass 1: every row's energy, in parallel chunks, combined in order.
+    let per = (CHUNK_ELEMS / ne0.max(1) as u64).max(1);
     let chunks: Vec<u64> = (0..rows.div_ceil(per)).collect();
-    type ChunkResult = Result<(f64, Vec<Sums>), RequantError>;
-    let parts: Vec<ChunkResult> = chunks
+    let parts: Vec<Result<Vec<f64>, RequantError>> = chunks
         .par_iter()
-        .map_init(
-            || (Vec::<f32>::new(), Vec::<f32>::new(), Vec::<u8>::new()),
-            |(a, b, q), &c| -> ChunkResult {
-                let (r0, r1) = (c * per, ((c + 1) * per).min(rows));
-                let n = (r1 - r0) as usize;
-                a.resize(n * ne0_us, 0.0);
-                let bytes = &data[r0 as usize * row_bytes..r1 as usize * row_bytes];
-                decode_row(t.ggml_type, bytes, a).map_err(|e| RequantError::Codec {
-                    tensor: t.name.to_string(),
-                    row: r0,
-                    source: e,
-                })?;
-                if let Some(i) = find_non_finite(a) {
-                    return Err(RequantError::NonFinite {
-                        tensor: t.name.to_string(),
-                        row: r0 + (i / ne0_us) as u64,
-                        col: i % ne0_us,
-                        value: a[i],
-                    });
-                }
-                let mut sums = vec![Sums::default(); conversions.len()];
-                let from = sample.partition_point(|&r| r < r0);
-                let to = sample.partition_point(|&r| r < r1);
-                for &row in &sample[from..to] {
-                    let x = &a[(row - r0) as usize * ne0_us..][..ne0_us];
-                    for (s, cv) in sums.iter_mut().zip(conversions) {
-                        let size = codec(cv.to).and_then(|c| c.row_size(ne0_us)).unwrap_or(0);
-                        q.resize(size, 0);
-                        b.resize(ne0_us, 0.0);
-                        cv.conv
-                            .encode(x, row, q)
-                            .map_err(|e| RequantError::from_row(t.name, row, e))?;
-                        decode_row(cv.to, q, b).map_err(|e| RequantError::Codec {
-                            tensor: t.name.to_string(),
-                            row,
-                            source: e,
-                        })?;
-                        *s = s.merge(Sums::of(x, b));
-                    }
-                }
-                Ok((energy(a), sums))
-            },
-        )
+        .map_init(Vec::<f32>::new, |a, &c| {
+            let (r0, r1) = (c * per, ((c + 1) * per).min(rows));
+            a.resize((r1 - r0) as usize * ne0, 0.0);
+            let bytes = &data[r0 as usize * row_bytes..r1 as usize * row_bytes];
+            decode_row(t.ggml_type, bytes, a).map_err(codec_error(r0))?;
+            if let Some(i) = find_non_finite(a) {
+                return Err(RequantError::NonFinite {
+                    tensor: name.to_string(),
+                    row: r0 + (i / ne0) as u64,
+                    col: i % ne0,
+                    value: a[i],
+                });
+            }
+            Ok(a.chunks_exact(ne0.max(1)).map(energy).collect())
+        })
         .collect();
+    let mut row_energy = Vec::with_capacity(rows as usize);
+    for p in parts {
+        row_energy.extend(p?);
+    }
     let mut out = Measured {
+        energy: row_energy.iter().sum(),
         rows,
-        sampled: sample.len() as u64,
         ..Measured::default()
     };
-    let mut by_type = vec![Sums::default(); conversions.len()];
-    // In chunk order: the first bad row is reported, and the sums do not
-    // depend on how the work was scheduled.
-    for part in parts {
-        let (e, sums) = part?;
-        out.energy += e;
-        for (t, s) in by_type.iter_mut().zip(sums) {
-            *t = t.merge(s);
+
+    // Pass 2: the drawn rows, through every conversion.
+    if !conversions.is_empty() {
+        let drawn = draw(&row_energy, sample_size(rows, opts));
+        out.sampled = drawn.len() as u64;
+        let per_draw = (CHUNK_ELEMS / ne0.max(1) as u64).max(1) as usize;
+        let parts: Vec<Result<Vec<Estimate>, RequantError>> = drawn
+            .par_chunks(per_draw)
+            .map_init(
+                || (Vec::<f32>::new(), Vec::<f32>::new(), Vec::<u8>::new()),
+                |(a, b, q), rows| {
+                    let mut est = vec![Estimate::default(); conversions.len()];
+                    a.resize(ne0, 0.0);
+                    b.resize(ne0, 0.0);
+                    for &(row, weight) in rows {
+                        let bytes = &data[row as usize * row_bytes..][..row_bytes];
+                        decode_row(t.ggml_type, bytes, a).map_err(codec_error(row))?;
+                        for (e, cv) in est.iter_mut().zip(conversions) {
+                            q.resize(codec(cv.to).and_then(|c| c.row_size(ne0)).unwrap_or(0), 0);
+                            cv.conv
+                                .encode(a, row, q)
+                                .map_err(|e| RequantError::from_row(name, row, e))?;
+                            decode_row(cv.to, q, b).map_err(codec_error(row))?;
+                            let s = Sums::of(a, b);
+                            *e = e.add(Estimate {
+                                error: weight * s.error_energy(),
+                                cross: weight * (s.dot() - s.reference_energy()),
+                            });
+                        }
+                    }
+                    Ok(est)
+                },
+            )
+            .collect();
+        let mut by_type = vec![Estimate::default(); conversions.len()];
+        for p in parts {
+            for (t, e) in by_type.iter_mut().zip(p?) {
+                *t = t.add(e);
+            }
         }
+        out.by_type = conversions.iter().map(|c| c.to).zip(by_type).collect();
     }
-    out.by_type = conversions.iter().map(|c| c.to).zip(by_type).collect();
     if let Ok(r) = m.tensor_range(t) {
         m.release(t, r);
     }
@@ -336,16 +405,14 @@ const CLASSES: [Category; 12] = [
     Category::Other,
 ];
 
-/// Whether a plan can be carried out as planned: every converted tensor
-/// whose type needs an importance matrix has one, and every type it
-/// converts to can be encoded.
+/// Whether a plan can be carried out as planned ([`Plan::shortfall`] is
+/// `None`) and its source tensors can be decoded.
 pub fn is_feasible(plan: &Plan<'_>) -> bool {
-    plan.tensors.iter().all(|t| {
-        t.choice.ty == t.src.ggml_type
-            || (!(t.choice.requires_imatrix && t.imatrix.is_none())
-                && codec(t.choice.ty).is_some_and(|c| c.can_encode())
-                && codec(t.src.ggml_type).is_some_and(|c| c.can_decode()))
-    })
+    plan.shortfall().is_none()
+        && plan
+            .tensors
+            .iter()
+            .all(|t| t.choice.ty == t.src.ggml_type || codec(t.src.ggml_type).is_some_and(|c| c.can_decode()))
 }
 
 /// The predicted error of each of `plans` (all of model `m`, as
@@ -427,17 +494,9 @@ fn summarize(p: &Plan<'_>, measured: &HashMap<&str, Measured>) -> PlanQuality {
             ..Totals::default()
         };
         if t.choice.ty != t.src.ggml_type {
-            let s = mz.by_type.get(&t.choice.ty).copied().unwrap_or_default();
-            // Ratio estimate: the sampled error scaled by the tensor's
-            // energy over the sampled energy (by the row count when the
-            // sampled rows are all zeros).
-            let scale = if s.reference_energy() > 0.0 {
-                mz.energy / s.reference_energy()
-            } else {
-                mz.rows as f64 / mz.sampled.max(1) as f64
-            };
-            tt.error = s.error_energy() * scale;
-            tt.cross = (s.dot() - s.reference_energy()) * scale;
+            let e = mz.by_type.get(&t.choice.ty).copied().unwrap_or_default();
+            tt.error = e.error;
+            tt.cross = e.cross;
             let per_row = t.src.row_len() as f64;
             tt.converted = mz.rows as f64 * per_row;
             tt.sampled = mz.sampled as f64 * per_row;
@@ -477,20 +536,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn samples_are_spread_and_bounded() {
+    fn sample_sizes_are_bounded() {
         let o = |sample, min_rows| QualityOptions { sample, min_rows };
-        assert_eq!(sample_rows(10, &o(1.0, 0)), (0..10).collect::<Vec<_>>());
-        assert_eq!(sample_rows(16, &o(0.25, 0)), [2, 6, 10, 14]);
-        assert_eq!(
-            sample_rows(5, &o(0.01, 32)).len(),
-            5,
-            "all rows of a small tensor"
-        );
-        assert_eq!(sample_rows(1000, &o(0.01, 32)).len(), 32);
-        let s = sample_rows(1 << 20, &o(1.0 / 16.0, 32));
-        assert_eq!(s.len(), 1 << 16);
-        assert!(s.windows(2).all(|w| w[0] < w[1]) && *s.last().unwrap() < 1 << 20);
-        assert_eq!(sample_rows(0, &o(0.5, 32)), Vec::<u64>::new());
+        assert_eq!(sample_size(10, &o(1.0, 0)), 10);
+        assert_eq!(sample_size(16, &o(0.25, 0)), 4);
+        assert_eq!(sample_size(5, &o(0.01, 32)), 5, "all rows of a small tensor");
+        assert_eq!(sample_size(1000, &o(0.01, 32)), 32);
+        assert_eq!(sample_size(1 << 20, &o(1.0 / 16.0, 32)), 1 << 16);
+        assert_eq!(sample_size(0, &o(0.5, 32)), 0);
+    }
+
+    #[test]
+    fn draws_are_proportional_to_energy_and_unbiased() {
+        // Every row when the sample covers them.
+        assert_eq!(draw(&[1.0, 0.0, 2.0], 3), [(0, 1.0), (1, 1.0), (2, 1.0)]);
+        // Equal energies: evenly spaced, each standing for n/rows of the rest.
+        assert_eq!(draw(&[1.0; 8], 4), [(1, 2.0), (3, 2.0), (5, 2.0), (7, 2.0)]);
+        // An outlier row is always drawn, as often as its energy says.
+        let mut e = vec![1.0; 100];
+        e[37] = 1000.0;
+        let d = draw(&e, 10);
+        assert_eq!(d.len(), 10.min(d.len()));
+        let outlier = d.iter().find(|(r, _)| *r == 37).expect("outlier drawn");
+        assert!(outlier.1 > 0.9 && outlier.1 <= 1.0, "{outlier:?}");
+        // Error proportional to energy is estimated exactly.
+        let est: f64 = d.iter().map(|&(r, w)| w * 0.01 * e[r as usize]).sum();
+        let total: f64 = e.iter().map(|x| 0.01 * x).sum();
+        assert!((est - total).abs() < 1e-9 * total, "{est} vs {total}");
+        // Zero rows: evenly spaced, nothing to scale.
+        assert_eq!(draw(&[0.0; 4], 2), [(1, 0.0), (3, 0.0)]);
+        assert!(draw(&[1.0; 4], 0).is_empty());
     }
 
     #[test]
