@@ -18,9 +18,9 @@
 //! - **Sliding-window cache.** Layers the architecture marks as
 //!   sliding-window (its own layer pattern, overridden by
 //!   `{arch}.attention.sliding_window_pattern` where llama.cpp reads it) get
-//!   a second cache of `pad256(min(n_ctx_seq, window × (unified ? n_seq : 1)
-//!   + n_ubatch))` cells, with `key_length_swa`/`value_length_swa` heads
-//!   where present.
+//!   a second cache of
+//!   `pad256(min(n_ctx_seq, window × (unified ? n_seq : 1) + n_ubatch))`
+//!   cells, with `key_length_swa`/`value_length_swa` heads where present.
 //! - **Compute buffer (an estimate).** The CPU backend's worst-case graph
 //!   for one micro-batch of `T = min(n_ctx, n_ubatch)` tokens, as ggml's
 //!   allocator lays it out for a transformer: the inputs (token ids,
@@ -717,18 +717,18 @@ fn attention(r: &mut Reader<'_, '_>, opts: &Options, arch: &str) -> Result<Atten
         }
     };
     let head0 = n_head[0];
-    let (head_k, head_v) = if head0 == 0 {
-        (0, 0)
-    } else {
-        let default = n_embd / head0;
-        let k = r.opt_uint("attention.key_length");
-        let v = r.opt_uint("attention.value_length");
-        if k.is_none() || v.is_none() {
-            r.notes.push(format!(
-                "head size from embedding_length / head_count = {default}"
-            ));
+    let (head_k, head_v) = match n_embd.checked_div(head0) {
+        None => (0, 0),
+        Some(default) => {
+            let k = r.opt_uint("attention.key_length");
+            let v = r.opt_uint("attention.value_length");
+            if k.is_none() || v.is_none() {
+                r.notes.push(format!(
+                    "head size from embedding_length / head_count = {default}"
+                ));
+            }
+            (k.unwrap_or(default), v.unwrap_or(default))
         }
-        (k.unwrap_or(default), v.unwrap_or(default))
     };
     let head_k_swa = r.opt_uint("attention.key_length_swa").unwrap_or(head_k);
     let head_v_swa = r.opt_uint("attention.value_length_swa").unwrap_or(head_v);
