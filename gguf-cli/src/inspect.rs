@@ -4,6 +4,7 @@
 
 use crate::glob::Glob;
 use crate::human;
+use gguf_format::memory::{self, CacheKind, Unknown};
 use gguf_format::{ArrayView, FileType, Gguf, Model, Value};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
@@ -13,7 +14,9 @@ use serde::{Serialize, Serializer};
 pub struct InspectOptions {
     /// Only tensors whose name matches this glob (table and histogram).
     pub tensors: Option<Glob>,
-    /// Context length for the memory estimate.
+    /// Context length for the memory estimate, with llama.cpp's default
+    /// options (f16 caches, one sequence, n_ubatch 512); see
+    /// [`report_with_memory`] for the others.
     pub ctx: Option<u64>,
     /// JSON: at most this many array elements per value (all when `None`).
     pub max_array: Option<usize>,
@@ -65,7 +68,7 @@ pub struct Report<'a> {
     pub tensors: Vec<TensorEntry>,
     /// Per-type totals over the listed tensors, largest first.
     pub types: Vec<TypeEntry>,
-    /// Weights plus KV cache at `--ctx`, when asked for.
+    /// What llama.cpp allocates at `--ctx`, when asked for.
     pub memory: Option<MemoryEstimate>,
 }
 
@@ -139,28 +142,132 @@ pub struct TypeEntry {
     pub share: f64,
 }
 
-/// Memory for weights plus an f16 KV cache at a context length.
+/// What llama.cpp allocates for the model at a context (see
+/// [`gguf_format::memory`]): serialises as the `memory` object of `--json`.
 #[derive(Serialize)]
 pub struct MemoryEstimate {
-    /// The context length.
+    /// The context asked for (0: the model's own).
     pub context: u64,
+    /// `n_ctx` as llama.cpp sets it (padded to 256), when known.
+    pub n_ctx: Option<u64>,
+    /// K cache type.
+    pub cache_type_k: String,
+    /// V cache type.
+    pub cache_type_v: String,
+    /// Parallel sequences.
+    pub n_seq: u32,
+    /// Logical batch size asked for.
+    pub n_batch: u32,
+    /// Micro-batch size asked for.
+    pub n_ubatch: u32,
+    /// One cache shared by all sequences.
+    pub kv_unified: bool,
     /// Bytes of all tensor data.
     pub weights_bytes: u64,
-    /// Bytes of the K and V caches at f16, or `None` when keys are missing.
+    /// Bytes of all KV caches (exact), or `None` when unknown (see `missing`, `notes`).
     pub kv_cache_bytes: Option<u64>,
-    /// Sum of the two, when both are known.
+    /// The CPU compute buffer: an estimate.
+    pub compute_bytes: Option<u64>,
+    /// The output (logits) buffer.
+    pub output_bytes: Option<u64>,
+    /// Weights + KV + compute + output, when all are known.
     pub total_bytes: Option<u64>,
-    /// Keys read for the KV estimate, with the values used.
+    /// One entry per KV cache.
+    pub caches: Vec<CacheEntry>,
+    /// Keys read for the estimate, with the values used.
     pub keys_used: Vec<(String, String)>,
     /// Keys that were needed but missing (or had the wrong type).
     pub missing: Vec<String>,
     /// Caveats about the estimate.
     pub notes: Vec<String>,
+    /// Why the KV figure is unknown, for the text report.
+    #[serde(skip)]
+    pub kv_unknown: Option<Unknown>,
+    /// Why the compute figure is unknown, for the text report.
+    #[serde(skip)]
+    pub compute_unknown: Option<Unknown>,
+}
+
+/// One KV cache: `{kind, window?, cells, streams, layers, k_bytes, v_bytes, bytes}`.
+#[derive(Serialize)]
+pub struct CacheEntry {
+    /// `full` or `swa`.
+    pub kind: &'static str,
+    /// The sliding window, for an `swa` cache.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window: Option<u64>,
+    /// Cells per stream.
+    pub cells: u64,
+    /// Streams (one per sequence, or 1 when unified).
+    pub streams: u64,
+    /// Layers it serves.
+    pub layers: usize,
+    /// Bytes of its K tensors.
+    pub k_bytes: u64,
+    /// Bytes of its V tensors.
+    pub v_bytes: u64,
+    /// `k_bytes + v_bytes`.
+    pub bytes: u64,
+}
+
+impl MemoryEstimate {
+    /// The report of a library estimate.
+    pub fn from_estimate(e: memory::Estimate) -> MemoryEstimate {
+        let o = e.options;
+        MemoryEstimate {
+            context: o.context,
+            n_ctx: e.n_ctx,
+            cache_type_k: o.cache_type_k.to_string().to_lowercase(),
+            cache_type_v: o.cache_type_v.to_string().to_lowercase(),
+            n_seq: o.n_seq.max(1),
+            n_batch: o.n_batch,
+            n_ubatch: o.n_ubatch,
+            kv_unified: o.kv_unified,
+            weights_bytes: e.weights_bytes,
+            kv_cache_bytes: e.kv_bytes.as_ref().ok().copied(),
+            compute_bytes: e.compute_bytes.as_ref().ok().copied(),
+            output_bytes: e.output_bytes.as_ref().ok().copied(),
+            total_bytes: e.total_bytes,
+            caches: e
+                .caches
+                .iter()
+                .map(|c| CacheEntry {
+                    kind: c.kind.name(),
+                    window: match c.kind {
+                        CacheKind::SlidingWindow { window } => Some(window),
+                        CacheKind::Full => None,
+                    },
+                    cells: c.cells,
+                    streams: c.streams,
+                    layers: c.layers.len(),
+                    k_bytes: c.k_bytes,
+                    v_bytes: c.v_bytes,
+                    bytes: c.bytes,
+                })
+                .collect(),
+            keys_used: e.keys_used,
+            missing: e.missing,
+            notes: e.notes,
+            kv_unknown: e.kv_bytes.err(),
+            compute_unknown: e.compute_bytes.err(),
+        }
+    }
 }
 
 /// Builds the report for a parsed model (one file, or every shard of a
 /// split model: one tensor list, one parameter count, one size).
 pub fn report<'a>(path: &str, m: &Model<'a>, opts: &InspectOptions) -> Report<'a> {
+    report_with_memory(path, m, opts, opts.ctx.map(memory::Options::new))
+}
+
+/// [`report`] with the memory estimated for `memory`'s context options
+/// (cache types, sequences, batch sizes) instead of `opts.ctx` with the defaults.
+pub fn report_with_memory<'a>(
+    path: &str,
+    m: &Model<'a>,
+    opts: &InspectOptions,
+    memory: Option<memory::Options>,
+) -> Report<'a> {
     let g = m.first();
     let file_size = m.file_size();
     let mut warnings = Vec::new();
@@ -263,7 +370,7 @@ pub fn report<'a>(path: &str, m: &Model<'a>, opts: &InspectOptions) -> Report<'a
         tensor_filter: opts.tensors.as_ref().map(|g| g.pattern().to_string()),
         tensors,
         types,
-        memory: opts.ctx.map(|ctx| memory_estimate(g, ctx, tensor_bytes)),
+        memory: memory.map(|o| memory_estimate_with(g, &o, tensor_bytes)),
     }
 }
 
@@ -300,116 +407,15 @@ fn histogram(tensors: &[TensorEntry]) -> Vec<TypeEntry> {
     types
 }
 
-/// A per-layer count: a single integer, or an array with one per layer (summed).
-fn per_layer_sum(v: &Value<'_>, n_layer: u64) -> Option<(u64, String)> {
-    if let Some(n) = v.as_uint() {
-        return Some((n.checked_mul(n_layer)?, n.to_string()));
-    }
-    let a = v.as_array()?;
-    let mut sum = 0u64;
-    for x in a.iter() {
-        sum = sum.checked_add(x.as_uint()?)?;
-    }
-    Some((sum, format!("per layer, sum {sum}")))
+/// Memory at `ctx` tokens with llama.cpp's default context options (f16
+/// caches, one sequence, n_batch 2048, n_ubatch 512).
+pub fn memory_estimate(g: &Gguf<'_>, ctx: u64, weights_bytes: u64) -> MemoryEstimate {
+    memory_estimate_with(g, &memory::Options::new(ctx), weights_bytes)
 }
 
-/// Weights + f16 KV cache: 2 bytes × ctx × Σ_layers n_head_kv × (key_length + value_length).
-pub fn memory_estimate(g: &Gguf<'_>, ctx: u64, weights_bytes: u64) -> MemoryEstimate {
-    let mut used = Vec::new();
-    let mut missing = Vec::new();
-    let mut notes = Vec::new();
-    let arch = g.architecture().unwrap_or("");
-    if arch.is_empty() {
-        missing.push("general.architecture".to_string());
-    }
-    let key = |k: &str| format!("{arch}.{k}");
-    let uint = |k: &str, used: &mut Vec<(String, String)>, missing: &mut Vec<String>| {
-        let k = key(k);
-        match g.get(&k).and_then(Value::as_uint) {
-            Some(v) => {
-                used.push((k, v.to_string()));
-                Some(v)
-            }
-            None => {
-                missing.push(k);
-                None
-            }
-        }
-    };
-    let n_layer = uint("block_count", &mut used, &mut missing);
-    // KV heads summed over layers (an array per layer in some models).
-    let kv_heads = n_layer.and_then(|n_layer| {
-        let kv_key = key("attention.head_count_kv");
-        let head_key = key("attention.head_count");
-        let (k, v) = match g.get(&kv_key) {
-            Some(v) => (kv_key, v),
-            None => {
-                notes.push(format!(
-                    "{kv_key} missing: assuming one KV head per attention head, as llama.cpp does"
-                ));
-                (head_key, g.get(&key("attention.head_count"))?)
-            }
-        };
-        match per_layer_sum(v, n_layer) {
-            Some((sum, shown)) => {
-                used.push((k, shown));
-                Some(sum)
-            }
-            None => {
-                missing.push(k);
-                None
-            }
-        }
-    });
-    // Width of one head's key and value.
-    let kl = g.get(&key("attention.key_length")).and_then(Value::as_uint);
-    let vl = g.get(&key("attention.value_length")).and_then(Value::as_uint);
-    let head_dims = match (kl, vl) {
-        (Some(k), Some(v)) => {
-            used.push((key("attention.key_length"), k.to_string()));
-            used.push((key("attention.value_length"), v.to_string()));
-            Some(k.saturating_add(v))
-        }
-        _ => {
-            let n_embd = uint("embedding_length", &mut used, &mut missing);
-            let n_head = g
-                .get(&key("attention.head_count"))
-                .and_then(|v| v.as_uint().or_else(|| v.as_array()?.iter().next()?.as_uint()));
-            match n_head {
-                Some(h) if h > 0 => used.push((key("attention.head_count"), h.to_string())),
-                _ => missing.push(key("attention.head_count")),
-            }
-            match (n_embd, n_head) {
-                (Some(e), Some(h)) if h > 0 => {
-                    notes.push(format!(
-                        "head size from embedding_length / head_count = {}",
-                        e / h
-                    ));
-                    Some((e / h).saturating_mul(2))
-                }
-                _ => None,
-            }
-        }
-    };
-    if g.get(&key("attention.sliding_window")).is_some() {
-        notes.push("the model uses sliding-window attention on some layers; this full-cache figure is an upper bound".into());
-    }
-    let kv_cache_bytes = match (kv_heads, head_dims) {
-        (Some(h), Some(d)) => h
-            .checked_mul(d)
-            .and_then(|x| x.checked_mul(ctx))
-            .and_then(|x| x.checked_mul(2)),
-        _ => None,
-    };
-    MemoryEstimate {
-        context: ctx,
-        weights_bytes,
-        kv_cache_bytes,
-        total_bytes: kv_cache_bytes.and_then(|kv| kv.checked_add(weights_bytes)),
-        keys_used: used,
-        missing,
-        notes,
-    }
+/// Memory with the given context options.
+pub fn memory_estimate_with(g: &Gguf<'_>, opts: &memory::Options, weights_bytes: u64) -> MemoryEstimate {
+    MemoryEstimate::from_estimate(memory::estimate(g, opts, weights_bytes))
 }
 
 /// A JSON-safe number for a float: non-finite values become strings.

@@ -150,6 +150,77 @@ struct DiffArgs {
     threads: Option<usize>,
 }
 
+/// What llama.cpp allocates for a model at a context: the options of its
+/// `llama_context` that change the figures, with llama.cpp's names and
+/// defaults. Shared by the commands that estimate memory.
+#[derive(Args, Clone, Debug)]
+#[command(next_help_heading = "Memory (as llama.cpp allocates it)")]
+struct MemoryArgs {
+    /// Show the memory llama.cpp allocates at a context of N tokens (0: the
+    /// model's own context_length): weights, each KV cache exactly as
+    /// llama.cpp sizes it (context padded to 256, sliding-window layers with
+    /// a window-sized cache), the CPU compute buffer (an estimate) and the
+    /// output buffer. The keys used are listed; a missing key is named.
+    #[arg(long, value_name = "N")]
+    ctx: Option<u64>,
+
+    /// K cache type, as llama.cpp's -ctk: f32, f16, bf16, q8_0, q4_0, q4_1,
+    /// iq4_nl, q5_0 or q5_1.
+    #[arg(long, value_name = "TYPE", default_value = "f16", value_parser = parse_cache_type, requires = "ctx")]
+    cache_type_k: gguf_format::GgmlType,
+
+    /// V cache type, as llama.cpp's -ctv (a quantized V cache needs flash
+    /// attention, which llama.cpp then turns on).
+    #[arg(long, value_name = "TYPE", default_value = "f16", value_parser = parse_cache_type, requires = "ctx")]
+    cache_type_v: gguf_format::GgmlType,
+
+    /// Parallel sequences (llama.cpp's -np): each gets its own stream of
+    /// ctx / N cells unless --kv-unified.
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "ctx")]
+    parallel: u32,
+
+    /// Logical batch size (llama.cpp's -b).
+    #[arg(long, value_name = "N", default_value_t = 2048, requires = "ctx")]
+    batch: u32,
+
+    /// Micro-batch size (llama.cpp's -ub): the logits and attention masks
+    /// of one micro-batch dominate the compute buffer.
+    #[arg(long, value_name = "N", default_value_t = 512, requires = "ctx")]
+    ubatch: u32,
+
+    /// One KV cache shared by all sequences (llama.cpp's -kvu; llama-server
+    /// turns it on when the number of slots is automatic).
+    #[arg(long, requires = "ctx")]
+    kv_unified: bool,
+
+    /// Full-size caches for sliding-window layers (llama.cpp's --swa-full).
+    #[arg(long, requires = "ctx")]
+    swa_full: bool,
+}
+
+impl MemoryArgs {
+    /// The library's options, when --ctx asks for an estimate.
+    fn options(&self) -> Option<gguf_format::memory::Options> {
+        self.ctx.map(|context| gguf_format::memory::Options {
+            context,
+            cache_type_k: self.cache_type_k,
+            cache_type_v: self.cache_type_v,
+            n_seq: self.parallel,
+            n_batch: self.batch,
+            n_ubatch: self.ubatch,
+            kv_unified: self.kv_unified,
+            swa_full: self.swa_full,
+        })
+    }
+}
+
+/// A KV cache type llama.cpp accepts (`-ctk`/`-ctv`).
+fn parse_cache_type(s: &str) -> Result<gguf_format::GgmlType, String> {
+    gguf_format::GgmlType::from_name(s)
+        .filter(|t| gguf_format::memory::CACHE_TYPES.contains(t))
+        .ok_or_else(|| format!("{s:?} is not a KV cache type llama.cpp accepts (f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0, q5_1)"))
+}
+
 #[derive(Args)]
 struct InspectArgs {
     /// GGUF files to inspect.
@@ -178,11 +249,8 @@ struct InspectArgs {
     #[arg(long)]
     no_metadata: bool,
 
-    /// Estimate memory for the weights plus an f16 KV cache at N tokens of
-    /// context, from the architecture's block_count, head_count(_kv),
-    /// key/value_length or embedding_length keys (the ones used are listed).
-    #[arg(long, value_name = "N")]
-    ctx: Option<u64>,
+    #[command(flatten)]
+    memory: MemoryArgs,
 
     /// Look at each FILE alone, even when it is a shard of a split model
     /// (by default the first shard stands for the whole model and a later
@@ -669,7 +737,7 @@ fn run_diff(a: &DiffArgs, out: &mut dyn Write) -> io::Result<u8> {
 fn run_inspect(a: &InspectArgs, out: &mut dyn Write) -> io::Result<u8> {
     let opts = InspectOptions {
         tensors: a.tensors.clone(),
-        ctx: a.ctx,
+        ctx: a.memory.ctx,
         max_array: a.max_array,
     };
     let text = TextOptions {
@@ -721,7 +789,7 @@ fn run_inspect(a: &InspectArgs, out: &mut dyn Write) -> io::Result<u8> {
             }
             continue;
         }
-        let report = inspect::report(shown, &g, &opts);
+        let report = inspect::report_with_memory(shown, &g, &opts, a.memory.options());
         if a.json {
             results.push(FileResult::Report(Box::new(report)));
         } else {

@@ -182,32 +182,97 @@ pub fn text(r: &Report<'_>, o: TextOptions) -> String {
     let _ = writeln!(w, "\n{heading}\n{}", trimmed(&t));
 
     if let Some(m) = &r.memory {
-        let _ = writeln!(
-            w,
-            "\nMemory at a context of {} tokens (f16 KV cache)",
-            thousands(m.context)
-        );
-        let _ = writeln!(w, "  weights      {}", bytes(m.weights_bytes));
-        match m.kv_cache_bytes {
-            Some(kv) => {
-                let _ = writeln!(w, "  KV cache     {}", bytes(kv));
-            }
-            None if m.missing.is_empty() => {
-                let _ = writeln!(w, "  KV cache     too large to count in 64 bits");
-            }
-            None => {
-                let _ = writeln!(w, "  KV cache     unknown: missing {}", m.missing.join(", "));
-            }
-        }
-        if let Some(total) = m.total_bytes {
-            let _ = writeln!(w, "  total        {}", bytes(total));
-        }
-        for (k, v) in &m.keys_used {
-            let _ = writeln!(w, "  used         {k} = {v}");
-        }
-        for n in &m.notes {
-            let _ = writeln!(w, "  note         {n}");
-        }
+        memory_block(w, m);
     }
     s
+}
+
+/// "Memory at a context of N tokens": weights, each KV cache, compute
+/// (an estimate), output and total, then the keys used and the notes.
+fn memory_block(w: &mut String, m: &crate::inspect::MemoryEstimate) {
+    let context = if m.context == 0 {
+        "the model's context".to_string()
+    } else {
+        format!("a context of {} tokens", thousands(m.context))
+    };
+    let seqs = if m.n_seq == 1 {
+        "1 sequence".to_string()
+    } else {
+        format!(
+            "{} sequences{}",
+            m.n_seq,
+            if m.kv_unified { ", unified cache" } else { "" }
+        )
+    };
+    let _ = writeln!(w, "\nMemory at {context}, as llama.cpp allocates it on the CPU");
+    let _ = writeln!(
+        w,
+        "  options      {} K / {} V cache, {seqs}, batch {}, micro-batch {}",
+        m.cache_type_k, m.cache_type_v, m.n_batch, m.n_ubatch
+    );
+    let unknown = |why: Option<&gguf_format::memory::Unknown>, missing: &[String]| -> String {
+        match why {
+            Some(gguf_format::memory::Unknown::MissingKeys) | None if !missing.is_empty() => {
+                format!("unknown: missing {}", missing.join(", "))
+            }
+            Some(why) => why.to_string(),
+            None => "unknown".to_string(),
+        }
+    };
+    let _ = writeln!(w, "  weights      {}", bytes(m.weights_bytes));
+    match m.kv_cache_bytes {
+        Some(kv) => {
+            let cells = m
+                .n_ctx
+                .map_or(String::new(), |n| format!(" (n_ctx {})", thousands(n)));
+            let _ = writeln!(w, "  KV cache     {}{cells}", bytes(kv));
+            for c in &m.caches {
+                let kind = match c.window {
+                    Some(win) => format!("window {}", thousands(win)),
+                    None => "full".to_string(),
+                };
+                let streams = if c.streams > 1 {
+                    format!(" × {} streams", c.streams)
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(
+                    w,
+                    "    {kind:<12}{} cells{streams} × {} layers = {} (K {}, V {})",
+                    thousands(c.cells),
+                    c.layers,
+                    bytes(c.bytes),
+                    bytes(c.k_bytes),
+                    bytes(c.v_bytes)
+                );
+            }
+        }
+        None => {
+            let _ = writeln!(w, "  KV cache     {}", unknown(m.kv_unknown.as_ref(), &m.missing));
+        }
+    }
+    match m.compute_bytes {
+        Some(c) => {
+            let _ = writeln!(w, "  compute      {} (estimate)", bytes(c));
+        }
+        None => {
+            let _ = writeln!(
+                w,
+                "  compute      {}",
+                unknown(m.compute_unknown.as_ref(), &m.missing)
+            );
+        }
+    }
+    if let Some(o) = m.output_bytes {
+        let _ = writeln!(w, "  output       {}", bytes(o));
+    }
+    if let Some(total) = m.total_bytes {
+        let _ = writeln!(w, "  total        {}", bytes(total));
+    }
+    for (k, v) in &m.keys_used {
+        let _ = writeln!(w, "  used         {k} = {v}");
+    }
+    for n in &m.notes {
+        let _ = writeln!(w, "  note         {n}");
+    }
 }

@@ -296,7 +296,7 @@ fn unknown_tensor_types_are_shown_not_refused() {
 fn memory_estimate_with_absurd_sizes_does_not_overflow() {
     let mut b = gguf_format::GgufBuilder::new();
     b.push("general.architecture", "llama").unwrap();
-    b.push("llama.block_count", u64::MAX).unwrap();
+    b.push("llama.block_count", 2u64).unwrap();
     b.push("llama.embedding_length", u64::MAX).unwrap();
     b.push("llama.attention.head_count", 1u32).unwrap();
     b.push("llama.attention.key_length", u64::MAX).unwrap();
@@ -315,6 +315,21 @@ fn memory_estimate_with_absurd_sizes_does_not_overflow() {
     let r = gguf_cli::inspect::report("absurd.gguf", &model, &opts);
     assert!(
         gguf_cli::render::text(&r, Default::default()).contains("KV cache     too large to count in 64 bits")
+    );
+
+    // More layers than llama.cpp takes: refused, naming the key, not counted.
+    let mut b = gguf_format::GgufBuilder::new();
+    b.push("general.architecture", "llama").unwrap();
+    b.push("llama.block_count", u64::MAX).unwrap();
+    b.push("llama.embedding_length", 64u32).unwrap();
+    let bytes = b.write_header(Vec::new()).unwrap().finish().unwrap();
+    let g = gguf_format::Gguf::parse(&bytes).unwrap();
+    let m = gguf_cli::inspect::memory_estimate(&g, 4096, 0);
+    assert_eq!(m.kv_cache_bytes, None);
+    assert!(
+        m.notes.iter().any(|n| n.contains("llama.block_count")),
+        "{:?}",
+        m.notes
     );
 }
 
@@ -384,4 +399,109 @@ fn a_split_model_inspects_as_one_model() {
     );
     let alone = json(&["inspect", "--single-file", second.to_str().unwrap(), "--json"]);
     assert_eq!(alone["files"][0]["tensor_count"], 8);
+}
+
+/// `--ctx` as llama.cpp 0c1e570 allocates it (`testdata/golden/llama-memory.json`):
+/// the KV cache to the byte, the total within 15 %, for both golden models.
+#[test]
+fn memory_matches_llama_cpp_on_the_golden_models() {
+    let doc: serde_json::Value =
+        serde_json::from_slice(&gguf_testdata::golden::read("llama-memory.json")).unwrap();
+    for name in ["tiny-Q4_K_M.gguf", "odd-Q4_K_M.gguf"] {
+        let theirs = &doc[name]["4096"];
+        let mib = |k: &str| theirs[k].as_f64().unwrap();
+        let path = golden(name);
+        let o = gguf(&[
+            "inspect",
+            path.to_str().unwrap(),
+            "--json",
+            "--max-array",
+            "0",
+            "--ctx",
+            "4096",
+        ]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let f: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let m = &f["files"][0]["memory"];
+        assert_eq!(m["kv_cache_bytes"], 4_194_304, "{name}: llama.cpp's 4.00 MiB");
+        assert_eq!(
+            m["kv_cache_bytes"].as_f64().unwrap() / 1048576.0,
+            mib("kv"),
+            "{name}"
+        );
+        assert_eq!(m["caches"][0]["cells"], 4096, "{name}");
+        assert_eq!(m["caches"][0]["layers"], 2, "{name}");
+        assert_eq!(m["caches"][0]["kind"], "full", "{name}");
+        assert_eq!(m["output_bytes"], 512 * 4, "{name}: one row of 512 logits");
+        let ours = m["total_bytes"].as_f64().unwrap() / 1048576.0;
+        let total = mib("model") + mib("kv") + mib("compute") + mib("output");
+        assert!(
+            (ours - total).abs() <= 0.15 * total,
+            "{name}: total {ours:.2} MiB vs llama.cpp's {total:.2} MiB"
+        );
+        for k in [
+            "weights_bytes",
+            "compute_bytes",
+            "keys_used",
+            "missing",
+            "notes",
+            "n_ctx",
+        ] {
+            assert!(!m[k].is_null(), "{name}: memory.{k}");
+        }
+        assert_eq!(m["cache_type_k"], "f16");
+        assert_eq!(m["n_seq"], 1);
+        assert_eq!(m["n_ubatch"], 512);
+    }
+}
+
+/// The memory options reach the estimate and the text names each cache.
+#[test]
+fn memory_options_and_text() {
+    let path = golden("tiny-Q4_K_M.gguf");
+    let p = path.to_str().unwrap();
+    let json = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["inspect", p, "--json", "--max-array", "0"];
+        args.extend_from_slice(extra);
+        let o = gguf(&args);
+        assert!(o.status.success(), "{extra:?}: {}", stderr(&o));
+        let f: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        f["files"][0]["memory"].clone()
+    };
+    // q8_0 K: 34 bytes per 32 values instead of 64.
+    let m = json(&["--ctx", "4096", "--cache-type-k", "q8_0"]);
+    assert_eq!(m["caches"][0]["k_bytes"], 2 * 4096 * 128 / 32 * 34);
+    assert_eq!(m["caches"][0]["v_bytes"], 2 * 4096 * 128 * 2);
+    // Two sequences: two streams of 2048 cells, two rows of logits.
+    let m = json(&["--ctx", "4096", "--parallel", "2"]);
+    assert_eq!(
+        (
+            m["caches"][0]["cells"].as_u64(),
+            m["caches"][0]["streams"].as_u64()
+        ),
+        (Some(2048), Some(2))
+    );
+    assert_eq!(m["output_bytes"], 2 * 512 * 4);
+    // A smaller micro-batch, a smaller compute buffer.
+    let small = json(&["--ctx", "4096", "--ubatch", "128"]);
+    assert!(small["compute_bytes"].as_u64() < json(&["--ctx", "4096"])["compute_bytes"].as_u64());
+
+    let o = gguf(&["inspect", p, "--no-metadata", "--no-tensors", "--ctx", "5000"]);
+    let text = stdout(&o);
+    assert!(text.contains("KV cache     5.0 MiB (n_ctx 5,120)"), "{text}");
+    assert!(
+        text.contains("full        5,120 cells × 2 layers = 5.0 MiB"),
+        "{text}"
+    );
+    assert!(text.contains("(estimate)"), "{text}");
+
+    // Options without --ctx, and a cache type llama.cpp does not take, are usage errors.
+    assert_eq!(gguf(&["inspect", p, "--parallel", "2"]).status.code(), Some(2));
+    let o = gguf(&["inspect", p, "--ctx", "8", "--cache-type-v", "q4_k"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("not a KV cache type llama.cpp accepts"),
+        "{}",
+        stderr(&o)
+    );
 }
