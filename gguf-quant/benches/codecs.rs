@@ -1,7 +1,9 @@
 //! Codec throughput, single thread: encode in MB/s of f32 input, decode in
 //! MB/s of f32 output, for every type with a codec, on a 4096 × 4096
-//! gaussian matrix (64 MiB of f32). Plus Q4_K encode of the same matrix on
-//! all cores. `cargo bench -p gguf-quant` (a few minutes: the slow encoders
+//! gaussian matrix (64 MiB of f32). Plus, for the types whose encoders use
+//! an importance matrix in their search, encode with a random positive
+//! imatrix (`encode_imatrix`), and Q4_K encode of the same matrix on all
+//! cores. `cargo bench -p gguf-quant` (a few minutes: the slow encoders
 //! take a second per pass).
 //!
 //! The scalar reference benches (`encode_scalar`, `decode_scalar`) use
@@ -23,9 +25,16 @@ static MATRIX: LazyLock<Vec<f32>> = LazyLock::new(|| {
     (0..ROWS * COLS).map(|_| rng.gauss()).collect()
 });
 
+/// An importance matrix for [`MATRIX`]: one positive weight per column,
+/// spread over three orders of magnitude like a real one.
+static IMATRIX: LazyLock<Vec<f32>> = LazyLock::new(|| {
+    let mut rng = gguf_testdata::Rng::new(7);
+    (0..COLS).map(|_| (rng.gauss() * 1.5).exp()).collect()
+});
+
 const TYPES: &[&str] = &[
     "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q8_K",
-    "IQ4_NL", "IQ4_XS", "TQ1_0", "TQ2_0", "MXFP4",
+    "IQ4_NL", "IQ4_XS", "IQ3_S", "TQ1_0", "TQ2_0", "MXFP4",
 ];
 
 fn ty(name: &str) -> GgmlType {
@@ -38,21 +47,34 @@ fn main() {
 
 #[divan::bench(args = TYPES, sample_count = 3, sample_size = 1)]
 fn encode(b: Bencher, name: &str) {
-    bench_encode(b, name, gguf_quant::encode_row);
+    bench_encode(b, name, gguf_quant::encode_row, None);
+}
+
+/// The types whose encoders search with the importance matrix and have a
+/// fast path beside the scalar reference.
+const IMATRIX_TYPES: &[&str] = &[
+    "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL", "IQ4_XS", "IQ3_S",
+];
+
+/// Encode with [`IMATRIX`] (llama-quantize's path with `--imatrix`).
+#[divan::bench(args = IMATRIX_TYPES, sample_count = 3, sample_size = 1)]
+fn encode_imatrix(b: Bencher, name: &str) {
+    bench_encode(b, name, gguf_quant::encode_row, Some(&IMATRIX));
 }
 
 /// `gguf_quant::encode_row` or one of its reference forms.
 type EncodeRow = fn(GgmlType, &[f32], &mut [u8], Option<&[f32]>) -> gguf_quant::Result<()>;
 
-/// Times `encode` over the whole matrix, row by row, to `name`.
-fn bench_encode(b: Bencher, name: &str, encode: EncodeRow) {
+/// Times `encode` over the whole matrix, row by row, to `name`, with the
+/// importance matrix `imatrix` if given.
+fn bench_encode(b: Bencher, name: &str, encode: EncodeRow, imatrix: Option<&[f32]>) {
     let c = codec(ty(name)).unwrap();
     let x = &*MATRIX;
     let row = c.row_size(COLS).unwrap();
     let mut out = vec![0u8; row * ROWS];
     b.counter(BytesCount::new(x.len() * 4)).bench_local(|| {
         for (src, dst) in x.chunks(COLS).zip(out.chunks_mut(row)) {
-            encode(c.ty, src, dst, None).unwrap();
+            encode(c.ty, src, dst, imatrix).unwrap();
         }
     });
 }
@@ -86,14 +108,20 @@ fn bench_decode(b: Bencher, name: &str, decode: fn(GgmlType, &[u8], &mut [f32]) 
     });
 }
 
-/// The K-quant types whose encoders have lane-parallel fast paths.
-const FAST_TYPES: &[&str] = &["Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"];
+/// The types whose encoders have fast paths beside a scalar reference.
+const FAST_TYPES: &[&str] = IMATRIX_TYPES;
 
 /// The scalar reference encoders of the types with fast paths, for the
 /// speed-up (same bytes as `encode`; `tests/fast_paths.rs`).
 #[divan::bench(args = FAST_TYPES, sample_count = 3, sample_size = 1)]
 fn encode_scalar(b: Bencher, name: &str) {
-    bench_encode(b, name, encode_row_scalar);
+    bench_encode(b, name, encode_row_scalar, None);
+}
+
+/// [`encode_scalar`] with [`IMATRIX`].
+#[divan::bench(args = FAST_TYPES, sample_count = 3, sample_size = 1)]
+fn encode_scalar_imatrix(b: Bencher, name: &str) {
+    bench_encode(b, name, encode_row_scalar, Some(&IMATRIX));
 }
 
 /// Q4_K encode of the whole matrix on every core (rayon), for the scaling.
