@@ -3,7 +3,9 @@
 //! latency-bound, with the sub-blocks that need more than one pass packed
 //! together after the first), one per lane, each lane performing exactly the
 //! f32 operations of the scalar reference in `search.rs`, in the same order
-//! (no FMA, no reassociation; branches become per-lane selects). The arrays
+//! (no FMA, no reassociation; branches become per-lane selects). IQ4_NL and
+//! IQ4_XS put the sixteen candidate scales of one block in the lanes
+//! instead ([`iq4_sums`]; the scalar reference is in `other.rs`). The arrays
 //! are laid out `[element][lane]` so the lane loops compile to SIMD. Where
 //! the CPU has AVX2, the min search (`make_qkx2_quants`, `make_qkx3_quants`)
 //! and the refinement passes of `make_q3_quants` run copies written in
@@ -54,7 +56,10 @@ pub(crate) fn with_path<R>(path: Path, f: impl FnOnce() -> R) -> R {
     f()
 }
 
-fn scalar() -> bool {
+/// Whether [`Path`] is `Scalar` on this thread: encoders whose whole
+/// search has a fast form (IQ4_NL, IQ4_XS, IQ3_S) then run their scalar
+/// reference instead.
+pub(crate) fn scalar() -> bool {
     PATH.with(|c| c.get()) == Path::Scalar
 }
 
@@ -931,6 +936,178 @@ fn q3_batch_body<const N: usize, const AVX2: bool>(
     }
 }
 
+// ---------------------------------------------------------------- IQ4_NL / IQ4_XS
+
+/// `kvalues_iq4nl` as f32 (exact).
+const IQ4_LEVELS: [f32; 16] = {
+    let mut v = [0f32; 16];
+    let mut k = 0;
+    while k < 16 {
+        v[k] = crate::other::KVALUES_IQ4NL[k] as f32;
+        k += 1;
+    }
+    v
+};
+
+/// `MID2[j] = kv[j − 1] + kv[j]` for `j` in 1..16 (`MID2[0]` unused):
+/// twice the midpoints `best_index_int8` compares `x + x` with (sums of two
+/// small integers, exact in f32).
+const IQ4_MID2: [f32; 16] = {
+    let mut m = [0f32; 16];
+    let mut j = 1;
+    while j < 16 {
+        m[j] = IQ4_LEVELS[j - 1] + IQ4_LEVELS[j];
+        j += 1;
+    }
+    m
+};
+
+/// `best_index_int8` of `other.rs` as the portable lane bodies use it: the
+/// same binary search over the same comparisons `x + x >= MID2[j]`, with
+/// the index built from the four outcomes (no branch).
+#[inline(always)]
+fn iq4_index(x: f32) -> usize {
+    let x2 = x + x;
+    let mut idx = 0;
+    for step in [8, 4, 2, 1] {
+        idx += usize::from(x2 >= IQ4_MID2[idx + step]) * step;
+    }
+    idx
+}
+
+/// The sums of `quantize_row_iq4_nl_impl` for one block of 32 values `x`
+/// with error weights `w`, at sixteen inverse scales `ids` at once (the
+/// first guess and the fifteen trials; one lane each): per lane `k`,
+/// `Σ w·q·x` and `Σ w·q·q` with `q = kv[best_index_int8(ids[k]·x)]`, every
+/// product in C's order (`(w·q)·x`) and the sums over the 32 values in
+/// ggml's sequential order. Which trial wins is left to the caller, which
+/// compares them in ggml's order.
+pub(crate) fn iq4_sums(ids: &[f32; 16], x: &[f32; 32], w: &[f32; 32]) -> ([f32; 16], [f32; 16]) {
+    #[cfg(target_arch = "x86_64")]
+    if fast_avx2() {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { iq4_sums_avx2(ids, x, w) };
+    }
+    iq4_sums_body(ids, x, w)
+}
+
+/// The portable body of [`iq4_sums`].
+#[inline(always)]
+fn iq4_sums_body(ids: &[f32; 16], x: &[f32; 32], w: &[f32; 32]) -> ([f32; 16], [f32; 16]) {
+    let mut sumqx = [0f32; 16];
+    let mut sumq2 = [0f32; 16];
+    for j in 0..32 {
+        let (xj, wj) = (x[j], w[j]);
+        for k in 0..16 {
+            let q = IQ4_LEVELS[iq4_index(ids[k] * xj)];
+            let wq = wj * q;
+            sumqx[k] += wq * xj;
+            sumq2[k] += wq * q;
+        }
+    }
+    (sumqx, sumq2)
+}
+
+/// `best_index_int8(id·x[j])` for every `j` into `l` (as a byte), the
+/// requantization that ends `quantize_row_iq4_nl_impl`; `x.len()` is a
+/// multiple of 8.
+pub(crate) fn iq4_indices(id: f32, x: &[f32], l: &mut [u8]) {
+    assert!(x.len().is_multiple_of(LANES) && l.len() == x.len());
+    #[cfg(target_arch = "x86_64")]
+    if fast_avx2() {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { iq4_indices_avx2(id, x, l) };
+    }
+    for (q, &v) in l.iter_mut().zip(x) {
+        *q = iq4_index(id * v) as u8;
+    }
+}
+
+/// `best_index_int8` on eight lanes: the binary search of `other.rs`
+/// (`x + x >= MID2[idx + step]` for steps 8, 4, 2, 1, the midpoint of each
+/// step looked up per lane with a permute) → the index and its level.
+/// NaN fails every comparison, giving index 0 as the scalar search does.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn iq4_index_x8(x: std::arch::x86_64::__m256) -> (std::arch::x86_64::__m256i, std::arch::x86_64::__m256) {
+    use std::arch::x86_64::*;
+    let m = &IQ4_MID2;
+    let x2 = _mm256_add_ps(x, x);
+    let ge = |t: __m256| _mm256_cmp_ps::<_CMP_GE_OQ>(x2, t);
+    let bit = |mask: __m256, b: i32| _mm256_and_si256(_mm256_castps_si256(mask), _mm256_set1_epi32(b));
+    // Step 8: MID2[8]; step 4: MID2[4] or MID2[12].
+    let s8 = ge(_mm256_set1_ps(m[8]));
+    let s4 = ge(_mm256_blendv_ps(_mm256_set1_ps(m[4]), _mm256_set1_ps(m[12]), s8));
+    let mut idx = _mm256_or_si256(bit(s8, 8), bit(s4, 4));
+    // Step 2: MID2[idx + 2] for idx in {0, 4, 8, 12}, at lane idx / 2.
+    let t2 = _mm256_setr_ps(m[2], m[2], m[6], m[6], m[10], m[10], m[14], m[14]);
+    let s2 = ge(_mm256_permutevar8x32_ps(t2, _mm256_srli_epi32::<1>(idx)));
+    idx = _mm256_or_si256(idx, bit(s2, 2));
+    // Step 1: MID2[idx + 1] for even idx, at lane idx / 2.
+    let t1 = _mm256_setr_ps(m[1], m[3], m[5], m[7], m[9], m[11], m[13], m[15]);
+    let s1 = ge(_mm256_permutevar8x32_ps(t1, _mm256_srli_epi32::<1>(idx)));
+    idx = _mm256_or_si256(idx, bit(s1, 1));
+    // The level: kv[idx & 7] of the lower or the upper half.
+    // SAFETY: each pointer is to eight consecutive f32 of a `[f32; 16]`.
+    let lo = unsafe { _mm256_loadu_ps(IQ4_LEVELS.as_ptr()) };
+    let hi = unsafe { _mm256_loadu_ps(IQ4_LEVELS[8..].as_ptr()) };
+    let q = _mm256_blendv_ps(
+        _mm256_permutevar8x32_ps(lo, idx),
+        _mm256_permutevar8x32_ps(hi, idx),
+        s8,
+    );
+    (idx, q)
+}
+
+/// [`iq4_sums_body`] in AVX2 intrinsics: the sixteen scales as two vectors,
+/// each value of the block broadcast; the same f32 operations per lane in
+/// the same order.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn iq4_sums_avx2(ids: &[f32; 16], x: &[f32; 32], w: &[f32; 32]) -> ([f32; 16], [f32; 16]) {
+    use std::arch::x86_64::*;
+    // SAFETY (all loads and stores below): each pointer is to eight
+    // consecutive f32 of a `[f32; 16]`, one unaligned 256-bit access.
+    let id = [0, 8].map(|h| unsafe { _mm256_loadu_ps(ids[h..].as_ptr()) });
+    let mut sumqx = [_mm256_setzero_ps(); 2];
+    let mut sumq2 = [_mm256_setzero_ps(); 2];
+    for j in 0..32 {
+        let xj = _mm256_set1_ps(x[j]);
+        let wj = _mm256_set1_ps(w[j]);
+        for h in 0..2 {
+            let (_, q) = iq4_index_x8(_mm256_mul_ps(id[h], xj));
+            let wq = _mm256_mul_ps(wj, q);
+            sumqx[h] = _mm256_add_ps(sumqx[h], _mm256_mul_ps(wq, xj));
+            sumq2[h] = _mm256_add_ps(sumq2[h], _mm256_mul_ps(wq, q));
+        }
+    }
+    let mut out = ([0f32; 16], [0f32; 16]);
+    for h in 0..2 {
+        unsafe {
+            _mm256_storeu_ps(out.0[8 * h..].as_mut_ptr(), sumqx[h]);
+            _mm256_storeu_ps(out.1[8 * h..].as_mut_ptr(), sumq2[h]);
+        }
+    }
+    out
+}
+
+/// [`iq4_indices`] in AVX2 intrinsics, eight values at a time.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn iq4_indices_avx2(id: f32, x: &[f32], l: &mut [u8]) {
+    use std::arch::x86_64::*;
+    let idv = _mm256_set1_ps(id);
+    for (xs, ls) in x.chunks_exact(LANES).zip(l.chunks_exact_mut(LANES)) {
+        // SAFETY: `xs` is eight f32, `idx` eight i32.
+        let (i, _) = iq4_index_x8(_mm256_mul_ps(idv, unsafe { _mm256_loadu_ps(xs.as_ptr()) }));
+        let mut idx = [0i32; LANES];
+        unsafe { _mm256_storeu_si256(idx.as_mut_ptr().cast(), i) };
+        for (q, &i) in ls.iter_mut().zip(&idx) {
+            *q = i as u8;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1097,6 +1274,100 @@ mod tests {
                 let r = crate::search::make_q3_quants(4, &x[16 * b..16 * b + 16], &mut ref_l);
                 assert_eq!(r.to_bits(), fast[b].to_bits(), "seed {seed} sub-block {b}");
                 assert_eq!(ref_l, &fast_l[16 * b..16 * b + 16], "seed {seed} sub-block {b}");
+            }
+        }
+    }
+
+    /// Values around every decision point of `best_index_int8`: each
+    /// midpoint exactly (a tie, which goes to the upper level), one ulp
+    /// either side, the levels themselves, zeros, NaN, infinities and
+    /// values far outside the table.
+    #[cfg(feature = "reference")]
+    fn iq4_awkward() -> Vec<f32> {
+        let mut v = vec![
+            0.0,
+            -0.0,
+            f32::NAN,
+            -f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            1e30,
+            -1e30,
+            3e38,
+        ];
+        for j in 1..16 {
+            let m = IQ4_MID2[j] / 2.0;
+            v.extend([m, m.next_up(), m.next_down(), IQ4_LEVELS[j], IQ4_LEVELS[j - 1]]);
+        }
+        while v.len() % LANES != 0 {
+            v.push(0.5);
+        }
+        v
+    }
+
+    #[cfg(feature = "reference")]
+    #[test]
+    fn iq4_indices_match_best_index_int8() {
+        let x = iq4_awkward();
+        for path in [Path::Fast, Path::Portable] {
+            for id in [1.0f32, -1.0, 0.5, 3.0, 0.0] {
+                let mut fast = vec![0u8; x.len()];
+                with_path(path, || iq4_indices(id, &x, &mut fast));
+                for (i, &v) in x.iter().enumerate() {
+                    let want = crate::other::best_index_int8(&crate::other::KVALUES_IQ4NL, id * v);
+                    assert_eq!(usize::from(fast[i]), want, "x = {v:e}, id = {id}");
+                }
+            }
+        }
+    }
+
+    #[cfg(feature = "reference")]
+    #[test]
+    fn iq4_sums_match_reference_loop() {
+        let kv = &crate::other::KVALUES_IQ4NL;
+        let awkward = iq4_awkward();
+        for seed in 0..300u64 {
+            let mut x: Vec<f32> = rows(seed, 32);
+            // Some blocks take exact midpoints and specials at unit scale.
+            if seed % 3 == 0 {
+                for (i, &a) in awkward
+                    .iter()
+                    .enumerate()
+                    .skip(seed as usize % 7)
+                    .step_by(3)
+                    .take(12)
+                {
+                    x[(5 * i) % 32] = a;
+                }
+            }
+            let x: [f32; 32] = x.try_into().unwrap();
+            let w: [f32; 32] = std::array::from_fn(|i| {
+                if seed % 2 == 0 {
+                    x[i] * x[i]
+                } else {
+                    0.5 + (i as f32 * 0.3).sin()
+                }
+            });
+            let ids: [f32; 16] = std::array::from_fn(|k| match k {
+                0 => 1.0,
+                1 => -1.0,
+                _ => (k as f32 - 127.0) / (1.0 + seed as f32 * 0.01),
+            });
+            for path in [Path::Fast, Path::Portable] {
+                let (sx, s2) = with_path(path, || iq4_sums(&ids, &x, &w));
+                for k in 0..16 {
+                    let (mut rx, mut r2) = (0f32, 0f32);
+                    for j in 0..32 {
+                        let q = f32::from(kv[crate::other::best_index_int8(kv, ids[k] * x[j])]);
+                        rx += w[j] * q * x[j];
+                        r2 += w[j] * q * q;
+                    }
+                    assert_eq!(
+                        (sx[k].to_bits(), s2[k].to_bits()),
+                        (rx.to_bits(), r2.to_bits()),
+                        "seed {seed} lane {k}"
+                    );
+                }
             }
         }
     }

@@ -23,7 +23,7 @@ pub(crate) const KVALUES_MXFP4: [i8; 16] = [0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, 
 /// `best_index_int8`: the index of the nearest level in the sorted `values`
 /// (16 of them), found by a branchless binary search on midpoints; an exact
 /// midpoint goes to the upper level, and NaN to level 0.
-fn best_index_int8(values: &[i8; 16], x: f32) -> usize {
+pub(crate) fn best_index_int8(values: &[i8; 16], x: f32) -> usize {
     let x2 = x + x;
     let mut idx = 0;
     let mut step = 8;
@@ -41,8 +41,131 @@ fn best_index_int8(values: &[i8; 16], x: f32) -> usize {
 /// `quantize_iq4_nl` / `quantize_iq4_xs` (and so llama-quantize) takes.
 ///
 /// `x` is one super-block (32 elements for IQ4_NL, 256 for IQ4_XS) and `y`
-/// its output block; `qw` the importance weights for `x`, if any.
+/// its output block; `qw` the importance weights for `x`, if any. Runs
+/// [`iq4_encode_block_lanes`], or the scalar reference
+/// [`iq4_encode_block_scalar`] on the scalar path (`crate::reference`);
+/// both write the same bytes.
 fn iq4_encode_block(x: &[f32], y: &mut [u8], qw: Option<&[f32]>) {
+    if crate::lanes::scalar() {
+        iq4_encode_block_scalar(x, y, qw);
+    } else {
+        iq4_encode_block_lanes(x, y, qw);
+    }
+}
+
+/// [`iq4_encode_block`] with the sixteen scales of a block's search (the
+/// first guess and the fifteen trials) evaluated side by side, one lane
+/// each ([`crate::lanes::iq4_sums`]: per lane the f32 operations of the
+/// scalar loop, in its order), and the winner chosen in ggml's order
+/// afterwards; the final requantization runs eight values at a time
+/// ([`crate::lanes::iq4_indices`]). Levels of the first guess, which ggml
+/// writes and every path later overwrites, are not stored, and `sigma2` is
+/// only summed when weights use it.
+fn iq4_encode_block_lanes(x: &[f32], y: &mut [u8], qw: Option<&[f32]>) {
+    const NTRY: i32 = 7;
+    let v0 = KVALUES_IQ4NL[0];
+    let sb = x.len();
+    let nblocks = sb / 32;
+    let mut sigma2 = 0.0f32;
+    if qw.is_some() {
+        for &v in x {
+            sigma2 += v * v;
+        }
+        sigma2 *= 2.0 / sb as f32;
+    }
+    let mut l = [0u8; 256];
+    let mut scales = [0.0f32; 8];
+    let mut weight = [0.0f32; 32];
+    let mut max_scale = 0.0f32;
+    let mut amax_scale = 0.0f32;
+    for ib in 0..nblocks {
+        let xb: &[f32; 32] = x[32 * ib..32 * ib + 32].try_into().expect("32 values");
+        match qw {
+            Some(q) => {
+                let qb = &q[32 * ib..32 * ib + 32];
+                for j in 0..32 {
+                    weight[j] = qb[j] * (sigma2 + xb[j] * xb[j]).sqrt();
+                }
+            }
+            None => {
+                for j in 0..32 {
+                    weight[j] = xb[j] * xb[j];
+                }
+            }
+        }
+        let (max, amax) = signed_absmax(xb);
+        if amax < crate::search::GROUP_MAX_EPS {
+            scales[ib] = 0.0;
+            continue;
+        }
+        // Lane 0: `id = 1/d` with `d = -max/kv[0]`; lanes 1..16: the trials.
+        let mut ids = [0.0f32; 16];
+        ids[0] = 1.0 / (-max / f32::from(v0));
+        for (id, itry) in ids[1..].iter_mut().zip(-NTRY..=NTRY) {
+            *id = (itry + i32::from(v0)) as f32 / max;
+        }
+        let (sumqx, sumq2) = crate::lanes::iq4_sums(&ids, xb, &weight);
+        let mut d = if sumq2[0] > 0.0 { sumqx[0] / sumq2[0] } else { 0.0 };
+        let mut best = d * sumqx[0];
+        for k in 1..16 {
+            if sumq2[k] > 0.0 && sumqx[k] * sumqx[k] > best * sumq2[k] {
+                d = sumqx[k] / sumq2[k];
+                best = d * sumqx[k];
+            }
+        }
+        scales[ib] = d;
+        let abs_d = d.abs();
+        if abs_d > amax_scale {
+            amax_scale = abs_d;
+            max_scale = d;
+        }
+    }
+    let qs_at;
+    if nblocks > 1 {
+        // IQ4_XS: d @0, scales_h @2, scales_l[4] @4, qs @8.
+        qs_at = 8;
+        let d = -max_scale / 32.0;
+        write_f16(y, 0, d);
+        let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+        let mut scales_h = 0u16;
+        for ib in 0..nblocks {
+            let ls = nearest_int(id * scales[ib]).clamp(-32, 31);
+            let dl = d * ls as f32;
+            let idl = if dl != 0.0 { 1.0 / dl } else { 0.0 };
+            let r = 32 * ib..32 * ib + 32;
+            crate::lanes::iq4_indices(idl, &x[r.clone()], &mut l[r]);
+            let ls = (ls + 32) as u8;
+            if ib % 2 == 0 {
+                y[4 + ib / 2] = ls & 0xf;
+            } else {
+                y[4 + ib / 2] |= (ls & 0xf) << 4;
+            }
+            scales_h |= u16::from(ls >> 4) << (2 * (ib % 8));
+        }
+        y[2..4].copy_from_slice(&scales_h.to_le_bytes());
+    } else {
+        // IQ4_NL: d @0, qs @2; requantize with the unrounded scale.
+        qs_at = 2;
+        write_f16(y, 0, scales[0]);
+        let id = if scales[0] != 0.0 { 1.0 / scales[0] } else { 0.0 };
+        crate::lanes::iq4_indices(id, x, &mut l[..sb]);
+    }
+    iq4_pack(&l[..sb], &mut y[qs_at..]);
+}
+
+/// Nibble layout of IQ4 levels: per 32, byte `j` holds level `j` low and
+/// level `16 + j` high.
+fn iq4_pack(l: &[u8], qs: &mut [u8]) {
+    for (lb, qb) in l.chunks_exact(32).zip(qs.chunks_exact_mut(16)) {
+        for j in 0..16 {
+            qb[j] = lb[j] | (lb[16 + j] << 4);
+        }
+    }
+}
+
+/// The scalar reference of [`iq4_encode_block`]: ggml's loops one value
+/// and one trial at a time.
+fn iq4_encode_block_scalar(x: &[f32], y: &mut [u8], qw: Option<&[f32]>) {
     const NTRY: i32 = 7;
     let values = &KVALUES_IQ4NL;
     let sb = x.len();

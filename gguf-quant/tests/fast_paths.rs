@@ -20,13 +20,16 @@ fn golden_bytes() -> Vec<u8> {
     gguf_testdata::golden::read("codecs.gguf")
 }
 
-/// The K-quant types whose encoders run lane-parallel searches.
-const TYPES: [GgmlType; 5] = [
+/// The types whose encoders run lane-parallel searches: the K-quants,
+/// IQ4_NL and IQ4_XS (sixteen trial scales side by side).
+const TYPES: [GgmlType; 7] = [
     GgmlType::Q2_K,
     GgmlType::Q3_K,
     GgmlType::Q4_K,
     GgmlType::Q5_K,
     GgmlType::Q6_K,
+    GgmlType::IQ4_NL,
+    GgmlType::IQ4_XS,
 ];
 
 fn f32s(bytes: &[u8]) -> Vec<f32> {
@@ -137,7 +140,8 @@ fn value() -> impl Strategy<Value = f32> {
     ]
 }
 
-/// Whole rows of 256 or 512: mixed values, constants, zeros, one outlier.
+/// Whole rows of 256 or 512: mixed values, constants, zeros, one outlier,
+/// sub-blocks of differing magnitude, half-integer grids.
 fn row() -> impl Strategy<Value = Vec<f32>> {
     let n = prop::sample::select(vec![256usize, 512]);
     n.prop_flat_map(|n| {
@@ -161,6 +165,16 @@ fn row() -> impl Strategy<Value = Vec<f32>> {
                     } else {
                         c.iter_mut().for_each(|v| *v *= (j as f32 + 1.0) * 10f32.powi(j as i32 % 5 - 2));
                     }
+                }
+                r
+            }),
+            1 => (prop::collection::vec(-254i32..=254, n), any::<bool>()).prop_map(|(k, neg)| {
+                // Half-integers with ±127 leading every 32: IQ4's first guess
+                // is then a scale of ±1, which puts values exactly on the
+                // midpoints between its levels (ties go to the upper level).
+                let mut r: Vec<f32> = k.into_iter().map(|k| k as f32 / 2.0).collect();
+                for c in r.chunks_mut(32) {
+                    c[0] = if neg { -127.0 } else { 127.0 };
                 }
                 r
             }),
