@@ -15,6 +15,11 @@ pub(crate) struct Cursor<'a, E> {
     base: u64,
     /// Lengths and counts are u64 (v2, v3) rather than u32 (v1).
     wide: bool,
+    /// Bytes of the file past the end of `data`, when `data` is only the
+    /// first part of it ([`crate::Gguf::parse_prefix`]); 0 otherwise. Counts
+    /// and lengths are checked against the whole file, and running out of
+    /// `data` where the file goes on is [`Error::HeaderIncomplete`].
+    beyond: u64,
     _order: PhantomData<E>,
 }
 
@@ -41,8 +46,16 @@ impl<'a, E: Endian> Cursor<'a, E> {
             pos,
             base,
             wide,
+            beyond: 0,
             _order: PhantomData,
         }
+    }
+
+    /// The same cursor over the first part of a file that goes on for
+    /// `beyond` more bytes.
+    pub(crate) fn with_beyond(mut self, beyond: u64) -> Self {
+        self.beyond = beyond;
+        self
     }
 
     /// Absolute file offset of the next byte.
@@ -66,12 +79,34 @@ impl<'a, E: Endian> Cursor<'a, E> {
         self.data.get(self.pos..).unwrap_or_default()
     }
 
+    /// Bytes left in the file (not only in `data`) from the current position.
+    fn file_remaining(&self) -> u64 {
+        self.remaining().saturating_add(self.beyond)
+    }
+
+    /// `data` ends before the `needed` bytes from the current position do:
+    /// the file's end, or only the end of the part read so far.
     fn eof(&self, what: &'static str, name: Option<&str>, needed: u64) -> Error {
+        if self.beyond > 0 && needed <= self.file_remaining() {
+            let end = self.offset().saturating_add(needed);
+            return self.incomplete(self.offset(), name, end, end);
+        }
         Error::UnexpectedEof {
             what,
             at: loc(self.offset(), name),
             needed,
-            available: self.remaining(),
+            available: self.file_remaining(),
+        }
+    }
+
+    /// The part of the file read so far ends inside the header, at `at`:
+    /// bytes up to `needed` are needed, up to about `estimate` guessed.
+    fn incomplete(&self, at: u64, name: Option<&str>, needed: u64, estimate: u64) -> Error {
+        Error::HeaderIncomplete {
+            at: loc(at, name),
+            have: self.base + self.data.len() as u64,
+            needed,
+            estimate: estimate.max(needed),
         }
     }
 
@@ -132,7 +167,7 @@ impl<'a, E: Endian> Cursor<'a, E> {
         at: u64,
         name: Option<&str>,
     ) -> Result<()> {
-        let remaining = self.remaining();
+        let remaining = self.file_remaining();
         match count.checked_mul(min_size) {
             Some(need) if need <= remaining => Ok(()),
             _ => Err(Error::CountTooLarge {
@@ -151,9 +186,12 @@ impl<'a, E: Endian> Cursor<'a, E> {
         let rest = self.rest();
         let width = self.count_width() as usize;
         let mut p = 0usize;
-        for _ in 0..n {
+        for i in 0..n {
             let at = p;
             let Some(len_bytes) = rest.get(p..p + width) else {
+                if ((p + width) as u64) <= (rest.len() as u64).saturating_add(self.beyond) {
+                    return Err(self.strings_incomplete(n, i, p, None, name));
+                }
                 self.pos += p;
                 return Err(self.eof("string value", name, width as u64));
             };
@@ -165,17 +203,60 @@ impl<'a, E: Endian> Cursor<'a, E> {
             p += width;
             let remaining = (rest.len() - p) as u64;
             if len > remaining {
+                if len <= remaining.saturating_add(self.beyond) {
+                    return Err(self.strings_incomplete(n, i, at, Some(len), name));
+                }
                 return Err(Error::CountTooLarge {
                     what: "string length",
                     at: loc(self.offset() + at as u64, name),
                     count: len,
-                    remaining,
+                    remaining: remaining.saturating_add(self.beyond),
                 });
             }
             p += len as usize;
         }
         self.pos += p;
         Ok(())
+    }
+
+    /// [`Error::HeaderIncomplete`] inside an array of `n` strings starting at
+    /// the current position, of which `done` took the first `p` bytes; the
+    /// next one is `len` bytes long, if its length was read. The array's end
+    /// is extrapolated from the recent half of the strings read (tokens
+    /// tend to grow longer along a vocabulary).
+    fn strings_incomplete(&self, n: u64, done: u64, p: usize, len: Option<u64>, name: Option<&str>) -> Error {
+        let start = self.offset();
+        let width = self.count_width();
+        // Where the current string ends, as far as it is known.
+        let known_end = start + p as u64 + len.map_or(0, |l| width + l);
+        let known_done = done + u64::from(len.is_some());
+        let half = done / 2;
+        let mut q = 0usize;
+        let rest = self.rest();
+        for _ in 0..half {
+            // Walked once already: every length is in `rest`.
+            let Some(b) = rest.get(q..q + width as usize) else {
+                break;
+            };
+            let l = if self.wide {
+                E::read_u64(b)
+            } else {
+                u64::from(E::read_u32(b))
+            };
+            q += width as usize + l as usize;
+        }
+        let average = match (done - half, len) {
+            (0, Some(l)) => width + l,
+            (0, None) => width + 8,
+            (k, _) => (p - q) as u64 / k,
+        };
+        let estimate = known_end.saturating_add(n.saturating_sub(known_done).saturating_mul(average));
+        self.incomplete(
+            start + p as u64,
+            name,
+            known_end.max(start + p as u64 + width),
+            estimate,
+        )
     }
 
     /// A length-prefixed string's bytes.

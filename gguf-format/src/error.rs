@@ -70,6 +70,26 @@ pub enum Error {
         available: u64,
     },
 
+    /// The bytes are only the first part of a file ([`crate::Gguf::parse_prefix`],
+    /// [`crate::GgufFile::read_header`]) and end inside its header, where
+    /// the file goes on: parse again with the bytes up to `needed` at least.
+    #[error(
+        "the first {have} bytes of the file end inside its header {at}: at least {needed} bytes are needed"
+    )]
+    HeaderIncomplete {
+        /// Where the bytes ran out; `name` is the key or tensor being read.
+        at: Location,
+        /// Bytes given.
+        have: u64,
+        /// The least length from the start of the file that can get past
+        /// `at`; the header may need more.
+        needed: u64,
+        /// A guess at the header's length, at least `needed`, extrapolated
+        /// from what was read (string lengths, tensor infos so far): a
+        /// reader fetching bytes from far away asks for this many.
+        estimate: u64,
+    },
+
     /// A count or length read from the file is larger than the bytes that
     /// remain could possibly hold (so it is refused before anything is allocated).
     #[error("{what} {count} {at} cannot fit in the {remaining} bytes that remain")]
@@ -215,6 +235,20 @@ pub enum Error {
         file_size: u64,
     },
 
+    /// A tensor's data lies inside the file, but only the file's first
+    /// bytes were read ([`crate::Gguf::parse_prefix`]).
+    #[error("tensor {at}: data bytes {start}..{end} were not read (only the first {have} bytes of the file are in memory)")]
+    TensorNotRead {
+        /// Where the tensor info starts; `name` is the tensor.
+        at: Location,
+        /// Absolute start offset of the data.
+        start: u64,
+        /// Absolute end offset of the data.
+        end: u64,
+        /// The bytes of the file in memory.
+        have: u64,
+    },
+
     /// Two tensors' data ranges overlap.
     #[error("tensors {first} and {second} overlap: bytes {overlap_start}..{overlap_end}")]
     OverlappingTensors {
@@ -327,6 +361,8 @@ impl Error {
     pub fn location(&self) -> Option<&Location> {
         match self {
             Error::UnexpectedEof { at, .. }
+            | Error::HeaderIncomplete { at, .. }
+            | Error::TensorNotRead { at, .. }
             | Error::CountTooLarge { at, .. }
             | Error::Overflow { at, .. }
             | Error::InvalidUtf8 { at, .. }
@@ -344,6 +380,25 @@ impl Error {
             | Error::TensorOutOfBounds { at, .. } => Some(at),
             Error::InShard { source, .. } => source.location(),
             _ => None,
+        }
+    }
+
+    /// Adds `extra` bytes to the estimate of an [`Error::HeaderIncomplete`]
+    /// (for what follows the item being read); other errors pass unchanged.
+    pub(crate) fn and_then_more(self, extra: u64) -> Error {
+        match self {
+            Error::HeaderIncomplete {
+                at,
+                have,
+                needed,
+                estimate,
+            } => Error::HeaderIncomplete {
+                at,
+                have,
+                needed,
+                estimate: estimate.saturating_add(extra),
+            },
+            other => other,
         }
     }
 

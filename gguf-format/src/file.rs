@@ -1,5 +1,6 @@
 //! Owning a file's bytes: a read-only memory map, or the bytes read into memory
-//! for pipes and platforms where mapping fails. Parsing borrows from either.
+//! for pipes and platforms where mapping fails, or only the first bytes of a
+//! file read from elsewhere (its header). Parsing borrows from any of them.
 
 use crate::error::{Error, Result};
 use crate::read::{Gguf, ParseOptions};
@@ -30,6 +31,8 @@ pub struct GgufFile {
     storage: Storage,
     /// The open file, when the bytes came from one (for `copy_file_range`).
     file: Option<File>,
+    /// The whole file's size: the bytes' length, or more for a prefix.
+    file_size: u64,
 }
 
 impl GgufFile {
@@ -62,6 +65,7 @@ impl GgufFile {
             if let Ok(map) = unsafe { Mmap::map(&file) } {
                 return Ok(GgufFile {
                     path: path.to_path_buf(),
+                    file_size: map.len() as u64,
                     storage: Storage::Mapped(map),
                     file: Some(file),
                 });
@@ -87,11 +91,7 @@ impl GgufFile {
         reader
             .read_to_end(&mut bytes)
             .map_err(|e| Error::io(name.as_ref(), e))?;
-        Ok(GgufFile {
-            path: name.as_ref().to_path_buf(),
-            storage: Storage::Owned(bytes),
-            file: None,
-        })
+        Ok(Self::from_bytes(name, bytes))
     }
 
     /// Wraps bytes already in memory.
@@ -107,11 +107,27 @@ impl GgufFile {
     /// # Ok(()) }
     /// ```
     pub fn from_bytes(name: impl AsRef<Path>, bytes: Vec<u8>) -> GgufFile {
+        let len = bytes.len() as u64;
+        Self::from_prefix(name, bytes, len)
+    }
+
+    /// Wraps the first bytes of a file of `file_size` bytes — usually its
+    /// header, read from elsewhere ([`GgufFile::read_header`]). Parsing
+    /// checks against the whole file's size ([`Gguf::parse_prefix`]); tensor
+    /// data past the bytes held is not there to read.
+    pub fn from_prefix(name: impl AsRef<Path>, bytes: Vec<u8>, file_size: u64) -> GgufFile {
         GgufFile {
             path: name.as_ref().to_path_buf(),
+            file_size: file_size.max(bytes.len() as u64),
             storage: Storage::Owned(bytes),
             file: None,
         }
+    }
+
+    /// The whole file's size: [`GgufFile::as_bytes`]'s length, or more when
+    /// only its first bytes are held ([`GgufFile::from_prefix`]).
+    pub fn file_size(&self) -> u64 {
+        self.file_size
     }
 
     /// The path (or name) given when opening.
@@ -131,7 +147,7 @@ impl GgufFile {
         matches!(self.storage, Storage::Mapped(_))
     }
 
-    /// The file's bytes.
+    /// The file's bytes (its first bytes only, for [`GgufFile::from_prefix`]).
     pub fn as_bytes(&self) -> &[u8] {
         match &self.storage {
             Storage::Mapped(m) => m,
@@ -139,14 +155,21 @@ impl GgufFile {
         }
     }
 
-    /// Parses the file with every check ([`Gguf::parse`]).
+    /// Parses the file with every check ([`Gguf::parse`]; a prefix as
+    /// [`Gguf::parse_prefix`] does).
     pub fn parse(&self) -> Result<Gguf<'_>> {
-        Gguf::parse(self.as_bytes())
+        self.parse_with(ParseOptions::default())
     }
 
-    /// Parses with explicit options ([`Gguf::parse_with`]).
+    /// Parses the header only: tensor data may be cut off ([`Gguf::parse_header`]).
+    pub fn parse_header(&self) -> Result<Gguf<'_>> {
+        self.parse_with(ParseOptions { check_data: false })
+    }
+
+    /// Parses with explicit options ([`Gguf::parse_with`]; a prefix as
+    /// [`Gguf::parse_prefix`] does).
     pub fn parse_with(&self, options: ParseOptions) -> Result<Gguf<'_>> {
-        Gguf::parse_with(self.as_bytes(), options)
+        Gguf::parse_prefix(self.as_bytes(), self.file_size, options)
     }
 
     /// Tells the kernel the byte range will not be needed again soon, so mapped
@@ -182,6 +205,7 @@ impl std::fmt::Debug for GgufFile {
         f.debug_struct("GgufFile")
             .field("path", &self.path)
             .field("len", &self.as_bytes().len())
+            .field("file_size", &self.file_size)
             .field("mapped", &self.is_mapped())
             .finish()
     }

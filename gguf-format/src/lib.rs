@@ -51,6 +51,30 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Reading only the header, from elsewhere
+//! To look inside a model on a web server without downloading it, the
+//! header is enough. [`GgufFile::read_header`] reads it from any
+//! [`RangeRead`] (a source that hands out the bytes from an offset on: a
+//! slice, a file, HTTP range requests), asking for a first block and then
+//! for what the parser says is missing — a 7.7 MB header with a
+//! 262,144-token vocabulary in two reads. [`Gguf::parse_prefix`] parses
+//! such a prefix exactly as the whole file would parse, checking counts and
+//! tensor offsets against the whole file's size; [`ModelFiles::from_files`]
+//! and [`ModelFiles::other_shards`] make a split model of such headers.
+//! ```
+//! # fn main() -> Result<(), gguf_format::Error> {
+//! use gguf_format::{GgufFile, ModelFiles, FIRST_READ};
+//! let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/tiny-llama-f32.gguf")).unwrap();
+//! let mut source: &[u8] = &bytes; // stands for a remote file
+//! let head = GgufFile::read_header("tiny-llama-f32.gguf", &mut source, 4096)?;
+//! let files = ModelFiles::from_files(vec![head]);
+//! let model = files.parse_header()?;
+//! assert_eq!(model.file_size(), bytes.len() as u64);
+//! assert_eq!(model.tensors().len(), 21);
+//! # let _ = FIRST_READ;
+//! # Ok(()) }
+//! ```
+//!
 //! # Writing
 //! [`GgufBuilder`] collects metadata and tensor descriptions and computes the
 //! layout; [`GgufBuilder::write_header`] streams everything before the data and
@@ -138,6 +162,7 @@ mod model;
 pub mod ops;
 pub mod raw;
 mod read;
+mod source;
 pub mod split;
 mod value;
 mod write;
@@ -149,5 +174,6 @@ pub use ftype::FileType;
 pub use model::{Model, ModelFiles, Shard};
 pub use raw::{ByteOrder, GgmlType, TypeInfo, ValueType, Version, GGML_TYPES};
 pub use read::{Gguf, KeyValue, ParseOptions, TensorInfo};
+pub use source::{RangeRead, RangeStream, FIRST_READ};
 pub use value::{ArrayIter, ArrayView, GgufStr, Scalar, StrIter, Value};
 pub use write::{write_gguf, GgufBuilder, MetaArray, MetaValue, TensorDesc, TensorWriter};

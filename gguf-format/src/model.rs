@@ -98,13 +98,71 @@ impl ModelFiles {
     pub fn open(path: impl AsRef<Path>) -> Result<ModelFiles> {
         let path = path.as_ref();
         let first = GgufFile::open(path)?;
-        let keys = SplitKeys::of(
+        let others = Self::other_shards(
+            path,
             &first
                 .parse_with(ParseOptions { check_data: false })
                 .map_err(|e| Error::in_shard(path, e))?,
-        );
-        let Some(count) = keys.shards() else {
+        )?;
+        let n = others.len() + 1;
+        if n == 1 {
             return Ok(ModelFiles { files: vec![first] });
+        }
+        let count32 = n as u32;
+        let mut files = Vec::with_capacity(n);
+        files.push(first);
+        for (i, p) in (1..n).zip(others) {
+            let f = GgufFile::open(&p).map_err(|e| match e {
+                Error::Io { source, .. } => Error::MissingShard {
+                    path: p.clone(),
+                    shard: i as u32 + 1,
+                    count: count32,
+                    source,
+                },
+                other => other,
+            })?;
+            files.push(f);
+        }
+        // A shard numbered past the count is left over from another split.
+        let prefix = path
+            .to_str()
+            .and_then(|s| shard_prefix(s, 0, n))
+            .unwrap_or_default();
+        let extra = shard_path(prefix, n, n);
+        if Path::new(&extra).exists() {
+            return Err(Error::InconsistentShard {
+                path: extra,
+                reason: format!("a shard numbered past split.count {n} of {}", shown(path)),
+            });
+        }
+        Ok(ModelFiles { files })
+    }
+
+    /// The names of the shards after the first of the model whose first
+    /// file is `path`, with the parsed header `first`: `PREFIX-0000i-of-0000N.gguf`
+    /// for i from 2 to N = `split.count`, beside `path`; none for a
+    /// single-file model. Fails, naming the file, when `path` is a later
+    /// shard ([`Error::NotFirstShard`], naming the first) or its name does
+    /// not follow the convention ([`Error::ShardName`]). [`ModelFiles::open`]
+    /// opens these; a reader of files from elsewhere (a web server) can
+    /// fetch them by these names.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), gguf_format::Error> {
+    /// use gguf_format::{GgufBuilder, Gguf, ModelFiles, MetaValue};
+    /// let mut b = GgufBuilder::new();
+    /// b.push("split.no", MetaValue::U16(0))?.push("split.count", MetaValue::U16(3))?;
+    /// let bytes = b.write_header(Vec::new())?.finish()?;
+    /// let first = Gguf::parse(&bytes)?;
+    /// let names = ModelFiles::other_shards("https://example.com/m-00001-of-00003.gguf", &first)?;
+    /// assert_eq!(names, ["https://example.com/m-00002-of-00003.gguf", "https://example.com/m-00003-of-00003.gguf"]);
+    /// # Ok(()) }
+    /// ```
+    pub fn other_shards(path: impl AsRef<Path>, first: &Gguf<'_>) -> Result<Vec<String>> {
+        let path = path.as_ref();
+        let keys = SplitKeys::of(first);
+        let Some(count) = keys.shards() else {
+            return Ok(Vec::new());
         };
         let count32 = u32::try_from(count).unwrap_or(u32::MAX);
         if count > u64::from(u16::MAX) {
@@ -137,30 +195,7 @@ impl ModelFiles {
                 count: count32,
                 expected: shard_path("", 0, n),
             })?;
-        let mut files = Vec::with_capacity(n);
-        files.push(first);
-        for i in 1..n {
-            let p = shard_path(prefix, i, n);
-            let f = GgufFile::open(&p).map_err(|e| match e {
-                Error::Io { source, .. } => Error::MissingShard {
-                    path: p.clone(),
-                    shard: i as u32 + 1,
-                    count: count32,
-                    source,
-                },
-                other => other,
-            })?;
-            files.push(f);
-        }
-        // A shard numbered past the count is left over from another split.
-        let extra = shard_path(prefix, n, n);
-        if Path::new(&extra).exists() {
-            return Err(Error::InconsistentShard {
-                path: extra,
-                reason: format!("a shard numbered past split.count {n} of {}", shown(path)),
-            });
-        }
-        Ok(ModelFiles { files })
+        Ok((1..n).map(|i| shard_path(prefix, i, n)).collect())
     }
 
     /// Opens only `path`, as one file, whatever its `split.*` keys say (for
@@ -429,9 +464,15 @@ impl<'a> Model<'a> {
         }
     }
 
-    /// Size of all files together.
+    /// Whether a tensor's type is known and its data lies inside its
+    /// shard's file ([`Gguf::tensor_in_file`]).
+    pub fn tensor_in_file(&self, t: &TensorInfo<'_>) -> bool {
+        self.shard_of(t).tensor_in_file(t)
+    }
+
+    /// Size of all files together ([`Gguf::file_size`] of each).
     pub fn file_size(&self) -> u64 {
-        self.shards.iter().map(|s| s.gguf.as_bytes().len() as u64).sum()
+        self.shards.iter().map(|s| s.gguf.file_size()).sum()
     }
 
     /// Sum of the sizes of all tensors of known type (unpadded), over all shards.

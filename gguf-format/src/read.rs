@@ -136,6 +136,9 @@ pub struct Gguf<'a> {
     tensor_index: HashMap<&'a str, usize>,
     infos_end: u64,
     data_offset: u64,
+    /// The whole file's size: `bytes.len()`, or more when `bytes` is only
+    /// its first part ([`Gguf::parse_prefix`]).
+    file_size: u64,
 }
 
 /// Smallest encoding of one metadata entry: key length, one key byte, value type, one value byte.
@@ -151,6 +154,14 @@ fn min_kv_size(wide: bool) -> u64 {
 fn min_tensor_info_size(wide: bool) -> u64 {
     (if wide { 8 } else { 4 }) + 4 + 4 + 8
 }
+
+/// Guessed size of a metadata entry not read yet, for
+/// [`Error::HeaderIncomplete`]'s estimate.
+const KV_GUESS: u64 = 64;
+
+/// Guessed size of a tensor info when none has been read yet (a name of
+/// about 30 bytes and three dimensions).
+const TENSOR_INFO_GUESS: u64 = 80;
 
 fn initial_capacity(count: u64) -> usize {
     count.min(4096) as usize
@@ -187,6 +198,60 @@ impl<'a> Gguf<'a> {
 
     /// Parses with explicit options.
     pub fn parse_with(bytes: &'a [u8], options: ParseOptions) -> Result<Gguf<'a>> {
+        Self::parse_in(bytes, 0, options)
+    }
+
+    /// Parses the first part of a file of `file_size` bytes — its header,
+    /// read from somewhere bytes are dear, such as a web server — as
+    /// [`Gguf::parse_with`] parses the whole file: the same checks, against
+    /// the whole file's size, and the same errors, except that where `bytes`
+    /// end inside the header this is [`Error::HeaderIncomplete`], saying how
+    /// many bytes are needed (and about how many the header takes).
+    /// [`Gguf::file_size`] is `file_size`; [`Gguf::tensor_data`] hands out
+    /// only data within `bytes`; with [`ParseOptions::check_data`] tensors
+    /// are checked against `file_size`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), gguf_format::Error> {
+    /// use gguf_format::{Error, Gguf, ParseOptions};
+    /// let file = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/tiny-llama-f32.gguf")).unwrap();
+    /// let size = file.len() as u64;
+    /// let options = ParseOptions::default();
+    /// let needed = match Gguf::parse_prefix(&file[..100], size, options) {
+    ///     Err(Error::HeaderIncomplete { needed, estimate, .. }) => estimate.max(needed),
+    ///     other => panic!("{other:?}"),
+    /// };
+    /// let mut have = needed as usize;
+    /// let g = loop {
+    ///     match Gguf::parse_prefix(&file[..have], size, options) {
+    ///         Ok(g) => break g,
+    ///         Err(Error::HeaderIncomplete { needed, estimate, .. }) => have = estimate.max(needed) as usize,
+    ///         Err(e) => return Err(e),
+    ///     }
+    /// };
+    /// assert_eq!(g.file_size(), size);
+    /// assert!(g.as_bytes().len() < file.len());
+    /// assert_eq!(g.tensors().len(), 21);
+    /// assert!(g.tensor_in_file(&g.tensors()[20]));
+    /// # Ok(()) }
+    /// ```
+    pub fn parse_prefix(bytes: &'a [u8], file_size: u64, options: ParseOptions) -> Result<Gguf<'a>> {
+        let beyond = file_size.saturating_sub(bytes.len() as u64);
+        Self::parse_in(bytes, beyond, options)
+    }
+
+    /// Parses `bytes`, the first part of a file that goes on for `beyond` bytes.
+    fn parse_in(bytes: &'a [u8], beyond: u64, options: ParseOptions) -> Result<Gguf<'a>> {
+        let have = bytes.len() as u64;
+        if have < 8 && beyond > 0 {
+            let needed = 8u64.min(have.saturating_add(beyond));
+            return Err(Error::HeaderIncomplete {
+                at: loc(have, None),
+                have,
+                needed,
+                estimate: needed,
+            });
+        }
         let magic = bytes.get(..4).ok_or(Error::UnexpectedEof {
             what: "magic",
             at: loc(0, None),
@@ -207,9 +272,9 @@ impl<'a> Gguf<'a> {
         let raw = [raw[0], raw[1], raw[2], raw[3]];
         // There is no byte-order flag: the version is small in the file's own order.
         if let Some(v) = Version::from_u32(u32::from_le_bytes(raw)) {
-            parse_body::<LittleEndian>(bytes, v, options)
+            parse_body::<LittleEndian>(bytes, v, beyond, options)
         } else if let Some(v) = Version::from_u32(u32::from_be_bytes(raw)) {
-            parse_body::<BigEndian>(bytes, v, options)
+            parse_body::<BigEndian>(bytes, v, beyond, options)
         } else {
             Err(Error::UnsupportedVersion {
                 version: u32::from_le_bytes(raw),
@@ -217,9 +282,16 @@ impl<'a> Gguf<'a> {
         }
     }
 
-    /// The bytes this was parsed from.
+    /// The bytes this was parsed from: the whole file, or its first part
+    /// ([`Gguf::parse_prefix`]).
     pub fn as_bytes(&self) -> &'a [u8] {
         self.bytes
+    }
+
+    /// The file's size in bytes: [`Gguf::as_bytes`]'s length, or the size
+    /// given to [`Gguf::parse_prefix`].
+    pub fn file_size(&self) -> u64 {
+        self.file_size
     }
 
     /// The format version.
@@ -370,21 +442,40 @@ impl<'a> Gguf<'a> {
         Ok(start..end)
     }
 
-    /// A tensor's data, borrowed from the file. Fails for an unknown type or
-    /// data outside the file.
+    /// A tensor's data, borrowed from the file. Fails for an unknown type,
+    /// data outside the file, or data not read ([`Gguf::parse_prefix`]).
     pub fn tensor_data(&self, t: &TensorInfo<'_>) -> Result<&'a [u8]> {
-        let r = self.tensor_range(t)?;
-        let file_size = self.bytes.len() as u64;
+        let r = self.file_range(t)?;
         let slice = usize::try_from(r.start)
             .ok()
             .zip(usize::try_from(r.end).ok())
             .and_then(|(s, e)| self.bytes.get(s..e));
-        slice.ok_or_else(|| Error::TensorOutOfBounds {
+        slice.ok_or_else(|| Error::TensorNotRead {
             at: loc(t.info_offset, Some(t.name)),
             start: r.start,
             end: r.end,
-            file_size,
+            have: self.bytes.len() as u64,
         })
+    }
+
+    /// Whether a tensor's type is known and its data lies inside the file
+    /// (whether or not it was read: see [`Gguf::parse_prefix`]).
+    pub fn tensor_in_file(&self, t: &TensorInfo<'_>) -> bool {
+        self.file_range(t).is_ok()
+    }
+
+    /// A tensor's absolute data range, which must lie inside the file.
+    fn file_range(&self, t: &TensorInfo<'_>) -> Result<std::ops::Range<u64>> {
+        let r = self.tensor_range(t)?;
+        if r.end > self.file_size {
+            return Err(Error::TensorOutOfBounds {
+                at: loc(t.info_offset, Some(t.name)),
+                start: r.start,
+                end: r.end,
+                file_size: self.file_size,
+            });
+        }
+        Ok(r)
     }
 
     /// Sum of the sizes of all tensors of known type (unpadded).
@@ -393,9 +484,14 @@ impl<'a> Gguf<'a> {
     }
 }
 
-fn parse_body<E: Endian>(bytes: &[u8], version: Version, options: ParseOptions) -> Result<Gguf<'_>> {
+fn parse_body<E: Endian>(
+    bytes: &[u8],
+    version: Version,
+    beyond: u64,
+    options: ParseOptions,
+) -> Result<Gguf<'_>> {
     let wide = version.wide_lengths();
-    let mut c = Cursor::<E>::new(bytes, 8, 0, wide);
+    let mut c = Cursor::<E>::new(bytes, 8, 0, wide).with_beyond(beyond);
 
     let n_tensors_at = c.offset();
     let n_tensors = c.count("tensor count", None)?;
@@ -414,9 +510,16 @@ fn parse_body<E: Endian>(bytes: &[u8], version: Version, options: ParseOptions) 
     // capped further so a lying count costs nothing before entries are read.
     let mut metadata = Vec::with_capacity(initial_capacity(n_kv));
     let mut key_index = HashMap::with_capacity(initial_capacity(n_kv));
-    for _ in 0..n_kv {
+    // Past the entry being read when `bytes` end (a prefix), a guess at the rest.
+    let rest = |left_kv: u64| {
+        left_kv
+            .saturating_mul(KV_GUESS)
+            .saturating_add(n_tensors.saturating_mul(TENSOR_INFO_GUESS))
+    };
+    for i in 0..n_kv {
         let at = c.offset();
-        let key_bytes = c.string("key", None)?;
+        let more = |e: Error| e.and_then_more(rest(n_kv - i - 1));
+        let key_bytes = c.string("key", None).map_err(more)?;
         let key = std::str::from_utf8(key_bytes).map_err(|_| Error::InvalidUtf8 {
             what: "key",
             at: loc(at, None),
@@ -429,8 +532,8 @@ fn parse_body<E: Endian>(bytes: &[u8], version: Version, options: ParseOptions) 
                 at: loc(at, Some(key)),
             });
         }
-        let ty = read_value_type(&mut c, Some(key))?;
-        let value = read_value(&mut c, ty, 0, Some(key))?;
+        let ty = read_value_type(&mut c, Some(key)).map_err(more)?;
+        let value = read_value(&mut c, ty, 0, Some(key)).map_err(more)?;
         metadata.push(KeyValue {
             key,
             value,
@@ -456,8 +559,15 @@ fn parse_body<E: Endian>(bytes: &[u8], version: Version, options: ParseOptions) 
 
     let mut tensors = Vec::with_capacity(initial_capacity(n_tensors));
     let mut tensor_index = HashMap::with_capacity(initial_capacity(n_tensors));
-    for _ in 0..n_tensors {
-        let t = read_tensor_info(&mut c, alignment)?;
+    let infos_start = c.offset();
+    for j in 0..n_tensors {
+        let t = read_tensor_info(&mut c, alignment).map_err(|e| {
+            // The tensor infos left, each as long as the average so far.
+            let average = (c.offset() - infos_start)
+                .checked_div(j)
+                .unwrap_or(TENSOR_INFO_GUESS);
+            e.and_then_more((n_tensors - j - 1).saturating_mul(average))
+        })?;
         if tensor_index.insert(t.name, tensors.len()).is_some() {
             return Err(Error::DuplicateTensor {
                 at: loc(t.info_offset, Some(t.name)),
@@ -482,6 +592,7 @@ fn parse_body<E: Endian>(bytes: &[u8], version: Version, options: ParseOptions) 
         tensor_index,
         infos_end,
         data_offset,
+        file_size: (bytes.len() as u64).saturating_add(beyond),
     };
     if options.check_data {
         check_tensor_data(&gguf)?;
@@ -578,8 +689,7 @@ fn check_tensor_data(g: &Gguf<'_>) -> Result<()> {
         if t.n_bytes.is_none() {
             continue;
         }
-        g.tensor_data(t)?;
-        let r = g.tensor_range(t)?;
+        let r = g.file_range(t)?;
         if r.start < r.end {
             ranges.push((r, t.name));
         }

@@ -506,6 +506,9 @@ pub(crate) fn read_value<'a, E: Endian>(
     }
 }
 
+/// The vocabulary's key, for [`crate::Error::HeaderIncomplete`]'s estimate.
+const TOKENS_KEY: &str = "tokenizer.ggml.tokens";
+
 fn read_array<'a, E: Endian>(
     c: &mut Cursor<'a, E>,
     depth: usize,
@@ -534,7 +537,16 @@ fn read_array<'a, E: Endian>(
         // `check_fits` proved `len * min_size` fits in the remaining bytes.
         c.take(len * min_size, "array", key)?;
     } else if elem == ValueType::String {
-        c.skip_strings(len, key)?;
+        c.skip_strings(len, key).map_err(|e| {
+            // Read from a prefix: a vocabulary is usually followed by one
+            // f32 score and one i32 type per token; guess them in, so that
+            // one more read can get the whole header.
+            if key == Some(TOKENS_KEY) {
+                e.and_then_more(len.saturating_mul(8))
+            } else {
+                e
+            }
+        })?;
     } else {
         for _ in 0..len {
             read_value(c, elem, depth + 1, key)?;
