@@ -279,7 +279,8 @@ pub fn report_with_memory<'a>(
         let n = t.n_elements();
         parameters = parameters.saturating_add(n);
         let bytes = t.n_bytes().ok();
-        let in_file = m.tensor_data(t).is_ok();
+        // Inside the file, whether or not its bytes were read (a URL's are not).
+        let in_file = m.tensor_in_file(t);
         match bytes {
             Some(b) => {
                 tensor_bytes = tensor_bytes.saturating_add(b);
@@ -306,7 +307,7 @@ pub fn report_with_memory<'a>(
         let outside = m
             .tensors()
             .iter()
-            .filter(|t| t.n_bytes().is_ok() && m.tensor_data(t).is_err())
+            .filter(|t| t.n_bytes().is_ok() && !m.tensor_in_file(t))
             .count();
         warnings.push(format!(
             "tensor data is cut off: {outside} of {} tensors lie (partly) past the end of the file",
@@ -334,7 +335,7 @@ pub fn report_with_memory<'a>(
                 .iter()
                 .map(|s| ShardEntry {
                     path: s.path.clone(),
-                    file_size: s.gguf.as_bytes().len() as u64,
+                    file_size: s.gguf.file_size(),
                     tensor_count: s.gguf.tensors().len(),
                 })
                 .collect()

@@ -8,6 +8,7 @@ mod commands;
 use clap::{Args, Parser, Subcommand};
 use gguf_cli::glob::Glob;
 use gguf_cli::inspect::{self, InspectOptions};
+use gguf_cli::remote;
 use gguf_cli::render::{self, TextOptions};
 use gguf_cli::requant as report;
 use gguf_format::ModelFiles;
@@ -38,8 +39,12 @@ enum Command {
         gguf inspect model.gguf --no-tensors --ctx 8192\n  \
         gguf inspect model.gguf --tensors 'blk.0.*'\n  \
         gguf inspect model.gguf --key tokenizer.chat_template\n  \
-        gguf inspect model.gguf --json --max-array 10 | jq .files[0].file_type\n\n\
+        gguf inspect model.gguf --json --max-array 10 | jq .files[0].file_type\n  \
+        gguf inspect https://example.com/models/model.gguf --ctx 8192\n  \
+        gguf inspect hf://OWNER/REPO/model-Q4_K_M.gguf          (or hf://OWNER/REPO@REVISION/FILE)\n\n\
         Reads only the header (the tensor data is never touched), so it is quick on any size of model.\n\
+        A URL is read the same way, by HTTP range requests: the header and not much more is downloaded\n\
+        (HF_TOKEN is sent to the URL's host for gated models; GGUF_HTTP_TIMEOUT sets the timeout, 30 s).\n\
         Files whose tensor data is cut off, big-endian files, GGUF v1/v2 and unknown tensor types\n\
         are shown with a warning rather than refused.")]
     Inspect(InspectArgs),
@@ -225,7 +230,9 @@ fn parse_cache_type(s: &str) -> Result<gguf_format::GgmlType, String> {
 
 #[derive(Args)]
 struct InspectArgs {
-    /// GGUF files to inspect.
+    /// GGUF files to inspect, or URLs of files on a web server (http://,
+    /// https://, hf://OWNER/REPO[@REVISION]/FILE), of which only the header
+    /// is downloaded.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
 
@@ -271,7 +278,7 @@ struct InspectArgs {
 
 #[derive(Args)]
 struct RequantArgs {
-    /// Input model (.gguf).
+    /// Input model (.gguf); with --dry-run also a URL, as for inspect.
     #[arg(value_name = "IN", required_unless_present = "list")]
     input: Option<PathBuf>,
 
@@ -500,8 +507,19 @@ fn run_requant(a: &RequantArgs, out: &mut dyn Write) -> io::Result<u8> {
             .build_global();
     }
     let shown = input.display().to_string();
+    let url = input.to_str().filter(|s| remote::is_url(s));
+    if url.is_some() && (!a.dry_run || a.quality) {
+        return fail(format!(
+            "{shown}: requant needs the tensor data, which is not read from a URL: download the model first \
+             (--dry-run without --quality works on a URL)"
+        ));
+    }
     // A split model is read whole: every shard, checked against the others.
-    let files = match ModelFiles::open(input) {
+    let opened = match url {
+        Some(url) => remote::open(url, false),
+        None => ModelFiles::open(input),
+    };
+    let files = match opened {
         Ok(f) => f,
         Err(e) => return fail(e.to_string()),
     };
@@ -753,7 +771,10 @@ fn run_inspect(a: &InspectArgs, out: &mut dyn Write) -> io::Result<u8> {
         .files
         .iter()
         .map(|p| {
-            let files = if a.single_file {
+            let url = p.to_str().filter(|s| remote::is_url(s));
+            let files = if let Some(url) = url {
+                remote::open(url, a.single_file)
+            } else if a.single_file {
                 ModelFiles::open_single(p)
             } else {
                 ModelFiles::open(p)
