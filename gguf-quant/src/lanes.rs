@@ -5,7 +5,11 @@
 //! f32 operations of the scalar reference in `search.rs`, in the same order
 //! (no FMA, no reassociation; branches become per-lane selects). IQ4_NL and
 //! IQ4_XS put the sixteen candidate scales of one block in the lanes
-//! instead ([`iq4_sums`]; the scalar reference is in `other.rs`). The arrays
+//! instead ([`iq4_sums`]; the scalar reference is in `other.rs`); IQ3_S
+//! puts the candidates of a lattice neighbour search in them
+//! ([`iq3_best_neighbour_avx2`]) and the trials of its scale search
+//! ([`iq3_trial_sums`]; the search and its scalar reference are in
+//! `iq_encode.rs`). The arrays
 //! are laid out `[element][lane]` so the lane loops compile to SIMD. Where
 //! the CPU has AVX2, the min search (`make_qkx2_quants`, `make_qkx3_quants`)
 //! and the refinement passes of `make_q3_quants` run copies written in
@@ -81,7 +85,7 @@ pub(crate) fn avx2() -> bool {
 
 /// Whether the AVX2 code runs: the CPU has AVX2 and [`Path`] is `Fast`.
 #[inline]
-fn fast_avx2() -> bool {
+pub(crate) fn fast_avx2() -> bool {
     avx2() && PATH.with(|c| c.get()) == Path::Fast
 }
 
@@ -1108,6 +1112,281 @@ fn iq4_indices_avx2(id: f32, x: &[f32], l: &mut [u8]) {
     }
 }
 
+// ---------------------------------------------------------------- IQ3 lattice searches
+
+/// Eight candidates of an IQ3 neighbour list: candidate `p`'s levels
+/// `l0..l3` (coordinates `2l + 1`) packed as `l0 | l1 << 8 | l2 << 16 |
+/// l3 << 24` at `[p]`.
+pub(crate) type Iq3Block = [u32; 8];
+
+/// The neighbour `iq3_find_best_neighbour` picks among the first `n`
+/// candidates of `blocks` (`n` > 8·(`blocks.len()` − 1), `n` ≤
+/// 8·`blocks.len()`): each candidate's weighted squared distance
+/// `Σ_c (w[c]·(scale·q − x[c]))·(scale·q − x[c])`, `q = 2l + 1`, summed over
+/// the four coordinates in order, and the first candidate with the
+/// smallest distance below `f32::MAX` (NaN never wins), or 0 when there is
+/// none — the sequential scan's choice. The portable body: distances eight
+/// at a time, then the reference's scan over them.
+#[inline(always)]
+pub(crate) fn iq3_best_neighbour_portable(
+    blocks: &[Iq3Block],
+    n: usize,
+    x: &[f32; 4],
+    w: &[f32; 4],
+    scale: f32,
+) -> usize {
+    let mut best_d2 = f32::MAX;
+    let mut best = 0;
+    for (k, b) in blocks.iter().enumerate() {
+        let mut d2 = [0f32; LANES];
+        for c in 0..4 {
+            for p in 0..LANES {
+                let q = f32::from(2 * ((b[p] >> (8 * c)) & 0xff) as u8 + 1);
+                let diff = scale * q - x[c];
+                d2[p] += w[c] * diff * diff;
+            }
+        }
+        for (p, &d) in d2.iter().enumerate().take(n - LANES * k) {
+            if d < best_d2 {
+                best_d2 = d;
+                best = LANES * k + p;
+            }
+        }
+    }
+    best
+}
+
+/// [`iq3_best_neighbour_portable`] in AVX2 intrinsics: the distances of
+/// eight candidates per vector (the same f32 operations per lane in the
+/// same order; `scale·q` looked up per lane from the eight products
+/// `scale·(2l + 1)`, which are the same multiplications), then the first
+/// lane holding the smallest candidate distance.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+pub(crate) fn iq3_best_neighbour_avx2(
+    blocks: &[Iq3Block],
+    n: usize,
+    x: &[f32; 4],
+    w: &[f32; 4],
+    scale: f32,
+) -> usize {
+    use std::arch::x86_64::*;
+    let sq = _mm256_mul_ps(
+        _mm256_set1_ps(scale),
+        _mm256_setr_ps(1.0, 3.0, 5.0, 7.0, 9.0, 11.0, 13.0, 15.0),
+    );
+    let fmax = _mm256_set1_ps(f32::MAX);
+    let inf = _mm256_set1_ps(f32::INFINITY);
+    let iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    // Distances of block `k`'s candidates, +inf where a lane is past `n`,
+    // NaN, or not below f32::MAX (which the scan never takes).
+    let distances = |k: usize| {
+        // SAFETY: a block is eight u32, one unaligned 256-bit load.
+        let v = unsafe { _mm256_loadu_si256(blocks[k].as_ptr().cast()) };
+        // The permute reads the low three bits of each lane: level `c`
+        // after shifting it down.
+        let coord = |l: __m256i, c: usize| {
+            let diff = _mm256_sub_ps(_mm256_permutevar8x32_ps(sq, l), _mm256_set1_ps(x[c]));
+            _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(w[c]), diff), diff)
+        };
+        let mut d2 = _mm256_add_ps(_mm256_setzero_ps(), coord(v, 0));
+        d2 = _mm256_add_ps(d2, coord(_mm256_srli_epi32::<8>(v), 1));
+        d2 = _mm256_add_ps(d2, coord(_mm256_srli_epi32::<16>(v), 2));
+        d2 = _mm256_add_ps(d2, coord(_mm256_srli_epi32::<24>(v), 3));
+        let valid = _mm256_cmpgt_epi32(_mm256_set1_epi32((n - LANES * k) as i32), iota);
+        let cand = _mm256_and_ps(_mm256_castsi256_ps(valid), _mm256_cmp_ps::<_CMP_LT_OQ>(d2, fmax));
+        _mm256_blendv_ps(inf, d2, cand)
+    };
+    // The smallest of eight lanes, in every lane (no NaN is left).
+    let hmin = |v: __m256| {
+        let v = _mm256_min_ps(v, _mm256_permute2f128_ps::<1>(v, v));
+        let v = _mm256_min_ps(v, _mm256_shuffle_ps::<0b01_00_11_10>(v, v));
+        _mm256_min_ps(v, _mm256_shuffle_ps::<0b10_11_00_01>(v, v))
+    };
+    let first = |d: __m256, low: __m256| _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_EQ_OQ>(d, low));
+    let none = |low: __m256| _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_LT_OQ>(low, fmax)) == 0;
+    if blocks.len() == 1 {
+        // Most lists: eight candidates or fewer.
+        let d = distances(0);
+        let low = hmin(d);
+        if none(low) {
+            return 0;
+        }
+        return first(d, low).trailing_zeros() as usize;
+    }
+    let mut dm = [inf; 8];
+    let mut low = inf;
+    for (k, d) in dm.iter_mut().enumerate().take(blocks.len()) {
+        *d = distances(k);
+        low = _mm256_min_ps(low, *d);
+    }
+    low = hmin(low);
+    if none(low) {
+        return 0;
+    }
+    let mut k = 0;
+    loop {
+        let hit = first(dm[k], low);
+        if hit != 0 {
+            return LANES * k + hit.trailing_zeros() as usize;
+        }
+        k += 1;
+    }
+}
+
+/// IQ3's trial levels `clamp(nearest_int(0.5·(id·x − 1)), 0, 7)` for the
+/// 32 values of a sub-block (`levels` of `iq_encode.rs` with `kmax` = 8),
+/// and the packed index `l0 | l1 << 3 | l2 << 6 | l3 << 9` of each group
+/// of four. The portable body.
+#[inline(always)]
+pub(crate) fn iq3_levels_portable(id: f32, x: &[f32; 32], l: &mut [i8; 32]) -> [u16; 8] {
+    for (q, &v) in l.iter_mut().zip(x) {
+        *q = nearest_int(0.5 * (id * v - 1.0)).clamp(0, 7) as i8;
+    }
+    std::array::from_fn(|k| (0..4).fold(0u16, |u, c| u | ((l[4 * k + c] as u16) << (3 * c))))
+}
+
+/// [`iq3_levels_portable`] in AVX2 intrinsics: the same f32 operations,
+/// eight values at a time; the indices by shifting and horizontal adds.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+pub(crate) fn iq3_levels_avx2(id: f32, x: &[f32; 32], l: &mut [i8; 32]) -> [u16; 8] {
+    use std::arch::x86_64::*;
+    let idv = _mm256_set1_ps(id);
+    let half = _mm256_set1_ps(0.5);
+    let one = _mm256_set1_ps(1.0);
+    let r: [__m256i; 4] = std::array::from_fn(|v| {
+        // SAFETY: eight f32 of `x`, one unaligned 256-bit load.
+        let xv = unsafe { _mm256_loadu_ps(x[LANES * v..].as_ptr()) };
+        let t = _mm256_mul_ps(half, _mm256_sub_ps(_mm256_mul_ps(idv, xv), one));
+        _mm256_min_epi32(
+            _mm256_max_epi32(nearest_int_x8(t), _mm256_setzero_si256()),
+            _mm256_set1_epi32(7),
+        )
+    });
+    // Levels to bytes: the packs interleave 128-bit halves; the permute
+    // restores the order.
+    let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    let bytes = _mm256_permutevar8x32_epi32(
+        _mm256_packs_epi16(_mm256_packs_epi32(r[0], r[1]), _mm256_packs_epi32(r[2], r[3])),
+        order,
+    );
+    // SAFETY: `l` is 32 bytes, one unaligned 256-bit store.
+    unsafe { _mm256_storeu_si256(l.as_mut_ptr().cast(), bytes) };
+    // Indices: level c shifted by 3c, the four of a group added (the bits
+    // do not overlap); the adds leave groups in order 0 2 4 6 1 3 5 7.
+    let shift = _mm256_setr_epi32(0, 3, 6, 9, 0, 3, 6, 9);
+    let s = r.map(|v| _mm256_sllv_epi32(v, shift));
+    let sum = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]), _mm256_hadd_epi32(s[2], s[3]));
+    let mut u = [0u32; 8];
+    // SAFETY: `u` is eight u32, one unaligned 256-bit store.
+    unsafe { _mm256_storeu_si256(u.as_mut_ptr().cast(), _mm256_permutevar8x32_epi32(sum, order)) };
+    u.map(|v| v as u16)
+}
+
+/// Trials of the IQ3_S scale search at once: [`iq3_trial_sums`].
+pub(crate) const IQ3_TRIALS: usize = 24;
+
+/// `Σ (w·x)·q` and `Σ (w·q)·q` over the 32 values of a sub-block for each
+/// of [`IQ3_TRIALS`] trials (one lane each), with `q = 2l + 1` from the
+/// trial's levels `l[t]` and `wx[j]` = `w[j]·x[j]`: the sums of `sums` in
+/// `iq_encode.rs`, sequential over `j` in every lane.
+pub(crate) fn iq3_trial_sums(
+    wx: &[f32; 32],
+    w: &[f32; 32],
+    l: &[[i8; 32]; IQ3_TRIALS],
+) -> ([f32; IQ3_TRIALS], [f32; IQ3_TRIALS]) {
+    #[cfg(target_arch = "x86_64")]
+    if fast_avx2() {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { iq3_trial_sums_avx2(wx, w, l) };
+    }
+    let mut sumqx = [0f32; IQ3_TRIALS];
+    let mut sumq2 = [0f32; IQ3_TRIALS];
+    for j in 0..32 {
+        for t in 0..IQ3_TRIALS {
+            let q = f32::from(2 * i16::from(l[t][j]) + 1);
+            sumqx[t] += wx[j] * q;
+            sumq2[t] += w[j] * q * q;
+        }
+    }
+    (sumqx, sumq2)
+}
+
+/// [`iq3_trial_sums`] in AVX2 intrinsics: eight trials' levels at a time
+/// transposed in registers (bytes, then pairs, quads, octets: the
+/// unpacks leave value `j` of the eight trials in one 64-bit piece), then
+/// the same f32 operations per lane in the same order.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn iq3_trial_sums_avx2(
+    wx: &[f32; 32],
+    w: &[f32; 32],
+    l: &[[i8; 32]; IQ3_TRIALS],
+) -> ([f32; IQ3_TRIALS], [f32; IQ3_TRIALS]) {
+    use std::arch::x86_64::*;
+    let mut out = ([0f32; IQ3_TRIALS], [0f32; IQ3_TRIALS]);
+    for (tb, rows) in l.chunks_exact(LANES).enumerate() {
+        // SAFETY: each row is 32 bytes, one unaligned 256-bit load.
+        let r: [__m256i; 8] = std::array::from_fn(|i| unsafe { _mm256_loadu_si256(rows[i].as_ptr().cast()) });
+        // Per 128-bit half (values 0..16 low, 16..32 high).
+        let b: [__m256i; 8] = std::array::from_fn(|i| {
+            let (x, y) = (r[2 * (i / 2)], r[2 * (i / 2) + 1]);
+            if i % 2 == 0 {
+                _mm256_unpacklo_epi8(x, y)
+            } else {
+                _mm256_unpackhi_epi8(x, y)
+            }
+        });
+        // b[0]: trials 0,1 at values 0..8; b[1]: 8..16; b[2], b[3]: trials
+        // 2,3; … Pairs of pairs: quads of trials 0..4 and 4..8.
+        let quad = |lo: usize, hi: bool| {
+            let (x, y) = (b[lo], b[lo + 2]);
+            if hi {
+                _mm256_unpackhi_epi16(x, y)
+            } else {
+                _mm256_unpacklo_epi16(x, y)
+            }
+        };
+        let mut q = [_mm256_setzero_ps(); 32];
+        // (first value in the low half, quads of trials 0..4 and 4..8)
+        for (j0, src, hi) in [(0, 0, false), (4, 0, true), (8, 1, false), (12, 1, true)] {
+            let (q03, q47) = (quad(src, hi), quad(4 + src, hi));
+            for (dj, e) in [
+                (0, _mm256_unpacklo_epi32(q03, q47)),
+                (2, _mm256_unpackhi_epi32(q03, q47)),
+            ] {
+                let halves = [_mm256_castsi256_si128(e), _mm256_extracti128_si256::<1>(e)];
+                for (h, half) in halves.into_iter().enumerate() {
+                    for (k, piece) in [half, _mm_srli_si128::<8>(half)].into_iter().enumerate() {
+                        let li = _mm256_cvtepi8_epi32(piece);
+                        let odd = _mm256_add_epi32(_mm256_add_epi32(li, li), _mm256_set1_epi32(1));
+                        q[j0 + dj + k + 16 * h] = _mm256_cvtepi32_ps(odd);
+                    }
+                }
+            }
+        }
+        let mut sumqx = _mm256_setzero_ps();
+        let mut sumq2 = _mm256_setzero_ps();
+        for j in 0..32 {
+            sumqx = _mm256_add_ps(sumqx, _mm256_mul_ps(_mm256_set1_ps(wx[j]), q[j]));
+            sumq2 = _mm256_add_ps(
+                sumq2,
+                _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(w[j]), q[j]), q[j]),
+            );
+        }
+        // SAFETY: eight f32 of a `[f32; IQ3_TRIALS]`, one unaligned 256-bit
+        // store each.
+        unsafe {
+            _mm256_storeu_ps(out.0[LANES * tb..].as_mut_ptr(), sumqx);
+            _mm256_storeu_ps(out.1[LANES * tb..].as_mut_ptr(), sumq2);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1368,6 +1647,68 @@ mod tests {
                         "seed {seed} lane {k}"
                     );
                 }
+            }
+        }
+    }
+
+    /// The scan of `Lattice::best_neighbour` in `iq_encode.rs` over the
+    /// candidates of `blocks`.
+    fn iq3_scan(blocks: &[Iq3Block], n: usize, x: &[f32; 4], w: &[f32; 4], scale: f32) -> usize {
+        let mut best_d2 = f32::MAX;
+        let mut best = 0;
+        for p in 0..n {
+            let mut d2 = 0.0f32;
+            for c in 0..4 {
+                let q = f32::from(2 * ((blocks[p / 8][p % 8] >> (8 * c)) & 7) as i8 + 1);
+                let diff = scale * q - x[c];
+                d2 += w[c] * diff * diff;
+            }
+            if d2 < best_d2 {
+                best_d2 = d2;
+                best = p;
+            }
+        }
+        best
+    }
+
+    #[test]
+    fn iq3_best_neighbour_matches_scan() {
+        let mut s = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        for case in 0..20_000 {
+            let n = 1 + (next() % 40) as usize;
+            // Few distinct levels, so that equal distances (ties: the first
+            // wins) are common.
+            let spread = 1 + (case % 8) as u64;
+            let blocks: Vec<Iq3Block> = (0..n.div_ceil(8))
+                .map(|_| {
+                    std::array::from_fn(|_| (0..4).fold(0, |v, c| v | ((next() % spread) as u32) << (8 * c)))
+                })
+                .collect();
+            let pick = |r: u64| match r % 16 {
+                0 => 0.0,
+                1 => f32::NAN,
+                2 => f32::INFINITY,
+                3 => -0.0,
+                4 => 1e30,
+                _ => (r % 64) as f32 * 0.25,
+            };
+            let x: [f32; 4] = std::array::from_fn(|_| pick(next()));
+            let w: [f32; 4] = std::array::from_fn(|_| pick(next()));
+            let scale = [1.0, 0.5, 2.0, 0.0, 1e20, f32::NAN, -1.0, 0.75][case % 8];
+            let want = iq3_scan(&blocks, n, &x, &w, scale);
+            let portable = iq3_best_neighbour_portable(&blocks, n, &x, &w, scale);
+            assert_eq!(portable, want, "portable, case {case}");
+            #[cfg(target_arch = "x86_64")]
+            if avx2() {
+                // SAFETY: the CPU supports AVX2, checked just above.
+                let fast = unsafe { iq3_best_neighbour_avx2(&blocks, n, &x, &w, scale) };
+                assert_eq!(fast, want, "AVX2, case {case}");
             }
         }
     }

@@ -21,8 +21,9 @@ fn golden_bytes() -> Vec<u8> {
 }
 
 /// The types whose encoders run lane-parallel searches: the K-quants,
-/// IQ4_NL and IQ4_XS (sixteen trial scales side by side).
-const TYPES: [GgmlType; 7] = [
+/// IQ4_NL and IQ4_XS (sixteen trial scales side by side), IQ3_S (trials
+/// and lattice neighbours side by side).
+const TYPES: [GgmlType; 8] = [
     GgmlType::Q2_K,
     GgmlType::Q3_K,
     GgmlType::Q4_K,
@@ -30,6 +31,7 @@ const TYPES: [GgmlType; 7] = [
     GgmlType::Q6_K,
     GgmlType::IQ4_NL,
     GgmlType::IQ4_XS,
+    GgmlType::IQ3_S,
 ];
 
 fn f32s(bytes: &[u8]) -> Vec<f32> {
