@@ -300,9 +300,10 @@ struct RequantArgs {
     #[arg(long)]
     dry_run: bool,
 
-    /// With --dry-run: also estimate weights + f16 KV cache at N tokens of context.
-    #[arg(long, value_name = "N", requires = "dry_run")]
-    ctx: Option<u64>,
+    /// With --dry-run: the memory llama.cpp allocates for the output at a
+    /// context (weights, KV caches, compute, output), as `inspect --ctx`.
+    #[command(flatten)]
+    memory: MemoryArgs,
 
     /// With --dry-run: print JSON instead of tables.
     #[arg(long, requires = "dry_run")]
@@ -531,6 +532,9 @@ fn run_requant(a: &RequantArgs, out: &mut dyn Write) -> io::Result<u8> {
     if all && !a.dry_run {
         return fail("--to all only works with --dry-run".into());
     }
+    if a.memory.ctx.is_some() && !a.dry_run {
+        return fail("--ctx only works with --dry-run".into());
+    }
     let target = if all {
         parse_target("Q8_0").expect("Q8_0 is a target")
     } else {
@@ -553,11 +557,13 @@ fn run_requant(a: &RequantArgs, out: &mut dyn Write) -> io::Result<u8> {
     });
     if all {
         let bar = count_bar(a.quiet, g.tensors().len() as u64, "tensors read");
-        let report = report::AllTargets::new(&shown, &g, &opts, a.ctx, quality.as_ref(), &mut |p| {
-            if let Some(b) = &bar {
-                b.set_position(p.tensors_done as u64);
-            }
-        });
+        let memory = a.memory.options();
+        let report =
+            report::AllTargets::new(&shown, &g, &opts, memory.as_ref(), quality.as_ref(), &mut |p| {
+                if let Some(b) = &bar {
+                    b.set_position(p.tensors_done as u64);
+                }
+            });
         if let Some(b) = &bar {
             b.finish_and_clear();
         }
@@ -578,8 +584,9 @@ fn run_requant(a: &RequantArgs, out: &mut dyn Write) -> io::Result<u8> {
     };
     if a.dry_run {
         let memory = a
-            .ctx
-            .map(|c| inspect::memory_estimate(g.first(), c, plan.out_bytes));
+            .memory
+            .options()
+            .map(|o| inspect::memory_estimate_with(g.first(), &o, plan.out_bytes));
         let mut predicted = report::Quality::default();
         if let Some(q) = &quality {
             let bar = count_bar(a.quiet, g.tensors().len() as u64, "tensors read");

@@ -189,7 +189,7 @@ pub fn text(r: &Report<'_>, o: TextOptions) -> String {
 
 /// "Memory at a context of N tokens": weights, each KV cache, compute
 /// (an estimate), output and total, then the keys used and the notes.
-fn memory_block(w: &mut String, m: &crate::inspect::MemoryEstimate) {
+pub fn memory_block(w: &mut String, m: &crate::inspect::MemoryEstimate) {
     let context = if m.context == 0 {
         "the model's context".to_string()
     } else {

@@ -143,7 +143,7 @@ impl DryRun {
             thousands(self.out_file_size)
         );
         if let Some(m) = &self.memory {
-            let _ = writeln!(s, "{}", memory_line(m, self.out_bytes));
+            crate::render::memory_block(&mut s, m);
         }
         match &self.quality.0 {
             Some(Some(q)) => {
@@ -185,18 +185,12 @@ fn bpw(out_bytes: u64, params: u64) -> f64 {
     }
 }
 
-fn memory_line(m: &MemoryEstimate, weights: u64) -> String {
-    match m.kv_cache_bytes {
-        Some(kv) => format!(
-            "at {} tokens of context: {} weights + {} f16 KV cache = {}",
-            thousands(m.context),
-            bytes(weights),
-            bytes(kv),
-            bytes(weights + kv)
-        ),
-        None if m.missing.is_empty() => "KV cache too large to count in 64 bits".to_string(),
-        None => format!("KV cache size unknown: missing {}", m.missing.join(", ")),
-    }
+/// What a context costs on top of the weights: KV caches, compute and
+/// output buffers, when all are known.
+fn beyond_weights(m: &MemoryEstimate) -> Option<u64> {
+    m.kv_cache_bytes?
+        .checked_add(m.compute_bytes?)?
+        .checked_add(m.output_bytes?)
 }
 
 /// One line of `--dry-run --to all`.
@@ -212,8 +206,11 @@ pub struct TargetRow {
     pub file_size: Option<u64>,
     /// Bits per weight.
     pub bits_per_weight: Option<f64>,
-    /// Weights plus KV cache at `--ctx`.
+    /// Weights plus KV caches at `--ctx`.
     pub total_with_kv: Option<u64>,
+    /// Weights plus KV caches, compute and output buffers at `--ctx`: what
+    /// llama.cpp allocates.
+    pub total_bytes: Option<u64>,
     /// Why this target cannot be made as asked, if so.
     pub note: Option<String>,
     /// Predicted weight error, with `--quality` (`null` for a target that
@@ -231,7 +228,7 @@ pub struct AllTargets {
     pub in_bytes: u64,
     /// Total elements.
     pub parameters: u64,
-    /// KV cache at `--ctx`, if asked and known.
+    /// Memory at `--ctx` for the input's weights, if asked.
     pub memory: Option<MemoryEstimate>,
     /// One row per target, smallest first.
     pub targets: Vec<TargetRow>,
@@ -248,12 +245,14 @@ impl AllTargets {
         input: &str,
         g: &gguf_format::Model<'_>,
         base: &Options,
-        ctx: Option<u64>,
+        memory: Option<&gguf_format::memory::Options>,
         quality: Option<&QualityOptions>,
         progress: &mut dyn FnMut(QualityProgress),
     ) -> Result<AllTargets, RequantError> {
-        let memory = ctx.map(|c| crate::inspect::memory_estimate(g.first(), c, g.total_tensor_bytes()));
+        let memory =
+            memory.map(|o| crate::inspect::memory_estimate_with(g.first(), o, g.total_tensor_bytes()));
         let kv = memory.as_ref().and_then(|m| m.kv_cache_bytes);
+        let beyond = memory.as_ref().and_then(beyond_weights);
         let opts: Vec<Options> = requant::TARGETS
             .iter()
             .filter(|t| !t.description.starts_with("alias"))
@@ -282,7 +281,8 @@ impl AllTargets {
                     out_bytes: Some(p.out_bytes),
                     file_size: Some(p.out_file_size),
                     bits_per_weight: Some(bpw(p.out_bytes, p.n_params)),
-                    total_with_kv: kv.map(|kv| kv + p.out_bytes),
+                    total_with_kv: kv.map(|kv| kv.saturating_add(p.out_bytes)),
+                    total_bytes: beyond.map(|b| b.saturating_add(p.out_bytes)),
                     note: p.shortfall(),
                     quality,
                 },
@@ -293,6 +293,7 @@ impl AllTargets {
                     file_size: None,
                     bits_per_weight: None,
                     total_with_kv: None,
+                    total_bytes: None,
                     note: Some(e.to_string()),
                     quality,
                 },
@@ -312,11 +313,11 @@ impl AllTargets {
 
     /// As a text table; `verbose` adds the predicted error per tensor class.
     pub fn text(&self, verbose: bool) -> String {
-        let with_kv = self.memory.as_ref().and_then(|m| m.kv_cache_bytes).is_some();
+        let with_memory = self.memory.as_ref().and_then(beyond_weights).is_some();
         let with_quality = self.quality_sample.is_some();
         let mut header = vec!["target", "ftype", "size", "bits/weight"];
-        if with_kv {
-            header.push("with KV cache");
+        if with_memory {
+            header.push("memory at ctx");
         }
         if with_quality {
             header.extend(["rel. RMSE", "cosine"]);
@@ -330,8 +331,8 @@ impl AllTargets {
                 r.out_bytes.map_or("-".into(), bytes),
                 r.bits_per_weight.map_or("-".into(), |b| format!("{b:.2}")),
             ];
-            if with_kv {
-                row.push(r.total_with_kv.map_or("-".into(), bytes));
+            if with_memory {
+                row.push(r.total_bytes.map_or("-".into(), bytes));
             }
             if with_quality {
                 match &r.quality.0 {
@@ -351,7 +352,14 @@ impl AllTargets {
             bytes(self.in_bytes)
         );
         if let Some(m) = &self.memory {
-            let _ = writeln!(s, "{}", memory_line(m, self.in_bytes));
+            crate::render::memory_block(&mut s, m);
+            if let Some(b) = beyond_weights(m) {
+                let _ = writeln!(
+                    s,
+                    "memory at ctx: each target's weights + {} for the context (KV caches, compute, output)\n",
+                    bytes(b)
+                );
+            }
         }
         if let Some(sample) = self.quality_sample {
             let _ = writeln!(

@@ -635,3 +635,56 @@ fn quality_refuses_non_finite_weights_by_tensor_and_row() {
         );
     }
 }
+
+/// `--dry-run --ctx`: the memory llama.cpp allocates (the golden model's KV
+/// cache at 4096 tokens is 4 MiB, llama-memory.json), and per target its
+/// weights plus what the context costs.
+#[test]
+fn dry_run_memory_is_llama_cpps() {
+    let input = golden("tiny-f32.gguf");
+    let o = gguf(&[
+        "requant",
+        "--dry-run",
+        "--to",
+        "all",
+        "--ctx",
+        "4096",
+        "--json",
+        input.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let r = &doc["report"];
+    let m = &r["memory"];
+    assert_eq!(m["kv_cache_bytes"], 4 << 20);
+    let beyond = ["kv_cache_bytes", "compute_bytes", "output_bytes"]
+        .iter()
+        .map(|k| m[*k].as_u64().unwrap())
+        .sum::<u64>();
+    for t in r["targets"].as_array().unwrap() {
+        if let Some(out) = t["out_bytes"].as_u64() {
+            assert_eq!(t["total_bytes"].as_u64(), Some(out + beyond), "{}", t["target"]);
+            assert_eq!(
+                t["total_with_kv"].as_u64(),
+                Some(out + (4 << 20)),
+                "{}",
+                t["target"]
+            );
+        }
+    }
+    let o = gguf(&[
+        "requant",
+        "--to",
+        "q8_0",
+        "--ctx",
+        "4096",
+        input.to_str().unwrap(),
+        "x.gguf",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--ctx only works with --dry-run"),
+        "{}",
+        stderr(&o)
+    );
+}
