@@ -1012,55 +1012,101 @@ fn iq4_sums_body(ids: &[f32; 16], x: &[f32; 32], w: &[f32; 32]) -> ([f32; 16], [
     (sumqx, sumq2)
 }
 
-/// `best_index_int8(id·x[j])` for every `j` into `l` (as a byte), the
-/// requantization that ends `quantize_row_iq4_nl_impl`; `x.len()` is a
-/// multiple of 8.
-pub(crate) fn iq4_indices(id: f32, x: &[f32], l: &mut [u8]) {
-    assert!(x.len().is_multiple_of(LANES) && l.len() == x.len());
+/// `signed_absmax` of `numerics.rs` for one block of 32: the largest |x|
+/// (NaN skipped, 0 if none is larger) and the first value that has it
+/// (0 when that largest |x| is 0).
+pub(crate) fn iq4_absmax(x: &[f32; 32]) -> (f32, f32) {
     #[cfg(target_arch = "x86_64")]
     if fast_avx2() {
         // SAFETY: the CPU supports AVX2, checked just above.
-        return unsafe { iq4_indices_avx2(id, x, l) };
+        return unsafe { iq4_absmax_avx2(x) };
     }
-    for (q, &v) in l.iter_mut().zip(x) {
-        *q = iq4_index(id * v) as u8;
+    crate::numerics::signed_absmax(x)
+}
+
+/// [`iq4_absmax`] in AVX2 intrinsics, without a branch per value: the
+/// running `if |x| > amax` keeps the largest |x| (a NaN never passes), so
+/// `amax` is the maximum of the non-NaN |x| and `max` the first value whose
+/// |x| equals it.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn iq4_absmax_avx2(x: &[f32; 32]) -> (f32, f32) {
+    use std::arch::x86_64::*;
+    let abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
+    // SAFETY: eight f32 of `x` each, one unaligned 256-bit load.
+    let a: [__m256; 4] =
+        std::array::from_fn(|v| _mm256_and_ps(abs_mask, unsafe { _mm256_loadu_ps(x[LANES * v..].as_ptr()) }));
+    // `maxps` returns its second operand when the first is NaN.
+    let mut m = _mm256_setzero_ps();
+    for v in a {
+        m = _mm256_max_ps(v, m);
+    }
+    m = _mm256_max_ps(m, _mm256_permute2f128_ps::<1>(m, m));
+    m = _mm256_max_ps(m, _mm256_shuffle_ps::<0b01_00_11_10>(m, m));
+    m = _mm256_max_ps(m, _mm256_shuffle_ps::<0b10_11_00_01>(m, m));
+    let amax = _mm256_cvtss_f32(m);
+    if amax == 0.0 {
+        return (0.0, 0.0);
+    }
+    let mut hits = 0u32;
+    for (v, &av) in a.iter().enumerate() {
+        hits |= (_mm256_movemask_ps(_mm256_cmp_ps::<_CMP_EQ_OQ>(av, m)) as u32) << (LANES * v);
+    }
+    (x[hits.trailing_zeros() as usize], amax)
+}
+
+/// The requantization that ends `quantize_row_iq4_nl_impl` for one block
+/// of 32: `best_index_int8(id·x[j])` for every `j`, stored in IQ4's nibble
+/// layout (byte `j` holds value `j` low and value `16 + j` high).
+pub(crate) fn iq4_quantize(id: f32, x: &[f32; 32], qs: &mut [u8; 16]) {
+    #[cfg(target_arch = "x86_64")]
+    if fast_avx2() {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { iq4_quantize_avx2(id, x, qs) };
+    }
+    for j in 0..16 {
+        qs[j] = iq4_index(id * x[j]) as u8 | (iq4_index(id * x[16 + j]) as u8) << 4;
     }
 }
 
 /// `best_index_int8` on eight lanes: the binary search of `other.rs`
-/// (`x + x >= MID2[idx + step]` for steps 8, 4, 2, 1, the midpoint of each
-/// step looked up per lane with a permute) → the index and its level.
-/// NaN fails every comparison, giving index 0 as the scalar search does.
+/// (`x + x >= MID2[idx + step]` for steps 8, 4, 2, 1), each step's
+/// midpoint looked up per lane with a permute → the index, negated, and
+/// its level. The index is built from the comparison masks (−1 for true)
+/// as `n = 2n + mask`, which gives `−idx`; a permute reads the low three
+/// bits of `n`, so the tables hold entry `k` at lane `−k & 7`. NaN fails
+/// every comparison, giving index 0 as the scalar search does.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
+#[inline]
 fn iq4_index_x8(x: std::arch::x86_64::__m256) -> (std::arch::x86_64::__m256i, std::arch::x86_64::__m256) {
     use std::arch::x86_64::*;
     let m = &IQ4_MID2;
+    let v = &IQ4_LEVELS;
     let x2 = _mm256_add_ps(x, x);
     let ge = |t: __m256| _mm256_cmp_ps::<_CMP_GE_OQ>(x2, t);
-    let bit = |mask: __m256, b: i32| _mm256_and_si256(_mm256_castps_si256(mask), _mm256_set1_epi32(b));
+    let step = |n: __m256i, mask: __m256| _mm256_add_epi32(_mm256_add_epi32(n, n), _mm256_castps_si256(mask));
     // Step 8: MID2[8]; step 4: MID2[4] or MID2[12].
     let s8 = ge(_mm256_set1_ps(m[8]));
     let s4 = ge(_mm256_blendv_ps(_mm256_set1_ps(m[4]), _mm256_set1_ps(m[12]), s8));
-    let mut idx = _mm256_or_si256(bit(s8, 8), bit(s4, 4));
-    // Step 2: MID2[idx + 2] for idx in {0, 4, 8, 12}, at lane idx / 2.
-    let t2 = _mm256_setr_ps(m[2], m[2], m[6], m[6], m[10], m[10], m[14], m[14]);
-    let s2 = ge(_mm256_permutevar8x32_ps(t2, _mm256_srli_epi32::<1>(idx)));
-    idx = _mm256_or_si256(idx, bit(s2, 2));
-    // Step 1: MID2[idx + 1] for even idx, at lane idx / 2.
-    let t1 = _mm256_setr_ps(m[1], m[3], m[5], m[7], m[9], m[11], m[13], m[15]);
-    let s1 = ge(_mm256_permutevar8x32_ps(t1, _mm256_srli_epi32::<1>(idx)));
-    idx = _mm256_or_si256(idx, bit(s1, 1));
-    // The level: kv[idx & 7] of the lower or the upper half.
-    // SAFETY: each pointer is to eight consecutive f32 of a `[f32; 16]`.
-    let lo = unsafe { _mm256_loadu_ps(IQ4_LEVELS.as_ptr()) };
-    let hi = unsafe { _mm256_loadu_ps(IQ4_LEVELS[8..].as_ptr()) };
+    // Step 2: MID2[4k + 2], k = 2·b8 + b4.
+    let n2 = step(_mm256_castps_si256(s8), s4);
+    let t2 = _mm256_setr_ps(m[2], 0.0, 0.0, 0.0, 0.0, m[14], m[10], m[6]);
+    let s2 = ge(_mm256_permutevar8x32_ps(t2, n2));
+    // Step 1: MID2[2k + 1], k = 4·b8 + 2·b4 + b2.
+    let n1 = step(n2, s2);
+    let t1 = _mm256_setr_ps(m[1], m[15], m[13], m[11], m[9], m[7], m[5], m[3]);
+    let s1 = ge(_mm256_permutevar8x32_ps(t1, n1));
+    // The level kv[idx]: entry idx & 7 of the lower or the upper half.
+    let n0 = step(n1, s1);
+    let lo = _mm256_setr_ps(v[0], v[7], v[6], v[5], v[4], v[3], v[2], v[1]);
+    let hi = _mm256_setr_ps(v[8], v[15], v[14], v[13], v[12], v[11], v[10], v[9]);
     let q = _mm256_blendv_ps(
-        _mm256_permutevar8x32_ps(lo, idx),
-        _mm256_permutevar8x32_ps(hi, idx),
+        _mm256_permutevar8x32_ps(lo, n0),
+        _mm256_permutevar8x32_ps(hi, n0),
         s8,
     );
-    (idx, q)
+    (n0, q)
 }
 
 /// [`iq4_sums_body`] in AVX2 intrinsics: the sixteen scales as two vectors,
@@ -1095,21 +1141,27 @@ fn iq4_sums_avx2(ids: &[f32; 16], x: &[f32; 32], w: &[f32; 32]) -> ([f32; 16], [
     out
 }
 
-/// [`iq4_indices`] in AVX2 intrinsics, eight values at a time.
+/// [`iq4_quantize`] in AVX2 intrinsics: eight indices at a time, the
+/// nibbles joined and narrowed to bytes in registers.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn iq4_indices_avx2(id: f32, x: &[f32], l: &mut [u8]) {
+fn iq4_quantize_avx2(id: f32, x: &[f32; 32], qs: &mut [u8; 16]) {
     use std::arch::x86_64::*;
     let idv = _mm256_set1_ps(id);
-    for (xs, ls) in x.chunks_exact(LANES).zip(l.chunks_exact_mut(LANES)) {
-        // SAFETY: `xs` is eight f32, `idx` eight i32.
-        let (i, _) = iq4_index_x8(_mm256_mul_ps(idv, unsafe { _mm256_loadu_ps(xs.as_ptr()) }));
-        let mut idx = [0i32; LANES];
-        unsafe { _mm256_storeu_si256(idx.as_mut_ptr().cast(), i) };
-        for (q, &i) in ls.iter_mut().zip(&idx) {
-            *q = i as u8;
-        }
-    }
+    let idx: [__m256i; 4] = std::array::from_fn(|v| {
+        // SAFETY: eight f32 of `x`, one unaligned 256-bit load.
+        let xv = unsafe { _mm256_loadu_ps(x[LANES * v..].as_ptr()) };
+        _mm256_sub_epi32(_mm256_setzero_si256(), iq4_index_x8(_mm256_mul_ps(idv, xv)).0)
+    });
+    // Values j and 16 + j in one byte; then 32-bit lanes to bytes (the
+    // packs work per 128-bit half; the permute restores the order).
+    let lo = _mm256_or_si256(idx[0], _mm256_slli_epi32::<4>(idx[2]));
+    let hi = _mm256_or_si256(idx[1], _mm256_slli_epi32::<4>(idx[3]));
+    let w16 = _mm256_packus_epi32(lo, hi);
+    let b8 = _mm256_packus_epi16(w16, w16);
+    let ordered = _mm256_permutevar8x32_epi32(b8, _mm256_setr_epi32(0, 4, 1, 5, 0, 0, 0, 0));
+    // SAFETY: `qs` is 16 bytes, one unaligned 128-bit store.
+    unsafe { _mm_storeu_si128(qs.as_mut_ptr().cast(), _mm256_castsi256_si128(ordered)) };
 }
 
 // ---------------------------------------------------------------- IQ3 lattice searches
@@ -1578,7 +1630,7 @@ mod tests {
             let m = IQ4_MID2[j] / 2.0;
             v.extend([m, m.next_up(), m.next_down(), IQ4_LEVELS[j], IQ4_LEVELS[j - 1]]);
         }
-        while v.len() % LANES != 0 {
+        while !v.len().is_multiple_of(LANES) {
             v.push(0.5);
         }
         v
@@ -1586,16 +1638,55 @@ mod tests {
 
     #[cfg(feature = "reference")]
     #[test]
-    fn iq4_indices_match_best_index_int8() {
-        let x = iq4_awkward();
+    fn iq4_quantize_matches_best_index_int8() {
+        let mut x = iq4_awkward();
+        while !x.len().is_multiple_of(32) {
+            x.push(-0.5);
+        }
         for path in [Path::Fast, Path::Portable] {
             for id in [1.0f32, -1.0, 0.5, 3.0, 0.0] {
-                let mut fast = vec![0u8; x.len()];
-                with_path(path, || iq4_indices(id, &x, &mut fast));
-                for (i, &v) in x.iter().enumerate() {
-                    let want = crate::other::best_index_int8(&crate::other::KVALUES_IQ4NL, id * v);
-                    assert_eq!(usize::from(fast[i]), want, "x = {v:e}, id = {id}");
+                for xb in x.chunks_exact(32) {
+                    let xb: &[f32; 32] = xb.try_into().unwrap();
+                    let mut qs = [0u8; 16];
+                    with_path(path, || iq4_quantize(id, xb, &mut qs));
+                    for (j, &v) in xb.iter().enumerate() {
+                        let got = (qs[j % 16] >> (4 * (j / 16))) & 0xf;
+                        let want = crate::other::best_index_int8(&crate::other::KVALUES_IQ4NL, id * v);
+                        assert_eq!(usize::from(got), want, "x = {v:e}, id = {id}");
+                    }
                 }
+            }
+        }
+    }
+
+    #[cfg(feature = "reference")]
+    #[test]
+    fn iq4_absmax_matches_signed_absmax() {
+        let specials = [
+            0.0,
+            -0.0,
+            f32::NAN,
+            -f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            2.5,
+            -2.5,
+            1e-30,
+        ];
+        for seed in 0..2000u64 {
+            let mut x: [f32; 32] = rows(seed, 32).try_into().unwrap();
+            // Equal magnitudes of either sign, zeros and non-finite values.
+            for i in 0..(seed % 6) as usize {
+                x[(7 * i + seed as usize) % 32] = specials[(seed as usize + i) % specials.len()];
+            }
+            let want = crate::numerics::signed_absmax(&x);
+            for path in [Path::Fast, Path::Portable] {
+                let got = with_path(path, || iq4_absmax(&x));
+                assert_eq!(
+                    (got.0.to_bits(), got.1.to_bits()),
+                    (want.0.to_bits(), want.1.to_bits()),
+                    "seed {seed}"
+                );
             }
         }
     }

@@ -58,12 +58,15 @@ fn iq4_encode_block(x: &[f32], y: &mut [u8], qw: Option<&[f32]>) {
 /// each ([`crate::lanes::iq4_sums`]: per lane the f32 operations of the
 /// scalar loop, in its order), and the winner chosen in ggml's order
 /// afterwards; the final requantization runs eight values at a time
-/// ([`crate::lanes::iq4_indices`]). Levels of the first guess, which ggml
-/// writes and every path later overwrites, are not stored, and `sigma2` is
-/// only summed when weights use it.
+/// straight into the nibble layout ([`crate::lanes::iq4_quantize`]).
+/// Levels of the first guess, which ggml writes and every path later
+/// overwrites, are not stored, and `sigma2` is only summed when weights
+/// use it.
 fn iq4_encode_block_lanes(x: &[f32], y: &mut [u8], qw: Option<&[f32]>) {
     const NTRY: i32 = 7;
     let v0 = KVALUES_IQ4NL[0];
+    // `itry + kv[0]` for the trials, lanes 1..16 (lane 0 is the first guess).
+    let trial_num: [f32; 16] = std::array::from_fn(|k| (k as i32 - 1 - NTRY + i32::from(v0)) as f32);
     let sb = x.len();
     let nblocks = sb / 32;
     let mut sigma2 = 0.0f32;
@@ -73,13 +76,13 @@ fn iq4_encode_block_lanes(x: &[f32], y: &mut [u8], qw: Option<&[f32]>) {
         }
         sigma2 *= 2.0 / sb as f32;
     }
-    let mut l = [0u8; 256];
     let mut scales = [0.0f32; 8];
     let mut weight = [0.0f32; 32];
     let mut max_scale = 0.0f32;
     let mut amax_scale = 0.0f32;
+    let block = |ib: usize| -> &[f32; 32] { x[32 * ib..32 * ib + 32].try_into().expect("32 values") };
     for ib in 0..nblocks {
-        let xb: &[f32; 32] = x[32 * ib..32 * ib + 32].try_into().expect("32 values");
+        let xb = block(ib);
         match qw {
             Some(q) => {
                 let qb = &q[32 * ib..32 * ib + 32];
@@ -93,17 +96,15 @@ fn iq4_encode_block_lanes(x: &[f32], y: &mut [u8], qw: Option<&[f32]>) {
                 }
             }
         }
-        let (max, amax) = signed_absmax(xb);
+        let (max, amax) = crate::lanes::iq4_absmax(xb);
         if amax < crate::search::GROUP_MAX_EPS {
             scales[ib] = 0.0;
             continue;
         }
-        // Lane 0: `id = 1/d` with `d = -max/kv[0]`; lanes 1..16: the trials.
-        let mut ids = [0.0f32; 16];
+        // Lane 0: `id = 1/d` with `d = -max/kv[0]`; lanes 1..16: the trials'
+        // `(itry + kv[0])/max`.
+        let mut ids = trial_num.map(|n| n / max);
         ids[0] = 1.0 / (-max / f32::from(v0));
-        for (id, itry) in ids[1..].iter_mut().zip(-NTRY..=NTRY) {
-            *id = (itry + i32::from(v0)) as f32 / max;
-        }
         let (sumqx, sumq2) = crate::lanes::iq4_sums(&ids, xb, &weight);
         let mut d = if sumq2[0] > 0.0 { sumqx[0] / sumq2[0] } else { 0.0 };
         let mut best = d * sumqx[0];
@@ -120,10 +121,8 @@ fn iq4_encode_block_lanes(x: &[f32], y: &mut [u8], qw: Option<&[f32]>) {
             max_scale = d;
         }
     }
-    let qs_at;
     if nblocks > 1 {
         // IQ4_XS: d @0, scales_h @2, scales_l[4] @4, qs @8.
-        qs_at = 8;
         let d = -max_scale / 32.0;
         write_f16(y, 0, d);
         let id = if d != 0.0 { 1.0 / d } else { 0.0 };
@@ -132,8 +131,8 @@ fn iq4_encode_block_lanes(x: &[f32], y: &mut [u8], qw: Option<&[f32]>) {
             let ls = nearest_int(id * scales[ib]).clamp(-32, 31);
             let dl = d * ls as f32;
             let idl = if dl != 0.0 { 1.0 / dl } else { 0.0 };
-            let r = 32 * ib..32 * ib + 32;
-            crate::lanes::iq4_indices(idl, &x[r.clone()], &mut l[r]);
+            let qs: &mut [u8; 16] = (&mut y[8 + 16 * ib..24 + 16 * ib]).try_into().expect("16 bytes");
+            crate::lanes::iq4_quantize(idl, block(ib), qs);
             let ls = (ls + 32) as u8;
             if ib % 2 == 0 {
                 y[4 + ib / 2] = ls & 0xf;
@@ -145,21 +144,10 @@ fn iq4_encode_block_lanes(x: &[f32], y: &mut [u8], qw: Option<&[f32]>) {
         y[2..4].copy_from_slice(&scales_h.to_le_bytes());
     } else {
         // IQ4_NL: d @0, qs @2; requantize with the unrounded scale.
-        qs_at = 2;
         write_f16(y, 0, scales[0]);
         let id = if scales[0] != 0.0 { 1.0 / scales[0] } else { 0.0 };
-        crate::lanes::iq4_indices(id, x, &mut l[..sb]);
-    }
-    iq4_pack(&l[..sb], &mut y[qs_at..]);
-}
-
-/// Nibble layout of IQ4 levels: per 32, byte `j` holds level `j` low and
-/// level `16 + j` high.
-fn iq4_pack(l: &[u8], qs: &mut [u8]) {
-    for (lb, qb) in l.chunks_exact(32).zip(qs.chunks_exact_mut(16)) {
-        for j in 0..16 {
-            qb[j] = lb[j] | (lb[16 + j] << 4);
-        }
+        let qs: &mut [u8; 16] = (&mut y[2..18]).try_into().expect("16 bytes");
+        crate::lanes::iq4_quantize(id, block(0), qs);
     }
 }
 
