@@ -149,7 +149,8 @@ impl DryRun {
             Some(Some(q)) => {
                 let _ = writeln!(
                     s,
-                    "predicted weight error: relative RMSE {}, cosine {} ({} of the converted weights encoded)",
+                    "predicted weight error: relative RMSE {}, cosine {} ({} of the converted weights encoded; \
+                     weight space, not perplexity)",
                     sci(q.overall.relative_rmse),
                     cos(q.overall.cosine),
                     share(q.overall.sampled_fraction)
@@ -365,7 +366,8 @@ impl AllTargets {
             let _ = writeln!(
                 s,
                 "Predicted weight error against this file (relative RMSE √(Σ(w−ŵ)²/Σw²) and cosine, as gguf diff \
-                 would report them), from {} of each tensor's rows: a guide to compare file types, not perplexity.",
+                 would report them), from {} of each tensor's rows (at least 32; the slow i-quant searches fewer): \
+                 a guide to compare file types, not perplexity.",
                 share(sample)
             );
         }
@@ -392,13 +394,16 @@ fn cos(x: f64) -> String {
     format!("{x:.6}")
 }
 
-/// A share as a percentage (`6.25 %`, `100 %`).
+/// A share: `all`, `1/32` when it is one over a whole number, else a
+/// percentage (`6.3 %`).
 fn share(x: f64) -> String {
-    let p = x * 100.0;
-    if (p - p.round()).abs() < 1e-9 {
-        format!("{p:.0} %")
+    let inv = 1.0 / x;
+    if x >= 1.0 {
+        "all".to_string()
+    } else if (inv - inv.round()).abs() < 1e-9 {
+        format!("1/{}", inv.round())
     } else {
-        format!("{p:.2} %")
+        format!("{:.1} %", x * 100.0)
     }
 }
 

@@ -50,7 +50,7 @@ use std::collections::HashMap;
 /// The default share of each tensor's rows that is encoded: measured to
 /// keep the predicted relative RMSE within about 1 % of the written file's
 /// (README: "Picking a quant").
-pub const DEFAULT_SAMPLE: f64 = 1.0 / 16.0;
+pub const DEFAULT_SAMPLE: f64 = 1.0 / 32.0;
 
 /// How much of each tensor to encode.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -125,10 +125,39 @@ pub struct QualityProgress {
     pub tensors: usize,
 }
 
-/// How many rows of a tensor of `rows` rows are drawn.
-fn sample_size(rows: u64, opts: &QualityOptions) -> u64 {
-    let want = (rows as f64 * opts.sample.clamp(0.0, 1.0)).ceil() as u64;
-    want.max(opts.min_rows.min(rows)).min(rows)
+/// How much slower than the common codecs a type encodes, roughly: the
+/// lattice searches of the i-quants. A share of rows is divided by it (with
+/// a floor of its own), so that every type of the table costs about the
+/// same time; `sampled_fraction` says what was drawn.
+fn encode_cost(ty: GgmlType) -> u64 {
+    match ty {
+        GgmlType::IQ1_S
+        | GgmlType::IQ1_M
+        | GgmlType::IQ2_XXS
+        | GgmlType::IQ2_XS
+        | GgmlType::IQ2_S
+        | GgmlType::IQ3_XXS => 16,
+        GgmlType::IQ3_S => 4,
+        _ => 1,
+    }
+}
+
+/// How many rows of a tensor of `rows` rows are drawn for a type of
+/// encode cost `cost`: `share / cost` of them, at least `min_rows / cost`
+/// (and at least 8), all of them with a share of 1 or when there are fewer.
+fn sample_size(rows: u64, opts: &QualityOptions, cost: u64) -> u64 {
+    let share = opts.sample.clamp(0.0, 1.0);
+    if share >= 1.0 {
+        return rows;
+    }
+    let cost = cost.max(1);
+    let want = (rows as f64 * share / cost as f64).ceil() as u64;
+    let floor = if cost == 1 {
+        opts.min_rows
+    } else {
+        (opts.min_rows / cost).max(8)
+    };
+    want.max(floor.min(rows)).min(rows)
 }
 
 /// `n` draws from rows with energies `energy`, with probability
@@ -183,11 +212,11 @@ struct Conversion<'a> {
 struct Measured {
     /// Σw² over every row (exact).
     energy: f64,
-    /// Rows in all, and rows drawn (each once).
+    /// Rows in all.
     rows: u64,
-    sampled: u64,
-    /// Per type converted to: the error estimated for the whole tensor.
-    by_type: HashMap<GgmlType, Estimate>,
+    /// Per type converted to: the error estimated for the whole tensor, and
+    /// the rows drawn for it (each once).
+    by_type: HashMap<GgmlType, (Estimate, u64)>,
     /// The tensor could not be decoded: left out, as `gguf diff` leaves it out.
     undecodable: bool,
 }
@@ -294,23 +323,27 @@ fn measure(
         ..Measured::default()
     };
 
-    // Pass 2: the drawn rows, through every conversion.
-    if !conversions.is_empty() {
-        let drawn = draw(&row_energy, sample_size(rows, opts));
-        out.sampled = drawn.len() as u64;
+    // Pass 2: the drawn rows, through every conversion; conversions of the
+    // same encode cost share their draw.
+    let mut costs: Vec<u64> = conversions.iter().map(|c| encode_cost(c.to)).collect();
+    costs.sort_unstable();
+    costs.dedup();
+    for cost in costs {
+        let group: Vec<&Conversion<'_>> = conversions.iter().filter(|c| encode_cost(c.to) == cost).collect();
+        let drawn = draw(&row_energy, sample_size(rows, opts, cost));
         let per_draw = (CHUNK_ELEMS / ne0.max(1) as u64).max(1) as usize;
         let parts: Vec<Result<Vec<Estimate>, RequantError>> = drawn
             .par_chunks(per_draw)
             .map_init(
                 || (Vec::<f32>::new(), Vec::<f32>::new(), Vec::<u8>::new()),
                 |(a, b, q), rows| {
-                    let mut est = vec![Estimate::default(); conversions.len()];
+                    let mut est = vec![Estimate::default(); group.len()];
                     a.resize(ne0, 0.0);
                     b.resize(ne0, 0.0);
                     for &(row, weight) in rows {
                         let bytes = &data[row as usize * row_bytes..][..row_bytes];
                         decode_row(t.ggml_type, bytes, a).map_err(codec_error(row))?;
-                        for (e, cv) in est.iter_mut().zip(conversions) {
+                        for (e, cv) in est.iter_mut().zip(&group) {
                             q.resize(codec(cv.to).and_then(|c| c.row_size(ne0)).unwrap_or(0), 0);
                             cv.conv
                                 .encode(a, row, q)
@@ -327,13 +360,15 @@ fn measure(
                 },
             )
             .collect();
-        let mut by_type = vec![Estimate::default(); conversions.len()];
+        let mut by_type = vec![Estimate::default(); group.len()];
         for p in parts {
             for (t, e) in by_type.iter_mut().zip(p?) {
                 *t = t.add(e);
             }
         }
-        out.by_type = conversions.iter().map(|c| c.to).zip(by_type).collect();
+        for (cv, e) in group.iter().zip(by_type) {
+            out.by_type.insert(cv.to, (e, drawn.len() as u64));
+        }
     }
     if let Ok(r) = m.tensor_range(t) {
         m.release(t, r);
@@ -494,12 +529,12 @@ fn summarize(p: &Plan<'_>, measured: &HashMap<&str, Measured>) -> PlanQuality {
             ..Totals::default()
         };
         if t.choice.ty != t.src.ggml_type {
-            let e = mz.by_type.get(&t.choice.ty).copied().unwrap_or_default();
+            let (e, drawn) = mz.by_type.get(&t.choice.ty).copied().unwrap_or_default();
             tt.error = e.error;
             tt.cross = e.cross;
             let per_row = t.src.row_len() as f64;
             tt.converted = mz.rows as f64 * per_row;
-            tt.sampled = mz.sampled as f64 * per_row;
+            tt.sampled = drawn as f64 * per_row;
         }
         all.add(&tt);
         let k = CLASSES
@@ -538,12 +573,21 @@ mod tests {
     #[test]
     fn sample_sizes_are_bounded() {
         let o = |sample, min_rows| QualityOptions { sample, min_rows };
-        assert_eq!(sample_size(10, &o(1.0, 0)), 10);
-        assert_eq!(sample_size(16, &o(0.25, 0)), 4);
-        assert_eq!(sample_size(5, &o(0.01, 32)), 5, "all rows of a small tensor");
-        assert_eq!(sample_size(1000, &o(0.01, 32)), 32);
-        assert_eq!(sample_size(1 << 20, &o(1.0 / 16.0, 32)), 1 << 16);
-        assert_eq!(sample_size(0, &o(0.5, 32)), 0);
+        assert_eq!(sample_size(10, &o(1.0, 0), 1), 10);
+        assert_eq!(sample_size(16, &o(0.25, 0), 1), 4);
+        assert_eq!(sample_size(5, &o(0.01, 32), 1), 5, "all rows of a small tensor");
+        assert_eq!(sample_size(1000, &o(0.01, 32), 1), 32);
+        assert_eq!(sample_size(1 << 20, &o(1.0 / 16.0, 32), 1), 1 << 16);
+        assert_eq!(sample_size(0, &o(0.5, 32), 1), 0);
+        // Slow codecs: a share divided by their cost, a floor of their own.
+        assert_eq!(sample_size(1 << 20, &o(1.0 / 16.0, 32), 16), 1 << 12);
+        assert_eq!(sample_size(4096, &o(1.0 / 32.0, 32), 16), 8);
+        assert_eq!(sample_size(4096, &o(1.0 / 32.0, 32), 4), 32);
+        assert_eq!(
+            sample_size(4096, &o(1.0, 32), 16),
+            4096,
+            "a share of 1 is every row"
+        );
     }
 
     #[test]
