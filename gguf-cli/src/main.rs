@@ -235,7 +235,7 @@ struct InspectArgs {
         required = true,
         value_name = "FILE",
         help = "GGUF files to inspect, or URLs of files on a web server (http://, https://, \
-                hf://OWNER/REPO[@REVISION]/FILE), of which only the header is downloaded."
+                hf://OWNER/REPO[@REVISION]/FILE), of which only the header is downloaded"
     )]
     files: Vec<PathBuf>,
 

@@ -1,7 +1,8 @@
 //! Models on web servers, for `gguf inspect URL` and `gguf requant --dry-run
 //! URL`: `http://…` and `https://…` URLs, and `hf://OWNER/REPO[@REVISION]/FILE`
 //! for a file on the Hugging Face Hub. Only the header is read, by HTTP
-//! range requests that grow as the parser needs ([`GgufFile::read_header`]);
+//! range requests that grow as the parser needs
+//! ([`gguf_format::GgufFile::read_header`]);
 //! the tensor data never is. A split model's other shards are read from the
 //! sibling URLs. The HTTP client (ureq, with rustls) is behind the `remote`
 //! cargo feature; without it [`open`] says so.
@@ -365,6 +366,31 @@ mod http {
         Some((start, total))
     }
 
+    /// An answer's body, whose timeouts say so in one line.
+    struct Body {
+        inner: ureq::BodyReader<'static>,
+        timeout: Duration,
+    }
+
+    impl Read for Body {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.inner.read(buf).map_err(|e| {
+                let ureq_timeout = e
+                    .get_ref()
+                    .and_then(|i| i.downcast_ref::<ureq::Error>())
+                    .is_some_and(|u| matches!(u, ureq::Error::Timeout(_)));
+                if ureq_timeout || e.kind() == io::ErrorKind::TimedOut {
+                    io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!("no data within {} s", self.timeout.as_secs_f64()),
+                    )
+                } else {
+                    e
+                }
+            })
+        }
+    }
+
     /// One remote file as a [`RangeRead`].
     struct Http<'c> {
         client: &'c Client,
@@ -392,7 +418,10 @@ mod http {
                     }
                     Ok(RangeStream {
                         file_size,
-                        reader: Box::new(r.into_body().into_reader()),
+                        reader: Box::new(Body {
+                            inner: r.into_body().into_reader(),
+                            timeout: self.client.timeout,
+                        }),
                     })
                 }
                 StatusCode::OK => {
@@ -401,7 +430,10 @@ mod http {
                     let file_size = r.body().content_length().ok_or_else(|| {
                         io::Error::other("the server does not say the file's size (no Content-Length)")
                     })?;
-                    let mut reader = r.into_body().into_reader();
+                    let mut reader = Body {
+                        inner: r.into_body().into_reader(),
+                        timeout: self.client.timeout,
+                    };
                     let skipped = io::copy(&mut (&mut reader).take(start), &mut io::sink())?;
                     if skipped < start {
                         return Err(io::Error::new(

@@ -65,6 +65,9 @@ struct Behaviour {
     require_token: Option<String>,
     /// Read the request and never answer.
     stall: bool,
+    /// For the first N requests, send the head and 1000 bytes of the body,
+    /// then nothing more.
+    stall_body_first: usize,
     /// Answer 503 to the first N requests.
     fail_first: usize,
     /// Answer this status (and no body) to every request.
@@ -202,6 +205,27 @@ fn serve(
     }
 }
 
+/// Says nothing more until the client closes the connection (or the server
+/// stops, or 20 s pass).
+fn wait_for_hang_up(w: &mut TcpStream, stop: &AtomicBool) {
+    use std::io::Read;
+    let _ = w.set_read_timeout(Some(Duration::from_millis(50)));
+    let start = Instant::now();
+    let mut byte = [0u8; 1];
+    while !stop.load(Ordering::SeqCst) && start.elapsed() < Duration::from_secs(20) {
+        match w.read(&mut byte) {
+            Ok(0) => return,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return,
+            Ok(_) => {}
+        }
+    }
+}
+
 /// Answers one request; false when the connection is done.
 #[allow(clippy::too_many_arguments)]
 fn answer(
@@ -222,10 +246,7 @@ fn answer(
         .is_ok()
     };
     if b.stall {
-        let start = Instant::now();
-        while !stop.load(Ordering::SeqCst) && start.elapsed() < Duration::from_secs(20) {
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        wait_for_hang_up(w, stop);
         return false;
     }
     if n < b.fail_first {
@@ -282,6 +303,12 @@ fn answer(
         head(w, 200, "OK", "", body.len)
     };
     if !ok {
+        return false;
+    }
+    if n < b.stall_body_first {
+        let (sent, _) = body.send(w, start, end.min(start + 1000));
+        served.body_bytes = sent;
+        wait_for_hang_up(w, stop);
         return false;
     }
     let (sent, ok) = body.send(w, start, end);
@@ -717,6 +744,42 @@ fn a_server_that_never_answers_times_out() {
     );
 }
 
+#[test]
+fn an_answer_that_stalls_part_way_is_asked_again_from_where_it_stopped() {
+    let bytes = testdata("tiny-llama-f16.gguf");
+    let once = Server::start(
+        vec![("/m.gguf", Body::whole(bytes.clone()))],
+        Behaviour {
+            stall_body_first: 1,
+            ..Behaviour::default()
+        },
+    );
+    let env = [("GGUF_HTTP_TIMEOUT", "0.3")];
+    assert_eq!(
+        ok(&["inspect", "--key", "general.name", &once.url("/m.gguf")], &env),
+        "tiny-llama\n"
+    );
+    let ranges: Vec<Option<String>> = once.served().into_iter().map(|s| s.range).collect();
+    assert_eq!(
+        ranges,
+        [Some("bytes=0-1048575".into()), Some("bytes=1000-1048575".into())]
+    );
+
+    let always = Server::start(
+        vec![("/m.gguf", Body::whole(bytes))],
+        Behaviour {
+            stall_body_first: 100,
+            ..Behaviour::default()
+        },
+    );
+    let url = always.url("/m.gguf");
+    assert_eq!(
+        fails(&["inspect", &url], &env),
+        format!("gguf: {url}: no data within 0.3 s")
+    );
+    assert_eq!(always.served().len(), 3, "the request and two resumes");
+}
+
 /// tiny-llama-f32 split in three: the shards' bytes, by name.
 fn split_model(prefix: &str) -> Vec<(String, Vec<u8>)> {
     let files = ModelFiles::open(common::workspace().join("testdata/tiny-llama-f32.gguf")).unwrap();
@@ -891,24 +954,34 @@ fn speed_of_a_big_vocabulary_over_loopback() {
     let model = gguf_testdata::big_vocab_model(262_144);
     let header = header_len(&model);
     let size = model.len() as u64;
-    let server = Server::start(vec![("/big.gguf", Body::whole(model))], Behaviour::default());
-    let url = server.url("/big.gguf");
-    let mut times = Vec::new();
-    for _ in 0..10 {
-        let start = Instant::now();
-        ok(&["inspect", &url], &[]);
-        times.push(start.elapsed());
+    for ignore_range in [false, true] {
+        let server = Server::start(
+            vec![("/big.gguf", Body::whole(model.clone()))],
+            Behaviour {
+                ignore_range,
+                ..Behaviour::default()
+            },
+        );
+        let url = server.url("/big.gguf");
+        let mut times = Vec::new();
+        for _ in 0..10 {
+            let start = Instant::now();
+            ok(&["inspect", &url], &[]);
+            times.push(start.elapsed());
+        }
+        times.sort();
+        let served = server.served();
+        let moved = server.body_bytes() / 10;
+        eprintln!(
+            "{}: 262,144 tokens, header {header} bytes of {size}: {} request(s) per run, {moved} bytes moved per \
+             run ({:.1} % of the file, {:.1} % more than the header), median {:?} (fastest {:?}) per whole \
+             `gguf inspect URL`",
+            if ignore_range { "server ignoring Range" } else { "range requests" },
+            served.len() / 10,
+            moved as f64 * 100.0 / size as f64,
+            (moved as f64 - header as f64) * 100.0 / header as f64,
+            times[5],
+            times[0]
+        );
     }
-    times.sort();
-    let served = server.served();
-    let moved = server.body_bytes() / 10;
-    eprintln!(
-        "262,144 tokens, header {header} bytes of {size}: {} requests per run, {moved} bytes moved per run \
-         ({:.1} % of the file, {:.1} % more than the header), median {:?} (fastest {:?}) per whole `gguf inspect URL`",
-        served.len() / 10,
-        moved as f64 * 100.0 / size as f64,
-        (moved - header) as f64 * 100.0 / header as f64,
-        times[5],
-        times[0]
-    );
 }

@@ -79,6 +79,10 @@ fn next_end(needed: u64, estimate: u64, file_size: u64) -> u64 {
 /// Bytes asked for beyond the parser's guess, besides 1/16 of it.
 const SLACK: u64 = 16 << 10;
 
+/// How many times a reader that fails part-way is asked again from where
+/// it stopped.
+const RESUMES: u32 = 2;
+
 /// Bytes read from a source at a time.
 const CHUNK: usize = 256 << 10;
 
@@ -95,7 +99,9 @@ impl GgufFile {
     /// far), plus a little slack. A model with a 262,144-token vocabulary
     /// (a 7.7 MB header) takes two reads. A source that goes on past the end
     /// asked for (a server that ignores `Range`) is read only until the
-    /// header is complete. The result is a [`GgufFile::from_prefix`]: parse
+    /// header is complete; one that fails part-way (a connection reset) is
+    /// asked again from where it stopped, twice at most. The result is a
+    /// [`GgufFile::from_prefix`]: parse
     /// it for the header ([`GgufFile::parse_header`] or, checking every
     /// tensor against the file's size, [`GgufFile::parse`]), with the same
     /// result, errors included, as parsing the whole file; only its tensor
@@ -125,8 +131,10 @@ impl GgufFile {
         let io = |e: io::Error| Error::io(name, e);
         let mut buf: Vec<u8> = Vec::new();
         let mut end = first_read.max(8);
+        let mut resumes = RESUMES;
         loop {
             let start = buf.len() as u64;
+            end = end.max(start + 1);
             let stream = source.read_from(start, end).map_err(io)?;
             let file_size = stream.file_size;
             // Never more than the file, whatever the source sends.
@@ -143,7 +151,16 @@ impl GgufFile {
                     }
                 };
                 buf.truncate(len + *n.as_ref().unwrap_or(&0));
-                let n = n.map_err(io)?;
+                let n = match n {
+                    Ok(n) => n,
+                    // Cut off part-way (a connection reset, a stalled
+                    // server): ask again from here.
+                    Err(_) if resumes > 0 => {
+                        resumes -= 1;
+                        break;
+                    }
+                    Err(e) => return Err(io(e)),
+                };
                 let ended = n == 0;
                 if !ended && (buf.len() as u64) < check_at {
                     continue;
@@ -162,13 +179,10 @@ impl GgufFile {
                     break;
                 }
             }
-            if buf.len() as u64 == start {
+            if buf.len() as u64 == start && resumes == RESUMES {
                 return Err(io(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
-                    format!(
-                        "no bytes from offset {start} on, in a file of {} bytes",
-                        reader.limit() + start
-                    ),
+                    format!("no bytes from offset {start} on, in a file of {file_size} bytes"),
                 )));
             }
         }
@@ -282,6 +296,69 @@ mod tests {
                 assert_eq!(got, whole, "{name}, first read {first}");
             }
         }
+    }
+
+    /// A source whose readers fail after `cut` bytes, the first `failures` times.
+    struct Flaky<'a> {
+        bytes: &'a [u8],
+        cut: usize,
+        failures: usize,
+        asked: usize,
+    }
+
+    struct FailAfter<'a>(&'a [u8], bool);
+
+    impl Read for FailAfter<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() && self.1 {
+                return Err(io::Error::new(io::ErrorKind::ConnectionReset, "reset"));
+            }
+            self.0.read(out)
+        }
+    }
+
+    impl RangeRead for Flaky<'_> {
+        fn read_from(&mut self, start: u64, end: u64) -> io::Result<RangeStream<'_>> {
+            self.asked += 1;
+            let fail = self.asked <= self.failures;
+            let stop = if fail {
+                start as usize + self.cut
+            } else {
+                end as usize
+            };
+            let stop = stop.min(self.bytes.len());
+            Ok(RangeStream {
+                file_size: self.bytes.len() as u64,
+                reader: Box::new(FailAfter(&self.bytes[start as usize..stop], fail)),
+            })
+        }
+    }
+
+    #[test]
+    fn a_reader_cut_off_part_way_is_asked_again_from_where_it_stopped() {
+        let bytes = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../testdata/tiny-llama-f16.gguf"
+        ))
+        .unwrap();
+        let mut src = Flaky {
+            bytes: &bytes,
+            cut: 1000,
+            failures: 2,
+            asked: 0,
+        };
+        let head = GgufFile::read_header("flaky", &mut src, 1 << 16).unwrap();
+        assert_eq!(src.asked, 3);
+        assert_eq!(head.parse().unwrap().tensors().len(), 21);
+        let mut src = Flaky {
+            bytes: &bytes,
+            cut: 1000,
+            failures: 3,
+            asked: 0,
+        };
+        let e = GgufFile::read_header("flaky", &mut src, 1 << 16).unwrap_err();
+        assert_eq!(e.to_string(), "flaky: reset");
+        assert_eq!(src.asked, 3);
     }
 
     #[test]
