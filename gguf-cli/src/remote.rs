@@ -208,7 +208,7 @@ mod http {
                 .map_err(|e| url_error(name, io::Error::other(format!("not a valid URL: {e}"))))?;
             let mut source = Http {
                 client: self,
-                host: uri.authority().map(|a| a.as_str().to_ascii_lowercase()),
+                origin: origin(&uri),
                 target: url,
             };
             GgufFile::read_header(name, &mut source, first_read)
@@ -216,10 +216,16 @@ mod http {
 
         /// A GET of `url` from byte `start` (to `end`, exclusive),
         /// following redirects; the answer and the URL that gave it.
-        fn get(&self, url: &str, host: Option<&str>, start: u64, end: u64) -> io::Result<(Response, String)> {
+        fn get(
+            &self,
+            url: &str,
+            named: Option<&str>,
+            start: u64,
+            end: u64,
+        ) -> io::Result<(Response, String)> {
             let mut url = url.to_string();
             for _ in 0..=MAX_REDIRECTS {
-                let r = self.get_once(&url, host, start, end)?;
+                let r = self.get_once(&url, named, start, end)?;
                 if !r.status().is_redirection() || r.status() == StatusCode::NOT_MODIFIED {
                     return Ok((r, url));
                 }
@@ -239,7 +245,7 @@ mod http {
 
         /// One GET of `url` (no redirect followed), tried again on a
         /// connection error, a timeout or a 5xx.
-        fn get_once(&self, url: &str, host: Option<&str>, start: u64, end: u64) -> io::Result<Response> {
+        fn get_once(&self, url: &str, named: Option<&str>, start: u64, end: u64) -> io::Result<Response> {
             let mut attempt = 1;
             loop {
                 let range = if end > start {
@@ -249,8 +255,8 @@ mod http {
                 };
                 let mut req = self.agent.get(url).header("Range", range);
                 if let Some(token) = &self.token {
-                    // Only to the host the user named.
-                    if host.is_some() && authority(url).as_deref() == host {
+                    // Only to the host the user named, by the same scheme.
+                    if named.is_some() && url.parse().ok().and_then(|u| origin(&u)).as_deref() == named {
                         req = req.header("Authorization", format!("Bearer {token}"));
                     }
                 }
@@ -295,6 +301,7 @@ mod http {
                 }
                 ureq::Error::HostNotFound => "host not found".to_string(),
                 ureq::Error::ConnectionFailed => "cannot connect".to_string(),
+                ureq::Error::Io(e) => e.to_string(),
                 other => other.to_string(),
             };
             io::Error::new(kind, format!("{what}{tried}"))
@@ -348,10 +355,10 @@ mod http {
         Some(target)
     }
 
-    /// `host[:port]` of a URL, lower-case.
-    fn authority(url: &str) -> Option<String> {
-        let uri: Uri = url.parse().ok()?;
-        Some(uri.authority()?.as_str().to_ascii_lowercase())
+    /// `scheme://host[:port]` of a URL, lower-case: the token goes where
+    /// this is the named URL's.
+    pub(super) fn origin(uri: &Uri) -> Option<String> {
+        Some(format!("{}://{}", uri.scheme_str()?, uri.authority()?.as_str()).to_ascii_lowercase())
     }
 
     /// `bytes START-END/TOTAL` (START, TOTAL) or `bytes */TOTAL` (None, TOTAL).
@@ -394,15 +401,18 @@ mod http {
     /// One remote file as a [`RangeRead`].
     struct Http<'c> {
         client: &'c Client,
-        /// `host[:port]` of the URL the user named: the token goes there only.
-        host: Option<String>,
+        /// `scheme://host[:port]` of the URL the user named: the token goes
+        /// there only.
+        origin: Option<String>,
         /// Where requests go: the URL, then where its redirects led.
         target: String,
     }
 
     impl RangeRead for Http<'_> {
         fn read_from(&mut self, start: u64, end: u64) -> io::Result<RangeStream<'_>> {
-            let (r, url) = self.client.get(&self.target, self.host.as_deref(), start, end)?;
+            let (r, url) = self
+                .client
+                .get(&self.target, self.origin.as_deref(), start, end)?;
             // Later ranges go straight to where the redirects led.
             self.target = url;
             let status = r.status();
@@ -598,6 +608,22 @@ mod tests {
             assert_eq!(http::resolve(base, location).as_deref(), Some(to), "{location}");
         }
         assert_eq!(http::resolve(base, "https://bad host/"), None);
+    }
+
+    #[cfg(feature = "remote")]
+    #[test]
+    fn the_token_goes_to_the_named_scheme_host_and_port_only() {
+        let origin = |u: &str| http::origin(&u.parse().unwrap());
+        let named = origin("https://HF.example/o/r/resolve/main/m.gguf");
+        assert_eq!(named.as_deref(), Some("https://hf.example"));
+        assert_eq!(origin("https://hf.example/other"), named);
+        for elsewhere in [
+            "http://hf.example/x",
+            "https://cdn.hf.example/x",
+            "https://hf.example:8443/x",
+        ] {
+            assert_ne!(origin(elsewhere), named, "{elsewhere}");
+        }
     }
 
     #[cfg(not(feature = "remote"))]
