@@ -22,14 +22,16 @@ pub(crate) const KVALUES_MXFP4: [i8; 16] = [0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, 
 
 /// `best_index_int8`: the index of the nearest level in the sorted `values`
 /// (16 of them), found by a branchless binary search on midpoints; an exact
-/// midpoint goes to the upper level, and NaN to level 0.
+/// midpoint goes to the upper level, and NaN to level 15, as in ggml (every
+/// comparison of its search fails for NaN, which walks it to the top).
 pub(crate) fn best_index_int8(values: &[i8; 16], x: f32) -> usize {
     let x2 = x + x;
     let mut idx = 0;
     let mut step = 8;
     while step > 0 {
         let j = idx + step;
-        if x2 >= f32::from(values[j - 1]) + f32::from(values[j]) {
+        // `!(x2 < mid)`, not `x2 >= mid`: NaN goes up, as in ggml.
+        if !(x2 < f32::from(values[j - 1]) + f32::from(values[j])) {
             idx = j;
         }
         step >>= 1;
@@ -664,5 +666,69 @@ pub(crate) fn decode_q2_0(src: &[u8], dst: &mut [f32]) {
             let q = (x[2 + j / 4] >> ((j % 4) * 2)) & 3;
             y[j] = (i32::from(q) - 1) as f32 * d;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// ggml's `best_index_int8`, line by line: the reference for the
+    /// branchless search, NaN and infinities included.
+    fn ggml_best_index_int8(val: &[i8; 16], x: f32) -> usize {
+        if x <= f32::from(val[0]) {
+            return 0;
+        }
+        if x >= f32::from(val[15]) {
+            return 15;
+        }
+        let (mut ml, mut mu) = (0, 15);
+        while mu - ml > 1 {
+            let mav = (ml + mu) / 2;
+            if x < f32::from(val[mav]) {
+                mu = mav;
+            } else {
+                ml = mav;
+            }
+        }
+        if x - f32::from(val[mu - 1]) < f32::from(val[mu]) - x {
+            mu - 1
+        } else {
+            mu
+        }
+    }
+
+    #[test]
+    fn best_index_int8_is_ggmls_search() {
+        let v = &KVALUES_IQ4NL;
+        let mut xs = vec![
+            f32::NAN,
+            -f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            0.0,
+            -0.0,
+            1e30,
+            -1e30,
+        ];
+        for w in v.windows(2) {
+            let mid = (f32::from(w[0]) + f32::from(w[1])) / 2.0;
+            xs.extend([
+                mid,
+                mid.next_up(),
+                mid.next_down(),
+                f32::from(w[0]),
+                f32::from(w[1]),
+            ]);
+        }
+        xs.extend((-3000..3000).map(|i| i as f32 * 0.0473));
+        for x in xs {
+            assert_eq!(best_index_int8(v, x), ggml_best_index_int8(v, x), "x = {x:?}");
+        }
+        assert_eq!(
+            best_index_int8(v, f32::NAN),
+            15,
+            "NaN walks ggml's search to the top"
+        );
     }
 }
