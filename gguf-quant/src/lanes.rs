@@ -967,14 +967,16 @@ const IQ4_MID2: [f32; 16] = {
 };
 
 /// `best_index_int8` of `other.rs` as the portable lane bodies use it: the
-/// same binary search over the same comparisons `!(x + x < MID2[j])` (NaN
-/// goes up), with the index built from the four outcomes (no branch).
+/// same binary search over the same comparisons `x + x >= MID2[j]` (true
+/// for NaN, which goes up), with the index built from the four outcomes (no
+/// branch).
 #[inline(always)]
 fn iq4_index(x: f32) -> usize {
     let x2 = x + x;
+    let nan = x2.is_nan();
     let mut idx = 0;
     for step in [8, 4, 2, 1] {
-        idx += usize::from(!(x2 < IQ4_MID2[idx + step])) * step;
+        idx += usize::from(x2 >= IQ4_MID2[idx + step] || nan) * step;
     }
     idx
 }
@@ -1084,7 +1086,7 @@ fn iq4_index_x8(x: std::arch::x86_64::__m256) -> (std::arch::x86_64::__m256i, st
     let m = &IQ4_MID2;
     let v = &IQ4_LEVELS;
     let x2 = _mm256_add_ps(x, x);
-    // Not less than: true for NaN, as `!(x2 < mid)` in the scalar search.
+    // Not less than: true for NaN, as in the scalar search.
     let ge = |t: __m256| _mm256_cmp_ps::<_CMP_NLT_UQ>(x2, t);
     let step = |n: __m256i, mask: __m256| _mm256_add_epi32(_mm256_add_epi32(n, n), _mm256_castps_si256(mask));
     // Step 8: MID2[8]; step 4: MID2[4] or MID2[12].

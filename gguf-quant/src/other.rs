@@ -30,8 +30,8 @@ pub(crate) fn best_index_int8(values: &[i8; 16], x: f32) -> usize {
     let mut step = 8;
     while step > 0 {
         let j = idx + step;
-        // `!(x2 < mid)`, not `x2 >= mid`: NaN goes up, as in ggml.
-        if !(x2 < f32::from(values[j - 1]) + f32::from(values[j])) {
+        // NaN goes up, as in ggml.
+        if x2 >= f32::from(values[j - 1]) + f32::from(values[j]) || x2.is_nan() {
             idx = j;
         }
         step >>= 1;
