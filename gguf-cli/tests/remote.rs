@@ -498,6 +498,76 @@ fn a_big_vocabulary_header_takes_two_requests() {
     );
 }
 
+/// A model shaped like gemma-3-270m in F16 (262,144 tokens, width 640, 18
+/// layers: a 6.5-7.8 MB header in front of about 0.5 GB of tensors), the
+/// tensor data served as zeros; and the same as a sparse local file.
+fn gemma_sized_big_vocabulary(dir: &Path) -> (Body, u64, std::path::PathBuf) {
+    let small = gguf_testdata::big_vocab_model(262_144);
+    let g = Gguf::parse(&small).unwrap();
+    let mut b = GgufBuilder::new();
+    b.extend_metadata(&g).unwrap();
+    b.add_tensor("token_embd.weight", &[640, 262_144], GgmlType::F16)
+        .unwrap();
+    for i in 0..18 {
+        let t = |n: &str| format!("blk.{i}.{n}.weight");
+        b.add_tensor(t("attn_norm"), &[640], GgmlType::F32).unwrap();
+        for (n, dims) in [
+            ("attn_q", [640, 1024]),
+            ("attn_k", [640, 256]),
+            ("attn_v", [640, 256]),
+            ("attn_output", [1024, 640]),
+            ("ffn_gate", [640, 2048]),
+            ("ffn_up", [640, 2048]),
+            ("ffn_down", [2048, 640]),
+        ] {
+            b.add_tensor(t(n), &dims, GgmlType::F16).unwrap();
+        }
+    }
+    let len = b.file_size().unwrap();
+    let mut head = Vec::new();
+    drop(b.write_header(&mut head).unwrap());
+    let header = header_len(&head);
+    let path = dir.join("gemma-sized.gguf");
+    let f = std::fs::File::create(&path).unwrap();
+    std::io::Write::write_all(&mut &f, &head).unwrap();
+    f.set_len(len).unwrap();
+    let body = Body {
+        head: Arc::new(head),
+        len,
+    };
+    (body, header, path)
+}
+
+/// The bound on a model of realistic size: a 262,144-token header
+/// in two requests, and under 10 % of the file moved (about 1.5 %).
+#[test]
+fn a_big_vocabulary_model_moves_under_a_tenth_of_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (body, header, path) = gemma_sized_big_vocabulary(dir.path());
+    let len = body.len;
+    let server = Server::start(vec![("/gemma.gguf", body)], Behaviour::default());
+    let url = server.url("/gemma.gguf");
+    assert_same_output(
+        &["inspect", "--json", "--max-array", "4", "--ctx", "8192", &url],
+        &url,
+        &[
+            "inspect",
+            "--json",
+            "--max-array",
+            "4",
+            "--ctx",
+            "8192",
+            path.to_str().unwrap(),
+        ],
+        path.to_str().unwrap(),
+        &[],
+    );
+    let moved = server.body_bytes();
+    assert_eq!(server.served().len(), 2, "two requests");
+    assert!(moved <= bound(header), "{moved} bytes for a {header}-byte header");
+    assert!(moved * 10 < len, "{moved} bytes of a {len}-byte file");
+}
+
 /// A model of 1 GiB whose header is small.
 fn big_file() -> (Body, u64) {
     let mut b = GgufBuilder::new();
