@@ -322,11 +322,11 @@ struct RequantArgs {
     quality: bool,
 
     /// With --quality: the share of each tensor's rows to encode, in (0, 1]
-    /// (at least 32 rows of each tensor; the slow i-quant searches get a
-    /// quarter or a sixteenth of that, at least 8). 1 encodes every row and
-    /// gives the written file's figures exactly; the default, 1/32, was within
-    /// 2 % of them on every file type of real weights, in a fraction of the
-    /// time.
+    /// (at least 32 rows of each tensor and 512 Ki weights of the model per
+    /// type; the slow i-quant searches get a quarter or a sixteenth of the
+    /// share). 1 encodes every row and gives the written file's figures
+    /// exactly; the default, 1/32, was within 0.5 % of them on every file
+    /// type of real weights, in a fraction of the time.
     #[arg(long, value_name = "SHARE", requires = "quality", value_parser = parse_share)]
     quality_sample: Option<f64>,
 

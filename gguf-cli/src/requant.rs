@@ -366,8 +366,8 @@ impl AllTargets {
             let _ = writeln!(
                 s,
                 "Predicted weight error against this file (relative RMSE √(Σ(w−ŵ)²/Σw²) and cosine, as gguf diff \
-                 would report them), from {} of each tensor's rows (at least 32; the slow i-quant searches fewer): \
-                 a guide to compare file types, not perplexity.",
+                 would report them), from {} of each tensor's rows (at least 32 rows of a tensor and 512 Ki weights of a type; \
+                 the slow i-quant searches fewer): a guide to compare file types, not perplexity.",
                 share(sample)
             );
         }

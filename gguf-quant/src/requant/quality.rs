@@ -48,19 +48,26 @@ use rayon::prelude::*;
 use std::collections::HashMap;
 
 /// The default share of each tensor's rows that is encoded: measured to
-/// keep the predicted relative RMSE within about 1 % of the written file's
-/// (README: "Picking a quant").
+/// keep the predicted relative RMSE within 0.5 % of the written file's on
+/// real weights, every file type (`scripts/quality-accuracy.sh`; README:
+/// "Picking a quant").
 pub const DEFAULT_SAMPLE: f64 = 1.0 / 32.0;
 
 /// How much of each tensor to encode.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct QualityOptions {
     /// Share of each tensor's rows encoded, in (0, 1]; 1 encodes every row
-    /// and gives the written file's figures exactly.
+    /// and gives the written file's figures exactly. The slow i-quant
+    /// searches get a quarter or a sixteenth of it.
     pub sample: f64,
     /// At least this many rows of each tensor (all of them when it has
-    /// fewer), so small tensors are not judged by one row.
+    /// fewer; a quarter or a sixteenth of it for the slow i-quants, but never
+    /// fewer than 8), so small tensors are not judged by one row.
     pub min_rows: u64,
+    /// At least this many weights of the model encoded into each type (all
+    /// of them when fewer are converted to it), so a type that few or small
+    /// tensors get is judged on enough of them.
+    pub min_weights: u64,
 }
 
 impl Default for QualityOptions {
@@ -68,6 +75,7 @@ impl Default for QualityOptions {
         QualityOptions {
             sample: DEFAULT_SAMPLE,
             min_rows: 32,
+            min_weights: 1 << 19,
         }
     }
 }
@@ -142,22 +150,27 @@ fn encode_cost(ty: GgmlType) -> u64 {
     }
 }
 
-/// How many rows of a tensor of `rows` rows are drawn for a type of
-/// encode cost `cost`: `share / cost` of them, at least `min_rows / cost`
-/// (and at least 8), all of them with a share of 1 or when there are fewer.
-fn sample_size(rows: u64, opts: &QualityOptions, cost: u64) -> u64 {
+/// The share of rows drawn for type `ty`, to which `weights` weights of
+/// the model are converted: `sample / cost`, raised so that at least
+/// `min_weights` are encoded; 1 (every row) with a sample of 1.
+fn type_share(ty: GgmlType, weights: u64, opts: &QualityOptions) -> f64 {
     let share = opts.sample.clamp(0.0, 1.0);
+    if share >= 1.0 {
+        return 1.0;
+    }
+    let by_cost = share / encode_cost(ty) as f64;
+    let by_budget = opts.min_weights as f64 / weights.max(1) as f64;
+    by_cost.max(by_budget).min(1.0)
+}
+
+/// How many of `rows` rows are drawn at `share`: at least `floor` (and 8),
+/// all of them when there are fewer.
+fn sample_size(rows: u64, share: f64, floor: u64) -> u64 {
     if share >= 1.0 {
         return rows;
     }
-    let cost = cost.max(1);
-    let want = (rows as f64 * share / cost as f64).ceil() as u64;
-    let floor = if cost == 1 {
-        opts.min_rows
-    } else {
-        (opts.min_rows / cost).max(8)
-    };
-    want.max(floor.min(rows)).min(rows)
+    let want = (rows as f64 * share).ceil() as u64;
+    want.max(floor.max(8).min(rows)).min(rows)
 }
 
 /// `n` draws from rows with energies `energy`, with probability
@@ -264,6 +277,7 @@ fn measure(
     m: &Model<'_>,
     t: &TensorInfo<'_>,
     conversions: &[Conversion<'_>],
+    shares: &HashMap<GgmlType, f64>,
     opts: &QualityOptions,
 ) -> Result<Measured, RequantError> {
     let undecodable = || Measured {
@@ -323,14 +337,18 @@ fn measure(
         ..Measured::default()
     };
 
-    // Pass 2: the drawn rows, through every conversion; conversions of the
-    // same encode cost share their draw.
-    let mut costs: Vec<u64> = conversions.iter().map(|c| encode_cost(c.to)).collect();
-    costs.sort_unstable();
-    costs.dedup();
-    for cost in costs {
-        let group: Vec<&Conversion<'_>> = conversions.iter().filter(|c| encode_cost(c.to) == cost).collect();
-        let drawn = draw(&row_energy, sample_size(rows, opts, cost));
+    // Pass 2: the drawn rows, through every conversion; conversions drawn
+    // alike share their draw.
+    let size = |c: &Conversion<'_>| {
+        let share = shares.get(&c.to).copied().unwrap_or(1.0);
+        sample_size(rows, share, opts.min_rows / encode_cost(c.to))
+    };
+    let mut sizes: Vec<u64> = conversions.iter().map(size).collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    for n in sizes {
+        let group: Vec<&Conversion<'_>> = conversions.iter().filter(|c| size(c) == n).collect();
+        let drawn = draw(&row_energy, n);
         let per_draw = (CHUNK_ELEMS / ne0.max(1) as u64).max(1) as usize;
         let parts: Vec<Result<Vec<Estimate>, RequantError>> = drawn
             .par_chunks(per_draw)
@@ -499,11 +517,22 @@ pub fn estimate(
             });
         }
     }
+    // Each type's share of rows, from the weights converted to it.
+    let mut weights: HashMap<GgmlType, u64> = HashMap::new();
+    for t in m.tensors() {
+        for c in wanted.get(t.name).map_or(&[][..], Vec::as_slice) {
+            *weights.entry(c.to).or_default() += t.n_elements();
+        }
+    }
+    let shares: HashMap<GgmlType, f64> = weights
+        .iter()
+        .map(|(&ty, &w)| (ty, type_share(ty, w, opts)))
+        .collect();
     let n = m.tensors().len();
     let mut measured: HashMap<&str, Measured> = HashMap::with_capacity(n);
     for (i, t) in m.tensors().iter().enumerate() {
         let conversions = wanted.get(t.name).map_or(&[][..], Vec::as_slice);
-        measured.insert(t.name, measure(m, t, conversions, opts)?);
+        measured.insert(t.name, measure(m, t, conversions, &shares, opts)?);
         progress(QualityProgress {
             tensors_done: i + 1,
             tensors: n,
@@ -572,22 +601,31 @@ mod tests {
 
     #[test]
     fn sample_sizes_are_bounded() {
-        let o = |sample, min_rows| QualityOptions { sample, min_rows };
-        assert_eq!(sample_size(10, &o(1.0, 0), 1), 10);
-        assert_eq!(sample_size(16, &o(0.25, 0), 1), 4);
-        assert_eq!(sample_size(5, &o(0.01, 32), 1), 5, "all rows of a small tensor");
-        assert_eq!(sample_size(1000, &o(0.01, 32), 1), 32);
-        assert_eq!(sample_size(1 << 20, &o(1.0 / 16.0, 32), 1), 1 << 16);
-        assert_eq!(sample_size(0, &o(0.5, 32), 1), 0);
-        // Slow codecs: a share divided by their cost, a floor of their own.
-        assert_eq!(sample_size(1 << 20, &o(1.0 / 16.0, 32), 16), 1 << 12);
-        assert_eq!(sample_size(4096, &o(1.0 / 32.0, 32), 16), 8);
-        assert_eq!(sample_size(4096, &o(1.0 / 32.0, 32), 4), 32);
-        assert_eq!(
-            sample_size(4096, &o(1.0, 32), 16),
-            4096,
-            "a share of 1 is every row"
-        );
+        assert_eq!(sample_size(10, 1.0, 32), 10);
+        assert_eq!(sample_size(16, 0.25, 0), 8, "at least 8 rows");
+        assert_eq!(sample_size(64, 0.25, 0), 16);
+        assert_eq!(sample_size(5, 0.01, 32), 5, "all rows of a small tensor");
+        assert_eq!(sample_size(1000, 0.01, 32), 32);
+        assert_eq!(sample_size(1 << 20, 1.0 / 16.0, 32), 1 << 16);
+        assert_eq!(sample_size(0, 0.5, 32), 0);
+    }
+
+    #[test]
+    fn shares_follow_cost_and_budget() {
+        let o = QualityOptions {
+            sample: 1.0 / 32.0,
+            min_rows: 32,
+            min_weights: 1 << 20,
+        };
+        let big = 1 << 32;
+        assert_eq!(type_share(GgmlType::Q4_K, big, &o), 1.0 / 32.0);
+        assert_eq!(type_share(GgmlType::IQ3_S, big, &o), 1.0 / 128.0);
+        assert_eq!(type_share(GgmlType::IQ2_XXS, big, &o), 1.0 / 512.0);
+        // Few weights of a type: enough of them, up to all.
+        assert_eq!(type_share(GgmlType::IQ2_XXS, 1 << 24, &o), 1.0 / 16.0);
+        assert_eq!(type_share(GgmlType::Q4_K, 1 << 19, &o), 1.0);
+        let exact = QualityOptions { sample: 1.0, ..o };
+        assert_eq!(type_share(GgmlType::IQ2_XXS, big, &exact), 1.0);
     }
 
     #[test]
