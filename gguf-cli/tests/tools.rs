@@ -158,28 +158,11 @@ fn split_dry_run_lists_shards_and_tensors() {
 fn edit_equals_gguf_new_metadata_and_gguf_set_metadata() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    ok(&gguf_in(
-        d,
-        &[
-            "edit",
-            "-q",
-            &golden("tiny-Q4_K_M.gguf"),
-            "new.gguf",
-            "--general-name",
-            "renamed model",
-            "--chat-template",
-            "{{ messages[0].content }}",
-            "--remove-metadata",
-            "tokenizer.ggml.scores",
-            "--special-token-by-id",
-            "eot",
-            "3",
-        ],
-    ));
-    assert!(same(
-        &d.join("new.gguf"),
-        &golden("edit-split/tiny-Q4_K_M-newmeta.gguf")
-    ));
+    let input = golden("tiny-Q4_K_M.gguf");
+    let mut args = vec!["edit", "-q", &input, "new.gguf"];
+    args.extend_from_slice(NEW_METADATA_EDIT);
+    ok(&gguf_in(d, &args));
+    assert_golden(&d.join("new.gguf"), "edit-split/tiny-Q4_K_M-newmeta.gguf");
 
     std::fs::copy(golden("tiny-Q4_K_M.gguf"), d.join("m.gguf")).unwrap();
     let mut perms = std::fs::metadata(d.join("m.gguf")).unwrap().permissions();

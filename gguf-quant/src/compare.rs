@@ -394,7 +394,8 @@ impl Sums {
     }
 }
 
-fn ratio(num: f64, den: f64) -> f64 {
+/// `num / den`, with 0/0 = 0 and x/0 = ∞.
+pub(crate) fn ratio(num: f64, den: f64) -> f64 {
     if den == 0.0 {
         if num == 0.0 {
             0.0

@@ -85,19 +85,7 @@ fn iq4_encode_block_lanes(x: &[f32], y: &mut [u8], qw: Option<&[f32]>) {
     let block = |ib: usize| -> &[f32; 32] { x[32 * ib..32 * ib + 32].try_into().expect("32 values") };
     for ib in 0..nblocks {
         let xb = block(ib);
-        match qw {
-            Some(q) => {
-                let qb = &q[32 * ib..32 * ib + 32];
-                for j in 0..32 {
-                    weight[j] = qb[j] * (sigma2 + xb[j] * xb[j]).sqrt();
-                }
-            }
-            None => {
-                for j in 0..32 {
-                    weight[j] = xb[j] * xb[j];
-                }
-            }
-        }
+        iq4_weights(xb, qw.map(|q| &q[32 * ib..32 * ib + 32]), sigma2, &mut weight);
         let (max, amax) = crate::lanes::iq4_absmax(xb);
         if amax < crate::search::GROUP_MAX_EPS {
             scales[ib] = 0.0;
@@ -153,6 +141,23 @@ fn iq4_encode_block_lanes(x: &[f32], y: &mut [u8], qw: Option<&[f32]>) {
     }
 }
 
+/// The weights of one 32-value block in ggml's IQ4 search:
+/// `qw · sqrt(sigma2 + x²)` with an importance matrix, `x²` without.
+fn iq4_weights(xb: &[f32], qw: Option<&[f32]>, sigma2: f32, weight: &mut [f32; 32]) {
+    match qw {
+        Some(qb) => {
+            for j in 0..32 {
+                weight[j] = qb[j] * (sigma2 + xb[j] * xb[j]).sqrt();
+            }
+        }
+        None => {
+            for j in 0..32 {
+                weight[j] = xb[j] * xb[j];
+            }
+        }
+    }
+}
+
 /// The scalar reference of [`iq4_encode_block`]: ggml's loops one value
 /// and one trial at a time.
 fn iq4_encode_block_scalar(x: &[f32], y: &mut [u8], qw: Option<&[f32]>) {
@@ -172,19 +177,7 @@ fn iq4_encode_block_scalar(x: &[f32], y: &mut [u8], qw: Option<&[f32]>) {
     let mut amax_scale = 0.0f32;
     for ib in 0..nblocks {
         let xb = &x[32 * ib..32 * ib + 32];
-        match qw {
-            Some(q) => {
-                let qb = &q[32 * ib..32 * ib + 32];
-                for j in 0..32 {
-                    weight[j] = qb[j] * (sigma2 + xb[j] * xb[j]).sqrt();
-                }
-            }
-            None => {
-                for j in 0..32 {
-                    weight[j] = xb[j] * xb[j];
-                }
-            }
-        }
+        iq4_weights(xb, qw.map(|q| &q[32 * ib..32 * ib + 32]), sigma2, &mut weight);
         let (max, amax) = signed_absmax(xb);
         if amax < crate::search::GROUP_MAX_EPS {
             scales[ib] = 0.0;

@@ -15,6 +15,20 @@ pub fn golden_dir() -> PathBuf {
     gguf_testdata::golden::dir()
 }
 
+/// The options of `gguf edit` that do what gguf-new-metadata did to make
+/// `edit-split/tiny-Q4_K_M-newmeta.gguf` (testdata/golden/README.md).
+pub const NEW_METADATA_EDIT: &[&str] = &[
+    "--general-name",
+    "renamed model",
+    "--chat-template",
+    "{{ messages[0].content }}",
+    "--remove-metadata",
+    "tokenizer.ggml.scores",
+    "--special-token-by-id",
+    "eot",
+    "3",
+];
+
 /// Golden file `name` as a path. Inputs are kept in `testdata/golden`;
 /// llama.cpp's outputs are kept there only as digests, so they are made here
 /// by `gguf` from the kept inputs with the options llama.cpp's command used
@@ -102,21 +116,10 @@ fn make(name: &str, dir: &Path) -> Vec<(PathBuf, String)> {
             one(name)
         }
         "edit-split/tiny-Q4_K_M-newmeta.gguf" => {
-            run(&[
-                "edit",
-                "-q",
-                "tiny-Q4_K_M.gguf",
-                &p(&out),
-                "--general-name",
-                "renamed model",
-                "--chat-template",
-                "{{ messages[0].content }}",
-                "--remove-metadata",
-                "tokenizer.ggml.scores",
-                "--special-token-by-id",
-                "eot",
-                "3",
-            ]);
+            let target = p(&out);
+            let mut args = vec!["edit", "-q", "tiny-Q4_K_M.gguf", &target];
+            args.extend_from_slice(NEW_METADATA_EDIT);
+            run(&args);
             one(name)
         }
         "edit-split/tiny-Q4_K_M-setmeta.gguf" => {

@@ -40,7 +40,7 @@
 
 use super::select::Category;
 use super::{Plan, RequantError};
-use crate::compare::Sums;
+use crate::compare::{ratio, Sums};
 use crate::rows::RowConverter;
 use crate::{codec, decode_row, find_non_finite, GgmlType};
 use gguf_format::{Model, TensorInfo};
@@ -410,17 +410,6 @@ struct Totals {
 
 impl Totals {
     fn quality(&self) -> Quality {
-        let ratio = |num: f64, den: f64| {
-            if den == 0.0 {
-                if num == 0.0 {
-                    0.0
-                } else {
-                    f64::INFINITY
-                }
-            } else {
-                num / den
-            }
-        };
         let compared = self.energy + 2.0 * self.cross + self.error;
         Quality {
             relative_rmse: ratio(self.error, self.energy).sqrt(),
