@@ -61,8 +61,8 @@ pub struct QualityOptions {
     /// searches get a quarter or a sixteenth of it.
     pub sample: f64,
     /// At least this many rows of each tensor (all of them when it has
-    /// fewer; a quarter or a sixteenth of it for the slow i-quants, but never
-    /// fewer than 8), so small tensors are not judged by one row.
+    /// fewer; a quarter or a sixteenth of it for the slow i-quants), and
+    /// never fewer than 8, so small tensors are not judged by one row.
     pub min_rows: u64,
     /// At least this many weights of the model encoded into each type (all
     /// of them when fewer are converted to it), so a type that few or small
@@ -339,15 +339,18 @@ fn measure(
 
     // Pass 2: the drawn rows, through every conversion; conversions drawn
     // alike share their draw.
-    let size = |c: &Conversion<'_>| {
-        let share = shares.get(&c.to).copied().unwrap_or(1.0);
-        sample_size(rows, share, opts.min_rows / encode_cost(c.to))
-    };
-    let mut sizes: Vec<u64> = conversions.iter().map(size).collect();
+    let sized: Vec<(u64, &Conversion<'_>)> = conversions
+        .iter()
+        .map(|c| {
+            let share = shares.get(&c.to).copied().unwrap_or(1.0);
+            (sample_size(rows, share, opts.min_rows / encode_cost(c.to)), c)
+        })
+        .collect();
+    let mut sizes: Vec<u64> = sized.iter().map(|&(n, _)| n).collect();
     sizes.sort_unstable();
     sizes.dedup();
     for n in sizes {
-        let group: Vec<&Conversion<'_>> = conversions.iter().filter(|c| size(c) == n).collect();
+        let group: Vec<&Conversion<'_>> = sized.iter().filter(|&&(m, _)| m == n).map(|&(_, c)| c).collect();
         let drawn = draw(&row_energy, n);
         let per_draw = (CHUNK_ELEMS / ne0.max(1) as u64).max(1) as usize;
         let parts: Vec<Result<Vec<Estimate>, RequantError>> = drawn
