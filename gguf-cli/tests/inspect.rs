@@ -197,7 +197,12 @@ fn closed_stdout_is_not_an_error() {
 fn every_golden_file_inspects() {
     use gguf_testdata::golden as g;
     let mut n = 0;
-    for name in g::names(".gguf") {
+    // The converter's outputs under import/ are made by `gguf import`, not
+    // by the llama.cpp recipes this test builds its files with.
+    for name in g::names(".gguf")
+        .into_iter()
+        .filter(|n| !n.starts_with("import/"))
+    {
         let p = golden(name);
         // Each file alone: a shard's own header, not the model it belongs to.
         let o = gguf(&[

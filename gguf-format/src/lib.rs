@@ -164,6 +164,8 @@ pub mod raw;
 mod read;
 mod source;
 pub mod split;
+pub mod stream;
+mod tensor_source;
 mod value;
 mod write;
 
@@ -175,5 +177,6 @@ pub use model::{Model, ModelFiles, Shard};
 pub use raw::{ByteOrder, GgmlType, TypeInfo, ValueType, Version, GGML_TYPES};
 pub use read::{Gguf, KeyValue, ParseOptions, TensorInfo};
 pub use source::{RangeRead, RangeStream, FIRST_READ};
+pub use tensor_source::{row_bytes, rows_range, RowChunks, TensorSource};
 pub use value::{ArrayIter, ArrayView, GgufStr, Scalar, StrIter, Value};
 pub use write::{write_gguf, GgufBuilder, MetaArray, MetaValue, TensorDesc, TensorWriter};

@@ -2,8 +2,9 @@
 //! shards, rewrite it with edited metadata, convert its byte order. Each is
 //! planned as a list of [`Output`]s (a header and the source tensors that
 //! follow it) without touching tensor data; [`Output::write`] then streams
-//! the data, copied file to file where it does not change and byte-swapped
-//! block by block where the byte order does. Naming the output files and
+//! the data through the one streaming writer ([`crate::stream`]), copied
+//! file to file where it does not change and byte-swapped block by block
+//! where the byte order does. Naming the output files and
 //! writing them atomically is the caller's (see [`crate::write_atomic_all`]).
 
 use crate::edit::MetadataEdit;
@@ -12,7 +13,9 @@ use crate::model::Model;
 use crate::raw::{ByteOrder, Version};
 use crate::read::TensorInfo;
 use crate::split::{plan_split, SplitLimit, SPLIT_COUNT, SPLIT_KEYS, SPLIT_NO, SPLIT_TENSORS_COUNT};
-use crate::write::{GgufBuilder, TensorWriter};
+use crate::stream::{self, CopyAll};
+use crate::tensor_source::TensorSource;
+use crate::write::GgufBuilder;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 
@@ -26,9 +29,6 @@ pub struct Output<'a> {
     pub tensors: Vec<TensorInfo<'a>>,
 }
 
-/// Bytes of data swapped per step when the byte order changes.
-const SWAP_CHUNK: usize = 4 << 20;
-
 impl<'a> Output<'a> {
     /// The size of the file this writes.
     pub fn file_size(&self) -> Result<u64> {
@@ -41,66 +41,32 @@ impl<'a> Output<'a> {
     }
 
     /// Writes the file to `w`: the header, then each tensor's data from
-    /// `model`, byte-swapped when the output's byte order is not its
-    /// shard's, otherwise copied (file to file where the OS can).
-    /// `progress` gets the data bytes written so far after each tensor or chunk.
-    pub fn write(
+    /// `source` (the model the output was planned from), byte-swapped when
+    /// the output's byte order is not its shard's, otherwise copied (file
+    /// to file where the OS can), by the one streaming writer
+    /// ([`stream::write_file`]). `progress` gets the data bytes done so far
+    /// after each tensor or chunk.
+    pub fn write<S: TensorSource<'a> + ?Sized>(
         &self,
-        model: &Model<'_>,
+        source: &S,
         w: &mut BufWriter<File>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<()> {
-        let tw = self.builder.write_header(w)?;
-        self.stream(model, tw, progress, |tw, data, source| {
-            tw.copy_tensor(data, source)
-        })?;
-        Ok(())
+        stream::write_file(source, &self.builder, &self.tensors, &CopyAll, w, &mut |p| {
+            progress(p.bytes_done)
+        })
     }
 
     /// [`Output::write`] to any writer (no file-to-file copies); returns it.
-    pub fn write_to<W: Write>(&self, model: &Model<'_>, w: W, progress: &mut dyn FnMut(u64)) -> Result<W> {
-        let tw = self.builder.write_header(w)?;
-        self.stream(model, tw, progress, |tw, data, _| tw.write_tensor(data))
-    }
-
-    fn stream<W: Write>(
+    pub fn write_to<S: TensorSource<'a> + ?Sized, W: Write + Send>(
         &self,
-        model: &Model<'_>,
-        mut tw: TensorWriter<W>,
+        source: &S,
+        w: W,
         progress: &mut dyn FnMut(u64),
-        mut copy: impl FnMut(&mut TensorWriter<W>, &[u8], Option<(&File, u64)>) -> Result<()>,
     ) -> Result<W> {
-        let order = self.builder.byte_order();
-        let mut done = 0u64;
-        for t in &self.tensors {
-            let data = model.tensor_data(t)?;
-            // The data is handed over as its shard stores it; the writer
-            // converts it where that is not the output's byte order.
-            let source_order = model.shard_of(t).byte_order();
-            tw.set_data_order(source_order)?;
-            if source_order == order {
-                copy(&mut tw, data, model.tensor_source(t))?;
-                done += data.len() as u64;
-                progress(done);
-            } else {
-                let block = t.type_info().map_or(1, |i| i.type_size as usize);
-                let step = (SWAP_CHUNK / block).max(1) * block;
-                if data.is_empty() {
-                    tw.write_tensor(&[])?;
-                }
-                let start = model.tensor_range(t)?.start;
-                for (i, chunk) in data.chunks(step).enumerate() {
-                    tw.write_chunk(chunk)?;
-                    // Pages already swapped are not needed again.
-                    let from = start + (i * step) as u64;
-                    model.release(t, from..from + chunk.len() as u64);
-                    done += chunk.len() as u64;
-                    progress(done);
-                }
-            }
-            model.release(t, model.tensor_range(t)?);
-        }
-        tw.finish()
+        stream::write(source, &self.builder, &self.tensors, &CopyAll, w, &mut |p| {
+            progress(p.bytes_done)
+        })
     }
 }
 
@@ -131,7 +97,11 @@ impl<'a> Output<'a> {
 /// assert!(ModelFiles::open(&names[0])?.parse()?.is_split());
 /// # Ok(()) }
 /// ```
-pub fn split<'a>(m: &Model<'a>, limit: SplitLimit, no_tensor_first_split: bool) -> Result<Vec<Output<'a>>> {
+pub fn split<'a, S: TensorSource<'a> + ?Sized>(
+    m: &S,
+    limit: SplitLimit,
+    no_tensor_first_split: bool,
+) -> Result<Vec<Output<'a>>> {
     let sizes = m
         .tensors()
         .iter()
@@ -144,10 +114,10 @@ pub fn split<'a>(m: &Model<'a>, limit: SplitLimit, no_tensor_first_split: bool) 
     let mut outputs = Vec::with_capacity(plan.len());
     for (i, range) in plan.into_iter().enumerate() {
         let mut b = GgufBuilder::new();
-        let order = m.first().byte_order();
+        let order = m.header().byte_order();
         b.set_byte_order(order).set_data_byte_order(order);
         if i == 0 {
-            b.extend_metadata(m.first())?;
+            b.extend_metadata(m.header())?;
             for k in SPLIT_KEYS {
                 b.remove(k);
             }
@@ -196,18 +166,18 @@ pub fn split<'a>(m: &Model<'a>, limit: SplitLimit, no_tensor_first_split: bool) 
 /// }
 /// # Ok(()) }
 /// ```
-pub fn merge<'a>(m: &Model<'a>) -> Result<Output<'a>> {
+pub fn merge<'a, S: TensorSource<'a> + ?Sized>(m: &S) -> Result<Output<'a>> {
     // As llama-gguf-split: a split of one shard (split.count 1) merges too.
     if m.get(SPLIT_COUNT).and_then(crate::Value::as_uint).unwrap_or(0) == 0 {
         return Err(Error::InvalidWrite(format!(
             "{} is not a split model (no split.count of 1 or more): nothing to merge",
-            m.path()
+            m.name()
         )));
     }
     let mut b = GgufBuilder::new();
-    let order = m.first().byte_order();
+    let order = m.header().byte_order();
     b.set_byte_order(order).set_data_byte_order(order);
-    b.extend_metadata(m.first())?;
+    b.extend_metadata(m.header())?;
     b.set_last(SPLIT_COUNT, 0u16)?;
     for t in m.tensors() {
         b.add_tensor(t.name, t.ggml_dims(), t.ggml_type)?;

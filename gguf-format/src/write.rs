@@ -825,6 +825,11 @@ impl<W: Write> TensorWriter<W> {
         Ok(())
     }
 
+    /// Whether the data given is converted to another byte order.
+    pub(crate) fn swaps(&self) -> bool {
+        self.data_order != self.file_order
+    }
+
     /// Writes a whole tensor's data; its length must be the tensor's size.
     pub fn write_tensor(&mut self, data: &[u8]) -> Result<()> {
         if self.written_in_current != 0 {

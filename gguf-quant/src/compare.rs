@@ -17,7 +17,8 @@
 //! # Ok(()) }
 //! ```
 
-use gguf_format::{Model, TensorInfo, Value};
+use crate::rows::{RowsError, Scratch, TensorRows, CHUNK_ELEMENTS};
+use gguf_format::{TensorInfo, TensorSource, Value};
 use rayon::prelude::*;
 #[cfg(feature = "serde")]
 use serde::{Serialize, Serializer};
@@ -209,26 +210,6 @@ fn compare_values(a: &Value<'_>, b: &Value<'_>) -> (bool, Option<(u64, u64)>, Op
     }
 }
 
-/// Decodes `rows` rows starting at `row` of tensor `t` into `out`, in
-/// whichever byte order its file has ([`crate::rows::decode_rows`]).
-fn decode_rows(
-    g: &Model<'_>,
-    t: &TensorInfo<'_>,
-    row: u64,
-    rows: u64,
-    out: &mut Vec<f32>,
-    swapped: &mut Vec<u8>,
-) -> Result<(), String> {
-    let info = t
-        .type_info()
-        .ok_or_else(|| format!("unknown type {}", t.ggml_type))?;
-    let row_bytes = info.row_size(t.row_len()).ok_or("row size")? as usize;
-    let data = g.tensor_data(t).map_err(|e| e.to_string())?;
-    let bytes = &data[row as usize * row_bytes..(row + rows) as usize * row_bytes];
-    crate::rows::decode_rows(t.ggml_type, g.shard_of(t).byte_order(), bytes, out, swapped)
-        .map_err(|e| e.to_string())
-}
-
 /// Error sums of B against A (the reference) over some elements: what every
 /// metric of a comparison is computed from. Sums of parts combine with
 /// [`Sums::merge`]; combining them in a fixed order gives the same totals
@@ -407,78 +388,68 @@ pub(crate) fn ratio(num: f64, den: f64) -> f64 {
     }
 }
 
-/// Rows per parallel work item: about this many elements.
-const CHUNK_ELEMS: u64 = 1 << 18;
-
-fn compare_tensor(
-    ga: &Model<'_>,
-    ta: &TensorInfo<'_>,
-    gb: &Model<'_>,
-    tb: &TensorInfo<'_>,
-) -> Result<Sums, String> {
-    // Same type and same bytes: identical without decoding.
-    if ta.ggml_type == tb.ggml_type && ga.shard_of(ta).byte_order() == gb.shard_of(tb).byte_order() {
-        let (da, db) = (
-            ga.tensor_data(ta).map_err(|e| e.to_string())?,
-            gb.tensor_data(tb).map_err(|e| e.to_string())?,
-        );
-        if da == db {
-            // Still need the energies for the summary: decode A only.
-            let s = sums_over(ga, ta, None)?;
-            return Ok(Sums {
-                identical: true,
-                err2: 0.0,
-                max_abs: 0.0,
-                b2: s.a2,
-                ab: s.a2,
-                ..s
-            });
-        }
-    }
-    sums_over(ga, ta, Some((gb, tb)))
-}
-
-/// Sums over every row of `ta` (against `other`, or against itself).
-fn sums_over(
-    ga: &Model<'_>,
-    ta: &TensorInfo<'_>,
-    other: Option<(&Model<'_>, &TensorInfo<'_>)>,
-) -> Result<Sums, String> {
-    let rows = ta.n_rows();
-    let per = (CHUNK_ELEMS / ta.row_len().max(1)).max(1);
-    let chunks: Vec<u64> = (0..rows.div_ceil(per)).collect();
+/// Sums of B's tensor `tb` against A's `ta` (same shape) over every row,
+/// read through the row walker ([`TensorRows`]) in parallel chunks. Chunks
+/// whose bytes are equal (same type and byte order) are identical without
+/// decoding B.
+fn compare_tensor<'a, 'b, A, B>(
+    ga: &A,
+    ta: &TensorInfo<'a>,
+    gb: &B,
+    tb: &TensorInfo<'b>,
+) -> Result<Sums, String>
+where
+    A: TensorSource<'a> + ?Sized,
+    B: TensorSource<'b> + ?Sized,
+{
+    let text = |e: RowsError| e.to_string();
+    let ra = TensorRows::new(ga, *ta, CHUNK_ELEMENTS).map_err(|e| e.to_string())?;
+    let rb = TensorRows::new(gb, *tb, CHUNK_ELEMENTS).map_err(|e| e.to_string())?;
+    let same_layout = ta.ggml_type == tb.ggml_type && ra.byte_order() == rb.byte_order();
     // Partial sums per chunk, combined in chunk order so the totals do not
     // depend on how the work was scheduled.
-    let parts: Vec<Sums> = chunks
+    let chunks: Vec<_> = ra.chunks().iter().collect();
+    let parts: Result<Vec<Sums>, String> = chunks
         .par_iter()
         .map_init(
-            || (Vec::new(), Vec::new(), Vec::new()),
-            |(va, vb, swapped), &c| {
-                let (r0, n) = (c * per, per.min(rows - c * per));
-                decode_rows(ga, ta, r0, n, va, swapped)?;
-                match other {
-                    Some((gb, tb)) => {
-                        decode_rows(gb, tb, r0, n, vb, swapped)?;
-                        Ok(Sums::of(va, vb))
+            || (Vec::new(), Vec::new(), Scratch::default(), Scratch::default()),
+            |(va, vb, sa, sb), rows| {
+                if same_layout {
+                    let da = ra.bytes(rows.clone(), sa).map_err(|e| e.to_string())?;
+                    let db = rb.bytes(rows.clone(), sb).map_err(|e| e.to_string())?;
+                    if da == db {
+                        // Still need A's energy for the summary: decode A only.
+                        ra.decode(rows.clone(), va, sa).map_err(text)?;
+                        let s = Sums::of(va, va);
+                        return Ok(Sums {
+                            identical: true,
+                            err2: 0.0,
+                            max_abs: 0.0,
+                            b2: s.a2,
+                            ab: s.a2,
+                            ..s
+                        });
                     }
-                    None => Ok(Sums::of(va, va)),
                 }
+                ra.decode(rows.clone(), va, sa).map_err(text)?;
+                rb.decode(rows.clone(), vb, sb).map_err(text)?;
+                Ok(Sums::of(va, vb))
             },
         )
-        .collect::<Result<_, String>>()?;
-    Ok(parts.into_iter().fold(Sums::default(), Sums::merge))
-}
-
-fn release(m: &Model<'_>, t: &TensorInfo<'_>) {
-    if let Ok(r) = m.tensor_range(t) {
-        m.release(t, r);
-    }
+        .collect();
+    ra.release_all();
+    rb.release_all();
+    Ok(parts?.into_iter().fold(Sums::default(), Sums::merge))
 }
 
 /// Compares two models, B against A (the reference); the report names
 /// them by their first files' paths.
-pub fn compare(ga: &Model<'_>, gb: &Model<'_>, opts: &Options) -> DiffReport {
-    let (a_path, b_path) = (ga.path(), gb.path());
+pub fn compare<'a, 'b, A, B>(ga: &A, gb: &B, opts: &Options) -> DiffReport
+where
+    A: TensorSource<'a> + ?Sized,
+    B: TensorSource<'b> + ?Sized,
+{
+    let (a_path, b_path) = (ga.name(), gb.name());
     let mut r = DiffReport {
         a: a_path.to_string(),
         b: b_path.to_string(),
@@ -555,8 +526,6 @@ pub fn compare(ga: &Model<'_>, gb: &Model<'_>, opts: &Options) -> DiffReport {
     let mut total = Sums::default();
     for (ta, tb) in pairs {
         let result = compare_tensor(ga, ta, gb, tb);
-        release(ga, ta);
-        release(gb, tb);
         match result {
             Ok(s) => {
                 total = total.merge(s);

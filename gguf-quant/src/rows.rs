@@ -1,11 +1,123 @@
-//! Whole rows of tensor data, as requantization and comparison use them:
-//! decode any type from a file of either byte order ([`decode_rows`]), and
+//! Whole rows of tensor data, as requantization, its quality estimate and
+//! comparison use them: the one row walker over a [`TensorSource`]
+//! ([`TensorRows`]: a tensor's rows in chunks, as bytes or decoded to
+//! f32), decode any type from a file of either byte order ([`decode_rows`]), and
 //! convert a row from one type to another the way llama-quantize does —
 //! decode to f32, refuse NaN and infinities, encode with the row's slice of
 //! the importance matrix, validate the result ([`RowConverter`]).
 
 use crate::{decode_row, encode_row, find_non_finite, validate_row, Error, GgmlType};
-use gguf_format::ByteOrder;
+use gguf_format::{ByteOrder, RowChunks, TensorInfo, TensorSource};
+use std::ops::Range;
+
+/// Elements per chunk of rows the engines decode at a time (in parallel,
+/// a chunk per thread): a few hundred kilobytes of f32 per thread.
+pub const CHUNK_ELEMENTS: u64 = 1 << 18;
+
+/// One tensor of a [`TensorSource`], walked a chunk of rows at a time:
+/// the chunks ([`TensorRows::chunks`], at most the element count given),
+/// each chunk's bytes as the source stores them ([`TensorRows::bytes`]) or
+/// decoded to f32 whatever the type and byte order
+/// ([`TensorRows::decode`]). Callers walk the chunks in order or in
+/// parallel (each thread with its own [`Scratch`]) and combine results in
+/// chunk order, so the result does not depend on the schedule.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use gguf_quant::rows::{Scratch, TensorRows};
+/// let files = gguf_format::ModelFiles::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/tiny-llama-f16.gguf"))?;
+/// let model = files.parse()?;
+/// let t = *model.tensor("output.weight").unwrap();
+/// let rows = TensorRows::new(&model, t, 1 << 12)?;
+/// let (mut values, mut scratch, mut n) = (Vec::new(), Scratch::default(), 0);
+/// for chunk in rows.chunks().iter() {
+///     rows.decode(chunk, &mut values, &mut scratch)?;
+///     n += values.len() as u64;
+/// }
+/// rows.release_all();
+/// assert_eq!(n, t.n_elements());
+/// # Ok(()) }
+/// ```
+pub struct TensorRows<'s, 'a, S: ?Sized> {
+    source: &'s S,
+    t: TensorInfo<'a>,
+    chunks: RowChunks,
+}
+
+/// Per-thread buffers of [`TensorRows`]: the bytes a source makes (where
+/// it does not lend them) and big-endian data put in little-endian order.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    bytes: Vec<u8>,
+    swapped: Vec<u8>,
+}
+
+/// Why rows could not be read or decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum RowsError {
+    /// The source could not give the bytes.
+    #[error(transparent)]
+    Source(#[from] gguf_format::Error),
+    /// The codec could not decode them.
+    #[error(transparent)]
+    Codec(#[from] Error),
+}
+
+impl<'s, 'a, S: TensorSource<'a> + ?Sized> TensorRows<'s, 'a, S> {
+    /// Tensor `t` of `source`, in chunks of at most `max_elements` elements
+    /// (at least a row). Fails, naming the tensor, when its type is unknown
+    /// or its rows are not whole blocks.
+    pub fn new(source: &'s S, t: TensorInfo<'a>, max_elements: u64) -> Result<Self, gguf_format::Error> {
+        Ok(TensorRows {
+            source,
+            chunks: RowChunks::new(&t, max_elements)?,
+            t,
+        })
+    }
+
+    /// The tensor.
+    pub fn tensor(&self) -> &TensorInfo<'a> {
+        &self.t
+    }
+
+    /// The chunks.
+    pub fn chunks(&self) -> &RowChunks {
+        &self.chunks
+    }
+
+    /// The bytes of `rows`, in the tensor's stored type and the source's
+    /// byte order ([`TensorRows::byte_order`]).
+    pub fn bytes<'b>(
+        &'b self,
+        rows: Range<u64>,
+        scratch: &'b mut Scratch,
+    ) -> Result<&'b [u8], gguf_format::Error> {
+        self.source.rows(&self.t, rows, &mut scratch.bytes)
+    }
+
+    /// The byte order of [`TensorRows::bytes`].
+    pub fn byte_order(&self) -> ByteOrder {
+        self.source.byte_order(&self.t)
+    }
+
+    /// `rows` decoded to f32 into `out` (resized to fit).
+    pub fn decode(
+        &self,
+        rows: Range<u64>,
+        out: &mut Vec<f32>,
+        scratch: &mut Scratch,
+    ) -> Result<(), RowsError> {
+        let order = self.byte_order();
+        let bytes = self.source.rows(&self.t, rows, &mut scratch.bytes)?;
+        decode_rows(self.t.ggml_type, order, bytes, out, &mut scratch.swapped)?;
+        Ok(())
+    }
+
+    /// Gives back every row (the source may drop them).
+    pub fn release_all(&self) {
+        self.source.release(&self.t, 0..self.t.n_rows());
+    }
+}
 
 /// Decodes whole rows of `ty` stored in byte order `order` into `out`
 /// (resized to fit). Big-endian data is put into little-endian order first,

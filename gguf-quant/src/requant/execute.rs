@@ -4,131 +4,79 @@ use super::options::{check_convertible, Options};
 use super::plan::{Plan, PlannedTensor};
 use super::{select, RequantError};
 use crate::rows::RowConverter;
-use gguf_format::{GgmlType, Model, TensorWriter};
+use gguf_format::stream::{self, Convert};
+use gguf_format::{GgmlType, TensorInfo, TensorSource};
 use std::io::Write;
+use std::ops::Range;
 
-/// Progress of [`execute`], reported after every chunk.
-#[derive(Debug, Clone, Copy)]
-pub struct Progress {
-    /// Tensors finished.
-    pub tensors_done: usize,
-    /// Input bytes processed so far.
-    pub bytes_done: u64,
-}
-
-/// Output bytes per chunk handed to the writer thread. Two chunks are in
-/// flight at most (one being written, one being filled), which bounds memory.
-const CHUNK_BYTES: usize = 16 << 20;
+/// Progress of [`execute`], reported after every chunk and tensor.
+pub use gguf_format::stream::Progress;
 
 /// Writes planned output file `output` (0 unless `--keep-split` made
-/// several) to `w`. Tensors whose type does not change are
+/// several) to `w`, through the one streaming writer
+/// ([`gguf_format::stream`]). Tensors whose type does not change are
 /// copied; the others are converted row by row on all cores — each row
 /// decoded to f32 (or read as F32), checked for NaN/Inf, encoded and
 /// validated in one pass while it is in cache — in chunks that a separate
-/// thread writes while the next chunk is computed. Mapped input pages are
+/// thread writes while the next chunk is computed. The source's pages are
 /// released behind the cursor.
-pub fn execute<W: Write + Send>(
-    m: &Model<'_>,
+pub fn execute<'a, S, W>(
+    m: &S,
     plan: &Plan<'_>,
     opts: &Options,
     output: usize,
     w: W,
     progress: &mut dyn FnMut(Progress),
-) -> Result<W, RequantError> {
+) -> Result<W, RequantError>
+where
+    S: TensorSource<'a> + ?Sized,
+    W: Write + Send,
+{
     let out = plan
         .outputs
         .get(output)
         .ok_or_else(|| RequantError::Option(format!("the plan has no output file {output}")))?;
-    let tw = out.builder.write_header(w)?;
-    std::thread::scope(|scope| {
-        let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
-        let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
-        let writer = scope.spawn(move || -> Result<TensorWriter<W>, RequantError> {
-            let mut tw = tw;
-            for buf in full_rx {
-                tw.write_chunk(&buf)?;
-                // The producer may have finished already; then the buffer is simply dropped.
-                let _ = empty_tx.send(buf);
-            }
-            Ok(tw)
-        });
-        let produced = produce(
-            m,
-            &plan.tensors[out.tensors.clone()],
-            opts,
-            &full_tx,
-            &empty_rx,
-            progress,
-        );
-        drop(full_tx);
-        let written = writer.join().map_err(|_| RequantError::Writer("panicked"))?;
-        // A write error explains a failed send better than the send does.
-        let tw = written?;
-        produced?;
-        Ok(tw.finish()?)
-    })
+    let planned = &plan.tensors[out.tensors.clone()];
+    let conversions = Conversions(
+        planned
+            .iter()
+            .map(|t| {
+                (t.choice.ty != t.src.ggml_type)
+                    .then(|| Conversion::new(t, opts))
+                    .transpose()
+            })
+            .collect::<Result<_, _>>()?,
+    );
+    let sources: Vec<TensorInfo<'_>> = planned.iter().map(|t| t.src).collect();
+    stream::write(m, &out.builder, &sources, &conversions, w, progress)
 }
 
-/// Fills chunks in output order and hands them to the writer.
-fn produce(
-    m: &Model<'_>,
-    tensors: &[PlannedTensor<'_>],
-    opts: &Options,
-    full: &std::sync::mpsc::SyncSender<Vec<u8>>,
-    empty: &std::sync::mpsc::Receiver<Vec<u8>>,
-    progress: &mut dyn FnMut(Progress),
-) -> Result<(), RequantError> {
-    let mut done = Progress {
-        tensors_done: 0,
-        bytes_done: 0,
-    };
-    let send = |buf: Vec<u8>| full.send(buf).map_err(|_| RequantError::Writer("stopped"));
-    let next_buf = || empty.try_recv().unwrap_or_default();
-    for t in tensors {
-        let data = m.tensor_data(&t.src)?;
-        let start = m.tensor_range(&t.src)?.start;
-        // Input pages already used are not needed again: give them back as we go.
-        let release = |from: u64, to: u64| m.release(&t.src, start + from..start + to);
-        if t.choice.ty == t.src.ggml_type {
-            let mut at = 0u64;
-            for chunk in data.chunks(CHUNK_BYTES) {
-                let mut buf = next_buf();
-                buf.clear();
-                buf.extend_from_slice(chunk);
-                send(buf)?;
-                release(at, at + chunk.len() as u64);
-                at += chunk.len() as u64;
-                done.bytes_done += chunk.len() as u64;
-                progress(done);
-            }
-        } else {
-            let conv = Conversion::new(t, opts)?;
-            let mut row = 0;
-            while row < conv.rows {
-                let n = conv.chunk_rows.min(conv.rows - row);
-                let mut buf = next_buf();
-                conv.run(data, row, n, &mut buf)?;
-                send(buf)?;
-                release(row * conv.in_row as u64, (row + n) * conv.in_row as u64);
-                done.bytes_done += n * conv.in_row as u64;
-                progress(done);
-                row += n;
-            }
-        }
-        done.tensors_done += 1;
-        progress(done);
+/// The conversion of each tensor of one output file (`None`: copied).
+struct Conversions<'p>(Vec<Option<Conversion<'p>>>);
+
+impl Convert for Conversions<'_> {
+    type Error = RequantError;
+
+    fn out_row_bytes(&self, i: usize) -> Option<usize> {
+        self.0.get(i)?.as_ref().map(|c| c.out_row)
     }
-    Ok(())
+
+    fn convert(&self, i: usize, rows: Range<u64>, src: &[u8], out: &mut Vec<u8>) -> Result<(), RequantError> {
+        match self.0.get(i) {
+            Some(Some(c)) => c.run(src, rows.start, out),
+            _ => Err(RequantError::Option(format!(
+                "output tensor {i} is copied, not converted"
+            ))),
+        }
+    }
 }
 
 /// How one tensor is converted.
 struct Conversion<'p> {
     t: &'p PlannedTensor<'p>,
     rows_of: RowConverter<'p>,
-    rows: u64,
     in_row: usize,
     out_row: usize,
-    chunk_rows: u64,
 }
 
 impl<'p> Conversion<'p> {
@@ -157,18 +105,16 @@ impl<'p> Conversion<'p> {
         Ok(Conversion {
             t,
             rows_of,
-            rows: t.src.n_rows(),
             in_row: row_size(t.src.ggml_type)?,
             out_row,
-            chunk_rows: (CHUNK_BYTES / out_row.max(1)).max(1) as u64,
         })
     }
 
-    /// Converts rows `first..first + n` into `out`, in parallel.
-    fn run(&self, data: &[u8], first: u64, n: u64, out: &mut Vec<u8>) -> Result<(), RequantError> {
+    /// Converts the rows in `src`, the first of which is row `first`, into
+    /// `out`, in parallel.
+    fn run(&self, src: &[u8], first: u64, out: &mut Vec<u8>) -> Result<(), RequantError> {
         use rayon::prelude::*;
-        let src = &data[first as usize * self.in_row..(first + n) as usize * self.in_row];
-        out.resize(n as usize * self.out_row, 0);
+        out.resize(src.len() / self.in_row.max(1) * self.out_row, 0);
         let ne0 = self.rows_of.row_len();
         let result = out
             .par_chunks_mut(self.out_row)

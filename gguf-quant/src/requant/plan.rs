@@ -4,7 +4,7 @@ use super::options::{check_convertible, Options};
 use super::select::{self, Choice, ModelFacts, Selector};
 use super::{RequantError, Target};
 use gguf_format::split::{SPLIT_COUNT, SPLIT_KEYS, SPLIT_NO, SPLIT_TENSORS_COUNT};
-use gguf_format::{Gguf, GgufBuilder, Model, TensorInfo};
+use gguf_format::{Gguf, GgufBuilder, TensorInfo, TensorSource};
 
 /// One output tensor.
 #[derive(Debug, Clone)]
@@ -141,11 +141,16 @@ fn pruned_name(name: &str, prune: &[u64]) -> Option<String> {
 /// Decides the output: metadata, tensor order, every tensor's type, sizes.
 /// Touches no tensor data.
 ///
-/// A split model is read whole (every shard's tensors, the first shard's
+/// The model is read through the [`TensorSource`] seam (a [`gguf_format::Model`],
+/// or any other source). A split model is read whole (every shard's tensors, the first shard's
 /// metadata without its `split.*` keys), as llama.cpp's loader reads it: one
 /// output file, or with `--keep-split` one per input shard.
-pub fn plan<'a>(m: &Model<'a>, opts: &'a Options, dry_run: bool) -> Result<Plan<'a>, RequantError> {
-    let g = m.first();
+pub fn plan<'a, S: TensorSource<'a> + ?Sized>(
+    m: &S,
+    opts: &'a Options,
+    dry_run: bool,
+) -> Result<Plan<'a>, RequantError> {
+    let g = m.header();
     if g.byte_order() == gguf_format::ByteOrder::Big {
         return Err(RequantError::BigEndian);
     }

@@ -42,8 +42,9 @@ use super::select::Category;
 use super::{Plan, RequantError};
 use crate::compare::{ratio, Sums};
 use crate::rows::RowConverter;
+use crate::rows::{RowsError, Scratch, TensorRows, CHUNK_ELEMENTS};
 use crate::{codec, decode_row, find_non_finite, GgmlType};
-use gguf_format::{Model, TensorInfo};
+use gguf_format::{TensorInfo, TensorSource};
 use rayon::prelude::*;
 use std::collections::HashMap;
 
@@ -268,14 +269,11 @@ fn energy(v: &[f32]) -> f64 {
     lanes.iter().sum()
 }
 
-/// Elements per parallel chunk of rows.
-const CHUNK_ELEMS: u64 = 1 << 18;
-
 /// Reads tensor `t`: the energy of every row (exactly), then, on rows
 /// drawn by energy, the error of every conversion.
-fn measure(
-    m: &Model<'_>,
-    t: &TensorInfo<'_>,
+fn measure<'a, S: TensorSource<'a> + ?Sized>(
+    m: &S,
+    t: &TensorInfo<'a>,
     conversions: &[Conversion<'_>],
     shares: &HashMap<GgmlType, f64>,
     opts: &QualityOptions,
@@ -284,48 +282,50 @@ fn measure(
         undecodable: true,
         ..Measured::default()
     };
-    let Some(info) = t.type_info() else {
+    if t.type_info().is_none() {
         return Ok(undecodable());
-    };
+    }
     if codec(t.ggml_type).is_none_or(|c| !c.can_decode()) {
         return Ok(undecodable());
     }
     let ne0 = t.row_len();
     let rows = t.n_rows();
-    let row_bytes = info.row_size(ne0).unwrap_or(0);
-    let (Ok(ne0), Ok(row_bytes)) = (usize::try_from(ne0), usize::try_from(row_bytes)) else {
+    let Ok(ne0) = usize::try_from(ne0) else {
         return Ok(undecodable());
     };
-    let data = m.tensor_data(t)?;
+    let walker = TensorRows::new(m, *t, CHUNK_ELEMENTS)?;
     let name = t.name;
-    let codec_error = |row: u64| {
-        move |source| RequantError::Codec {
-            tensor: name.to_string(),
-            row,
-            source,
+    let read_error = |row: u64| {
+        move |e| match e {
+            RowsError::Source(e) => RequantError::from(e),
+            RowsError::Codec(source) => RequantError::Codec {
+                tensor: name.to_string(),
+                row,
+                source,
+            },
         }
     };
 
     // Pass 1: every row's energy, in parallel chunks, combined in order.
-    let per = (CHUNK_ELEMS / ne0.max(1) as u64).max(1);
-    let chunks: Vec<u64> = (0..rows.div_ceil(per)).collect();
+    let chunks: Vec<_> = walker.chunks().iter().collect();
     let parts: Vec<Result<Vec<f64>, RequantError>> = chunks
         .par_iter()
-        .map_init(Vec::<f32>::new, |a, &c| {
-            let (r0, r1) = (c * per, ((c + 1) * per).min(rows));
-            a.resize((r1 - r0) as usize * ne0, 0.0);
-            let bytes = &data[r0 as usize * row_bytes..r1 as usize * row_bytes];
-            decode_row(t.ggml_type, bytes, a).map_err(codec_error(r0))?;
-            if let Some(i) = find_non_finite(a) {
-                return Err(RequantError::NonFinite {
-                    tensor: name.to_string(),
-                    row: r0 + (i / ne0) as u64,
-                    col: i % ne0,
-                    value: a[i],
-                });
-            }
-            Ok(a.chunks_exact(ne0.max(1)).map(energy).collect())
-        })
+        .map_init(
+            || (Vec::<f32>::new(), Scratch::default()),
+            |(a, scratch), r| {
+                let r0 = r.start;
+                walker.decode(r.clone(), a, scratch).map_err(read_error(r0))?;
+                if let Some(i) = find_non_finite(a) {
+                    return Err(RequantError::NonFinite {
+                        tensor: name.to_string(),
+                        row: r0 + (i / ne0) as u64,
+                        col: i % ne0,
+                        value: a[i],
+                    });
+                }
+                Ok(a.chunks_exact(ne0.max(1)).map(energy).collect())
+            },
+        )
         .collect();
     let mut row_energy = Vec::with_capacity(rows as usize);
     for p in parts {
@@ -352,24 +352,29 @@ fn measure(
     for n in sizes {
         let group: Vec<&Conversion<'_>> = sized.iter().filter(|&&(m, _)| m == n).map(|&(_, c)| c).collect();
         let drawn = draw(&row_energy, n);
-        let per_draw = (CHUNK_ELEMS / ne0.max(1) as u64).max(1) as usize;
+        let per_draw = (CHUNK_ELEMENTS / ne0.max(1) as u64).max(1) as usize;
         let parts: Vec<Result<Vec<Estimate>, RequantError>> = drawn
             .par_chunks(per_draw)
             .map_init(
-                || (Vec::<f32>::new(), Vec::<f32>::new(), Vec::<u8>::new()),
-                |(a, b, q), rows| {
+                || {
+                    (
+                        Vec::<f32>::new(),
+                        Vec::<f32>::new(),
+                        Vec::<u8>::new(),
+                        Scratch::default(),
+                    )
+                },
+                |(a, b, q, scratch), rows| {
                     let mut est = vec![Estimate::default(); group.len()];
-                    a.resize(ne0, 0.0);
                     b.resize(ne0, 0.0);
                     for &(row, weight) in rows {
-                        let bytes = &data[row as usize * row_bytes..][..row_bytes];
-                        decode_row(t.ggml_type, bytes, a).map_err(codec_error(row))?;
+                        walker.decode(row..row + 1, a, scratch).map_err(read_error(row))?;
                         for (e, cv) in est.iter_mut().zip(&group) {
                             q.resize(codec(cv.to).and_then(|c| c.row_size(ne0)).unwrap_or(0), 0);
                             cv.conv
                                 .encode(a, row, q)
                                 .map_err(|e| RequantError::from_row(name, row, e))?;
-                            decode_row(cv.to, q, b).map_err(codec_error(row))?;
+                            decode_row(cv.to, q, b).map_err(|e| read_error(row)(RowsError::Codec(e)))?;
                             let s = Sums::of(a, b);
                             *e = e.add(Estimate {
                                 error: weight * s.error_energy(),
@@ -391,9 +396,7 @@ fn measure(
             out.by_type.insert(cv.to, (e, drawn.len() as u64));
         }
     }
-    if let Ok(r) = m.tensor_range(t) {
-        m.release(t, r);
-    }
+    walker.release_all();
     Ok(out)
 }
 
@@ -470,8 +473,8 @@ pub fn is_feasible(plan: &Plan<'_>) -> bool {
 /// A NaN or infinity in the model ([`RequantError::NonFinite`], naming the
 /// tensor, row and column), a tensor that cannot be read, or a row a codec
 /// refuses.
-pub fn estimate(
-    m: &Model<'_>,
+pub fn estimate<'a, S: TensorSource<'a> + ?Sized>(
+    m: &S,
     plans: &[&Plan<'_>],
     opts: &QualityOptions,
     progress: &mut dyn FnMut(QualityProgress),
