@@ -359,3 +359,80 @@ impl<'g, 'a> HParams<'g, 'a> {
         (self.used, self.missing)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gguf_format::{GgufBuilder, MetaValue, ValueType};
+
+    fn header(keys: &[(&str, MetaValue<'static>)]) -> Vec<u8> {
+        let mut b = GgufBuilder::new();
+        b.push(ARCHITECTURE, "llama").unwrap();
+        for (k, v) in keys {
+            b.push(format!("llama.{k}"), v.clone()).unwrap();
+        }
+        b.write_header(Vec::new()).unwrap().finish().unwrap()
+    }
+
+    fn per_layer(values: &[u32]) -> MetaValue<'static> {
+        MetaValue::array(ValueType::U32, values.iter().map(|&v| MetaValue::from(v)))
+    }
+
+    #[test]
+    fn scalars_arrays_and_missing_keys() {
+        let bytes = header(&[
+            (BLOCK_COUNT, MetaValue::from(3u32)),
+            (HEAD_COUNT, per_layer(&[8, 4, 4])),
+            (HEAD_COUNT_KV, MetaValue::from("two")),
+        ]);
+        let g = Gguf::parse(&bytes).unwrap();
+        let mut hp = HParams::new(&g);
+        assert_eq!(hp.uint(BLOCK_COUNT), Some(3));
+        assert_eq!(hp.first(HEAD_COUNT), Some(8));
+        assert_eq!(hp.per_layer(HEAD_COUNT, 3), Ok(Some(vec![8, 4, 4])));
+        assert_eq!(
+            hp.per_layer(HEAD_COUNT, 2),
+            Err(Error::Invalid(
+                "llama.attention.head_count has 3 values for 2 layers".into()
+            ))
+        );
+        assert_eq!(hp.per_layer(BLOCK_COUNT, 2), Ok(Some(vec![3, 3])));
+        assert_eq!(hp.per_layer(HEAD_COUNT_KV, 3), Err(Error::Malformed));
+        assert_eq!(hp.opt_uint(EXPERT_COUNT), None);
+        assert_eq!(hp.uint(CONTEXT_LENGTH), None);
+        assert_eq!(hp.n_vocab(), None);
+        assert_eq!(
+            hp.missing(),
+            [
+                "llama.attention.head_count_kv (not an integer or an array of integers)",
+                "llama.context_length",
+                "tokenizer.ggml.tokens",
+            ]
+        );
+        assert_eq!(hp.used()[1], ("llama.attention.head_count".into(), "8".into()));
+        assert_eq!(
+            hp.used()[2],
+            ("llama.attention.head_count".into(), "per layer, 4…8".into())
+        );
+    }
+
+    #[test]
+    fn overrides_win_and_the_last_one_counts() {
+        let bytes = header(&[
+            (BLOCK_COUNT, MetaValue::from(3u32)),
+            (EXPERT_COUNT, MetaValue::from(8u32)),
+        ]);
+        let g = Gguf::parse(&bytes).unwrap();
+        let mut hp = HParams::new(&g);
+        hp.set_override("llama.block_count", Some(5))
+            .set_override("llama.block_count", Some(2))
+            .set_override("llama.expert_count", None)
+            .set_override("llama.context_length", Some(4096));
+        assert_eq!(hp.first(BLOCK_COUNT), Some(2));
+        assert_eq!(hp.per_layer(BLOCK_COUNT, 2), Ok(Some(vec![2, 2])));
+        // An override of another type hides the file's integer.
+        assert_eq!(hp.first(EXPERT_COUNT), None);
+        assert!(hp.has(EXPERT_COUNT) && hp.value(EXPERT_COUNT).is_none());
+        assert_eq!(hp.uint(CONTEXT_LENGTH), Some(4096));
+    }
+}
