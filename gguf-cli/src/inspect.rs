@@ -4,8 +4,8 @@
 
 use crate::glob::Glob;
 use crate::human;
-use gguf_format::memory::{self, CacheKind, Unknown};
 use gguf_format::{ArrayView, FileType, Gguf, Model, Value};
+use gguf_llama::memory::{self, CacheKind, Unknown};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
@@ -143,7 +143,7 @@ pub struct TypeEntry {
 }
 
 /// What llama.cpp allocates for the model at a context (see
-/// [`gguf_format::memory`]): serialises as the `memory` object of `--json`.
+/// [`gguf_llama::memory`]): serialises as the `memory` object of `--json`.
 #[derive(Serialize)]
 pub struct MemoryEstimate {
     /// The context asked for (0: the model's own).

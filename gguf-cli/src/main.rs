@@ -204,8 +204,8 @@ struct MemoryArgs {
 
 impl MemoryArgs {
     /// The library's options, when --ctx asks for an estimate.
-    fn options(&self) -> Option<gguf_format::memory::Options> {
-        self.ctx.map(|context| gguf_format::memory::Options {
+    fn options(&self) -> Option<gguf_llama::memory::Options> {
+        self.ctx.map(|context| gguf_llama::memory::Options {
             context,
             cache_type_k: self.cache_type_k,
             cache_type_v: self.cache_type_v,
@@ -224,7 +224,7 @@ const MEMORY: &str = "Memory (as llama.cpp allocates it)";
 /// A KV cache type llama.cpp accepts (`-ctk`/`-ctv`).
 fn parse_cache_type(s: &str) -> Result<gguf_format::GgmlType, String> {
     gguf_format::GgmlType::from_name(s)
-        .filter(|t| gguf_format::memory::CACHE_TYPES.contains(t))
+        .filter(|t| gguf_llama::memory::CACHE_TYPES.contains(t))
         .ok_or_else(|| format!("{s:?} is not a KV cache type llama.cpp accepts (f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0, q5_1)"))
 }
 

@@ -210,9 +210,9 @@ pub fn memory_block(w: &mut String, m: &crate::inspect::MemoryEstimate) {
         "  options      {} K / {} V cache, {seqs}, batch {}, micro-batch {}",
         m.cache_type_k, m.cache_type_v, m.n_batch, m.n_ubatch
     );
-    let unknown = |why: Option<&gguf_format::memory::Unknown>, missing: &[String]| -> String {
+    let unknown = |why: Option<&gguf_llama::memory::Unknown>, missing: &[String]| -> String {
         match why {
-            Some(gguf_format::memory::Unknown::MissingKeys) | None if !missing.is_empty() => {
+            Some(gguf_llama::memory::Unknown::MissingKeys) | None if !missing.is_empty() => {
                 format!("unknown: missing {}", missing.join(", "))
             }
             Some(why) => why.to_string(),

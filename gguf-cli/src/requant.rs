@@ -246,7 +246,7 @@ impl AllTargets {
         input: &str,
         g: &gguf_format::Model<'_>,
         base: &Options,
-        memory: Option<&gguf_format::memory::Options>,
+        memory: Option<&gguf_llama::memory::Options>,
         quality: Option<&QualityOptions>,
         progress: &mut dyn FnMut(QualityProgress),
     ) -> Result<AllTargets, RequantError> {

@@ -138,7 +138,6 @@
 //! - [`split`]: shard names, the `split.*` keys, where a split cuts.
 //! - [`edit`]: metadata edits, in place or as a copy.
 //! - [`ops`]: split, merge, edit and convert whole models.
-//! - [`memory`]: what llama.cpp allocates for a model at a context (weights, KV caches, compute and output buffers).
 //!
 //! # Checks
 //! Every count, length, dimension and offset read from a file is checked
@@ -157,7 +156,6 @@ pub mod endian;
 mod error;
 mod file;
 pub mod ftype;
-pub mod memory;
 mod model;
 pub mod ops;
 pub mod raw;

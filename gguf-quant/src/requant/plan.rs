@@ -97,29 +97,27 @@ fn load_order<'a>(tensors: &[TensorInfo<'a>]) -> Vec<TensorInfo<'a>> {
 }
 
 fn model_facts(g: &Gguf<'_>, opts: &Options, tensors: &[TensorInfo<'_>]) -> ModelFacts {
-    let arch = g.architecture().unwrap_or("").to_string();
+    use gguf_llama::hparams::{self, HParams};
+    use gguf_llama::tensor;
+    let mut hp = HParams::new(g);
     // The loader applies --override-kv before reading hyperparameters.
-    let uint = |k: &str| -> Option<u64> {
-        let key = format!("{arch}.{k}");
-        if let Some((_, v)) = opts.override_kv.iter().rev().find(|(ok, _)| *ok == key) {
-            return v.as_uint();
-        }
-        let v = g.get(&key)?;
-        v.as_uint().or_else(|| v.as_array()?.iter().next()?.as_uint())
-    };
-    let n_head = uint("attention.head_count").unwrap_or(0);
+    for (k, v) in &opts.override_kv {
+        hp.set_override(k.as_str(), v.as_uint());
+    }
+    // Counts given per layer are read for layer 0, as llama.cpp's n_head() is.
+    let n_head = hp.first(hparams::HEAD_COUNT).unwrap_or(0);
     ModelFacts {
-        n_layer: uint("block_count").unwrap_or(0),
+        n_layer: hp.first(hparams::BLOCK_COUNT).unwrap_or(0),
         n_head,
-        n_head_kv: uint("attention.head_count_kv").unwrap_or(n_head),
-        n_expert: uint("expert_count").unwrap_or(0),
-        tied_embeddings: !tensors.iter().any(|t| t.name == "output.weight"),
+        n_head_kv: hp.first(hparams::HEAD_COUNT_KV).unwrap_or(n_head),
+        n_expert: hp.first(hparams::EXPERT_COUNT).unwrap_or(0),
+        tied_embeddings: !tensors.iter().any(|t| t.name == tensor::OUTPUT),
         n_attention_wv: tensors
             .iter()
             .filter(|t| select::Category::of(t.name).is_attn_v())
             .count() as u64,
         has_imatrix: opts.imatrix.as_ref().is_some_and(|(_, m)| !m.entries.is_empty()),
-        arch,
+        arch: hp.arch().to_string(),
     }
 }
 

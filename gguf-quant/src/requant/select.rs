@@ -7,87 +7,9 @@ use super::target::Target;
 use gguf_format::ftype::id;
 use gguf_format::GgmlType;
 
-/// Broad tensor roles the rules are written in (`tensor_category`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Category {
-    /// `output.weight`
-    Output,
-    /// `token_embd.weight`, `per_layer_token_embd.weight`
-    TokenEmbd,
-    /// `attn_qkv.weight`
-    AttentionQkv,
-    /// `attn_kv_b.weight`
-    AttentionKvB,
-    /// `attn_v.weight`
-    AttentionV,
-    /// `attn_k.weight`
-    AttentionK,
-    /// `attn_q.weight`
-    AttentionQ,
-    /// `attn_output.weight`
-    AttentionOutput,
-    /// `ffn_up*`
-    FfnUp,
-    /// `ffn_gate*`
-    FfnGate,
-    /// `ffn_down*` (experts and shared experts included)
-    FfnDown,
-    /// Anything else.
-    Other,
-}
-
-impl Category {
-    /// The category of a tensor name, tested in llama.cpp's order.
-    pub fn of(name: &str) -> Category {
-        if name == "output.weight" {
-            return Category::Output;
-        }
-        if name == "token_embd.weight" || name == "per_layer_token_embd.weight" {
-            return Category::TokenEmbd;
-        }
-        let table = [
-            ("attn_qkv.weight", Category::AttentionQkv),
-            ("attn_kv_b.weight", Category::AttentionKvB),
-            ("attn_v.weight", Category::AttentionV),
-            ("attn_k.weight", Category::AttentionK),
-            ("attn_q.weight", Category::AttentionQ),
-            ("attn_output.weight", Category::AttentionOutput),
-            ("ffn_up", Category::FfnUp),
-            ("ffn_gate", Category::FfnGate),
-            ("ffn_down", Category::FfnDown),
-        ];
-        table
-            .iter()
-            .find(|(s, _)| name.contains(s))
-            .map_or(Category::Other, |&(_, c)| c)
-    }
-
-    /// The short name of the category (`attn_q`, `ffn_down`, `token_embd`, `other`, …).
-    pub fn name(self) -> &'static str {
-        match self {
-            Category::Output => "output",
-            Category::TokenEmbd => "token_embd",
-            Category::AttentionQkv => "attn_qkv",
-            Category::AttentionKvB => "attn_kv_b",
-            Category::AttentionV => "attn_v",
-            Category::AttentionK => "attn_k",
-            Category::AttentionQ => "attn_q",
-            Category::AttentionOutput => "attn_output",
-            Category::FfnUp => "ffn_up",
-            Category::FfnGate => "ffn_gate",
-            Category::FfnDown => "ffn_down",
-            Category::Other => "other",
-        }
-    }
-
-    /// V, QKV and KV_B: the attention tensors most sensitive to quantization.
-    pub fn is_attn_v(self) -> bool {
-        matches!(
-            self,
-            Category::AttentionV | Category::AttentionQkv | Category::AttentionKvB
-        )
-    }
-}
+/// The tensor categories the rules are written in, and the layer of a
+/// `blk.N.` name: llama.cpp's model knowledge, in `gguf-llama`.
+pub use gguf_llama::tensor::{layer_of, Category};
 
 /// Model facts the rules depend on.
 #[derive(Debug, Clone, Default)]
@@ -283,13 +205,6 @@ pub fn requires_imatrix(name: &str, ty: GgmlType, target: &Target) -> bool {
         GgmlType::Q2_K => target.is(id::Q2_K_S),
         _ => false,
     }
-}
-
-/// The layer number in a `blk.N.` name.
-pub fn layer_of(name: &str) -> Option<u64> {
-    let rest = name.strip_prefix("blk.")?;
-    let end = rest.find('.')?;
-    rest[..end].parse().ok()
 }
 
 /// Chooses types tensor by tensor, in output order, keeping llama.cpp's counters.

@@ -43,7 +43,8 @@
 //!
 //! ```
 //! # fn main() -> Result<(), gguf_format::Error> {
-//! use gguf_format::{memory, GgufFile};
+//! use gguf_format::GgufFile;
+//! use gguf_llama::memory;
 //! let file = GgufFile::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/tiny-llama-f16.gguf"))?;
 //! let g = file.parse()?;
 //! let e = memory::estimate(&g, &memory::Options::new(4096), g.total_tensor_bytes());
@@ -54,9 +55,8 @@
 //! # Ok(()) }
 //! ```
 
-use crate::raw::GgmlType;
-use crate::read::Gguf;
-use crate::value::Value;
+use crate::hparams::{self, HParams};
+use gguf_format::{GgmlType, Gguf, Value};
 use std::fmt;
 
 /// llama.cpp's `LLAMA_MAX_SEQ`: the most sequences one context can hold.
@@ -351,92 +351,18 @@ fn arch_kind(arch: &str) -> Option<Arch> {
     })
 }
 
-/// Metadata reads that record what was used and what was missing.
+/// The hyperparameter reader, and the caveats found on the way.
 struct Reader<'g, 'a> {
-    g: &'g Gguf<'a>,
-    arch: &'g str,
-    used: Vec<(String, String)>,
-    missing: Vec<String>,
+    hp: HParams<'g, 'a>,
     notes: Vec<String>,
 }
 
-impl<'g, 'a> Reader<'g, 'a> {
-    fn key(&self, k: &str) -> String {
-        format!("{}.{k}", self.arch)
-    }
-
-    fn value(&self, k: &str) -> Option<&'g Value<'a>> {
-        self.g.get(&self.key(k))
-    }
-
-    /// An optional unsigned integer; a present value of another type is named as missing.
-    fn opt_uint(&mut self, k: &str) -> Option<u64> {
-        let key = self.key(k);
-        let v = self.g.get(&key)?;
-        match v.as_uint() {
-            Some(n) => {
-                self.used.push((key, n.to_string()));
-                Some(n)
-            }
-            None => {
-                self.missing.push(format!("{key} (not an unsigned integer)"));
-                None
-            }
-        }
-    }
-
-    /// A required unsigned integer; named when absent.
-    fn uint(&mut self, k: &str) -> Option<u64> {
-        let had = self.value(k).is_some();
-        let v = self.opt_uint(k);
-        if !had {
-            self.missing.push(self.key(k));
-        }
-        v
-    }
-
-    /// A count per layer: a single integer for every layer, or an array of
-    /// exactly `n_layer` (llama.cpp's `get_key_or_arr`). `Ok(None)` when absent.
-    fn per_layer(&mut self, k: &str, n_layer: u64) -> Result<Option<Vec<u64>>, Unknown> {
-        let key = self.key(k);
-        let Some(v) = self.g.get(&key) else {
-            return Ok(None);
-        };
-        if let Some(n) = v.as_uint() {
-            self.used.push((key, n.to_string()));
-            let len = usize::try_from(n_layer).map_err(|_| Unknown::TooLarge)?;
-            return Ok(Some(vec![n; len]));
-        }
-        let Some(a) = v.as_array() else {
-            self.missing
-                .push(format!("{key} (not an integer or an array of integers)"));
-            return Err(Unknown::MissingKeys);
-        };
-        if a.len() != n_layer {
-            return Err(Unknown::Refused(format!(
-                "{key} has {} values for {n_layer} layers",
-                a.len()
-            )));
-        }
-        let mut out = Vec::new();
-        for x in a.iter() {
-            match x.as_uint() {
-                Some(n) => out.push(n),
-                None => {
-                    self.missing
-                        .push(format!("{key} (an element is not an unsigned integer)"));
-                    return Err(Unknown::MissingKeys);
-                }
-            }
-        }
-        let (lo, hi) = (out.iter().min().copied(), out.iter().max().copied());
-        let shown = match (lo, hi) {
-            (Some(lo), Some(hi)) if lo != hi => format!("per layer, {lo}…{hi}"),
-            (Some(lo), _) => format!("per layer, all {lo}"),
-            _ => "per layer, empty".to_string(),
-        };
-        self.used.push((key, shown));
-        Ok(Some(out))
+/// Why a hyperparameter could not be read, as a reason for a figure.
+fn unknown(e: hparams::Error) -> Unknown {
+    match e {
+        hparams::Error::Malformed => Unknown::MissingKeys,
+        hparams::Error::TooLarge => Unknown::TooLarge,
+        hparams::Error::Invalid(why) => Unknown::Refused(why),
     }
 }
 
@@ -505,14 +431,11 @@ impl Layers {
 /// are enough) at `opts`, with `weights_bytes` of weights (for a split
 /// model, the sum over all shards). Never panics; every product is checked.
 pub fn estimate(g: &Gguf<'_>, opts: &Options, weights_bytes: u64) -> Estimate {
-    let arch = g.architecture().unwrap_or("");
     let mut r = Reader {
-        g,
-        arch,
-        used: Vec::new(),
-        missing: Vec::new(),
+        hp: HParams::new(g),
         notes: Vec::new(),
     };
+    let arch = r.hp.arch();
     let mut e = Estimate {
         options: *opts,
         n_ctx: None,
@@ -528,22 +451,12 @@ pub fn estimate(g: &Gguf<'_>, opts: &Options, weights_bytes: u64) -> Estimate {
         notes: Vec::new(),
     };
     if arch.is_empty() {
-        r.missing.push("general.architecture".into());
+        r.hp.note_missing(hparams::ARCHITECTURE);
     }
     let n_seq = u64::from(opts.n_seq.max(1));
 
     // The output buffer: one row of logits per sequence.
-    let n_vocab = match g.get("tokenizer.ggml.tokens").and_then(Value::as_array) {
-        Some(a) => {
-            r.used
-                .push(("tokenizer.ggml.tokens".into(), format!("{} tokens", a.len())));
-            Some(a.len())
-        }
-        None => {
-            r.missing.push("tokenizer.ggml.tokens".into());
-            None
-        }
-    };
+    let n_vocab = r.hp.n_vocab();
     e.output_bytes = match n_vocab {
         Some(v) => v
             .checked_mul(n_seq)
@@ -598,9 +511,10 @@ pub fn estimate(g: &Gguf<'_>, opts: &Options, weights_bytes: u64) -> Estimate {
     if e.total_bytes.is_none() && e.kv_bytes.is_ok() && e.compute_bytes.is_ok() && e.output_bytes.is_ok() {
         r.notes.push("the total is too large to count in 64 bits".into());
     }
-    r.missing.dedup();
-    e.keys_used = r.used;
-    e.missing = r.missing;
+    let (used, mut missing) = r.hp.into_records();
+    missing.dedup();
+    e.keys_used = used;
+    e.missing = missing;
     e.notes = r.notes;
     e
 }
@@ -676,8 +590,8 @@ fn attention(r: &mut Reader<'_, '_>, opts: &Options, arch: &str) -> Result<Atten
     }
 
     // Hyperparameters, as llama_model_base::load_hparams reads them.
-    let n_layer_file = r.uint("block_count");
-    let n_embd = r.uint("embedding_length");
+    let n_layer_file = r.hp.uint(hparams::BLOCK_COUNT);
+    let n_embd = r.hp.uint(hparams::EMBEDDING_LENGTH);
     let (Some(n_layer_file), Some(n_embd)) = (n_layer_file, n_embd) else {
         return Err(Unknown::MissingKeys);
     };
@@ -688,7 +602,7 @@ fn attention(r: &mut Reader<'_, '_>, opts: &Options, arch: &str) -> Result<Atten
     }
     // nanbeige repeats its layers num_loops times.
     let loops = if arch == "nanbeige" {
-        r.opt_uint("num_loops").unwrap_or(1).max(1)
+        r.hp.opt_uint(hparams::NUM_LOOPS).unwrap_or(1).max(1)
     } else {
         1
     };
@@ -699,19 +613,27 @@ fn attention(r: &mut Reader<'_, '_>, opts: &Options, arch: &str) -> Result<Atten
         )));
     }
     let repeat = |v: Vec<u64>| -> Vec<u64> { (0..n_layer as usize).map(|i| v[i % v.len()]).collect() };
-    let n_head = match r.per_layer("attention.head_count", n_layer_file)? {
+    let n_head = match r
+        .hp
+        .per_layer(hparams::HEAD_COUNT, n_layer_file)
+        .map_err(unknown)?
+    {
         Some(v) => repeat(v),
         None => {
-            r.missing.push(r.key("attention.head_count"));
+            r.hp.note_missing(r.hp.key(hparams::HEAD_COUNT));
             return Err(Unknown::MissingKeys);
         }
     };
-    let n_head_kv = match r.per_layer("attention.head_count_kv", n_layer_file)? {
+    let n_head_kv = match r
+        .hp
+        .per_layer(hparams::HEAD_COUNT_KV, n_layer_file)
+        .map_err(unknown)?
+    {
         Some(v) => repeat(v),
         None => {
             r.notes.push(format!(
                 "{} absent: one KV head per attention head, as llama.cpp assumes",
-                r.key("attention.head_count_kv")
+                r.hp.key(hparams::HEAD_COUNT_KV)
             ));
             n_head.clone()
         }
@@ -720,8 +642,8 @@ fn attention(r: &mut Reader<'_, '_>, opts: &Options, arch: &str) -> Result<Atten
     let (head_k, head_v) = match n_embd.checked_div(head0) {
         None => (0, 0),
         Some(default) => {
-            let k = r.opt_uint("attention.key_length");
-            let v = r.opt_uint("attention.value_length");
+            let k = r.hp.opt_uint(hparams::KEY_LENGTH);
+            let v = r.hp.opt_uint(hparams::VALUE_LENGTH);
             if k.is_none() || v.is_none() {
                 r.notes.push(format!(
                     "head size from embedding_length / head_count = {default}"
@@ -730,9 +652,9 @@ fn attention(r: &mut Reader<'_, '_>, opts: &Options, arch: &str) -> Result<Atten
             (k.unwrap_or(default), v.unwrap_or(default))
         }
     };
-    let head_k_swa = r.opt_uint("attention.key_length_swa").unwrap_or(head_k);
-    let head_v_swa = r.opt_uint("attention.value_length_swa").unwrap_or(head_v);
-    let nextn = r.opt_uint("nextn_predict_layers").unwrap_or(0);
+    let head_k_swa = r.hp.opt_uint(hparams::KEY_LENGTH_SWA).unwrap_or(head_k);
+    let head_v_swa = r.hp.opt_uint(hparams::VALUE_LENGTH_SWA).unwrap_or(head_v);
+    let nextn = r.hp.opt_uint(hparams::NEXTN_PREDICT_LAYERS).unwrap_or(0);
     if nextn > n_layer {
         return Err(Unknown::Refused(format!(
             "{nextn} next-token layers of {n_layer}"
@@ -749,8 +671,8 @@ fn attention(r: &mut Reader<'_, '_>, opts: &Options, arch: &str) -> Result<Atten
         ));
     }
     let mla = matches!(arch, "deepseek2" | "mistral4")
-        && r.opt_uint("attention.key_length_mla").is_some_and(|x| x > 0)
-        && r.opt_uint("attention.value_length_mla").is_some_and(|x| x > 0);
+        && r.hp.opt_uint(hparams::KEY_LENGTH_MLA).is_some_and(|x| x > 0)
+        && r.hp.opt_uint(hparams::VALUE_LENGTH_MLA).is_some_and(|x| x > 0);
     if mla {
         r.notes
             .push("MLA: llama.cpp keeps the compressed K (key_length) and no V cache".into());
@@ -762,7 +684,7 @@ fn attention(r: &mut Reader<'_, '_>, opts: &Options, arch: &str) -> Result<Atten
     }
     let kv_from_start = match arch {
         "gemma3n" => Some(20),
-        "gemma4" => Some(n_layer.saturating_sub(r.opt_uint("attention.shared_kv_layers").unwrap_or(0))),
+        "gemma4" => Some(n_layer.saturating_sub(r.hp.opt_uint(hparams::SHARED_KV_LAYERS).unwrap_or(0))),
         _ => None,
     };
 
@@ -831,7 +753,7 @@ fn attention(r: &mut Reader<'_, '_>, opts: &Options, arch: &str) -> Result<Atten
         n_ctx = s.checked_mul(n_seq(opts)).ok_or(Unknown::TooLarge)?;
         s
     };
-    let causal = !matches!(r.value("attention.causal"), Some(Value::Bool(false)));
+    let causal = !matches!(r.hp.value(hparams::CAUSAL), Some(Value::Bool(false)));
     let n_batch = if causal {
         n_ctx.min(u64::from(opts.n_batch))
     } else {
@@ -952,7 +874,7 @@ fn context(r: &mut Reader<'_, '_>, opts: &Options) -> Result<u64, Unknown> {
     if opts.context > 0 {
         return Ok(opts.context);
     }
-    match r.uint("context_length") {
+    match r.hp.uint(hparams::CONTEXT_LENGTH) {
         Some(0) => Err(Unknown::Refused(
             "context 0 and the model's context_length is 0".into(),
         )),
@@ -965,7 +887,7 @@ fn context(r: &mut Reader<'_, '_>, opts: &Options) -> Result<u64, Unknown> {
 fn swa_layers(r: &mut Reader<'_, '_>, swa: Swa, n_layer: u64) -> Result<(Vec<bool>, Option<u64>), Unknown> {
     let n = usize::try_from(n_layer).map_err(|_| Unknown::TooLarge)?;
     let none = || (vec![false; n], None);
-    let window_key = "attention.sliding_window";
+    let window_key = hparams::SLIDING_WINDOW;
     let (window, flags) = match swa {
         Swa::None => return Ok(none()),
         Swa::Pattern {
@@ -974,9 +896,10 @@ fn swa_layers(r: &mut Reader<'_, '_>, swa: Swa, n_layer: u64) -> Result<(Vec<boo
             window,
             when,
         } => {
-            let key_value = match r.value(window_key) {
-                Some(_) => Some(r.opt_uint(window_key).ok_or(Unknown::MissingKeys)?),
-                None => None,
+            let key_value = if r.hp.has(window_key) {
+                Some(r.hp.opt_uint(window_key).ok_or(Unknown::MissingKeys)?)
+            } else {
+                None
             };
             let on = match when {
                 When::Always => true,
@@ -992,31 +915,29 @@ fn swa_layers(r: &mut Reader<'_, '_>, swa: Swa, n_layer: u64) -> Result<(Vec<boo
                 (Window::Key, Some(w)) | (Window::KeyOr(_), Some(w)) => w,
                 (Window::KeyOr(w), None) => w,
                 (Window::Key, None) => {
-                    r.missing.push(r.key(window_key));
+                    r.hp.note_missing(r.hp.key(window_key));
                     return Err(Unknown::MissingKeys);
                 }
             };
             let flags = match pattern_array(r, n)? {
                 Some(f) => f,
                 None => {
-                    let p = match r.value("attention.sliding_window_pattern") {
-                        Some(_) => r
-                            .opt_uint("attention.sliding_window_pattern")
-                            .ok_or(Unknown::MissingKeys)?,
-                        None => {
-                            r.notes.push(format!(
-                                "sliding-window layers by {arch}'s pattern: {}",
-                                if period == 0 {
-                                    "all".to_string()
-                                } else if dense_first {
-                                    format!("layer 0 of every {period} full")
-                                } else {
-                                    format!("every {period}th layer full")
-                                },
-                                arch = r.arch
-                            ));
-                            u64::from(period)
-                        }
+                    let p = if r.hp.has(hparams::SLIDING_WINDOW_PATTERN) {
+                        r.hp.opt_uint(hparams::SLIDING_WINDOW_PATTERN)
+                            .ok_or(Unknown::MissingKeys)?
+                    } else {
+                        r.notes.push(format!(
+                            "sliding-window layers by {arch}'s pattern: {}",
+                            if period == 0 {
+                                "all".to_string()
+                            } else if dense_first {
+                                format!("layer 0 of every {period} full")
+                            } else {
+                                format!("every {period}th layer full")
+                            },
+                            arch = r.hp.arch()
+                        ));
+                        u64::from(period)
                     };
                     (0..n_layer)
                         .map(|il| p == 0 || if dense_first { il % p != 0 } else { il % p < p - 1 })
@@ -1027,18 +948,18 @@ fn swa_layers(r: &mut Reader<'_, '_>, swa: Swa, n_layer: u64) -> Result<(Vec<boo
         }
         Swa::Array { window } => {
             let Some(flags) = pattern_array(r, n)? else {
-                r.missing.push(format!(
+                r.hp.note_missing(format!(
                     "{} (an array of per-layer flags)",
-                    r.key("attention.sliding_window_pattern")
+                    r.hp.key(hparams::SLIDING_WINDOW_PATTERN)
                 ));
                 return Err(Unknown::MissingKeys);
             };
-            let w = match (window, r.value(window_key)) {
+            let w = match (window, r.hp.has(window_key)) {
                 (Window::Fixed(w), _) => w,
-                (_, Some(_)) => r.opt_uint(window_key).ok_or(Unknown::MissingKeys)?,
-                (Window::KeyOr(w), None) => w,
-                (Window::Key, None) => {
-                    r.missing.push(r.key(window_key));
+                (_, true) => r.hp.opt_uint(window_key).ok_or(Unknown::MissingKeys)?,
+                (Window::KeyOr(w), false) => w,
+                (Window::Key, false) => {
+                    r.hp.note_missing(r.hp.key(window_key));
                     return Err(Unknown::MissingKeys);
                 }
             };
@@ -1048,7 +969,7 @@ fn swa_layers(r: &mut Reader<'_, '_>, swa: Swa, n_layer: u64) -> Result<(Vec<boo
     if !flags.iter().any(|&s| s) {
         return Err(Unknown::Refused(format!(
             "{} uses sliding-window attention but no layer is marked sliding (llama.cpp aborts)",
-            r.arch
+            r.hp.arch()
         )));
     }
     Ok((flags, Some(window)))
@@ -1056,35 +977,7 @@ fn swa_layers(r: &mut Reader<'_, '_>, swa: Swa, n_layer: u64) -> Result<(Vec<boo
 
 /// `sliding_window_pattern` as an array of per-layer flags, if it is one.
 fn pattern_array(r: &mut Reader<'_, '_>, n: usize) -> Result<Option<Vec<bool>>, Unknown> {
-    let key = r.key("attention.sliding_window_pattern");
-    let Some(a) = r.g.get(&key).and_then(Value::as_array) else {
-        return Ok(None);
-    };
-    if a.len() > 512 {
-        return Err(Unknown::Refused(format!(
-            "{key} has {} values; at most 512",
-            a.len()
-        )));
-    }
-    let mut flags = vec![false; n];
-    for (i, x) in a.iter().enumerate() {
-        let on = match x {
-            Value::Bool(b) => b,
-            other => match other.as_uint() {
-                Some(v) => v != 0,
-                None => {
-                    r.missing.push(format!("{key} (not booleans or integers)"));
-                    return Err(Unknown::MissingKeys);
-                }
-            },
-        };
-        if let Some(f) = flags.get_mut(i) {
-            *f = on;
-        }
-    }
-    let n_swa = flags.iter().filter(|&&f| f).count();
-    r.used.push((key, format!("per layer, {n_swa} of {n} sliding")));
-    Ok(Some(flags))
+    r.hp.sliding_window_layers(n).map_err(unknown)
 }
 
 /// One cache over the layers `keep(is_swa)` selects.
@@ -1141,11 +1034,14 @@ fn cache(
 /// (largest layer), or for a mixture of experts the routed experts'
 /// `expert_feed_forward_length × expert_used_count` when that is wider.
 fn feed_forward(r: &mut Reader<'_, '_>, n_layer: u64) -> Result<u64, Unknown> {
-    let dense = r.per_layer("feed_forward_length", n_layer)?;
-    let expert = r.opt_uint("expert_feed_forward_length");
-    let used = r
-        .per_layer("expert_used_count", n_layer)?
-        .and_then(|v| v.into_iter().max());
+    let dense =
+        r.hp.per_layer(hparams::FEED_FORWARD_LENGTH, n_layer)
+            .map_err(unknown)?;
+    let expert = r.hp.opt_uint(hparams::EXPERT_FEED_FORWARD_LENGTH);
+    let used =
+        r.hp.per_layer(hparams::EXPERT_USED_COUNT, n_layer)
+            .map_err(unknown)?
+            .and_then(|v| v.into_iter().max());
     let moe = match (expert, used) {
         (Some(f), Some(u)) => Some(f.checked_mul(u).ok_or(Unknown::TooLarge)?),
         _ => None,
@@ -1155,7 +1051,7 @@ fn feed_forward(r: &mut Reader<'_, '_>, n_layer: u64) -> Result<u64, Unknown> {
         (Some(d), None) => Ok(d),
         (None, Some(m)) => Ok(m),
         (None, None) => {
-            r.missing.push(r.key("feed_forward_length"));
+            r.hp.note_missing(r.hp.key(hparams::FEED_FORWARD_LENGTH));
             Err(Unknown::MissingKeys)
         }
     }
@@ -1188,4 +1084,17 @@ fn compute(g: &Graph, n_vocab: u64) -> Option<u64> {
         .checked_mul(4)?
         .checked_add(f32s(g.n_embd.checked_mul(2)?.checked_add(n_vocab)?)?)?;
     Some(layer.max(output))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_known_architecture_has_a_memory_rule() {
+        for name in crate::arch::NAMES {
+            assert!(arch_kind(name).is_some(), "{name}");
+        }
+        assert!(arch_kind("not-an-arch").is_none());
+    }
 }

@@ -3,8 +3,8 @@
 //! within 15 %, and synthetic headers for what the golden files lack
 //! (sliding windows, per-layer head counts, cache types, sequences, bad keys).
 
-use gguf_format::memory::{self, CacheKind, Options, Unknown};
 use gguf_format::{GgmlType, Gguf, GgufBuilder, GgufFile, MetaValue, ValueType};
+use gguf_llama::memory::{self, CacheKind, Options, Unknown};
 
 const MIB: f64 = 1024.0 * 1024.0;
 
