@@ -5,6 +5,8 @@ use super::select::{self, Choice, ModelFacts, Selector};
 use super::{RequantError, Target};
 use gguf_format::split::{SPLIT_COUNT, SPLIT_KEYS, SPLIT_NO, SPLIT_TENSORS_COUNT};
 use gguf_format::{Gguf, GgufBuilder, TensorInfo, TensorSource};
+use gguf_llama::hparams::{self, HParams};
+use gguf_llama::tensor;
 
 /// One output tensor.
 #[derive(Debug, Clone)]
@@ -97,8 +99,6 @@ fn load_order<'a>(tensors: &[TensorInfo<'a>]) -> Vec<TensorInfo<'a>> {
 }
 
 fn model_facts(g: &Gguf<'_>, opts: &Options, tensors: &[TensorInfo<'_>]) -> ModelFacts {
-    use gguf_llama::hparams::{self, HParams};
-    use gguf_llama::tensor;
     let mut hp = HParams::new(g);
     // The loader applies --override-kv before reading hyperparameters.
     for (k, v) in &opts.override_kv {

@@ -38,13 +38,13 @@
 //! # Ok(()) }
 //! ```
 
-use super::select::Category;
 use super::{Plan, RequantError};
 use crate::compare::{ratio, Sums};
 use crate::rows::RowConverter;
 use crate::rows::{RowsError, Scratch, TensorRows, CHUNK_ELEMENTS};
 use crate::{codec, decode_row, find_non_finite, GgmlType};
 use gguf_format::{TensorInfo, TensorSource};
+use gguf_llama::tensor::Category;
 use rayon::prelude::*;
 use std::collections::HashMap;
 
