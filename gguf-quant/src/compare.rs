@@ -18,6 +18,7 @@
 //! ```
 
 use crate::rows::{RowsError, Scratch, TensorRows, CHUNK_ELEMENTS};
+use crate::score::{Headline, Scorer};
 use gguf_format::{TensorInfo, TensorSource, Value};
 use rayon::prelude::*;
 #[cfg(feature = "serde")]
@@ -105,6 +106,10 @@ pub struct Skipped {
 #[derive(Default)]
 #[cfg_attr(feature = "serde", derive(Serialize))]
 pub struct Summary {
+    /// The headline: how much a typical weight matrix of B differs from
+    /// A's, and what that says ([`crate::score`]); `None` when no weight
+    /// matrix was compared.
+    pub headline: Option<Headline>,
     /// Tensors compared numerically.
     pub compared: usize,
     /// Of those, bit-identical.
@@ -524,12 +529,14 @@ where
     }
 
     let mut total = Sums::default();
+    let mut scorer = Scorer::default();
     for (ta, tb) in pairs {
         let result = compare_tensor(ga, ta, gb, tb);
         match result {
             Ok(s) => {
                 total = total.merge(s);
                 let rel = s.relative_rmse();
+                scorer.add(ta.dims().len(), rel);
                 let equal = s.identical || opts.tolerance.is_some_and(|tol| rel <= tol);
                 r.tensors.push(TensorStats {
                     name: ta.name.to_string(),
@@ -562,6 +569,7 @@ where
         key(y).total_cmp(&key(x)).then_with(|| x.name.cmp(&y.name))
     });
     r.summary = Summary {
+        headline: scorer.headline(),
         compared: r.tensors.len(),
         identical: r.tensors.iter().filter(|t| t.identical).count(),
         different: r.tensors.iter().filter(|t| !t.equal).count(),

@@ -142,6 +142,7 @@ mod other;
 pub mod reference;
 pub mod requant;
 pub mod rows;
+pub mod score;
 mod search;
 
 pub use codec::{

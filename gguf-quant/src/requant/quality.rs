@@ -42,6 +42,7 @@ use super::{Plan, RequantError};
 use crate::compare::{ratio, Sums};
 use crate::rows::RowConverter;
 use crate::rows::{RowsError, Scratch, TensorRows, CHUNK_ELEMENTS};
+use crate::score::{Headline, Scorer};
 use crate::{codec, decode_row, find_non_finite, GgmlType};
 use gguf_format::{TensorInfo, TensorSource};
 use gguf_llama::tensor::Category;
@@ -118,7 +119,11 @@ pub struct ClassQuality {
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct PlanQuality {
-    /// Over the whole model.
+    /// The headline: how much a typical weight matrix is hurt, and what
+    /// that says ([`crate::score`]); `None` for a model without matrices.
+    pub headline: Option<Headline>,
+    /// Over the whole model, energy-weighted: dominated by the largest
+    /// tensors (see [`crate::score`] for why that is not the headline).
     #[cfg_attr(feature = "serde", serde(flatten))]
     pub overall: Quality,
     /// Per class of tensors, in a fixed order (those the model has).
@@ -544,6 +549,7 @@ pub fn estimate<'a, S: TensorSource<'a> + ?Sized>(
 fn summarize(p: &Plan<'_>, measured: &HashMap<&str, Measured>) -> PlanQuality {
     let mut classes: Vec<(Totals, usize, u64)> = vec![(Totals::default(), 0, 0); CLASSES.len()];
     let mut all = Totals::default();
+    let mut scorer = Scorer::default();
     for t in &p.tensors {
         let Some(mz) = measured.get(t.src.name).filter(|m| !m.undecodable) else {
             continue;
@@ -561,6 +567,7 @@ fn summarize(p: &Plan<'_>, measured: &HashMap<&str, Measured>) -> PlanQuality {
             tt.sampled = drawn as f64 * per_row;
         }
         all.add(&tt);
+        scorer.add(t.src.dims().len(), tt.quality().relative_rmse);
         let k = CLASSES
             .iter()
             .position(|&c| c == Category::of(&t.name))
@@ -570,6 +577,7 @@ fn summarize(p: &Plan<'_>, measured: &HashMap<&str, Measured>) -> PlanQuality {
         classes[k].2 += t.src.n_elements();
     }
     PlanQuality {
+        headline: scorer.headline(),
         overall: all.quality(),
         classes: CLASSES
             .iter()
