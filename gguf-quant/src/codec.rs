@@ -10,7 +10,8 @@ use gguf_format::{GgmlType, GGML_TYPES};
 use rayon::prelude::*;
 
 use crate::error::{Error, Operation, Result};
-use crate::{floats, iq, iq_encode, kquants, legacy, other};
+use crate::family::iq::{decode as iq, encode as iq_encode};
+use crate::family::{floats, fp4, iq4, kquants, legacy, lowbit, ternary};
 
 /// Encodes whole blocks of f32 into bytes, without importance weights.
 type EncodeFn = fn(&[f32], &mut [u8]);
@@ -130,10 +131,10 @@ table! {
     IQ2_XS enc=None, wenc=Some(iq_encode::encode_iq2_xs_w), dec=Some(iq::decode_iq2_xs), check=D0;
     IQ3_XXS enc=Some(iq_encode::encode_iq3_xxs), wenc=Some(iq_encode::encode_iq3_xxs_w), dec=Some(iq::decode_iq3_xxs), check=D0;
     IQ1_S enc=None, wenc=Some(iq_encode::encode_iq1_s_w), dec=Some(iq::decode_iq1_s), check=D0;
-    IQ4_NL enc=Some(other::encode_iq4_nl), wenc=Some(other::encode_iq4_nl_w), dec=Some(other::decode_iq4_nl), check=D0;
+    IQ4_NL enc=Some(iq4::encode_iq4_nl), wenc=Some(iq4::encode_iq4_nl_w), dec=Some(iq4::decode_iq4_nl), check=D0;
     IQ3_S enc=Some(iq_encode::encode_iq3_s), wenc=Some(iq_encode::encode_iq3_s_w), dec=Some(iq::decode_iq3_s), check=D0;
     IQ2_S enc=Some(iq_encode::encode_iq2_s), wenc=Some(iq_encode::encode_iq2_s_w), dec=Some(iq::decode_iq2_s), check=D0;
-    IQ4_XS enc=Some(other::encode_iq4_xs), wenc=Some(other::encode_iq4_xs_w), dec=Some(other::decode_iq4_xs), check=D0;
+    IQ4_XS enc=Some(iq4::encode_iq4_xs), wenc=Some(iq4::encode_iq4_xs_w), dec=Some(iq4::decode_iq4_xs), check=D0;
     I8 enc=None, wenc=None, dec=None, check=Check::Nothing;
     I16 enc=None, wenc=None, dec=None, check=Check::Nothing;
     I32 enc=None, wenc=None, dec=None, check=Check::Nothing;
@@ -141,12 +142,12 @@ table! {
     F64 enc=None, wenc=None, dec=None, check=Check::F64;
     IQ1_M enc=Some(iq_encode::encode_iq1_m), wenc=Some(iq_encode::encode_iq1_m_w), dec=Some(iq::decode_iq1_m), check=Check::Iq1m;
     BF16 enc=Some(floats::encode_bf16), wenc=None, dec=Some(floats::decode_bf16), check=Check::Bf16;
-    TQ1_0 enc=Some(other::encode_tq1_0), wenc=None, dec=Some(other::decode_tq1_0), check=Check::F16At(&[52]);
-    TQ2_0 enc=Some(other::encode_tq2_0), wenc=None, dec=Some(other::decode_tq2_0), check=Check::F16At(&[64]);
-    MXFP4 enc=Some(other::encode_mxfp4), wenc=None, dec=Some(other::decode_mxfp4), check=Check::E8m0At(0);
-    NVFP4 enc=Some(other::encode_nvfp4), wenc=None, dec=Some(other::decode_nvfp4), check=Check::Nothing;
-    Q1_0 enc=Some(other::encode_q1_0), wenc=None, dec=Some(other::decode_q1_0), check=D0;
-    Q2_0 enc=Some(other::encode_q2_0), wenc=None, dec=Some(other::decode_q2_0), check=D0;
+    TQ1_0 enc=Some(ternary::encode_tq1_0), wenc=None, dec=Some(ternary::decode_tq1_0), check=Check::F16At(&[52]);
+    TQ2_0 enc=Some(ternary::encode_tq2_0), wenc=None, dec=Some(ternary::decode_tq2_0), check=Check::F16At(&[64]);
+    MXFP4 enc=Some(fp4::encode_mxfp4), wenc=None, dec=Some(fp4::decode_mxfp4), check=Check::E8m0At(0);
+    NVFP4 enc=Some(fp4::encode_nvfp4), wenc=None, dec=Some(fp4::decode_nvfp4), check=Check::Nothing;
+    Q1_0 enc=Some(lowbit::encode_q1_0), wenc=None, dec=Some(lowbit::decode_q1_0), check=D0;
+    Q2_0 enc=Some(lowbit::encode_q2_0), wenc=None, dec=Some(lowbit::decode_q2_0), check=D0;
 }
 
 /// The codec for `ty`, or `None` if ggml does not define that type id.

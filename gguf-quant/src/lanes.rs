@@ -5,11 +5,11 @@
 //! f32 operations of the scalar reference in `search.rs`, in the same order
 //! (no FMA, no reassociation; branches become per-lane selects). IQ4_NL and
 //! IQ4_XS put the sixteen candidate scales of one block in the lanes
-//! instead ([`iq4_sums`]; the scalar reference is in `other.rs`); IQ3_S
+//! instead ([`iq4_sums`]; the scalar reference is in `family/iq4.rs`); IQ3_S
 //! puts the candidates of a lattice neighbour search in them
 //! ([`iq3_best_neighbour_avx2`]) and the trials of its scale search
 //! ([`iq3_trial_sums`]; the search and its scalar reference are in
-//! `iq_encode.rs`). The arrays
+//! `family/iq/encode.rs`). The arrays
 //! are laid out `[element][lane]` so the lane loops compile to SIMD. Where
 //! the CPU has AVX2, the min search (`make_qkx2_quants`, `make_qkx3_quants`)
 //! and the refinement passes of `make_q3_quants` run copies written in
@@ -947,7 +947,7 @@ const IQ4_LEVELS: [f32; 16] = {
     let mut v = [0f32; 16];
     let mut k = 0;
     while k < 16 {
-        v[k] = crate::other::KVALUES_IQ4NL[k] as f32;
+        v[k] = crate::numerics::KVALUES_IQ4NL[k] as f32;
         k += 1;
     }
     v
@@ -966,7 +966,7 @@ const IQ4_MID2: [f32; 16] = {
     m
 };
 
-/// `best_index_int8` of `other.rs` as the portable lane bodies use it: the
+/// `best_index_int8` of `numerics.rs` as the portable lane bodies use it: the
 /// same binary search over the same comparisons `x + x >= MID2[j]` (true
 /// for NaN, which goes up), with the index built from the four outcomes (no
 /// branch).
@@ -1071,7 +1071,7 @@ pub(crate) fn iq4_quantize(id: f32, x: &[f32; 32], qs: &mut [u8; 16]) {
     }
 }
 
-/// `best_index_int8` on eight lanes: the binary search of `other.rs`
+/// `best_index_int8` on eight lanes: the binary search of `numerics.rs`
 /// (`x + x >= MID2[idx + step]` for steps 8, 4, 2, 1), each step's
 /// midpoint looked up per lane with a permute → the index, negated, and
 /// its level. The index is built from the comparison masks (−1 for true)
@@ -1291,7 +1291,7 @@ pub(crate) fn iq3_best_neighbour_avx2(
 }
 
 /// IQ3's trial levels `clamp(nearest_int(0.5·(id·x − 1)), 0, 7)` for the
-/// 32 values of a sub-block (`levels` of `iq_encode.rs` with `kmax` = 8),
+/// 32 values of a sub-block (`levels` of `family/iq/encode.rs` with `kmax` = 8),
 /// and the packed index `l0 | l1 << 3 | l2 << 6 | l3 << 9` of each group
 /// of four. The portable body.
 #[inline(always)]
@@ -1654,7 +1654,7 @@ mod tests {
                     with_path(path, || iq4_quantize(id, xb, &mut qs));
                     for (j, &v) in xb.iter().enumerate() {
                         let got = (qs[j % 16] >> (4 * (j / 16))) & 0xf;
-                        let want = crate::other::best_index_int8(&crate::other::KVALUES_IQ4NL, id * v);
+                        let want = crate::numerics::best_index_int8(&crate::numerics::KVALUES_IQ4NL, id * v);
                         assert_eq!(usize::from(got), want, "x = {v:e}, id = {id}");
                     }
                 }
@@ -1697,7 +1697,7 @@ mod tests {
     #[cfg(feature = "reference")]
     #[test]
     fn iq4_sums_match_reference_loop() {
-        let kv = &crate::other::KVALUES_IQ4NL;
+        let kv = &crate::numerics::KVALUES_IQ4NL;
         let awkward = iq4_awkward();
         for seed in 0..300u64 {
             let mut x: Vec<f32> = rows(seed, 32);
@@ -1731,7 +1731,7 @@ mod tests {
                 for k in 0..16 {
                     let (mut rx, mut r2) = (0f32, 0f32);
                     for j in 0..32 {
-                        let q = f32::from(kv[crate::other::best_index_int8(kv, ids[k] * x[j])]);
+                        let q = f32::from(kv[crate::numerics::best_index_int8(kv, ids[k] * x[j])]);
                         rx += w[j] * q * x[j];
                         r2 += w[j] * q * q;
                     }

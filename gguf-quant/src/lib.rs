@@ -129,15 +129,9 @@
 mod codec;
 pub mod compare;
 mod error;
-mod floats;
-mod iq;
-mod iq_encode;
-mod iq_grids;
-mod kquants;
+mod family;
 mod lanes;
-mod legacy;
 mod numerics;
-mod other;
 #[cfg(feature = "reference")]
 pub mod reference;
 pub mod requant;

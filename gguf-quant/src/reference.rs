@@ -51,8 +51,8 @@ pub fn encode_row_portable(ty: GgmlType, src: &[f32], dst: &mut [u8], imatrix: O
 /// As [`crate::decode_row`].
 pub fn decode_row_scalar(ty: GgmlType, src: &[u8], dst: &mut [f32]) -> Result<()> {
     let reference: fn(&[u8], &mut [f32]) = match ty {
-        GgmlType::Q2_K => crate::kquants::reference::decode_q2_k,
-        GgmlType::Q3_K => crate::kquants::reference::decode_q3_k,
+        GgmlType::Q2_K => crate::family::kquants::reference::decode_q2_k,
+        GgmlType::Q3_K => crate::family::kquants::reference::decode_q3_k,
         _ => return crate::decode_row(ty, src, dst),
     };
     let size = crate::codec(ty).map_or(1, |c| c.type_size);

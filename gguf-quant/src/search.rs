@@ -5,7 +5,7 @@
 //! These mirror ggml-quants.c operation by operation: f32 arithmetic in the
 //! order written, sequential sums, no fused multiply-add, `nearest_int`, and
 //! C's int→float conversions (`w*l*l` is `(w·l)·l` with `l` as f32). Block
-//! packing lives in `legacy.rs` and `kquants.rs`.
+//! packing lives in `family/legacy.rs` and `family/kquants.rs`.
 
 // The loops index several parallel arrays at once, exactly as ggml does;
 // keeping the index form makes the correspondence with the C easy to check.

@@ -10,7 +10,7 @@
 
 use std::sync::OnceLock;
 
-use crate::iq_grids::{IQ1S_GRID, IQ2S_GRID, IQ2XS_GRID, IQ2XXS_GRID, IQ3S_GRID, IQ3XXS_GRID};
+use super::grids::{IQ1S_GRID, IQ2S_GRID, IQ2XS_GRID, IQ2XXS_GRID, IQ3S_GRID, IQ3XXS_GRID};
 use crate::numerics::{c_max, nearest_int, write_f16};
 use crate::search::{make_qp_quants, GROUP_MAX_EPS};
 
