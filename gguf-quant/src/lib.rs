@@ -126,17 +126,16 @@
 
 #![deny(missing_docs)]
 
+mod arch;
 mod codec;
 pub mod compare;
 mod error;
 mod family;
-mod lanes;
 mod numerics;
 #[cfg(feature = "reference")]
 pub mod reference;
 pub mod requant;
 pub mod rows;
-mod search;
 
 pub use codec::{
     codec, codecs, decode_row, decode_rows_par, encode_row, encode_rows_par, find_non_finite, validate_row,

@@ -1,7 +1,7 @@
 //! IQ4_NL and IQ4_XS, the non-linear 4-bit types: encoders as
 //! `quantize_iq4_nl` / `quantize_iq4_xs` (the non-reference path
 //! llama-quantize takes, with or without weights), decoders as
-//! `dequantize_row_iq4_*`. The lane search is in `lanes.rs`; the level table
+//! `dequantize_row_iq4_*`. The lane search is in `arch/lanes.rs`; the level table
 //! and `best_index_int8` are in `numerics.rs`, shared with it.
 
 #![allow(clippy::needless_range_loop)]
@@ -17,7 +17,7 @@ use crate::numerics::{best_index_int8, nearest_int, read_f16, signed_absmax, wri
 /// [`iq4_encode_block_scalar`] on the scalar path (`crate::reference`);
 /// both write the same bytes.
 fn iq4_encode_block(x: &[f32], y: &mut [u8], qw: Option<&[f32]>) {
-    if crate::lanes::scalar() {
+    if crate::arch::scalar() {
         iq4_encode_block_scalar(x, y, qw);
     } else {
         iq4_encode_block_lanes(x, y, qw);
@@ -26,10 +26,10 @@ fn iq4_encode_block(x: &[f32], y: &mut [u8], qw: Option<&[f32]>) {
 
 /// [`iq4_encode_block`] with the sixteen scales of a block's search (the
 /// first guess and the fifteen trials) evaluated side by side, one lane
-/// each ([`crate::lanes::iq4_sums`]: per lane the f32 operations of the
+/// each ([`crate::arch::lanes::iq4_sums`]: per lane the f32 operations of the
 /// scalar loop, in its order), and the winner chosen in ggml's order
 /// afterwards; the final requantization runs eight values at a time
-/// straight into the nibble layout ([`crate::lanes::iq4_quantize`]).
+/// straight into the nibble layout ([`crate::arch::lanes::iq4_quantize`]).
 /// Levels of the first guess, which ggml writes and every path later
 /// overwrites, are not stored, and `sigma2` is only summed when weights
 /// use it.
@@ -55,8 +55,8 @@ fn iq4_encode_block_lanes(x: &[f32], y: &mut [u8], qw: Option<&[f32]>) {
     for ib in 0..nblocks {
         let xb = block(ib);
         iq4_weights(xb, qw.map(|q| &q[32 * ib..32 * ib + 32]), sigma2, &mut weight);
-        let (max, amax) = crate::lanes::iq4_absmax(xb);
-        if amax < crate::search::GROUP_MAX_EPS {
+        let (max, amax) = crate::arch::lanes::iq4_absmax(xb);
+        if amax < crate::arch::search::GROUP_MAX_EPS {
             scales[ib] = 0.0;
             continue;
         }
@@ -64,7 +64,7 @@ fn iq4_encode_block_lanes(x: &[f32], y: &mut [u8], qw: Option<&[f32]>) {
         // `(itry + kv[0])/max`.
         let mut ids = trial_num.map(|n| n / max);
         ids[0] = 1.0 / (-max / f32::from(v0));
-        let (sumqx, sumq2) = crate::lanes::iq4_sums(&ids, xb, &weight);
+        let (sumqx, sumq2) = crate::arch::lanes::iq4_sums(&ids, xb, &weight);
         let mut d = if sumq2[0] > 0.0 { sumqx[0] / sumq2[0] } else { 0.0 };
         let mut best = d * sumqx[0];
         for k in 1..16 {
@@ -91,7 +91,7 @@ fn iq4_encode_block_lanes(x: &[f32], y: &mut [u8], qw: Option<&[f32]>) {
             let dl = d * ls as f32;
             let idl = if dl != 0.0 { 1.0 / dl } else { 0.0 };
             let qs: &mut [u8; 16] = (&mut y[8 + 16 * ib..24 + 16 * ib]).try_into().expect("16 bytes");
-            crate::lanes::iq4_quantize(idl, block(ib), qs);
+            crate::arch::lanes::iq4_quantize(idl, block(ib), qs);
             let ls = (ls + 32) as u8;
             if ib % 2 == 0 {
                 y[4 + ib / 2] = ls & 0xf;
@@ -106,7 +106,7 @@ fn iq4_encode_block_lanes(x: &[f32], y: &mut [u8], qw: Option<&[f32]>) {
         write_f16(y, 0, scales[0]);
         let id = if scales[0] != 0.0 { 1.0 / scales[0] } else { 0.0 };
         let qs: &mut [u8; 16] = (&mut y[2..18]).try_into().expect("16 bytes");
-        crate::lanes::iq4_quantize(id, block(0), qs);
+        crate::arch::lanes::iq4_quantize(id, block(0), qs);
     }
 }
 
@@ -148,7 +148,7 @@ fn iq4_encode_block_scalar(x: &[f32], y: &mut [u8], qw: Option<&[f32]>) {
         let xb = &x[32 * ib..32 * ib + 32];
         iq4_weights(xb, qw.map(|q| &q[32 * ib..32 * ib + 32]), sigma2, &mut weight);
         let (max, amax) = signed_absmax(xb);
-        if amax < crate::search::GROUP_MAX_EPS {
+        if amax < crate::arch::search::GROUP_MAX_EPS {
             scales[ib] = 0.0;
             l[32 * ib..32 * ib + 32].fill(0);
             continue;

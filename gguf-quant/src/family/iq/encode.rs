@@ -11,8 +11,8 @@
 use std::sync::OnceLock;
 
 use super::grids::{IQ1S_GRID, IQ2S_GRID, IQ2XS_GRID, IQ2XXS_GRID, IQ3S_GRID, IQ3XXS_GRID};
+use crate::arch::search::{make_qp_quants, GROUP_MAX_EPS};
 use crate::numerics::{c_max, nearest_int, write_f16};
-use crate::search::{make_qp_quants, GROUP_MAX_EPS};
 
 const QK_K: usize = 256;
 
@@ -35,9 +35,9 @@ struct Lattice {
     /// For the lane-parallel snapping of the 4-coordinate (IQ3) lattices,
     /// empty for the others: the neighbour list of each packed index as
     /// the candidates' levels, eight to a block
-    /// ([`crate::lanes::Iq3Block`]), at `lane_at[u]` = (first block,
+    /// ([`crate::arch::Iq3Block`]), at `lane_at[u]` = (first block,
     /// candidates); none for an index on the grid.
-    lane_blocks: Vec<crate::lanes::Iq3Block>,
+    lane_blocks: Vec<crate::arch::Iq3Block>,
     lane_at: Vec<(u32, u32)>,
 }
 
@@ -252,8 +252,8 @@ impl Lattice {
 
     /// [`Self::snap`] for a 4-coordinate lattice, given the packed index
     /// `u` of the levels `l`: on the grid `l` stays, otherwise the levels of
-    /// the neighbour [`crate::lanes::iq3_best_neighbour_avx2`] (`AVX2`) or
-    /// [`crate::lanes::iq3_best_neighbour_portable`] picks (the reference's
+    /// the neighbour [`crate::arch::x86_64::avx2::iq3_best_neighbour_avx2`] (`AVX2`) or
+    /// [`crate::arch::lanes::iq3_best_neighbour_portable`] picks (the reference's
     /// choice) replace it. Returns whether `u` was on the grid.
     #[inline(always)]
     fn snap4_lanes<const AVX2: bool>(
@@ -274,12 +274,12 @@ impl Lattice {
         let k = if AVX2 {
             // SAFETY: `AVX2` is true only in `iq3_search32_avx2`, which runs
             // only on a CPU with AVX2.
-            unsafe { crate::lanes::iq3_best_neighbour_avx2(blocks, n, xval, weight, scale) }
+            unsafe { crate::arch::x86_64::avx2::iq3_best_neighbour_avx2(blocks, n, xval, weight, scale) }
         } else {
-            crate::lanes::iq3_best_neighbour_portable(blocks, n, xval, weight, scale)
+            crate::arch::lanes::iq3_best_neighbour_portable(blocks, n, xval, weight, scale)
         };
         #[cfg(not(target_arch = "x86_64"))]
-        let k = crate::lanes::iq3_best_neighbour_portable(blocks, n, xval, weight, scale);
+        let k = crate::arch::lanes::iq3_best_neighbour_portable(blocks, n, xval, weight, scale);
         l.copy_from_slice(&blocks[k / 8][k % 8].to_le_bytes().map(|b| b as i8));
         false
     }
@@ -825,9 +825,9 @@ fn iq3_search32(
 /// off the grid snapped with the neighbour distances eight candidates at
 /// a time, and the sums of all trials
 /// accumulated together, one lane per trial
-/// ([`crate::lanes::iq3_trial_sums`]); the best trial is then chosen in
+/// ([`crate::arch::lanes::iq3_trial_sums`]); the best trial is then chosen in
 /// ggml's order. Every f32 operation is the reference's, in its order.
-/// For IQ3_S's parameters (at most [`crate::lanes::IQ3_TRIALS`] trials).
+/// For IQ3_S's parameters (at most [`crate::arch::IQ3_TRIALS`] trials).
 fn iq3_search32_lanes(
     lat: &Lattice,
     xval: &[f32; 32],
@@ -838,7 +838,7 @@ fn iq3_search32_lanes(
     l: &mut [i8; 32],
 ) -> f32 {
     #[cfg(target_arch = "x86_64")]
-    if crate::lanes::fast_avx2() {
+    if crate::arch::fast_avx2() {
         // SAFETY: the CPU supports AVX2, checked just above.
         return unsafe { iq3_search32_avx2(lat, xval, weight, waux, max, params, l) };
     }
@@ -872,7 +872,7 @@ fn iq3_search32_body<const AVX2: bool>(
     (nsteps, on_grid_init, all_on_retry): (i32, bool, bool),
     l: &mut [i8; 32],
 ) -> f32 {
-    use crate::lanes::{iq3_trial_sums, IQ3_TRIALS};
+    use crate::arch::{lanes::iq3_trial_sums, IQ3_TRIALS};
     const KMAXQ: i32 = 8;
     let ntrials = (2 * nsteps + 1) as usize;
     assert!(lat.dim == 4 && ntrials <= IQ3_TRIALS);
@@ -880,9 +880,9 @@ fn iq3_search32_body<const AVX2: bool>(
         #[cfg(target_arch = "x86_64")]
         if AVX2 {
             // SAFETY: as in `Lattice::snap4_lanes`.
-            return unsafe { crate::lanes::iq3_levels_avx2(id, xval, l) };
+            return unsafe { crate::arch::x86_64::avx2::iq3_levels_avx2(id, xval, l) };
         }
-        crate::lanes::iq3_levels_portable(id, xval, l)
+        crate::arch::lanes::iq3_levels_portable(id, xval, l)
     };
     let group =
         |v: &[f32; 32], k: usize| -> [f32; 4] { [v[4 * k], v[4 * k + 1], v[4 * k + 2], v[4 * k + 3]] };
@@ -1055,7 +1055,7 @@ fn encode_iq3_s_impl(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
                 continue;
             }
             let params = (9, false, true);
-            let mut scale = if crate::lanes::scalar() {
+            let mut scale = if crate::arch::scalar() {
                 iq3_search32(lat, &xval, &weight, &waux, max, params, &mut l)
             } else {
                 iq3_search32_lanes(lat, &xval, &weight, &waux, max, params, &mut l)
