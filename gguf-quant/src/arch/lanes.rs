@@ -10,7 +10,8 @@
 //! one block in the lanes instead ([`iq4_sums`]; the scalar reference is in
 //! `family/iq4.rs`); IQ3_S puts the candidates of a lattice neighbour search
 //! in them ([`iq3_best_neighbour_portable`]) and the trials of its scale
-//! search ([`iq3_trial_sums`]; the search and its scalar reference are in
+//! search ([`iq3_trial_sums`]; the whole lane search is
+//! [`iq3_search32_lanes`], its scalar reference `iq3_search32` is in
 //! `family/iq/encode.rs`). The arrays are laid out `[element][lane]` so the
 //! lane loops compile to SIMD. Where the CPU has AVX2, the min search
 //! (`make_qkx2_quants`, `make_qkx3_quants`) and the refinement passes of
@@ -26,7 +27,8 @@
 use super::search::MinSearch;
 #[cfg(target_arch = "x86_64")]
 use super::x86_64::avx2::{
-    iq3_trial_sums_avx2, iq4_absmax_avx2, iq4_quantize_avx2, iq4_sums_avx2, min_search_x8_intrinsics, q3_pass,
+    iq3_best_neighbour_avx2, iq3_levels_avx2, iq3_trial_sums_avx2, iq4_absmax_avx2, iq4_quantize_avx2,
+    iq4_sums_avx2, min_search_x8_intrinsics, q3_pass,
 };
 use super::{fast_avx2, scalar, Iq3Block, IQ3_TRIALS, IQ4_LEVELS, IQ4_MID2, LANES};
 use crate::numerics::nearest_int;
@@ -804,6 +806,172 @@ pub(crate) fn iq3_trial_sums(
         }
     }
     (sumqx, sumq2)
+}
+
+/// An IQ3 lattice (4 coordinates, 3 bits per level) as the lane search
+/// reads it, borrowed from the codec's `Lattice` (`family/iq/encode.rs`):
+/// the grid point of each packed index (or -1), and each packed index's
+/// neighbour list as candidates' levels, eight to a block, at
+/// `at[u]` = (first block, candidates).
+pub(crate) struct Iq3Lattice<'a> {
+    /// Grid point for a packed index, or -1.
+    pub(crate) map: &'a [i32],
+    /// The neighbour lists, eight candidates to a block.
+    pub(crate) blocks: &'a [Iq3Block],
+    /// Where each packed index's list starts in `blocks`, and its length.
+    pub(crate) at: &'a [(u32, u32)],
+}
+
+impl Iq3Lattice<'_> {
+    /// `Lattice::snap` (`family/iq/encode.rs`) for this 4-coordinate
+    /// lattice, given the packed index `u` of the levels `l`: on the grid
+    /// `l` stays, otherwise the levels of the neighbour
+    /// `iq3_best_neighbour_avx2` (`AVX2`) or [`iq3_best_neighbour_portable`]
+    /// picks (the reference's choice) replace it. Returns whether `u` was on
+    /// the grid.
+    #[inline(always)]
+    fn snap4<const AVX2: bool>(
+        &self,
+        u: usize,
+        l: &mut [i8],
+        xval: &[f32; 4],
+        weight: &[f32; 4],
+        scale: f32,
+    ) -> bool {
+        if self.map[u] >= 0 {
+            return true;
+        }
+        let (at, n) = self.at[u];
+        let (at, n) = (at as usize, n as usize);
+        let blocks = &self.blocks[at..at + n.div_ceil(8)];
+        #[cfg(target_arch = "x86_64")]
+        let k = if AVX2 {
+            // SAFETY: `AVX2` is true only in `iq3_search32_avx2`, which runs
+            // only on a CPU with AVX2.
+            unsafe { iq3_best_neighbour_avx2(blocks, n, xval, weight, scale) }
+        } else {
+            iq3_best_neighbour_portable(blocks, n, xval, weight, scale)
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let k = iq3_best_neighbour_portable(blocks, n, xval, weight, scale);
+        l.copy_from_slice(&blocks[k / 8][k % 8].to_le_bytes().map(|b| b as i8));
+        false
+    }
+}
+
+/// `iq3_search32` (`family/iq/encode.rs`, the scalar reference) with the
+/// trials' work side by side: each trial's levels (and their packed
+/// indices) eight values at a time, the groups off the grid snapped with
+/// the neighbour distances eight candidates at a time, and the sums of all
+/// trials accumulated together, one lane per trial ([`iq3_trial_sums`]);
+/// the best trial is then chosen in ggml's order. Every f32 operation is
+/// the reference's, in its order. For IQ3_S's parameters (at most
+/// [`IQ3_TRIALS`] trials).
+pub(crate) fn iq3_search32_lanes(
+    lat: &Iq3Lattice,
+    xval: &[f32; 32],
+    weight: &[f32; 32],
+    waux: &[f32; 32],
+    max: f32,
+    params: (i32, bool, bool),
+    l: &mut [i8; 32],
+) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if fast_avx2() {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { iq3_search32_avx2(lat, xval, weight, waux, max, params, l) };
+    }
+    iq3_search32_body::<false>(lat, xval, weight, waux, max, params, l)
+}
+
+/// [`iq3_search32_body`] compiled with AVX2, its kernels in intrinsics.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn iq3_search32_avx2(
+    lat: &Iq3Lattice,
+    xval: &[f32; 32],
+    weight: &[f32; 32],
+    waux: &[f32; 32],
+    max: f32,
+    params: (i32, bool, bool),
+    l: &mut [i8; 32],
+) -> f32 {
+    iq3_search32_body::<true>(lat, xval, weight, waux, max, params, l)
+}
+
+/// The body of [`iq3_search32_lanes`]; `AVX2` only in
+/// [`iq3_search32_avx2`].
+#[inline(always)]
+fn iq3_search32_body<const AVX2: bool>(
+    lat: &Iq3Lattice,
+    xval: &[f32; 32],
+    weight: &[f32; 32],
+    waux: &[f32; 32],
+    max: f32,
+    (nsteps, on_grid_init, all_on_retry): (i32, bool, bool),
+    l: &mut [i8; 32],
+) -> f32 {
+    const KMAXQ: i32 = 8;
+    let ntrials = (2 * nsteps + 1) as usize;
+    assert!(ntrials <= IQ3_TRIALS);
+    let levels = |id: f32, l: &mut [i8; 32]| -> [u16; 8] {
+        #[cfg(target_arch = "x86_64")]
+        if AVX2 {
+            // SAFETY: as in `Iq3Lattice::snap4`.
+            return unsafe { iq3_levels_avx2(id, xval, l) };
+        }
+        iq3_levels_portable(id, xval, l)
+    };
+    let group =
+        |v: &[f32; 32], k: usize| -> [f32; 4] { [v[4 * k], v[4 * k + 1], v[4 * k + 2], v[4 * k + 3]] };
+    let xg: [[f32; 4]; 8] = std::array::from_fn(|k| group(xval, k));
+    let wg: [[f32; 4]; 8] = std::array::from_fn(|k| group(waux, k));
+    // Levels and grid flags per trial; idle trials stay 0.
+    let mut trial_l = [[0i8; 32]; IQ3_TRIALS];
+    let mut trial_on_grid = [[true; 8]; IQ3_TRIALS];
+    for (t, is) in (-nsteps..=nsteps).enumerate() {
+        let id = ((2 * KMAXQ - 1) as f32 + is as f32 * 0.2) / max;
+        let this_scale = 1.0 / id;
+        let laux = &mut trial_l[t];
+        let u = levels(id, laux);
+        for k in 0..8 {
+            let r = 4 * k..4 * k + 4;
+            trial_on_grid[t][k] =
+                lat.snap4::<AVX2>(usize::from(u[k]), &mut laux[r], &xg[k], &wg[k], this_scale);
+        }
+    }
+    let wx: [f32; 32] = std::array::from_fn(|i| weight[i] * xval[i]);
+    let (sumqx, sumq2) = iq3_trial_sums(&wx, weight, &trial_l);
+    let mut best = 0.0f32;
+    let mut scale = max / (2 * KMAXQ - 1) as f32;
+    let mut on_grid = [on_grid_init; 8];
+    for t in 0..ntrials {
+        if sumq2[t] > 0.0 && sumqx[t] * sumqx[t] > best * sumq2[t] {
+            scale = sumqx[t] / sumq2[t];
+            best = scale * sumqx[t];
+            *l = trial_l[t];
+            on_grid = trial_on_grid[t];
+        }
+    }
+    let n_not_on_grid = on_grid.iter().filter(|g| !**g).count();
+    if n_not_on_grid > 0 && scale > 0.0 {
+        let id = 1.0 / scale;
+        let mut lr = [0i8; 32];
+        let u = levels(id, &mut lr);
+        for k in 0..8 {
+            if on_grid[k] && !all_on_retry {
+                continue;
+            }
+            let r = 4 * k..4 * k + 4;
+            lat.snap4::<AVX2>(usize::from(u[k]), &mut lr[r.clone()], &xg[k], &wg[k], scale);
+            l[r.clone()].copy_from_slice(&lr[r]);
+        }
+        let (sumqx, sumq2) = super::search::sums(weight, xval, l);
+        if sumq2 > 0.0 {
+            scale = sumqx / sumq2;
+        }
+    }
+    scale
 }
 
 #[cfg(test)]

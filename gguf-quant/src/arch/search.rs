@@ -412,3 +412,17 @@ pub(crate) fn make_qp_quants(nmax: i32, x: &[f32], l_out: &mut [u8], qw: &[f32])
         0.0
     }
 }
+
+/// `Σ w·x·q` and `Σ w·q²` with `q = 2l + 1`: the sums of the IQ2 and IQ3
+/// scale searches (`family/iq/encode.rs`), sequential as in ggml.
+pub(crate) fn sums(weight: &[f32], xval: &[f32], l: &[i8]) -> (f32, f32) {
+    let mut sumqx = 0.0f32;
+    let mut sumq2 = 0.0f32;
+    for i in 0..l.len() {
+        let w = weight[i];
+        let q = f32::from(2 * i16::from(l[i]) + 1);
+        sumqx += w * xval[i] * q;
+        sumq2 += w * q * q;
+    }
+    (sumqx, sumq2)
+}
