@@ -4,7 +4,9 @@
 //!
 //! This is the only place that maps a type to its functions; everything
 //! else looks a type up here. Block geometry is not copied here: it is read
-//! from [`gguf_format::GGML_TYPES`] at compile time.
+//! from [`gguf_format::GGML_TYPES`] at compile time. The codecs themselves
+//! are in `family/`, one module per family of types; their searches' fast
+//! paths are in `arch/`.
 
 use gguf_format::{GgmlType, GGML_TYPES};
 use rayon::prelude::*;

@@ -35,7 +35,7 @@ use crate::numerics::nearest_int;
 
 /// Declares `$avx2`, a copy of the `#[inline(always)]` lane body `$body`
 /// compiled with AVX2 enabled, and `$pick`, which runs it when the CPU has
-/// AVX2 (and [`Path`] allows), else the portable body.
+/// AVX2 (and [`Path`](super::Path) allows), else the portable body.
 macro_rules! avx2_copy {
     ($pick:ident, $avx2:ident, $body:ident, <$(const $g:ident: $gt:ty),*>, ($($a:ident: $t:ty),*) -> $r:ty) => {
         #[cfg(target_arch = "x86_64")]
@@ -83,7 +83,7 @@ pub(crate) fn make_qkx3_quants_x8<const N: usize>(
 }
 
 /// Both min searches (`X3`: `make_qkx3_quants`, else `make_qkx2_quants`)
-/// on the path [`Path`] and the CPU select.
+/// on the path [`Path`](super::Path) and the CPU select.
 fn min_search_lanes<const N: usize, const X3: bool>(
     p: MinSearch,
     x: &[f32],
@@ -458,7 +458,7 @@ pub(crate) fn make_q3_quants_batch<const N: usize>(
 const Q3_BATCH: usize = 64;
 
 /// [`q3_batch_body`] with its refinement passes in AVX2 intrinsics where
-/// the CPU has AVX2 (and [`Path`] allows), else the portable body.
+/// the CPU has AVX2 (and [`Path`](super::Path) allows), else the portable body.
 fn q3_batch<const N: usize>(nmax: i32, x: &[f32], l_out: &mut [i8], scales: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     if fast_avx2() {

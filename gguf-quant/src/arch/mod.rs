@@ -6,8 +6,8 @@
 //!   without AVX2 runs), and the choice of path per call;
 //! - `x86_64/avx2.rs`: the same searches' AVX2 kernels, in intrinsics.
 //!
-//! Here: that choice, and the lane layouts and tables the portable and AVX2
-//! code share. The codecs (`family/`) call into this module; nothing here
+//! Here: which path runs (per thread, [`Path`]; the CPU check, [`avx2`]),
+//! and the lane layouts and tables the portable and AVX2 code share. The codecs (`family/`) call into this module; nothing here
 //! knows about a codec (shared tables come from `numerics.rs`).
 
 pub(crate) mod lanes;
@@ -110,5 +110,5 @@ pub(crate) const IQ4_MID2: [f32; 16] = {
 /// l3 << 24` at `[p]`.
 pub(crate) type Iq3Block = [u32; 8];
 
-/// Trials of the IQ3_S scale search at once: [`iq3_trial_sums`].
+/// Trials of the IQ3_S scale search at once: [`lanes::iq3_trial_sums`].
 pub(crate) const IQ3_TRIALS: usize = 24;

@@ -19,7 +19,7 @@ pub(crate) fn nearest_int_x8(f: std::arch::x86_64::__m256) -> std::arch::x86_64:
     )
 }
 
-/// [`min_search_x8_body`] written with AVX2 intrinsics, one `__m256` per
+/// `min_search_x8_body` (`lanes.rs`) written with AVX2 intrinsics, one `__m256` per
 /// element holding its eight lanes: the same f32 operations in the same
 /// order (every select of the body is a blend, `MIN` is `minps`, whose
 /// "first if less, else second" is C's `a < b ? a : b`). LLVM's automatic
@@ -243,7 +243,7 @@ pub(crate) fn q3_pass<const N: usize>(
     flags.map(|f| f != 0)
 }
 
-/// [`iq4_absmax`] in AVX2 intrinsics, without a branch per value: the
+/// `iq4_absmax` (`lanes.rs`) in AVX2 intrinsics, without a branch per value: the
 /// running `if |x| > amax` keeps the largest |x| (a NaN never passes), so
 /// `amax` is the maximum of the non-NaN |x| and `max` the first value whose
 /// |x| equals it.
@@ -315,7 +315,7 @@ pub(crate) fn iq4_index_x8(
     (n0, q)
 }
 
-/// [`iq4_sums_body`] in AVX2 intrinsics: the sixteen scales as two vectors,
+/// `iq4_sums_body` (`lanes.rs`) in AVX2 intrinsics: the sixteen scales as two vectors,
 /// each value of the block broadcast; the same f32 operations per lane in
 /// the same order.
 #[target_feature(enable = "avx2")]
@@ -346,7 +346,7 @@ pub(crate) fn iq4_sums_avx2(ids: &[f32; 16], x: &[f32; 32], w: &[f32; 32]) -> ([
     out
 }
 
-/// [`iq4_quantize`] in AVX2 intrinsics: eight indices at a time, the
+/// `iq4_quantize` (`lanes.rs`) in AVX2 intrinsics: eight indices at a time, the
 /// nibbles joined and narrowed to bytes in registers.
 #[target_feature(enable = "avx2")]
 pub(crate) fn iq4_quantize_avx2(id: f32, x: &[f32; 32], qs: &mut [u8; 16]) {
@@ -368,7 +368,7 @@ pub(crate) fn iq4_quantize_avx2(id: f32, x: &[f32; 32], qs: &mut [u8; 16]) {
     unsafe { _mm_storeu_si128(qs.as_mut_ptr().cast(), _mm256_castsi256_si128(ordered)) };
 }
 
-/// [`iq3_best_neighbour_portable`] in AVX2 intrinsics: the distances of
+/// `iq3_best_neighbour_portable` (`lanes.rs`) in AVX2 intrinsics: the distances of
 /// eight candidates per vector (the same f32 operations per lane in the
 /// same order; `scale·q` looked up per lane from the eight products
 /// `scale·(2l + 1)`, which are the same multiplications), then the first
@@ -446,7 +446,7 @@ pub(crate) fn iq3_best_neighbour_avx2(
     }
 }
 
-/// [`iq3_levels_portable`] in AVX2 intrinsics: the same f32 operations,
+/// `iq3_levels_portable` (`lanes.rs`) in AVX2 intrinsics: the same f32 operations,
 /// eight values at a time; the indices by shifting and horizontal adds.
 #[target_feature(enable = "avx2")]
 #[inline]
@@ -484,7 +484,7 @@ pub(crate) fn iq3_levels_avx2(id: f32, x: &[f32; 32], l: &mut [i8; 32]) -> [u16;
     u.map(|v| v as u16)
 }
 
-/// [`iq3_trial_sums`] in AVX2 intrinsics: eight trials' levels at a time
+/// `iq3_trial_sums` (`lanes.rs`) in AVX2 intrinsics: eight trials' levels at a time
 /// transposed in registers (bytes, then pairs, quads, octets: the
 /// unpacks leave value `j` of the eight trials in one 64-bit piece), then
 /// the same f32 operations per lane in the same order.
