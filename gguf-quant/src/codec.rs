@@ -3,13 +3,17 @@
 //! row-level entry points that check lengths before calling a codec.
 //!
 //! This is the only place that maps a type to its functions; everything
-//! else looks a type up here.
+//! else looks a type up here. Block geometry is not copied here: it is read
+//! from [`gguf_format::GGML_TYPES`] at compile time. The codecs themselves
+//! are in `family/`, one module per family of types; their searches' fast
+//! paths are in `arch/`.
 
-use gguf_format::GgmlType;
+use gguf_format::{GgmlType, GGML_TYPES};
 use rayon::prelude::*;
 
 use crate::error::{Error, Operation, Result};
-use crate::{floats, iq, iq_encode, kquants, legacy, other};
+use crate::family::iq::{decode as iq, encode as iq_encode};
+use crate::family::{floats, fp4, iq4, kquants, legacy, lowbit, ternary};
 
 /// Encodes whole blocks of f32 into bytes, without importance weights.
 type EncodeFn = fn(&[f32], &mut [u8]);
@@ -77,13 +81,13 @@ pub struct Codec {
 }
 
 macro_rules! table {
-    ($( $ty:ident $blck:literal $size:literal enc=$enc:expr, wenc=$wenc:expr, dec=$dec:expr, check=$check:expr; )*) => {
+    ($( $ty:ident enc=$enc:expr, wenc=$wenc:expr, dec=$dec:expr, check=$check:expr; )*) => {
         /// Every ggml type, in id order.
         static CODECS: &[Codec] = &[
             $( Codec {
                 ty: GgmlType::$ty,
-                block_size: $blck,
-                type_size: $size,
+                block_size: sizes(GgmlType::$ty).0,
+                type_size: sizes(GgmlType::$ty).1,
                 encode: $enc,
                 encode_weighted: $wenc,
                 decode: $dec,
@@ -93,45 +97,59 @@ macro_rules! table {
     };
 }
 
+/// `ty`'s elements and bytes per block, from [`gguf_format::GGML_TYPES`]
+/// (evaluated at compile time: a type missing there fails the build).
+const fn sizes(ty: GgmlType) -> (usize, usize) {
+    let mut i = 0;
+    while i < GGML_TYPES.len() {
+        let info = &GGML_TYPES[i];
+        if info.ty.0 == ty.0 {
+            return (info.block_size as usize, info.type_size as usize);
+        }
+        i += 1;
+    }
+    panic!("a codec for a type gguf_format does not define");
+}
+
 const D0: Check = Check::F16At(&[0]);
 const DM0: Check = Check::F16At(&[0, 2]);
 
 table! {
-    F32 1 4 enc=Some(floats::encode_f32), wenc=None, dec=Some(floats::decode_f32), check=Check::F32;
-    F16 1 2 enc=Some(floats::encode_f16), wenc=None, dec=Some(floats::decode_f16), check=Check::F16;
-    Q4_0 32 18 enc=Some(legacy::encode_q4_0), wenc=Some(legacy::encode_q4_0_w), dec=Some(legacy::decode_q4_0), check=D0;
-    Q4_1 32 20 enc=Some(legacy::encode_q4_1), wenc=Some(legacy::encode_q4_1_w), dec=Some(legacy::decode_q4_1), check=DM0;
-    Q5_0 32 22 enc=Some(legacy::encode_q5_0), wenc=Some(legacy::encode_q5_0_w), dec=Some(legacy::decode_q5_0), check=D0;
-    Q5_1 32 24 enc=Some(legacy::encode_q5_1), wenc=Some(legacy::encode_q5_1_w), dec=Some(legacy::decode_q5_1), check=DM0;
-    Q8_0 32 34 enc=Some(legacy::encode_q8_0), wenc=None, dec=Some(legacy::decode_q8_0), check=D0;
-    Q8_1 32 36 enc=Some(legacy::encode_q8_1), wenc=None, dec=None, check=Check::Refuse;
-    Q2_K 256 84 enc=Some(kquants::encode_q2_k), wenc=Some(kquants::encode_q2_k_w), dec=Some(kquants::decode_q2_k), check=Check::F16At(&[80, 82]);
-    Q3_K 256 110 enc=Some(kquants::encode_q3_k), wenc=Some(kquants::encode_q3_k_w), dec=Some(kquants::decode_q3_k), check=Check::F16At(&[108]);
-    Q4_K 256 144 enc=Some(kquants::encode_q4_k), wenc=Some(kquants::encode_q4_k_w), dec=Some(kquants::decode_q4_k), check=DM0;
-    Q5_K 256 176 enc=Some(kquants::encode_q5_k), wenc=Some(kquants::encode_q5_k_w), dec=Some(kquants::decode_q5_k), check=DM0;
-    Q6_K 256 210 enc=Some(kquants::encode_q6_k), wenc=Some(kquants::encode_q6_k_w), dec=Some(kquants::decode_q6_k), check=Check::F16At(&[208]);
-    Q8_K 256 292 enc=Some(kquants::encode_q8_k), wenc=None, dec=Some(kquants::decode_q8_k), check=Check::F32At(0);
-    IQ2_XXS 256 66 enc=None, wenc=Some(iq_encode::encode_iq2_xxs_w), dec=Some(iq::decode_iq2_xxs), check=D0;
-    IQ2_XS 256 74 enc=None, wenc=Some(iq_encode::encode_iq2_xs_w), dec=Some(iq::decode_iq2_xs), check=D0;
-    IQ3_XXS 256 98 enc=Some(iq_encode::encode_iq3_xxs), wenc=Some(iq_encode::encode_iq3_xxs_w), dec=Some(iq::decode_iq3_xxs), check=D0;
-    IQ1_S 256 50 enc=None, wenc=Some(iq_encode::encode_iq1_s_w), dec=Some(iq::decode_iq1_s), check=D0;
-    IQ4_NL 32 18 enc=Some(other::encode_iq4_nl), wenc=Some(other::encode_iq4_nl_w), dec=Some(other::decode_iq4_nl), check=D0;
-    IQ3_S 256 110 enc=Some(iq_encode::encode_iq3_s), wenc=Some(iq_encode::encode_iq3_s_w), dec=Some(iq::decode_iq3_s), check=D0;
-    IQ2_S 256 82 enc=Some(iq_encode::encode_iq2_s), wenc=Some(iq_encode::encode_iq2_s_w), dec=Some(iq::decode_iq2_s), check=D0;
-    IQ4_XS 256 136 enc=Some(other::encode_iq4_xs), wenc=Some(other::encode_iq4_xs_w), dec=Some(other::decode_iq4_xs), check=D0;
-    I8 1 1 enc=None, wenc=None, dec=None, check=Check::Nothing;
-    I16 1 2 enc=None, wenc=None, dec=None, check=Check::Nothing;
-    I32 1 4 enc=None, wenc=None, dec=None, check=Check::Nothing;
-    I64 1 8 enc=None, wenc=None, dec=None, check=Check::Nothing;
-    F64 1 8 enc=None, wenc=None, dec=None, check=Check::F64;
-    IQ1_M 256 56 enc=Some(iq_encode::encode_iq1_m), wenc=Some(iq_encode::encode_iq1_m_w), dec=Some(iq::decode_iq1_m), check=Check::Iq1m;
-    BF16 1 2 enc=Some(floats::encode_bf16), wenc=None, dec=Some(floats::decode_bf16), check=Check::Bf16;
-    TQ1_0 256 54 enc=Some(other::encode_tq1_0), wenc=None, dec=Some(other::decode_tq1_0), check=Check::F16At(&[52]);
-    TQ2_0 256 66 enc=Some(other::encode_tq2_0), wenc=None, dec=Some(other::decode_tq2_0), check=Check::F16At(&[64]);
-    MXFP4 32 17 enc=Some(other::encode_mxfp4), wenc=None, dec=Some(other::decode_mxfp4), check=Check::E8m0At(0);
-    NVFP4 64 36 enc=Some(other::encode_nvfp4), wenc=None, dec=Some(other::decode_nvfp4), check=Check::Nothing;
-    Q1_0 128 18 enc=Some(other::encode_q1_0), wenc=None, dec=Some(other::decode_q1_0), check=D0;
-    Q2_0 64 18 enc=Some(other::encode_q2_0), wenc=None, dec=Some(other::decode_q2_0), check=D0;
+    F32 enc=Some(floats::encode_f32), wenc=None, dec=Some(floats::decode_f32), check=Check::F32;
+    F16 enc=Some(floats::encode_f16), wenc=None, dec=Some(floats::decode_f16), check=Check::F16;
+    Q4_0 enc=Some(legacy::encode_q4_0), wenc=Some(legacy::encode_q4_0_w), dec=Some(legacy::decode_q4_0), check=D0;
+    Q4_1 enc=Some(legacy::encode_q4_1), wenc=Some(legacy::encode_q4_1_w), dec=Some(legacy::decode_q4_1), check=DM0;
+    Q5_0 enc=Some(legacy::encode_q5_0), wenc=Some(legacy::encode_q5_0_w), dec=Some(legacy::decode_q5_0), check=D0;
+    Q5_1 enc=Some(legacy::encode_q5_1), wenc=Some(legacy::encode_q5_1_w), dec=Some(legacy::decode_q5_1), check=DM0;
+    Q8_0 enc=Some(legacy::encode_q8_0), wenc=None, dec=Some(legacy::decode_q8_0), check=D0;
+    Q8_1 enc=Some(legacy::encode_q8_1), wenc=None, dec=None, check=Check::Refuse;
+    Q2_K enc=Some(kquants::encode_q2_k), wenc=Some(kquants::encode_q2_k_w), dec=Some(kquants::decode_q2_k), check=Check::F16At(&[80, 82]);
+    Q3_K enc=Some(kquants::encode_q3_k), wenc=Some(kquants::encode_q3_k_w), dec=Some(kquants::decode_q3_k), check=Check::F16At(&[108]);
+    Q4_K enc=Some(kquants::encode_q4_k), wenc=Some(kquants::encode_q4_k_w), dec=Some(kquants::decode_q4_k), check=DM0;
+    Q5_K enc=Some(kquants::encode_q5_k), wenc=Some(kquants::encode_q5_k_w), dec=Some(kquants::decode_q5_k), check=DM0;
+    Q6_K enc=Some(kquants::encode_q6_k), wenc=Some(kquants::encode_q6_k_w), dec=Some(kquants::decode_q6_k), check=Check::F16At(&[208]);
+    Q8_K enc=Some(kquants::encode_q8_k), wenc=None, dec=Some(kquants::decode_q8_k), check=Check::F32At(0);
+    IQ2_XXS enc=None, wenc=Some(iq_encode::encode_iq2_xxs_w), dec=Some(iq::decode_iq2_xxs), check=D0;
+    IQ2_XS enc=None, wenc=Some(iq_encode::encode_iq2_xs_w), dec=Some(iq::decode_iq2_xs), check=D0;
+    IQ3_XXS enc=Some(iq_encode::encode_iq3_xxs), wenc=Some(iq_encode::encode_iq3_xxs_w), dec=Some(iq::decode_iq3_xxs), check=D0;
+    IQ1_S enc=None, wenc=Some(iq_encode::encode_iq1_s_w), dec=Some(iq::decode_iq1_s), check=D0;
+    IQ4_NL enc=Some(iq4::encode_iq4_nl), wenc=Some(iq4::encode_iq4_nl_w), dec=Some(iq4::decode_iq4_nl), check=D0;
+    IQ3_S enc=Some(iq_encode::encode_iq3_s), wenc=Some(iq_encode::encode_iq3_s_w), dec=Some(iq::decode_iq3_s), check=D0;
+    IQ2_S enc=Some(iq_encode::encode_iq2_s), wenc=Some(iq_encode::encode_iq2_s_w), dec=Some(iq::decode_iq2_s), check=D0;
+    IQ4_XS enc=Some(iq4::encode_iq4_xs), wenc=Some(iq4::encode_iq4_xs_w), dec=Some(iq4::decode_iq4_xs), check=D0;
+    I8 enc=None, wenc=None, dec=None, check=Check::Nothing;
+    I16 enc=None, wenc=None, dec=None, check=Check::Nothing;
+    I32 enc=None, wenc=None, dec=None, check=Check::Nothing;
+    I64 enc=None, wenc=None, dec=None, check=Check::Nothing;
+    F64 enc=None, wenc=None, dec=None, check=Check::F64;
+    IQ1_M enc=Some(iq_encode::encode_iq1_m), wenc=Some(iq_encode::encode_iq1_m_w), dec=Some(iq::decode_iq1_m), check=Check::Iq1m;
+    BF16 enc=Some(floats::encode_bf16), wenc=None, dec=Some(floats::decode_bf16), check=Check::Bf16;
+    TQ1_0 enc=Some(ternary::encode_tq1_0), wenc=None, dec=Some(ternary::decode_tq1_0), check=Check::F16At(&[52]);
+    TQ2_0 enc=Some(ternary::encode_tq2_0), wenc=None, dec=Some(ternary::decode_tq2_0), check=Check::F16At(&[64]);
+    MXFP4 enc=Some(fp4::encode_mxfp4), wenc=None, dec=Some(fp4::decode_mxfp4), check=Check::E8m0At(0);
+    NVFP4 enc=Some(fp4::encode_nvfp4), wenc=None, dec=Some(fp4::decode_nvfp4), check=Check::Nothing;
+    Q1_0 enc=Some(lowbit::encode_q1_0), wenc=None, dec=Some(lowbit::decode_q1_0), check=D0;
+    Q2_0 enc=Some(lowbit::encode_q2_0), wenc=None, dec=Some(lowbit::decode_q2_0), check=D0;
 }
 
 /// The codec for `ty`, or `None` if ggml does not define that type id.

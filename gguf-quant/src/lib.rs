@@ -126,24 +126,17 @@
 
 #![deny(missing_docs)]
 
+mod arch;
 mod codec;
 pub mod compare;
 mod error;
-mod floats;
-mod iq;
-mod iq_encode;
-mod iq_grids;
-mod kquants;
-mod lanes;
-mod legacy;
+mod family;
 mod numerics;
-mod other;
 #[cfg(feature = "reference")]
 pub mod reference;
 pub mod requant;
 pub mod rows;
 pub mod score;
-mod search;
 
 pub use codec::{
     codec, codecs, decode_row, decode_rows_par, encode_row, encode_rows_par, find_non_finite, validate_row,

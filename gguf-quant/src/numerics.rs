@@ -1,7 +1,9 @@
 //! Scalar number conversions exactly as ggml does them: f32↔f16, f32↔bf16,
 //! E8M0, `nearest_int` and C's float→int casts as x86-64 executes them.
 //!
-//! Nothing here knows about blocks; see `legacy.rs`, `kquants.rs`, `other.rs`.
+//! Nothing here knows about blocks; see the codec families under `family/`.
+//! Also here: the IQ4 level table and its nearest-level search, which the
+//! IQ4 codec and its lane search share.
 
 /// f32 → IEEE binary16 bits, as `ggml_compute_fp32_to_fp16` (the portable
 /// code by Maratyszcza that ggml-quants.c uses).
@@ -191,6 +193,35 @@ pub(crate) fn c_absmax(x: &[f32]) -> f32 {
     lanes.into_iter().fold(0.0, f32::max)
 }
 
+// ---------------------------------------------------------------- IQ4 levels
+
+// The IQ4 level table and its nearest-level search, shared by the IQ4_NL /
+// IQ4_XS codec (`family/iq4.rs`) and its lane search (`arch`).
+
+/// `kvalues_iq4nl`: the 16 non-linear levels of IQ4_NL and IQ4_XS.
+pub(crate) const KVALUES_IQ4NL: [i8; 16] = [
+    -127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113,
+];
+
+/// `best_index_int8`: the index of the nearest level in the sorted `values`
+/// (16 of them), found by a branchless binary search on midpoints; an exact
+/// midpoint goes to the upper level, and NaN to level 15, as in ggml (every
+/// comparison of its search fails for NaN, which walks it to the top).
+pub(crate) fn best_index_int8(values: &[i8; 16], x: f32) -> usize {
+    let x2 = x + x;
+    let mut idx = 0;
+    let mut step = 8;
+    while step > 0 {
+        let j = idx + step;
+        // NaN goes up, as in ggml.
+        if x2 >= f32::from(values[j - 1]) + f32::from(values[j]) || x2.is_nan() {
+            idx = j;
+        }
+        step >>= 1;
+    }
+    idx
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -344,5 +375,64 @@ mod tests {
         assert_eq!(e8m0_to_fp32_half(0), f32::from_bits(1 << 21));
         assert_eq!(e8m0_to_fp32_half(1), f32::from_bits(1 << 22));
         assert_eq!(e8m0_to_fp32_half(2), f32::from_bits(1 << 23));
+    }
+
+    /// ggml's `best_index_int8`, line by line: the reference for the
+    /// branchless search, NaN and infinities included.
+    fn ggml_best_index_int8(val: &[i8; 16], x: f32) -> usize {
+        if x <= f32::from(val[0]) {
+            return 0;
+        }
+        if x >= f32::from(val[15]) {
+            return 15;
+        }
+        let (mut ml, mut mu) = (0, 15);
+        while mu - ml > 1 {
+            let mav = (ml + mu) / 2;
+            if x < f32::from(val[mav]) {
+                mu = mav;
+            } else {
+                ml = mav;
+            }
+        }
+        if x - f32::from(val[mu - 1]) < f32::from(val[mu]) - x {
+            mu - 1
+        } else {
+            mu
+        }
+    }
+
+    #[test]
+    fn best_index_int8_is_ggmls_search() {
+        let v = &KVALUES_IQ4NL;
+        let mut xs = vec![
+            f32::NAN,
+            -f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            0.0,
+            -0.0,
+            1e30,
+            -1e30,
+        ];
+        for w in v.windows(2) {
+            let mid = (f32::from(w[0]) + f32::from(w[1])) / 2.0;
+            xs.extend([
+                mid,
+                mid.next_up(),
+                mid.next_down(),
+                f32::from(w[0]),
+                f32::from(w[1]),
+            ]);
+        }
+        xs.extend((-3000..3000).map(|i| i as f32 * 0.0473));
+        for x in xs {
+            assert_eq!(best_index_int8(v, x), ggml_best_index_int8(v, x), "x = {x:?}");
+        }
+        assert_eq!(
+            best_index_int8(v, f32::NAN),
+            15,
+            "NaN walks ggml's search to the top"
+        );
     }
 }

@@ -26,7 +26,7 @@ use crate::{GgmlType, Result};
 /// # Errors
 /// As [`crate::encode_row`].
 pub fn encode_row_scalar(ty: GgmlType, src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) -> Result<()> {
-    crate::lanes::with_path(crate::lanes::Path::Scalar, || {
+    crate::arch::with_path(crate::arch::Path::Scalar, || {
         crate::encode_row(ty, src, dst, imatrix)
     })
 }
@@ -38,7 +38,7 @@ pub fn encode_row_scalar(ty: GgmlType, src: &[f32], dst: &mut [u8], imatrix: Opt
 /// # Errors
 /// As [`crate::encode_row`].
 pub fn encode_row_portable(ty: GgmlType, src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) -> Result<()> {
-    crate::lanes::with_path(crate::lanes::Path::Portable, || {
+    crate::arch::with_path(crate::arch::Path::Portable, || {
         crate::encode_row(ty, src, dst, imatrix)
     })
 }
@@ -51,8 +51,8 @@ pub fn encode_row_portable(ty: GgmlType, src: &[f32], dst: &mut [u8], imatrix: O
 /// As [`crate::decode_row`].
 pub fn decode_row_scalar(ty: GgmlType, src: &[u8], dst: &mut [f32]) -> Result<()> {
     let reference: fn(&[u8], &mut [f32]) = match ty {
-        GgmlType::Q2_K => crate::kquants::reference::decode_q2_k,
-        GgmlType::Q3_K => crate::kquants::reference::decode_q3_k,
+        GgmlType::Q2_K => crate::family::kquants::reference::decode_q2_k,
+        GgmlType::Q3_K => crate::family::kquants::reference::decode_q3_k,
         _ => return crate::decode_row(ty, src, dst),
     };
     let size = crate::codec(ty).map_or(1, |c| c.type_size);
@@ -69,5 +69,5 @@ pub fn decode_row_scalar(ty: GgmlType, src: &[u8], dst: &mut [f32]) -> Result<()
 /// false, its fast path is the portable build ([`encode_row_portable`]
 /// computes exactly what it computes).
 pub fn fast_path_uses_avx2() -> bool {
-    crate::lanes::avx2()
+    crate::arch::avx2()
 }

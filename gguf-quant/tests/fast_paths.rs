@@ -1,4 +1,4 @@
-//! The fast paths (lane-parallel searches, `src/lanes.rs`) against the
+//! The fast paths (lane-parallel searches, `src/arch/`) against the
 //! scalar references (`gguf_quant::reference`, feature `reference`, which
 //! the crate's dev-dependency on itself turns on for every test build),
 //! byte for byte: on every golden input of llama.cpp's `codecs.gguf`, with

@@ -5,7 +5,7 @@
 //! These mirror ggml-quants.c operation by operation: f32 arithmetic in the
 //! order written, sequential sums, no fused multiply-add, `nearest_int`, and
 //! C's int→float conversions (`w*l*l` is `(w·l)·l` with `l` as f32). Block
-//! packing lives in `legacy.rs` and `kquants.rs`.
+//! packing lives in `family/legacy.rs` and `family/kquants.rs`.
 
 // The loops index several parallel arrays at once, exactly as ggml does;
 // keeping the index form makes the correspondence with the C easy to check.
@@ -411,4 +411,18 @@ pub(crate) fn make_qp_quants(nmax: i32, x: &[f32], l_out: &mut [u8], qw: &[f32])
     } else {
         0.0
     }
+}
+
+/// `Σ w·x·q` and `Σ w·q²` with `q = 2l + 1`: the sums of the IQ2 and IQ3
+/// scale searches (`family/iq/encode.rs`), sequential as in ggml.
+pub(crate) fn sums(weight: &[f32], xval: &[f32], l: &[i8]) -> (f32, f32) {
+    let mut sumqx = 0.0f32;
+    let mut sumq2 = 0.0f32;
+    for i in 0..l.len() {
+        let w = weight[i];
+        let q = f32::from(2 * i16::from(l[i]) + 1);
+        sumqx += w * xval[i] * q;
+        sumq2 += w * q * q;
+    }
+    (sumqx, sumq2)
 }

@@ -2,13 +2,14 @@
 //!
 //! Encoders without weights mirror `quantize_row_<type>_ref`, weighted ones
 //! `quantize_row_<type>_impl`, decoders `dequantize_row_<type>`. The scale
-//! searches themselves are in `search.rs`.
+//! searches themselves are in `arch/` (the scalar references in
+//! `arch/search.rs`, their lane-parallel fast paths in `arch/lanes.rs`).
 
 #![allow(clippy::needless_range_loop)]
 
-use crate::lanes::{make_q3_quants_batch, make_qkx2_quants_x8, make_qkx3_quants_x8, make_qx_quants_x8};
+use crate::arch::lanes::{make_q3_quants_batch, make_qkx2_quants_x8, make_qkx3_quants_x8, make_qx_quants_x8};
+use crate::arch::search::{make_qp_quants, make_qx_quants, MinSearch, Weights, GROUP_MAX_EPS};
 use crate::numerics::{fp16_to_fp32, fp32_to_fp16, nearest_int, read_f16, signed_absmax, write_f16};
-use crate::search::{make_qp_quants, make_qx_quants, MinSearch, Weights, GROUP_MAX_EPS};
 
 const QK_K: usize = 256;
 
@@ -69,7 +70,7 @@ pub(crate) fn encode_q2_k(src: &[f32], dst: &mut [u8]) {
     for (x, y) in src.chunks_exact(QK_K).zip(dst.chunks_exact_mut(84)) {
         let mut max_scale = 0.0f32;
         let mut max_min = 0.0f32;
-        // Sixteen sub-blocks of 16, eight at a time (`lanes.rs`); the
+        // Sixteen sub-blocks of 16, eight at a time (`arch/lanes.rs`); the
         // scalar reference is `make_qkx2_quants` per sub-block.
         for (k, &v) in x.iter().enumerate() {
             weights[k] = v.abs();
@@ -155,7 +156,7 @@ pub(crate) fn encode_q2_k_w(src: &[f32], dst: &mut [u8], imatrix: &[f32]) {
             let r = 16 * j..16 * j + 16;
             sw[j] = imatrix_weights(&x[r.clone()], &qw[r.clone()], sigma2, &mut weight[r]);
         }
-        // Sixteen sub-blocks of 16, eight at a time (`lanes.rs`); the scalar
+        // Sixteen sub-blocks of 16, eight at a time (`arch/lanes.rs`); the scalar
         // reference is `make_qkx3_quants` per sub-block.
         for half in 0..2 {
             let r = 128 * half..128 * half + 128;
@@ -251,8 +252,8 @@ fn q3_k_finish(x: &[f32], y: &mut [u8], l: &mut [u8; QK_K]) {
 /// Q3_K reference encoder (`quantize_row_q3_K_ref`).
 pub(crate) fn encode_q3_k(src: &[f32], dst: &mut [u8]) {
     // Up to 32 super-blocks at a time: their sub-block searches
-    // (`make_q3_quants`, scalar reference in `search.rs`) run together in
-    // the lanes (`lanes.rs`), then each super-block is finished.
+    // (`make_q3_quants`, scalar reference in `arch/search.rs`) run together in
+    // the lanes (`arch/lanes.rs`), then each super-block is finished.
     const CHUNK: usize = 32;
     let mut li = [0i8; CHUNK * QK_K];
     let mut scales = [0f32; CHUNK * 16];
@@ -310,7 +311,7 @@ pub(crate) fn encode_q3_k_w(src: &[f32], dst: &mut [u8], imatrix: &[f32]) {
             let r = 16 * j..16 * j + 16;
             sw[j] = imatrix_weights(&x[r.clone()], &qw[r.clone()], sigma2, &mut weight[r]);
         }
-        // Sixteen sub-blocks of 16, eight at a time (`lanes.rs`); the scalar
+        // Sixteen sub-blocks of 16, eight at a time (`arch/lanes.rs`); the scalar
         // reference is `make_qx_quants` per sub-block.
         for half in 0..2 {
             let r = 128 * half..128 * half + 128;
@@ -474,7 +475,7 @@ fn k4_ref_scales(x: &[f32], y: &mut [u8], p: MinSearch, l: &mut [u8; QK_K]) {
             weights[32 * j + k] = av_x + xs[k].abs();
         }
     }
-    // The eight sub-blocks searched side by side (`lanes.rs`); the scalar
+    // The eight sub-blocks searched side by side (`arch/lanes.rs`); the scalar
     // reference is `make_qkx2_quants` per sub-block.
     let found = make_qkx2_quants_x8::<32>(p, x, &weights, &mut l[..]);
     for (j, (s, m)) in found.into_iter().enumerate() {
@@ -516,7 +517,7 @@ fn k4_weighted_scales(x: &[f32], y: &mut [u8], qw: &[f32], nmax: i32, l: &mut [u
         let r = 32 * j..32 * j + 32;
         sw[j] = imatrix_weights(&x[r.clone()], &qw[r.clone()], sigma2, &mut weights[r]);
     }
-    // The eight sub-blocks at once (`lanes.rs`); the scalar reference is
+    // The eight sub-blocks at once (`arch/lanes.rs`); the scalar reference is
     // `make_qkx3_quants` per sub-block.
     for (j, (s, m)) in make_qkx3_quants_x8::<32>(p, x, &weights, &mut l[..])
         .into_iter()
@@ -696,7 +697,7 @@ fn encode_q6_k_block(x: &[f32], y: &mut [u8], qw: Option<&[f32]>) {
     let mut scales = [0.0f32; 16];
     let mut max_scale = 0.0f32;
     let mut max_abs_scale = 0.0f32;
-    // Sixteen sub-blocks of 16, eight at a time (`lanes.rs`); the scalar
+    // Sixteen sub-blocks of 16, eight at a time (`arch/lanes.rs`); the scalar
     // reference is `make_qx_quants` per sub-block.
     for half in 0..2 {
         let r = 128 * half..128 * half + 128;

@@ -1,10 +1,10 @@
 //! Decoders for the grid-based i-quants: IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS,
 //! IQ3_S, IQ1_S, IQ1_M, mirroring ggml's `dequantize_row_<type>`. Their
-//! encoders are in `iq_encode.rs`, the grid tables in `iq_grids.rs`.
+//! encoders are in `encode.rs`, the grid tables in `grids.rs`.
 
 #![allow(clippy::needless_range_loop)]
 
-use crate::iq_grids::{IQ1S_GRID, IQ2S_GRID, IQ2XS_GRID, IQ2XXS_GRID, IQ3S_GRID, IQ3XXS_GRID, KSIGNS_IQ2XS};
+use super::grids::{IQ1S_GRID, IQ2S_GRID, IQ2XS_GRID, IQ2XXS_GRID, IQ3S_GRID, IQ3XXS_GRID, KSIGNS_IQ2XS};
 use crate::numerics::{fp16_to_fp32, read_f16};
 
 /// `IQ1S_DELTA` (also used by IQ1_M's decoder).

@@ -8,10 +8,10 @@
 
 #![allow(clippy::needless_range_loop)]
 
+use crate::arch::search::{make_qkx3_quants, make_qx_quants, MinSearch, Weights};
 use crate::numerics::{
     c_absmax, c_round_i32, c_trunc_i32, read_f16, round_below_2_23, signed_absmax, write_f16,
 };
-use crate::search::{make_qkx3_quants, make_qx_quants, MinSearch, Weights};
 
 const QK: usize = 32;
 

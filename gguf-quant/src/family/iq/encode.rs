@@ -3,6 +3,11 @@
 //! the lattice set-up of `iq2xs_init_impl` / `iq3xs_init_impl` (grid point
 //! map and neighbour lists, built once per process on first use).
 //!
+//! The lane-parallel form of the IQ3_S scale search (and its AVX2 build)
+//! is in `arch/lanes.rs`, reading the lattice through `Lattice::iq3_lanes`;
+//! the scalar searches here are what IQ3_XXS and the other types run, and
+//! IQ3_S's reference.
+//!
 //! IQ1_S and IQ1_M order values with C's `qsort`; equal values are taken in
 //! index order, as glibc's merge sort leaves them (the golden files agree).
 
@@ -10,9 +15,10 @@
 
 use std::sync::OnceLock;
 
-use crate::iq_grids::{IQ1S_GRID, IQ2S_GRID, IQ2XS_GRID, IQ2XXS_GRID, IQ3S_GRID, IQ3XXS_GRID};
+use super::grids::{IQ1S_GRID, IQ2S_GRID, IQ2XS_GRID, IQ2XXS_GRID, IQ3S_GRID, IQ3XXS_GRID};
+use crate::arch::lanes::{iq3_search32_lanes, Iq3Lattice};
+use crate::arch::search::{make_qp_quants, sums, GROUP_MAX_EPS};
 use crate::numerics::{c_max, nearest_int, write_f16};
-use crate::search::{make_qp_quants, GROUP_MAX_EPS};
 
 const QK_K: usize = 256;
 
@@ -34,10 +40,10 @@ struct Lattice {
     neighbours: Vec<u16>,
     /// For the lane-parallel snapping of the 4-coordinate (IQ3) lattices,
     /// empty for the others: the neighbour list of each packed index as
-    /// the candidates' levels, eight to a block
-    /// ([`crate::lanes::Iq3Block`]), at `lane_at[u]` = (first block,
-    /// candidates); none for an index on the grid.
-    lane_blocks: Vec<crate::lanes::Iq3Block>,
+    /// the candidates' levels, eight to a block ([`crate::arch::Iq3Block`]),
+    /// at `lane_at[u]` = (first block, candidates); none for an index on
+    /// the grid. The lane search reads them through [`Lattice::iq3_lanes`].
+    lane_blocks: Vec<crate::arch::Iq3Block>,
     lane_at: Vec<(u32, u32)>,
 }
 
@@ -250,38 +256,15 @@ impl Lattice {
         }
     }
 
-    /// [`Self::snap`] for a 4-coordinate lattice, given the packed index
-    /// `u` of the levels `l`: on the grid `l` stays, otherwise the levels of
-    /// the neighbour [`crate::lanes::iq3_best_neighbour_avx2`] (`AVX2`) or
-    /// [`crate::lanes::iq3_best_neighbour_portable`] picks (the reference's
-    /// choice) replace it. Returns whether `u` was on the grid.
-    #[inline(always)]
-    fn snap4_lanes<const AVX2: bool>(
-        &self,
-        u: usize,
-        l: &mut [i8],
-        xval: &[f32; 4],
-        weight: &[f32; 4],
-        scale: f32,
-    ) -> bool {
-        if self.map[u] >= 0 {
-            return true;
+    /// The 4-coordinate lattice's neighbour lists in the lane layout, for
+    /// [`iq3_search32_lanes`].
+    fn iq3_lanes(&self) -> Iq3Lattice<'_> {
+        assert!(self.dim == 4);
+        Iq3Lattice {
+            map: &self.map,
+            blocks: &self.lane_blocks,
+            at: &self.lane_at,
         }
-        let (at, n) = self.lane_at[u];
-        let (at, n) = (at as usize, n as usize);
-        let blocks = &self.lane_blocks[at..at + n.div_ceil(8)];
-        #[cfg(target_arch = "x86_64")]
-        let k = if AVX2 {
-            // SAFETY: `AVX2` is true only in `iq3_search32_avx2`, which runs
-            // only on a CPU with AVX2.
-            unsafe { crate::lanes::iq3_best_neighbour_avx2(blocks, n, xval, weight, scale) }
-        } else {
-            crate::lanes::iq3_best_neighbour_portable(blocks, n, xval, weight, scale)
-        };
-        #[cfg(not(target_arch = "x86_64"))]
-        let k = crate::lanes::iq3_best_neighbour_portable(blocks, n, xval, weight, scale);
-        l.copy_from_slice(&blocks[k / 8][k % 8].to_le_bytes().map(|b| b as i8));
-        false
     }
 }
 
@@ -391,19 +374,6 @@ fn split_signs(xb: &[f32], weight: &[f32], even_parity: bool, xval: &mut [f32], 
         }
         signs[k] = if even_parity { s & 127 } else { s };
     }
-}
-
-/// `Σ w·x·q` and `Σ w·q²` with `q = 2l + 1`.
-fn sums(weight: &[f32], xval: &[f32], l: &[i8]) -> (f32, f32) {
-    let mut sumqx = 0.0f32;
-    let mut sumq2 = 0.0f32;
-    for i in 0..l.len() {
-        let w = weight[i];
-        let q = f32::from(2 * i16::from(l[i]) + 1);
-        sumqx += w * xval[i] * q;
-        sumq2 += w * q * q;
-    }
-    (sumqx, sumq2)
 }
 
 /// `max(0, min(kmax-1, nearest_int((id·x − 1)/2)))` for every element.
@@ -820,122 +790,6 @@ fn iq3_search32(
     scale
 }
 
-/// [`iq3_search32`] with the trials' work side by side: each trial's
-/// levels (and their packed indices) eight values at a time, the groups
-/// off the grid snapped with the neighbour distances eight candidates at
-/// a time, and the sums of all trials
-/// accumulated together, one lane per trial
-/// ([`crate::lanes::iq3_trial_sums`]); the best trial is then chosen in
-/// ggml's order. Every f32 operation is the reference's, in its order.
-/// For IQ3_S's parameters (at most [`crate::lanes::IQ3_TRIALS`] trials).
-fn iq3_search32_lanes(
-    lat: &Lattice,
-    xval: &[f32; 32],
-    weight: &[f32; 32],
-    waux: &[f32; 32],
-    max: f32,
-    params: (i32, bool, bool),
-    l: &mut [i8; 32],
-) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    if crate::lanes::fast_avx2() {
-        // SAFETY: the CPU supports AVX2, checked just above.
-        return unsafe { iq3_search32_avx2(lat, xval, weight, waux, max, params, l) };
-    }
-    iq3_search32_body::<false>(lat, xval, weight, waux, max, params, l)
-}
-
-/// [`iq3_search32_body`] compiled with AVX2, its kernels in intrinsics.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn iq3_search32_avx2(
-    lat: &Lattice,
-    xval: &[f32; 32],
-    weight: &[f32; 32],
-    waux: &[f32; 32],
-    max: f32,
-    params: (i32, bool, bool),
-    l: &mut [i8; 32],
-) -> f32 {
-    iq3_search32_body::<true>(lat, xval, weight, waux, max, params, l)
-}
-
-/// The body of [`iq3_search32_lanes`]; `AVX2` only in
-/// [`iq3_search32_avx2`].
-#[inline(always)]
-fn iq3_search32_body<const AVX2: bool>(
-    lat: &Lattice,
-    xval: &[f32; 32],
-    weight: &[f32; 32],
-    waux: &[f32; 32],
-    max: f32,
-    (nsteps, on_grid_init, all_on_retry): (i32, bool, bool),
-    l: &mut [i8; 32],
-) -> f32 {
-    use crate::lanes::{iq3_trial_sums, IQ3_TRIALS};
-    const KMAXQ: i32 = 8;
-    let ntrials = (2 * nsteps + 1) as usize;
-    assert!(lat.dim == 4 && ntrials <= IQ3_TRIALS);
-    let levels = |id: f32, l: &mut [i8; 32]| -> [u16; 8] {
-        #[cfg(target_arch = "x86_64")]
-        if AVX2 {
-            // SAFETY: as in `Lattice::snap4_lanes`.
-            return unsafe { crate::lanes::iq3_levels_avx2(id, xval, l) };
-        }
-        crate::lanes::iq3_levels_portable(id, xval, l)
-    };
-    let group =
-        |v: &[f32; 32], k: usize| -> [f32; 4] { [v[4 * k], v[4 * k + 1], v[4 * k + 2], v[4 * k + 3]] };
-    let xg: [[f32; 4]; 8] = std::array::from_fn(|k| group(xval, k));
-    let wg: [[f32; 4]; 8] = std::array::from_fn(|k| group(waux, k));
-    // Levels and grid flags per trial; idle trials stay 0.
-    let mut trial_l = [[0i8; 32]; IQ3_TRIALS];
-    let mut trial_on_grid = [[true; 8]; IQ3_TRIALS];
-    for (t, is) in (-nsteps..=nsteps).enumerate() {
-        let id = ((2 * KMAXQ - 1) as f32 + is as f32 * 0.2) / max;
-        let this_scale = 1.0 / id;
-        let laux = &mut trial_l[t];
-        let u = levels(id, laux);
-        for k in 0..8 {
-            let r = 4 * k..4 * k + 4;
-            trial_on_grid[t][k] =
-                lat.snap4_lanes::<AVX2>(usize::from(u[k]), &mut laux[r], &xg[k], &wg[k], this_scale);
-        }
-    }
-    let wx: [f32; 32] = std::array::from_fn(|i| weight[i] * xval[i]);
-    let (sumqx, sumq2) = iq3_trial_sums(&wx, weight, &trial_l);
-    let mut best = 0.0f32;
-    let mut scale = max / (2 * KMAXQ - 1) as f32;
-    let mut on_grid = [on_grid_init; 8];
-    for t in 0..ntrials {
-        if sumq2[t] > 0.0 && sumqx[t] * sumqx[t] > best * sumq2[t] {
-            scale = sumqx[t] / sumq2[t];
-            best = scale * sumqx[t];
-            *l = trial_l[t];
-            on_grid = trial_on_grid[t];
-        }
-    }
-    let n_not_on_grid = on_grid.iter().filter(|g| !**g).count();
-    if n_not_on_grid > 0 && scale > 0.0 {
-        let id = 1.0 / scale;
-        let mut lr = [0i8; 32];
-        let u = levels(id, &mut lr);
-        for k in 0..8 {
-            if on_grid[k] && !all_on_retry {
-                continue;
-            }
-            let r = 4 * k..4 * k + 4;
-            lat.snap4_lanes::<AVX2>(usize::from(u[k]), &mut lr[r.clone()], &xg[k], &wg[k], scale);
-            l[r.clone()].copy_from_slice(&lr[r]);
-        }
-        let (sumqx, sumq2) = sums(weight, xval, l);
-        if sumq2 > 0.0 {
-            scale = sumqx / sumq2;
-        }
-    }
-    scale
-}
-
 /// IQ3_XXS (98 bytes: d, grid indices[64], per 32 a u32 of 4×7 sign bits
 /// and a 4-bit scale).
 fn encode_iq3_xxs_impl(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
@@ -1020,6 +874,7 @@ pub(crate) fn encode_iq3_xxs_w(src: &[f32], dst: &mut [u8], imatrix: &[f32]) {
 /// IQ3_S (110 bytes: d, grid low bytes[64], qh[8], signs[32], scales[4]).
 fn encode_iq3_s_impl(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
     let lat = iq3s_lattice();
+    let lanes = lat.iq3_lanes();
     let mut weight = [0.0f32; 32];
     let mut waux = [0.0f32; 32];
     let mut xval = [0.0f32; 32];
@@ -1055,10 +910,10 @@ fn encode_iq3_s_impl(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
                 continue;
             }
             let params = (9, false, true);
-            let mut scale = if crate::lanes::scalar() {
+            let mut scale = if crate::arch::scalar() {
                 iq3_search32(lat, &xval, &weight, &waux, max, params, &mut l)
             } else {
-                iq3_search32_lanes(lat, &xval, &weight, &waux, max, params, &mut l)
+                iq3_search32_lanes(&lanes, &xval, &weight, &waux, max, params, &mut l)
             };
             if scale < 0.0 {
                 scale = -scale;

@@ -1,97 +1,41 @@
-//! Lane-parallel fast paths of the scale searches: eight independent
-//! sub-blocks at once (sixteen for `make_q3_quants`, whose passes are
-//! latency-bound, with the sub-blocks that need more than one pass packed
-//! together after the first), one per lane, each lane performing exactly the
-//! f32 operations of the scalar reference in `search.rs`, in the same order
-//! (no FMA, no reassociation; branches become per-lane selects). IQ4_NL and
-//! IQ4_XS put the sixteen candidate scales of one block in the lanes
-//! instead ([`iq4_sums`]; the scalar reference is in `other.rs`); IQ3_S
-//! puts the candidates of a lattice neighbour search in them
-//! ([`iq3_best_neighbour_avx2`]) and the trials of its scale search
-//! ([`iq3_trial_sums`]; the search and its scalar reference are in
-//! `iq_encode.rs`). The arrays
-//! are laid out `[element][lane]` so the lane loops compile to SIMD. Where
-//! the CPU has AVX2, the min search (`make_qkx2_quants`, `make_qkx3_quants`)
-//! and the refinement passes of `make_q3_quants` run copies written in
-//! intrinsics (LLVM's vectorisation of those bodies was slow and fragile),
-//! and `make_qx_quants` runs its body compiled with AVX2; the portable
-//! bodies are the fallback. The results are bit-identical to the reference,
-//! which the tests below, `tests/fast_paths.rs` (fast, portable and scalar
-//! paths on golden and random inputs, through [`Path`]) and the golden tests
-//! check.
+//! Lane-parallel fast paths of the scale searches, in portable code, and
+//! the choice per call between them, their AVX2 kernels
+//! (`x86_64/avx2.rs`) and the scalar references (`search.rs`): eight
+//! independent sub-blocks at once (sixteen for `make_q3_quants`, whose
+//! passes are latency-bound, with the sub-blocks that need more than one
+//! pass packed together after the first), one per lane, each lane
+//! performing exactly the f32 operations of the scalar reference in
+//! `search.rs`, in the same order (no FMA, no reassociation; branches become
+//! per-lane selects). IQ4_NL and IQ4_XS put the sixteen candidate scales of
+//! one block in the lanes instead ([`iq4_sums`]; the scalar reference is in
+//! `family/iq4.rs`); IQ3_S puts the candidates of a lattice neighbour search
+//! in them ([`iq3_best_neighbour_portable`]) and the trials of its scale
+//! search ([`iq3_trial_sums`]; the whole lane search is
+//! [`iq3_search32_lanes`], its scalar reference `iq3_search32` is in
+//! `family/iq/encode.rs`). The arrays are laid out `[element][lane]` so the
+//! lane loops compile to SIMD. Where the CPU has AVX2, the min search
+//! (`make_qkx2_quants`, `make_qkx3_quants`) and the refinement passes of
+//! `make_q3_quants` run copies written in intrinsics (LLVM's vectorisation
+//! of those bodies was slow and fragile; they are in `x86_64/avx2.rs`), and
+//! `make_qx_quants` runs its portable body compiled with AVX2 (the
+//! `#[target_feature]` copies of portable bodies stay here, next to them);
+//! the portable bodies are the fallback. The results are bit-identical to
+//! the reference, which the tests below, `tests/fast_paths.rs` (fast,
+//! portable and scalar paths on golden and random inputs, through
+//! [`Path`](super::Path)) and the golden tests check.
 
+use super::search::MinSearch;
+#[cfg(target_arch = "x86_64")]
+use super::x86_64::avx2::{
+    iq3_best_neighbour_avx2, iq3_levels_avx2, iq3_trial_sums_avx2, iq4_absmax_avx2, iq4_quantize_avx2,
+    iq4_sums_avx2, min_search_x8_intrinsics, q3_pass,
+};
+use super::{fast_avx2, scalar, Iq3Block, IQ3_TRIALS, IQ4_LEVELS, IQ4_MID2, LANES};
 use crate::numerics::nearest_int;
-use crate::search::MinSearch;
-
-/// Lanes processed together.
-pub(crate) const LANES: usize = 8;
-
-/// Which implementation the lane functions run (per thread). Only `Fast`
-/// runs unless the `reference` feature's `crate::reference` selects
-/// another with `with_path`.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Path {
-    /// The AVX2 code (intrinsics, or bodies compiled with AVX2) where the
-    /// CPU has AVX2, else the portable bodies.
-    Fast,
-    /// The lane bodies compiled for the baseline target only (what a CPU
-    /// without AVX2 runs).
-    #[cfg(feature = "reference")]
-    Portable,
-    /// The scalar references of `search.rs`, one sub-block at a time.
-    Scalar,
-}
-
-thread_local! {
-    static PATH: std::cell::Cell<Path> = const { std::cell::Cell::new(Path::Fast) };
-}
-
-/// Runs `f` with the lane functions taking `path` on this thread (restored
-/// afterwards, also on panic).
-#[cfg(feature = "reference")]
-pub(crate) fn with_path<R>(path: Path, f: impl FnOnce() -> R) -> R {
-    struct Restore(Path);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            PATH.with(|c| c.set(self.0));
-        }
-    }
-    let _restore = Restore(PATH.with(|c| c.replace(path)));
-    f()
-}
-
-/// Whether [`Path`] is `Scalar` on this thread: encoders whose whole
-/// search has a fast form (IQ4_NL, IQ4_XS, IQ3_S) then run their scalar
-/// reference instead.
-pub(crate) fn scalar() -> bool {
-    PATH.with(|c| c.get()) == Path::Scalar
-}
-
-/// Whether the AVX2 copies of the lane bodies may run (checked once per
-/// call; the result is cached by std). AVX2 holds eight f32 lanes in one
-/// register; FMA is a separate feature, left off, and Rust never contracts
-/// `a * b + c` anyway, so both copies compute the same bits.
-#[inline]
-pub(crate) fn avx2() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
-/// Whether the AVX2 code runs: the CPU has AVX2 and [`Path`] is `Fast`.
-#[inline]
-pub(crate) fn fast_avx2() -> bool {
-    avx2() && PATH.with(|c| c.get()) == Path::Fast
-}
 
 /// Declares `$avx2`, a copy of the `#[inline(always)]` lane body `$body`
 /// compiled with AVX2 enabled, and `$pick`, which runs it when the CPU has
-/// AVX2 (and [`Path`] allows), else the portable body.
+/// AVX2 (and [`Path`](super::Path) allows), else the portable body.
 macro_rules! avx2_copy {
     ($pick:ident, $avx2:ident, $body:ident, <$(const $g:ident: $gt:ty),*>, ($($a:ident: $t:ty),*) -> $r:ty) => {
         #[cfg(target_arch = "x86_64")]
@@ -114,7 +58,7 @@ macro_rules! avx2_copy {
 avx2_copy!(qx_x8, qx_x8_avx2, qx_x8_body, <const N: usize>,
     (nmax: i32, x: &[f32], weights: Option<&[f32]>, l_out: &mut [i8]) -> [f32; LANES]);
 
-/// [`crate::search::make_qkx2_quants`] for eight consecutive sub-blocks of
+/// [`crate::arch::search::make_qkx2_quants`] for eight consecutive sub-blocks of
 /// `N` elements: `x` and `weights` hold `8 * N` values, sub-block `j` at
 /// `j * N..`, and `l_out` receives the levels in the same layout. Returns
 /// each sub-block's `(scale, the_min)`.
@@ -127,7 +71,7 @@ pub(crate) fn make_qkx2_quants_x8<const N: usize>(
     min_search_lanes::<N, false>(p, x, weights, l_out)
 }
 
-/// [`crate::search::make_qkx3_quants`] for eight consecutive sub-blocks
+/// [`crate::arch::search::make_qkx3_quants`] for eight consecutive sub-blocks
 /// (layout and result as in [`make_qkx2_quants_x8`]).
 pub(crate) fn make_qkx3_quants_x8<const N: usize>(
     p: MinSearch,
@@ -139,7 +83,7 @@ pub(crate) fn make_qkx3_quants_x8<const N: usize>(
 }
 
 /// Both min searches (`X3`: `make_qkx3_quants`, else `make_qkx2_quants`)
-/// on the path [`Path`] and the CPU select.
+/// on the path [`Path`](super::Path) and the CPU select.
 fn min_search_lanes<const N: usize, const X3: bool>(
     p: MinSearch,
     x: &[f32],
@@ -149,9 +93,9 @@ fn min_search_lanes<const N: usize, const X3: bool>(
     assert!(N >= 1 && x.len() == N * LANES && weights.len() == N * LANES && l_out.len() == N * LANES);
     if scalar() {
         let search = if X3 {
-            crate::search::make_qkx3_quants
+            crate::arch::search::make_qkx3_quants
         } else {
-            crate::search::make_qkx2_quants
+            crate::arch::search::make_qkx2_quants
         };
         return scalar_lanes::<N>(search, p, x, weights, l_out);
     }
@@ -342,178 +286,7 @@ fn min_search_x8_body<const N: usize, const X3: bool>(
     out
 }
 
-/// `nearest_int` on eight lanes: the same float add and bit arithmetic.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn nearest_int_x8(f: std::arch::x86_64::__m256) -> std::arch::x86_64::__m256i {
-    use std::arch::x86_64::*;
-    let bits = _mm256_castps_si256(_mm256_add_ps(f, _mm256_set1_ps(12_582_912.0)));
-    _mm256_sub_epi32(
-        _mm256_and_si256(bits, _mm256_set1_epi32(0x007f_ffff)),
-        _mm256_set1_epi32(0x0040_0000),
-    )
-}
-
-/// [`min_search_x8_body`] written with AVX2 intrinsics, one `__m256` per
-/// element holding its eight lanes: the same f32 operations in the same
-/// order (every select of the body is a blend, `MIN` is `minps`, whose
-/// "first if less, else second" is C's `a < b ? a : b`). LLVM's automatic
-/// vectorisation of the body is fragile (a small change scalarised it or
-/// added a branch per lane and element); this form is not.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn min_search_x8_intrinsics<const N: usize, const X3: bool>(
-    p: MinSearch,
-    x: &[f32],
-    weights: &[f32],
-    l_out: &mut [u8],
-) -> [(f32, f32); LANES] {
-    use std::arch::x86_64::*;
-    assert!(x.len() == N * LANES && weights.len() == N * LANES && l_out.len() == N * LANES);
-    let mut xa = [[0f32; LANES]; N];
-    let mut wa = [[0f32; LANES]; N];
-    for l in 0..LANES {
-        for i in 0..N {
-            xa[i][l] = x[l * N + i];
-            wa[i][l] = weights[l * N + i];
-        }
-    }
-    // SAFETY (all loads and stores below): each pointer is to a whole
-    // `[f32; 8]` or `[i32; 8]`, which is exactly one unaligned 256-bit access.
-    let load = |a: &[f32; LANES]| unsafe { _mm256_loadu_ps(a.as_ptr()) };
-    let xt: [__m256; N] = std::array::from_fn(|i| load(&xa[i]));
-    let wt: [__m256; N] = std::array::from_fn(|i| load(&wa[i]));
-
-    let zero = _mm256_setzero_ps();
-    let nmaxf = _mm256_set1_ps(p.nmax as f32);
-    let nmaxi = _mm256_set1_epi32(p.nmax);
-    let zeroi = _mm256_setzero_si256();
-    let abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
-    let lt = |a: __m256, b: __m256| _mm256_cmp_ps::<_CMP_LT_OQ>(a, b);
-    let sel = |mask: __m256, yes: __m256, no: __m256| _mm256_blendv_ps(no, yes, mask);
-    let clamp_levels = |q: __m256i| _mm256_min_epi32(_mm256_max_epi32(q, zeroi), nmaxi);
-    let error_term = |d: __m256| {
-        if p.use_mad {
-            _mm256_and_ps(d, abs_mask)
-        } else {
-            _mm256_mul_ps(d, d)
-        }
-    };
-
-    let mut min = xt[0];
-    let mut max = xt[0];
-    let mut sum_w = wt[0];
-    let mut sum_x = _mm256_mul_ps(sum_w, xt[0]);
-    for i in 1..N {
-        let v = xt[i];
-        min = sel(lt(v, min), v, min);
-        max = sel(lt(max, v), v, max);
-        sum_w = _mm256_add_ps(sum_w, wt[i]);
-        sum_x = _mm256_add_ps(sum_x, _mm256_mul_ps(wt[i], v));
-    }
-    min = sel(lt(zero, min), zero, min);
-    let flat = if X3 {
-        _mm256_cmp_ps::<_CMP_LE_OQ>(max, min)
-    } else {
-        _mm256_cmp_ps::<_CMP_EQ_OQ>(max, min)
-    };
-    let range = |min: __m256| _mm256_sub_ps(max, min);
-    let mut iscale = _mm256_div_ps(nmaxf, range(min));
-    let mut scale = _mm256_div_ps(_mm256_set1_ps(1.0), iscale);
-    let mut levels = [zeroi; N];
-    let mut best_error = zero;
-    for i in 0..N {
-        let q = clamp_levels(nearest_int_x8(_mm256_mul_ps(iscale, _mm256_sub_ps(xt[i], min))));
-        levels[i] = q;
-        let diff = _mm256_sub_ps(
-            _mm256_add_ps(_mm256_mul_ps(scale, _mm256_cvtepi32_ps(q)), min),
-            xt[i],
-        );
-        best_error = _mm256_add_ps(best_error, _mm256_mul_ps(wt[i], error_term(diff)));
-    }
-    if p.nstep >= 1 {
-        let mut laux = [zero; N];
-        let mut lauxi = [zeroi; N];
-        for is in 0..=p.nstep {
-            // As in the reference, a better fit found earlier moves `min` for
-            // the later trials.
-            let numerator = _mm256_set1_ps(p.rmin + p.rdelta * is as f32 + p.nmax as f32);
-            iscale = _mm256_div_ps(numerator, range(min));
-            let mut sum_l = zero;
-            let mut sum_l2 = zero;
-            let mut sum_xl = zero;
-            for i in 0..N {
-                let v = _mm256_mul_ps(iscale, _mm256_sub_ps(xt[i], min));
-                let q = if X3 {
-                    let r = nearest_int_x8(_mm256_min_ps(v, nmaxf));
-                    _mm256_and_si256(r, _mm256_castps_si256(lt(zero, v)))
-                } else {
-                    clamp_levels(nearest_int_x8(v))
-                };
-                let lf = _mm256_cvtepi32_ps(q);
-                lauxi[i] = q;
-                laux[i] = lf;
-                let wl = _mm256_mul_ps(wt[i], lf);
-                sum_l = _mm256_add_ps(sum_l, wl);
-                sum_l2 = _mm256_add_ps(sum_l2, _mm256_mul_ps(wl, lf));
-                sum_xl = _mm256_add_ps(sum_xl, _mm256_mul_ps(wl, xt[i]));
-            }
-            let d = _mm256_sub_ps(_mm256_mul_ps(sum_w, sum_l2), _mm256_mul_ps(sum_l, sum_l));
-            let usable = lt(zero, d);
-            let mut this_scale = _mm256_div_ps(
-                _mm256_sub_ps(_mm256_mul_ps(sum_w, sum_xl), _mm256_mul_ps(sum_x, sum_l)),
-                d,
-            );
-            let mut this_min = _mm256_div_ps(
-                _mm256_sub_ps(_mm256_mul_ps(sum_l2, sum_x), _mm256_mul_ps(sum_l, sum_xl)),
-                d,
-            );
-            let positive = lt(zero, this_min);
-            this_min = sel(positive, zero, this_min);
-            this_scale = sel(positive, _mm256_div_ps(sum_xl, sum_l2), this_scale);
-            let mut cur_error = zero;
-            for i in 0..N {
-                let diff = _mm256_sub_ps(_mm256_add_ps(_mm256_mul_ps(this_scale, laux[i]), this_min), xt[i]);
-                cur_error = _mm256_add_ps(cur_error, _mm256_mul_ps(wt[i], error_term(diff)));
-            }
-            let better = _mm256_and_ps(usable, lt(cur_error, best_error));
-            best_error = sel(better, cur_error, best_error);
-            scale = sel(better, this_scale, scale);
-            min = sel(better, this_min, min);
-            let betteri = _mm256_castps_si256(better);
-            for i in 0..N {
-                levels[i] = _mm256_blendv_epi8(levels[i], lauxi[i], betteri);
-            }
-        }
-    }
-    let mut flat_l = [0f32; LANES];
-    let mut min_l = [0f32; LANES];
-    let mut scale_l = [0f32; LANES];
-    // SAFETY: as for the loads above.
-    unsafe {
-        _mm256_storeu_ps(flat_l.as_mut_ptr(), flat);
-        _mm256_storeu_ps(min_l.as_mut_ptr(), min);
-        _mm256_storeu_ps(scale_l.as_mut_ptr(), scale);
-    }
-    let mut lv = [[0i32; LANES]; N];
-    for i in 0..N {
-        // SAFETY: as for the loads above.
-        unsafe { _mm256_storeu_si256(lv[i].as_mut_ptr().cast(), levels[i]) };
-    }
-    let mut out = [(0f32, 0f32); LANES];
-    for l in 0..LANES {
-        let is_flat = flat_l[l].to_bits() != 0;
-        for i in 0..N {
-            // The reference returns early for a flat sub-block: all levels 0,
-            // scale 0.
-            l_out[l * N + i] = if is_flat { 0 } else { lv[i][l] as u8 };
-        }
-        out[l] = (if is_flat { 0.0 } else { scale_l[l] }, -min_l[l]);
-    }
-    out
-}
-
-/// [`crate::search::make_qx_quants`] for eight consecutive sub-blocks of `N`
+/// [`crate::arch::search::make_qx_quants`] for eight consecutive sub-blocks of `N`
 /// elements (layout as in [`make_qkx2_quants_x8`]); `weights` are the given
 /// importance weights, or `None` for `x²`. Levels come back with `+nmax`.
 /// Returns each sub-block's scale.
@@ -526,7 +299,7 @@ pub(crate) fn make_qx_quants_x8<const N: usize>(
     assert!(N >= 1 && x.len() == N * LANES && l_out.len() == N * LANES);
     assert!(weights.is_none_or(|w| w.len() == N * LANES));
     if scalar() {
-        use crate::search::{make_qx_quants, Weights};
+        use crate::arch::search::{make_qx_quants, Weights};
         let mut out = [0f32; LANES];
         for (l, o) in out.iter_mut().enumerate() {
             let r = l * N..l * N + N;
@@ -633,7 +406,7 @@ fn qx_x8_body<const N: usize>(
     }
     for l in 0..LANES {
         // The reference returns 0 with all levels 0 for a group of (near) zeros.
-        let flat = amax[l] < crate::search::GROUP_MAX_EPS;
+        let flat = amax[l] < crate::arch::search::GROUP_MAX_EPS;
         for i in 0..N {
             let q = nearest_int(best_iscale[l] * xt[i][l]).clamp(-nmax, nmax - 1);
             l_out[l * N + i] = if flat { 0 } else { (q + nmax) as i8 };
@@ -645,7 +418,7 @@ fn qx_x8_body<const N: usize>(
     scale
 }
 
-/// [`crate::search::make_q3_quants`] for every sub-block of `N` elements in
+/// [`crate::arch::search::make_q3_quants`] for every sub-block of `N` elements in
 /// `x` (a multiple of 16 sub-blocks): levels (with `+nmax`) to `l_out` in
 /// the same layout, each sub-block's scale to `scales`.
 ///
@@ -668,7 +441,7 @@ pub(crate) fn make_q3_quants_batch<const N: usize>(
     );
     if scalar() {
         for ((xs, ls), s) in x.chunks_exact(N).zip(l_out.chunks_exact_mut(N)).zip(scales) {
-            *s = crate::search::make_q3_quants(nmax, xs, ls);
+            *s = crate::arch::search::make_q3_quants(nmax, xs, ls);
         }
         return;
     }
@@ -685,7 +458,7 @@ pub(crate) fn make_q3_quants_batch<const N: usize>(
 const Q3_BATCH: usize = 64;
 
 /// [`q3_batch_body`] with its refinement passes in AVX2 intrinsics where
-/// the CPU has AVX2 (and [`Path`] allows), else the portable body.
+/// the CPU has AVX2 (and [`Path`](super::Path) allows), else the portable body.
 fn q3_batch<const N: usize>(nmax: i32, x: &[f32], l_out: &mut [i8], scales: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     if fast_avx2() {
@@ -754,7 +527,7 @@ impl<const N: usize> Q3Lanes<N> {
         }
         self.sumlx = sumlx;
         self.suml2 = suml2;
-        amax.map(|a| a < crate::search::GROUP_MAX_EPS)
+        amax.map(|a| a < crate::arch::search::GROUP_MAX_EPS)
     }
 
     /// One refinement pass; returns which lanes changed a level.
@@ -804,67 +577,9 @@ impl<const N: usize> Q3Lanes<N> {
         if AVX2 {
             // SAFETY: `AVX2` is true only in `q3_batch_avx2`, which runs only
             // on a CPU with AVX2.
-            return unsafe { self.pass_avx2(nmax) };
+            return unsafe { q3_pass(&self.x, &mut self.lv, &mut self.sumlx, &mut self.suml2, nmax) };
         }
         self.pass(nmax)
-    }
-
-    /// [`Self::pass`] in AVX2 intrinsics: the sixteen lanes as two vectors
-    /// interleaved, the same f32 operations per lane in the same order.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn pass_avx2(&mut self, nmax: i32) -> [bool; 16] {
-        use std::arch::x86_64::*;
-        let zero = _mm256_setzero_ps();
-        let lo = _mm256_set1_epi32(-nmax);
-        let hi = _mm256_set1_epi32(nmax - 1);
-        let lt = |a: __m256, b: __m256| _mm256_cmp_ps::<_CMP_LT_OQ>(a, b);
-        // SAFETY (all loads and stores below): each pointer is to eight
-        // consecutive f32 or i32 inside a `[_; 16]`, one unaligned 256-bit
-        // access.
-        let mut sumlx = [0, 8].map(|h| unsafe { _mm256_loadu_ps(self.sumlx[h..].as_ptr()) });
-        let mut suml2 = [0, 8].map(|h| unsafe { _mm256_loadu_ps(self.suml2[h..].as_ptr()) });
-        let mut changed = [_mm256_setzero_si256(); 2];
-        for i in 0..N {
-            for h in 0..2 {
-                let xi = unsafe { _mm256_loadu_ps(self.x[i][8 * h..].as_ptr()) };
-                let li = unsafe { _mm256_loadu_si256(self.lv[i][8 * h..].as_ptr().cast()) };
-                let lf = _mm256_cvtepi32_ps(li);
-                let w = _mm256_mul_ps(xi, xi);
-                let wx = _mm256_mul_ps(w, xi);
-                let slx0 = _mm256_sub_ps(sumlx[h], _mm256_mul_ps(wx, lf));
-                let sl20 = _mm256_sub_ps(suml2[h], _mm256_mul_ps(_mm256_mul_ps(w, lf), lf));
-                let t = _mm256_div_ps(_mm256_mul_ps(xi, sl20), slx0);
-                let new_l = _mm256_min_epi32(_mm256_max_epi32(nearest_int_x8(t), lo), hi);
-                let nf = _mm256_cvtepi32_ps(new_l);
-                let slx = _mm256_add_ps(slx0, _mm256_mul_ps(wx, nf));
-                let sl2 = _mm256_add_ps(sl20, _mm256_mul_ps(_mm256_mul_ps(w, nf), nf));
-                let gain = lt(
-                    _mm256_mul_ps(_mm256_mul_ps(sumlx[h], sumlx[h]), sl2),
-                    _mm256_mul_ps(_mm256_mul_ps(slx, slx), suml2[h]),
-                );
-                let same = _mm256_castsi256_ps(_mm256_cmpeq_epi32(new_l, li));
-                let take = _mm256_andnot_ps(
-                    same,
-                    _mm256_and_ps(_mm256_and_ps(lt(zero, slx0), lt(zero, sl2)), gain),
-                );
-                sumlx[h] = _mm256_blendv_ps(sumlx[h], slx, take);
-                suml2[h] = _mm256_blendv_ps(suml2[h], sl2, take);
-                let takei = _mm256_castps_si256(take);
-                let next = _mm256_blendv_epi8(li, new_l, takei);
-                unsafe { _mm256_storeu_si256(self.lv[i][8 * h..].as_mut_ptr().cast(), next) };
-                changed[h] = _mm256_or_si256(changed[h], takei);
-            }
-        }
-        let mut flags = [0i32; 16];
-        for h in 0..2 {
-            unsafe {
-                _mm256_storeu_ps(self.sumlx[8 * h..].as_mut_ptr(), sumlx[h]);
-                _mm256_storeu_ps(self.suml2[8 * h..].as_mut_ptr(), suml2[h]);
-                _mm256_storeu_si256(flags[8 * h..].as_mut_ptr().cast(), changed[h]);
-            }
-        }
-        flags.map(|f| f != 0)
     }
 
     /// Copies lane `from` of `src` into lane `to`.
@@ -942,31 +657,7 @@ fn q3_batch_body<const N: usize, const AVX2: bool>(
 
 // ---------------------------------------------------------------- IQ4_NL / IQ4_XS
 
-/// `kvalues_iq4nl` as f32 (exact).
-const IQ4_LEVELS: [f32; 16] = {
-    let mut v = [0f32; 16];
-    let mut k = 0;
-    while k < 16 {
-        v[k] = crate::other::KVALUES_IQ4NL[k] as f32;
-        k += 1;
-    }
-    v
-};
-
-/// `MID2[j] = kv[j − 1] + kv[j]` for `j` in 1..16 (`MID2[0]` unused):
-/// twice the midpoints `best_index_int8` compares `x + x` with (sums of two
-/// small integers, exact in f32).
-const IQ4_MID2: [f32; 16] = {
-    let mut m = [0f32; 16];
-    let mut j = 1;
-    while j < 16 {
-        m[j] = IQ4_LEVELS[j - 1] + IQ4_LEVELS[j];
-        j += 1;
-    }
-    m
-};
-
-/// `best_index_int8` of `other.rs` as the portable lane bodies use it: the
+/// `best_index_int8` of `numerics.rs` as the portable lane bodies use it: the
 /// same binary search over the same comparisons `x + x >= MID2[j]` (true
 /// for NaN, which goes up), with the index built from the four outcomes (no
 /// branch).
@@ -1026,37 +717,6 @@ pub(crate) fn iq4_absmax(x: &[f32; 32]) -> (f32, f32) {
     crate::numerics::signed_absmax(x)
 }
 
-/// [`iq4_absmax`] in AVX2 intrinsics, without a branch per value: the
-/// running `if |x| > amax` keeps the largest |x| (a NaN never passes), so
-/// `amax` is the maximum of the non-NaN |x| and `max` the first value whose
-/// |x| equals it.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn iq4_absmax_avx2(x: &[f32; 32]) -> (f32, f32) {
-    use std::arch::x86_64::*;
-    let abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
-    // SAFETY: eight f32 of `x` each, one unaligned 256-bit load.
-    let a: [__m256; 4] =
-        std::array::from_fn(|v| _mm256_and_ps(abs_mask, unsafe { _mm256_loadu_ps(x[LANES * v..].as_ptr()) }));
-    // `maxps` returns its second operand when the first is NaN.
-    let mut m = _mm256_setzero_ps();
-    for v in a {
-        m = _mm256_max_ps(v, m);
-    }
-    m = _mm256_max_ps(m, _mm256_permute2f128_ps::<1>(m, m));
-    m = _mm256_max_ps(m, _mm256_shuffle_ps::<0b01_00_11_10>(m, m));
-    m = _mm256_max_ps(m, _mm256_shuffle_ps::<0b10_11_00_01>(m, m));
-    let amax = _mm256_cvtss_f32(m);
-    if amax == 0.0 {
-        return (0.0, 0.0);
-    }
-    let mut hits = 0u32;
-    for (v, &av) in a.iter().enumerate() {
-        hits |= (_mm256_movemask_ps(_mm256_cmp_ps::<_CMP_EQ_OQ>(av, m)) as u32) << (LANES * v);
-    }
-    (x[hits.trailing_zeros() as usize], amax)
-}
-
 /// The requantization that ends `quantize_row_iq4_nl_impl` for one block
 /// of 32: `best_index_int8(id·x[j])` for every `j`, stored in IQ4's nibble
 /// layout (byte `j` holds value `j` low and value `16 + j` high).
@@ -1071,108 +731,7 @@ pub(crate) fn iq4_quantize(id: f32, x: &[f32; 32], qs: &mut [u8; 16]) {
     }
 }
 
-/// `best_index_int8` on eight lanes: the binary search of `other.rs`
-/// (`x + x >= MID2[idx + step]` for steps 8, 4, 2, 1), each step's
-/// midpoint looked up per lane with a permute → the index, negated, and
-/// its level. The index is built from the comparison masks (−1 for true)
-/// as `n = 2n + mask`, which gives `−idx`; a permute reads the low three
-/// bits of `n`, so the tables hold entry `k` at lane `−k & 7`. NaN fails
-/// every comparison, giving index 0 as the scalar search does.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[inline]
-fn iq4_index_x8(x: std::arch::x86_64::__m256) -> (std::arch::x86_64::__m256i, std::arch::x86_64::__m256) {
-    use std::arch::x86_64::*;
-    let m = &IQ4_MID2;
-    let v = &IQ4_LEVELS;
-    let x2 = _mm256_add_ps(x, x);
-    // Not less than: true for NaN, as in the scalar search.
-    let ge = |t: __m256| _mm256_cmp_ps::<_CMP_NLT_UQ>(x2, t);
-    let step = |n: __m256i, mask: __m256| _mm256_add_epi32(_mm256_add_epi32(n, n), _mm256_castps_si256(mask));
-    // Step 8: MID2[8]; step 4: MID2[4] or MID2[12].
-    let s8 = ge(_mm256_set1_ps(m[8]));
-    let s4 = ge(_mm256_blendv_ps(_mm256_set1_ps(m[4]), _mm256_set1_ps(m[12]), s8));
-    // Step 2: MID2[4k + 2], k = 2·b8 + b4.
-    let n2 = step(_mm256_castps_si256(s8), s4);
-    let t2 = _mm256_setr_ps(m[2], 0.0, 0.0, 0.0, 0.0, m[14], m[10], m[6]);
-    let s2 = ge(_mm256_permutevar8x32_ps(t2, n2));
-    // Step 1: MID2[2k + 1], k = 4·b8 + 2·b4 + b2.
-    let n1 = step(n2, s2);
-    let t1 = _mm256_setr_ps(m[1], m[15], m[13], m[11], m[9], m[7], m[5], m[3]);
-    let s1 = ge(_mm256_permutevar8x32_ps(t1, n1));
-    // The level kv[idx]: entry idx & 7 of the lower or the upper half.
-    let n0 = step(n1, s1);
-    let lo = _mm256_setr_ps(v[0], v[7], v[6], v[5], v[4], v[3], v[2], v[1]);
-    let hi = _mm256_setr_ps(v[8], v[15], v[14], v[13], v[12], v[11], v[10], v[9]);
-    let q = _mm256_blendv_ps(
-        _mm256_permutevar8x32_ps(lo, n0),
-        _mm256_permutevar8x32_ps(hi, n0),
-        s8,
-    );
-    (n0, q)
-}
-
-/// [`iq4_sums_body`] in AVX2 intrinsics: the sixteen scales as two vectors,
-/// each value of the block broadcast; the same f32 operations per lane in
-/// the same order.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn iq4_sums_avx2(ids: &[f32; 16], x: &[f32; 32], w: &[f32; 32]) -> ([f32; 16], [f32; 16]) {
-    use std::arch::x86_64::*;
-    // SAFETY (all loads and stores below): each pointer is to eight
-    // consecutive f32 of a `[f32; 16]`, one unaligned 256-bit access.
-    let id = [0, 8].map(|h| unsafe { _mm256_loadu_ps(ids[h..].as_ptr()) });
-    let mut sumqx = [_mm256_setzero_ps(); 2];
-    let mut sumq2 = [_mm256_setzero_ps(); 2];
-    for j in 0..32 {
-        let xj = _mm256_set1_ps(x[j]);
-        let wj = _mm256_set1_ps(w[j]);
-        for h in 0..2 {
-            let (_, q) = iq4_index_x8(_mm256_mul_ps(id[h], xj));
-            let wq = _mm256_mul_ps(wj, q);
-            sumqx[h] = _mm256_add_ps(sumqx[h], _mm256_mul_ps(wq, xj));
-            sumq2[h] = _mm256_add_ps(sumq2[h], _mm256_mul_ps(wq, q));
-        }
-    }
-    let mut out = ([0f32; 16], [0f32; 16]);
-    for h in 0..2 {
-        unsafe {
-            _mm256_storeu_ps(out.0[8 * h..].as_mut_ptr(), sumqx[h]);
-            _mm256_storeu_ps(out.1[8 * h..].as_mut_ptr(), sumq2[h]);
-        }
-    }
-    out
-}
-
-/// [`iq4_quantize`] in AVX2 intrinsics: eight indices at a time, the
-/// nibbles joined and narrowed to bytes in registers.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn iq4_quantize_avx2(id: f32, x: &[f32; 32], qs: &mut [u8; 16]) {
-    use std::arch::x86_64::*;
-    let idv = _mm256_set1_ps(id);
-    let idx: [__m256i; 4] = std::array::from_fn(|v| {
-        // SAFETY: eight f32 of `x`, one unaligned 256-bit load.
-        let xv = unsafe { _mm256_loadu_ps(x[LANES * v..].as_ptr()) };
-        _mm256_sub_epi32(_mm256_setzero_si256(), iq4_index_x8(_mm256_mul_ps(idv, xv)).0)
-    });
-    // Values j and 16 + j in one byte; then 32-bit lanes to bytes (the
-    // packs work per 128-bit half; the permute restores the order).
-    let lo = _mm256_or_si256(idx[0], _mm256_slli_epi32::<4>(idx[2]));
-    let hi = _mm256_or_si256(idx[1], _mm256_slli_epi32::<4>(idx[3]));
-    let w16 = _mm256_packus_epi32(lo, hi);
-    let b8 = _mm256_packus_epi16(w16, w16);
-    let ordered = _mm256_permutevar8x32_epi32(b8, _mm256_setr_epi32(0, 4, 1, 5, 0, 0, 0, 0));
-    // SAFETY: `qs` is 16 bytes, one unaligned 128-bit store.
-    unsafe { _mm_storeu_si128(qs.as_mut_ptr().cast(), _mm256_castsi256_si128(ordered)) };
-}
-
 // ---------------------------------------------------------------- IQ3 lattice searches
-
-/// Eight candidates of an IQ3 neighbour list: candidate `p`'s levels
-/// `l0..l3` (coordinates `2l + 1`) packed as `l0 | l1 << 8 | l2 << 16 |
-/// l3 << 24` at `[p]`.
-pub(crate) type Iq3Block = [u32; 8];
 
 /// The neighbour `iq3_find_best_neighbour` picks among the first `n`
 /// candidates of `blocks` (`n` > 8·(`blocks.len()` − 1), `n` ≤
@@ -1211,87 +770,8 @@ pub(crate) fn iq3_best_neighbour_portable(
     best
 }
 
-/// [`iq3_best_neighbour_portable`] in AVX2 intrinsics: the distances of
-/// eight candidates per vector (the same f32 operations per lane in the
-/// same order; `scale·q` looked up per lane from the eight products
-/// `scale·(2l + 1)`, which are the same multiplications), then the first
-/// lane holding the smallest candidate distance.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[inline]
-pub(crate) fn iq3_best_neighbour_avx2(
-    blocks: &[Iq3Block],
-    n: usize,
-    x: &[f32; 4],
-    w: &[f32; 4],
-    scale: f32,
-) -> usize {
-    use std::arch::x86_64::*;
-    let sq = _mm256_mul_ps(
-        _mm256_set1_ps(scale),
-        _mm256_setr_ps(1.0, 3.0, 5.0, 7.0, 9.0, 11.0, 13.0, 15.0),
-    );
-    let fmax = _mm256_set1_ps(f32::MAX);
-    let inf = _mm256_set1_ps(f32::INFINITY);
-    let iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    // Distances of block `k`'s candidates, +inf where a lane is past `n`,
-    // NaN, or not below f32::MAX (which the scan never takes).
-    let distances = |k: usize| {
-        // SAFETY: a block is eight u32, one unaligned 256-bit load.
-        let v = unsafe { _mm256_loadu_si256(blocks[k].as_ptr().cast()) };
-        // The permute reads the low three bits of each lane: level `c`
-        // after shifting it down.
-        let coord = |l: __m256i, c: usize| {
-            let diff = _mm256_sub_ps(_mm256_permutevar8x32_ps(sq, l), _mm256_set1_ps(x[c]));
-            _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(w[c]), diff), diff)
-        };
-        let mut d2 = _mm256_add_ps(_mm256_setzero_ps(), coord(v, 0));
-        d2 = _mm256_add_ps(d2, coord(_mm256_srli_epi32::<8>(v), 1));
-        d2 = _mm256_add_ps(d2, coord(_mm256_srli_epi32::<16>(v), 2));
-        d2 = _mm256_add_ps(d2, coord(_mm256_srli_epi32::<24>(v), 3));
-        let valid = _mm256_cmpgt_epi32(_mm256_set1_epi32((n - LANES * k) as i32), iota);
-        let cand = _mm256_and_ps(_mm256_castsi256_ps(valid), _mm256_cmp_ps::<_CMP_LT_OQ>(d2, fmax));
-        _mm256_blendv_ps(inf, d2, cand)
-    };
-    // The smallest of eight lanes, in every lane (no NaN is left).
-    let hmin = |v: __m256| {
-        let v = _mm256_min_ps(v, _mm256_permute2f128_ps::<1>(v, v));
-        let v = _mm256_min_ps(v, _mm256_shuffle_ps::<0b01_00_11_10>(v, v));
-        _mm256_min_ps(v, _mm256_shuffle_ps::<0b10_11_00_01>(v, v))
-    };
-    let first = |d: __m256, low: __m256| _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_EQ_OQ>(d, low));
-    let none = |low: __m256| _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_LT_OQ>(low, fmax)) == 0;
-    if blocks.len() == 1 {
-        // Most lists: eight candidates or fewer.
-        let d = distances(0);
-        let low = hmin(d);
-        if none(low) {
-            return 0;
-        }
-        return first(d, low).trailing_zeros() as usize;
-    }
-    let mut dm = [inf; 8];
-    let mut low = inf;
-    for (k, d) in dm.iter_mut().enumerate().take(blocks.len()) {
-        *d = distances(k);
-        low = _mm256_min_ps(low, *d);
-    }
-    low = hmin(low);
-    if none(low) {
-        return 0;
-    }
-    let mut k = 0;
-    loop {
-        let hit = first(dm[k], low);
-        if hit != 0 {
-            return LANES * k + hit.trailing_zeros() as usize;
-        }
-        k += 1;
-    }
-}
-
 /// IQ3's trial levels `clamp(nearest_int(0.5·(id·x − 1)), 0, 7)` for the
-/// 32 values of a sub-block (`levels` of `iq_encode.rs` with `kmax` = 8),
+/// 32 values of a sub-block (`levels` of `family/iq/encode.rs` with `kmax` = 8),
 /// and the packed index `l0 | l1 << 3 | l2 << 6 | l3 << 9` of each group
 /// of four. The portable body.
 #[inline(always)]
@@ -1302,52 +782,10 @@ pub(crate) fn iq3_levels_portable(id: f32, x: &[f32; 32], l: &mut [i8; 32]) -> [
     std::array::from_fn(|k| (0..4).fold(0u16, |u, c| u | ((l[4 * k + c] as u16) << (3 * c))))
 }
 
-/// [`iq3_levels_portable`] in AVX2 intrinsics: the same f32 operations,
-/// eight values at a time; the indices by shifting and horizontal adds.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[inline]
-pub(crate) fn iq3_levels_avx2(id: f32, x: &[f32; 32], l: &mut [i8; 32]) -> [u16; 8] {
-    use std::arch::x86_64::*;
-    let idv = _mm256_set1_ps(id);
-    let half = _mm256_set1_ps(0.5);
-    let one = _mm256_set1_ps(1.0);
-    let r: [__m256i; 4] = std::array::from_fn(|v| {
-        // SAFETY: eight f32 of `x`, one unaligned 256-bit load.
-        let xv = unsafe { _mm256_loadu_ps(x[LANES * v..].as_ptr()) };
-        let t = _mm256_mul_ps(half, _mm256_sub_ps(_mm256_mul_ps(idv, xv), one));
-        _mm256_min_epi32(
-            _mm256_max_epi32(nearest_int_x8(t), _mm256_setzero_si256()),
-            _mm256_set1_epi32(7),
-        )
-    });
-    // Levels to bytes: the packs interleave 128-bit halves; the permute
-    // restores the order.
-    let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-    let bytes = _mm256_permutevar8x32_epi32(
-        _mm256_packs_epi16(_mm256_packs_epi32(r[0], r[1]), _mm256_packs_epi32(r[2], r[3])),
-        order,
-    );
-    // SAFETY: `l` is 32 bytes, one unaligned 256-bit store.
-    unsafe { _mm256_storeu_si256(l.as_mut_ptr().cast(), bytes) };
-    // Indices: level c shifted by 3c, the four of a group added (the bits
-    // do not overlap); the adds leave groups in order 0 2 4 6 1 3 5 7.
-    let shift = _mm256_setr_epi32(0, 3, 6, 9, 0, 3, 6, 9);
-    let s = r.map(|v| _mm256_sllv_epi32(v, shift));
-    let sum = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]), _mm256_hadd_epi32(s[2], s[3]));
-    let mut u = [0u32; 8];
-    // SAFETY: `u` is eight u32, one unaligned 256-bit store.
-    unsafe { _mm256_storeu_si256(u.as_mut_ptr().cast(), _mm256_permutevar8x32_epi32(sum, order)) };
-    u.map(|v| v as u16)
-}
-
-/// Trials of the IQ3_S scale search at once: [`iq3_trial_sums`].
-pub(crate) const IQ3_TRIALS: usize = 24;
-
 /// `Σ (w·x)·q` and `Σ (w·q)·q` over the 32 values of a sub-block for each
 /// of [`IQ3_TRIALS`] trials (one lane each), with `q = 2l + 1` from the
 /// trial's levels `l[t]` and `wx[j]` = `w[j]·x[j]`: the sums of `sums` in
-/// `iq_encode.rs`, sequential over `j` in every lane.
+/// `family/iq/encode.rs`, sequential over `j` in every lane.
 pub(crate) fn iq3_trial_sums(
     wx: &[f32; 32],
     w: &[f32; 32],
@@ -1370,82 +808,179 @@ pub(crate) fn iq3_trial_sums(
     (sumqx, sumq2)
 }
 
-/// [`iq3_trial_sums`] in AVX2 intrinsics: eight trials' levels at a time
-/// transposed in registers (bytes, then pairs, quads, octets: the
-/// unpacks leave value `j` of the eight trials in one 64-bit piece), then
-/// the same f32 operations per lane in the same order.
+/// An IQ3 lattice (4 coordinates, 3 bits per level) as the lane search
+/// reads it, borrowed from the codec's `Lattice` (`family/iq/encode.rs`):
+/// the grid point of each packed index (or -1), and each packed index's
+/// neighbour list as candidates' levels, eight to a block, at
+/// `at[u]` = (first block, candidates).
+pub(crate) struct Iq3Lattice<'a> {
+    /// Grid point for a packed index, or -1.
+    pub(crate) map: &'a [i32],
+    /// The neighbour lists, eight candidates to a block.
+    pub(crate) blocks: &'a [Iq3Block],
+    /// Where each packed index's list starts in `blocks`, and its length.
+    pub(crate) at: &'a [(u32, u32)],
+}
+
+impl Iq3Lattice<'_> {
+    /// `Lattice::snap` (`family/iq/encode.rs`) for this 4-coordinate
+    /// lattice, given the packed index `u` of the levels `l`: on the grid
+    /// `l` stays, otherwise the levels of the neighbour
+    /// `iq3_best_neighbour_avx2` (`AVX2`) or [`iq3_best_neighbour_portable`]
+    /// picks (the reference's choice) replace it. Returns whether `u` was on
+    /// the grid.
+    #[inline(always)]
+    fn snap4<const AVX2: bool>(
+        &self,
+        u: usize,
+        l: &mut [i8],
+        xval: &[f32; 4],
+        weight: &[f32; 4],
+        scale: f32,
+    ) -> bool {
+        if self.map[u] >= 0 {
+            return true;
+        }
+        let (at, n) = self.at[u];
+        let (at, n) = (at as usize, n as usize);
+        let blocks = &self.blocks[at..at + n.div_ceil(8)];
+        #[cfg(target_arch = "x86_64")]
+        let k = if AVX2 {
+            // SAFETY: `AVX2` is true only in `iq3_search32_avx2`, which runs
+            // only on a CPU with AVX2.
+            unsafe { iq3_best_neighbour_avx2(blocks, n, xval, weight, scale) }
+        } else {
+            iq3_best_neighbour_portable(blocks, n, xval, weight, scale)
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let k = iq3_best_neighbour_portable(blocks, n, xval, weight, scale);
+        l.copy_from_slice(&blocks[k / 8][k % 8].to_le_bytes().map(|b| b as i8));
+        false
+    }
+}
+
+/// `iq3_search32` (`family/iq/encode.rs`, the scalar reference) with the
+/// trials' work side by side: each trial's levels (and their packed
+/// indices) eight values at a time, the groups off the grid snapped with
+/// the neighbour distances eight candidates at a time, and the sums of all
+/// trials accumulated together, one lane per trial ([`iq3_trial_sums`]);
+/// the best trial is then chosen in ggml's order. Every f32 operation is
+/// the reference's, in its order. For IQ3_S's parameters (at most
+/// [`IQ3_TRIALS`] trials).
+pub(crate) fn iq3_search32_lanes(
+    lat: &Iq3Lattice,
+    xval: &[f32; 32],
+    weight: &[f32; 32],
+    waux: &[f32; 32],
+    max: f32,
+    params: (i32, bool, bool),
+    l: &mut [i8; 32],
+) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if fast_avx2() {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { iq3_search32_avx2(lat, xval, weight, waux, max, params, l) };
+    }
+    iq3_search32_body::<false>(lat, xval, weight, waux, max, params, l)
+}
+
+/// [`iq3_search32_body`] compiled with AVX2, its kernels in intrinsics.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn iq3_trial_sums_avx2(
-    wx: &[f32; 32],
-    w: &[f32; 32],
-    l: &[[i8; 32]; IQ3_TRIALS],
-) -> ([f32; IQ3_TRIALS], [f32; IQ3_TRIALS]) {
-    use std::arch::x86_64::*;
-    let mut out = ([0f32; IQ3_TRIALS], [0f32; IQ3_TRIALS]);
-    for (tb, rows) in l.chunks_exact(LANES).enumerate() {
-        // SAFETY: each row is 32 bytes, one unaligned 256-bit load.
-        let r: [__m256i; 8] = std::array::from_fn(|i| unsafe { _mm256_loadu_si256(rows[i].as_ptr().cast()) });
-        // Per 128-bit half (values 0..16 low, 16..32 high).
-        let b: [__m256i; 8] = std::array::from_fn(|i| {
-            let (x, y) = (r[2 * (i / 2)], r[2 * (i / 2) + 1]);
-            if i % 2 == 0 {
-                _mm256_unpacklo_epi8(x, y)
-            } else {
-                _mm256_unpackhi_epi8(x, y)
-            }
-        });
-        // b[0]: trials 0,1 at values 0..8; b[1]: 8..16; b[2], b[3]: trials
-        // 2,3; … Pairs of pairs: quads of trials 0..4 and 4..8.
-        let quad = |lo: usize, hi: bool| {
-            let (x, y) = (b[lo], b[lo + 2]);
-            if hi {
-                _mm256_unpackhi_epi16(x, y)
-            } else {
-                _mm256_unpacklo_epi16(x, y)
-            }
-        };
-        let mut q = [_mm256_setzero_ps(); 32];
-        // (first value in the low half, quads of trials 0..4 and 4..8)
-        for (j0, src, hi) in [(0, 0, false), (4, 0, true), (8, 1, false), (12, 1, true)] {
-            let (q03, q47) = (quad(src, hi), quad(4 + src, hi));
-            for (dj, e) in [
-                (0, _mm256_unpacklo_epi32(q03, q47)),
-                (2, _mm256_unpackhi_epi32(q03, q47)),
-            ] {
-                let halves = [_mm256_castsi256_si128(e), _mm256_extracti128_si256::<1>(e)];
-                for (h, half) in halves.into_iter().enumerate() {
-                    for (k, piece) in [half, _mm_srli_si128::<8>(half)].into_iter().enumerate() {
-                        let li = _mm256_cvtepi8_epi32(piece);
-                        let odd = _mm256_add_epi32(_mm256_add_epi32(li, li), _mm256_set1_epi32(1));
-                        q[j0 + dj + k + 16 * h] = _mm256_cvtepi32_ps(odd);
-                    }
-                }
-            }
+fn iq3_search32_avx2(
+    lat: &Iq3Lattice,
+    xval: &[f32; 32],
+    weight: &[f32; 32],
+    waux: &[f32; 32],
+    max: f32,
+    params: (i32, bool, bool),
+    l: &mut [i8; 32],
+) -> f32 {
+    iq3_search32_body::<true>(lat, xval, weight, waux, max, params, l)
+}
+
+/// The body of [`iq3_search32_lanes`]; `AVX2` only in
+/// [`iq3_search32_avx2`].
+#[inline(always)]
+fn iq3_search32_body<const AVX2: bool>(
+    lat: &Iq3Lattice,
+    xval: &[f32; 32],
+    weight: &[f32; 32],
+    waux: &[f32; 32],
+    max: f32,
+    (nsteps, on_grid_init, all_on_retry): (i32, bool, bool),
+    l: &mut [i8; 32],
+) -> f32 {
+    const KMAXQ: i32 = 8;
+    let ntrials = (2 * nsteps + 1) as usize;
+    assert!(ntrials <= IQ3_TRIALS);
+    let levels = |id: f32, l: &mut [i8; 32]| -> [u16; 8] {
+        #[cfg(target_arch = "x86_64")]
+        if AVX2 {
+            // SAFETY: as in `Iq3Lattice::snap4`.
+            return unsafe { iq3_levels_avx2(id, xval, l) };
         }
-        let mut sumqx = _mm256_setzero_ps();
-        let mut sumq2 = _mm256_setzero_ps();
-        for j in 0..32 {
-            sumqx = _mm256_add_ps(sumqx, _mm256_mul_ps(_mm256_set1_ps(wx[j]), q[j]));
-            sumq2 = _mm256_add_ps(
-                sumq2,
-                _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(w[j]), q[j]), q[j]),
-            );
-        }
-        // SAFETY: eight f32 of a `[f32; IQ3_TRIALS]`, one unaligned 256-bit
-        // store each.
-        unsafe {
-            _mm256_storeu_ps(out.0[LANES * tb..].as_mut_ptr(), sumqx);
-            _mm256_storeu_ps(out.1[LANES * tb..].as_mut_ptr(), sumq2);
+        iq3_levels_portable(id, xval, l)
+    };
+    let group =
+        |v: &[f32; 32], k: usize| -> [f32; 4] { [v[4 * k], v[4 * k + 1], v[4 * k + 2], v[4 * k + 3]] };
+    let xg: [[f32; 4]; 8] = std::array::from_fn(|k| group(xval, k));
+    let wg: [[f32; 4]; 8] = std::array::from_fn(|k| group(waux, k));
+    // Levels and grid flags per trial; idle trials stay 0.
+    let mut trial_l = [[0i8; 32]; IQ3_TRIALS];
+    let mut trial_on_grid = [[true; 8]; IQ3_TRIALS];
+    for (t, is) in (-nsteps..=nsteps).enumerate() {
+        let id = ((2 * KMAXQ - 1) as f32 + is as f32 * 0.2) / max;
+        let this_scale = 1.0 / id;
+        let laux = &mut trial_l[t];
+        let u = levels(id, laux);
+        for k in 0..8 {
+            let r = 4 * k..4 * k + 4;
+            trial_on_grid[t][k] =
+                lat.snap4::<AVX2>(usize::from(u[k]), &mut laux[r], &xg[k], &wg[k], this_scale);
         }
     }
-    out
+    let wx: [f32; 32] = std::array::from_fn(|i| weight[i] * xval[i]);
+    let (sumqx, sumq2) = iq3_trial_sums(&wx, weight, &trial_l);
+    let mut best = 0.0f32;
+    let mut scale = max / (2 * KMAXQ - 1) as f32;
+    let mut on_grid = [on_grid_init; 8];
+    for t in 0..ntrials {
+        if sumq2[t] > 0.0 && sumqx[t] * sumqx[t] > best * sumq2[t] {
+            scale = sumqx[t] / sumq2[t];
+            best = scale * sumqx[t];
+            *l = trial_l[t];
+            on_grid = trial_on_grid[t];
+        }
+    }
+    let n_not_on_grid = on_grid.iter().filter(|g| !**g).count();
+    if n_not_on_grid > 0 && scale > 0.0 {
+        let id = 1.0 / scale;
+        let mut lr = [0i8; 32];
+        let u = levels(id, &mut lr);
+        for k in 0..8 {
+            if on_grid[k] && !all_on_retry {
+                continue;
+            }
+            let r = 4 * k..4 * k + 4;
+            lat.snap4::<AVX2>(usize::from(u[k]), &mut lr[r.clone()], &xg[k], &wg[k], scale);
+            l[r.clone()].copy_from_slice(&lr[r]);
+        }
+        let (sumqx, sumq2) = super::search::sums(weight, xval, l);
+        if sumq2 > 0.0 {
+            scale = sumqx / sumq2;
+        }
+    }
+    scale
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::search::make_qkx2_quants;
+    use crate::arch::search::make_qkx2_quants;
+    #[cfg(target_arch = "x86_64")]
+    use crate::arch::x86_64::avx2::iq3_best_neighbour_avx2;
+    use crate::arch::{avx2, with_path, Path};
 
     /// A deterministic stream of awkward values: gaussian-ish, outliers,
     /// constants, zeros, tiny and huge magnitudes.
@@ -1526,7 +1061,7 @@ mod tests {
 
     #[test]
     fn q6_k_search_matches_reference() {
-        use crate::search::{make_qx_quants, Weights};
+        use crate::arch::search::{make_qx_quants, Weights};
         for seed in 0..600u64 {
             let mut x = Vec::with_capacity(16 * LANES);
             for l in 0..LANES as u64 {
@@ -1605,7 +1140,7 @@ mod tests {
             make_q3_quants_batch::<16>(4, &x, &mut fast_l, &mut fast);
             for b in 0..SUBS {
                 let mut ref_l = [0i8; 16];
-                let r = crate::search::make_q3_quants(4, &x[16 * b..16 * b + 16], &mut ref_l);
+                let r = crate::arch::search::make_q3_quants(4, &x[16 * b..16 * b + 16], &mut ref_l);
                 assert_eq!(r.to_bits(), fast[b].to_bits(), "seed {seed} sub-block {b}");
                 assert_eq!(ref_l, &fast_l[16 * b..16 * b + 16], "seed {seed} sub-block {b}");
             }
@@ -1654,7 +1189,7 @@ mod tests {
                     with_path(path, || iq4_quantize(id, xb, &mut qs));
                     for (j, &v) in xb.iter().enumerate() {
                         let got = (qs[j % 16] >> (4 * (j / 16))) & 0xf;
-                        let want = crate::other::best_index_int8(&crate::other::KVALUES_IQ4NL, id * v);
+                        let want = crate::numerics::best_index_int8(&crate::numerics::KVALUES_IQ4NL, id * v);
                         assert_eq!(usize::from(got), want, "x = {v:e}, id = {id}");
                     }
                 }
@@ -1697,7 +1232,7 @@ mod tests {
     #[cfg(feature = "reference")]
     #[test]
     fn iq4_sums_match_reference_loop() {
-        let kv = &crate::other::KVALUES_IQ4NL;
+        let kv = &crate::numerics::KVALUES_IQ4NL;
         let awkward = iq4_awkward();
         for seed in 0..300u64 {
             let mut x: Vec<f32> = rows(seed, 32);
@@ -1731,7 +1266,7 @@ mod tests {
                 for k in 0..16 {
                     let (mut rx, mut r2) = (0f32, 0f32);
                     for j in 0..32 {
-                        let q = f32::from(kv[crate::other::best_index_int8(kv, ids[k] * x[j])]);
+                        let q = f32::from(kv[crate::numerics::best_index_int8(kv, ids[k] * x[j])]);
                         rx += w[j] * q * x[j];
                         r2 += w[j] * q * q;
                     }
@@ -1745,7 +1280,7 @@ mod tests {
         }
     }
 
-    /// The scan of `Lattice::best_neighbour` in `iq_encode.rs` over the
+    /// The scan of `Lattice::best_neighbour` in `family/iq/encode.rs` over the
     /// candidates of `blocks`.
     fn iq3_scan(blocks: &[Iq3Block], n: usize, x: &[f32; 4], w: &[f32; 4], scale: f32) -> usize {
         let mut best_d2 = f32::MAX;
