@@ -1,0 +1,316 @@
+//! What the importer supports, as data: one [`Arch`] per architecture —
+//! the Hugging Face class names it takes, its configuration class's
+//! defaults, the hyperparameter keys in the converter's order, the map
+//! from Hugging Face tensor names to GGUF names (what gguf-py's
+//! `tensor_mapping.py` does for these models) and, per tensor, one of a
+//! closed set of [`Transform`]s.
+
+use crate::config::Default as D;
+
+/// How a tensor's values change on their way from the safetensors file to
+/// the GGUF file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transform {
+    /// Copied (and converted to the output type).
+    None,
+    /// Rows permuted back from Hugging Face's rotary layout
+    /// (`LlamaModel.permute` with `n_head` heads): a query projection.
+    PermuteQ,
+    /// The same with `n_head_kv` heads: a key projection.
+    PermuteK,
+}
+
+/// A hyperparameter the converter writes, in its order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HParam {
+    /// `{arch}.{key}` as UINT32 from the first of the config keys present;
+    /// left out when none is.
+    U32(&'static str, &'static [&'static str]),
+    /// `{arch}.{key}` as FLOAT32 from the first config key present.
+    F32(&'static str, &'static [&'static str]),
+    /// `{arch}.attention.key_length` and `value_length` from `head_dim`,
+    /// when the config has one.
+    HeadDimLengths,
+    /// `{arch}.rope.dimension_count`: `head_dim`, else hidden_size / heads.
+    RopeDimensionCount,
+    /// `general.file_type`.
+    FileType,
+}
+
+/// One supported architecture.
+#[derive(Debug)]
+pub struct Arch {
+    /// The GGUF architecture name (`general.architecture`).
+    pub name: &'static str,
+    /// The Hugging Face classes (`config.json`'s `architectures[0]`).
+    pub hf_classes: &'static [&'static str],
+    /// The configuration class's defaults (AutoConfig), derived ones last.
+    pub defaults: &'static [(&'static str, D)],
+    /// Hyperparameters in the converter's order.
+    pub hparams: &'static [HParam],
+    /// Tensors outside the layers: Hugging Face name (without `.weight` /
+    /// `.bias`) → GGUF name.
+    pub global: &'static [(&'static str, &'static str)],
+    /// Layer tensors: name after `model.layers.N.` → GGUF name after
+    /// `blk.N.`, and its transform.
+    pub block: &'static [(&'static str, &'static str, Transform)],
+    /// Hugging Face names (suffixes) the converter drops.
+    pub skip: &'static [&'static str],
+    /// Generate `rope_freqs.weight` for llama3 rope scaling.
+    pub llama3_rope_freqs: bool,
+}
+
+const LLAMA_DEFAULTS: &[(&str, D)] = &[
+    ("vocab_size", D::Int(32000)),
+    ("max_position_embeddings", D::Int(2048)),
+    ("hidden_size", D::Int(4096)),
+    ("intermediate_size", D::Int(11008)),
+    ("num_hidden_layers", D::Int(32)),
+    ("num_attention_heads", D::Int(32)),
+    ("rms_norm_eps", D::Float(1e-6)),
+    ("rope_theta", D::Float(10000.0)),
+    ("rope_scaling", D::Null),
+    ("tie_word_embeddings", D::Bool(false)),
+    ("num_key_value_heads", D::NumAttentionHeads),
+    ("head_dim", D::HeadDim),
+];
+
+const MISTRAL_DEFAULTS: &[(&str, D)] = &[
+    ("vocab_size", D::Int(32000)),
+    ("max_position_embeddings", D::Int(131072)),
+    ("hidden_size", D::Int(4096)),
+    ("intermediate_size", D::Int(14336)),
+    ("num_hidden_layers", D::Int(32)),
+    ("num_attention_heads", D::Int(32)),
+    ("num_key_value_heads", D::Int(8)),
+    ("rms_norm_eps", D::Float(1e-6)),
+    ("rope_theta", D::Float(10000.0)),
+    ("tie_word_embeddings", D::Bool(false)),
+    // MistralConfig keeps head_dim None when it is not given.
+    ("head_dim", D::Null),
+];
+
+const QWEN2_DEFAULTS: &[(&str, D)] = &[
+    ("vocab_size", D::Int(151936)),
+    ("max_position_embeddings", D::Int(32768)),
+    ("hidden_size", D::Int(4096)),
+    ("intermediate_size", D::Int(22016)),
+    ("num_hidden_layers", D::Int(32)),
+    ("num_attention_heads", D::Int(32)),
+    ("num_key_value_heads", D::Int(32)),
+    ("rms_norm_eps", D::Float(1e-6)),
+    ("rope_theta", D::Float(10000.0)),
+    ("rope_scaling", D::Null),
+    ("tie_word_embeddings", D::Bool(false)),
+];
+
+const QWEN3_DEFAULTS: &[(&str, D)] = &[
+    ("vocab_size", D::Int(151936)),
+    ("max_position_embeddings", D::Int(32768)),
+    ("hidden_size", D::Int(4096)),
+    ("intermediate_size", D::Int(22016)),
+    ("num_hidden_layers", D::Int(32)),
+    ("num_attention_heads", D::Int(32)),
+    ("num_key_value_heads", D::Int(32)),
+    ("head_dim", D::Int(128)),
+    ("rms_norm_eps", D::Float(1e-6)),
+    ("rope_theta", D::Float(10000.0)),
+    ("rope_scaling", D::Null),
+    ("tie_word_embeddings", D::Bool(false)),
+];
+
+/// `TextModel.set_gguf_parameters`'s keys for these dense models.
+const TEXT_HPARAMS: &[HParam] = &[
+    HParam::U32(
+        "block_count",
+        &["n_layers", "num_hidden_layers", "n_layer", "num_layers"],
+    ),
+    HParam::U32(
+        "context_length",
+        &[
+            "max_position_embeddings",
+            "n_ctx",
+            "n_positions",
+            "max_length",
+            "max_sequence_length",
+            "model_max_length",
+        ],
+    ),
+    HParam::U32("embedding_length", &["hidden_size", "n_embd", "dim"]),
+    HParam::U32(
+        "feed_forward_length",
+        &[
+            "prefix_dense_intermediate_size",
+            "dense_intermediate_size",
+            "intermediate_size",
+            "n_inner",
+            "hidden_dim",
+        ],
+    ),
+    HParam::U32(
+        "attention.head_count",
+        &["num_attention_heads", "n_head", "n_heads"],
+    ),
+    HParam::U32("attention.head_count_kv", &["num_key_value_heads", "n_kv_heads"]),
+    HParam::F32("rope.freq_base", &["rope_theta"]),
+    HParam::F32("attention.layer_norm_rms_epsilon", &["rms_norm_eps", "norm_eps"]),
+    HParam::HeadDimLengths,
+    HParam::FileType,
+];
+
+const LLAMA_HPARAMS: &[HParam] = &[
+    HParam::U32(
+        "block_count",
+        &["n_layers", "num_hidden_layers", "n_layer", "num_layers"],
+    ),
+    HParam::U32(
+        "context_length",
+        &[
+            "max_position_embeddings",
+            "n_ctx",
+            "n_positions",
+            "max_length",
+            "max_sequence_length",
+            "model_max_length",
+        ],
+    ),
+    HParam::U32("embedding_length", &["hidden_size", "n_embd", "dim"]),
+    HParam::U32(
+        "feed_forward_length",
+        &[
+            "prefix_dense_intermediate_size",
+            "dense_intermediate_size",
+            "intermediate_size",
+            "n_inner",
+            "hidden_dim",
+        ],
+    ),
+    HParam::U32(
+        "attention.head_count",
+        &["num_attention_heads", "n_head", "n_heads"],
+    ),
+    HParam::U32("attention.head_count_kv", &["num_key_value_heads", "n_kv_heads"]),
+    HParam::F32("rope.freq_base", &["rope_theta"]),
+    HParam::F32("attention.layer_norm_rms_epsilon", &["rms_norm_eps", "norm_eps"]),
+    HParam::HeadDimLengths,
+    HParam::FileType,
+    HParam::U32("vocab_size", &["vocab_size"]),
+    HParam::RopeDimensionCount,
+];
+
+const DECODER_GLOBAL: &[(&str, &str)] = &[
+    ("model.embed_tokens", "token_embd"),
+    ("model.norm", "output_norm"),
+    ("lm_head", "output"),
+];
+
+const LLAMA_BLOCK: &[(&str, &str, Transform)] = &[
+    ("self_attn.q_proj", "attn_q", Transform::PermuteQ),
+    ("self_attn.k_proj", "attn_k", Transform::PermuteK),
+    ("self_attn.v_proj", "attn_v", Transform::None),
+    ("self_attn.o_proj", "attn_output", Transform::None),
+    ("mlp.gate_proj", "ffn_gate", Transform::None),
+    ("mlp.up_proj", "ffn_up", Transform::None),
+    ("mlp.down_proj", "ffn_down", Transform::None),
+    ("input_layernorm", "attn_norm", Transform::None),
+    ("post_attention_layernorm", "ffn_norm", Transform::None),
+];
+
+const QWEN_BLOCK: &[(&str, &str, Transform)] = &[
+    ("self_attn.q_proj", "attn_q", Transform::None),
+    ("self_attn.k_proj", "attn_k", Transform::None),
+    ("self_attn.v_proj", "attn_v", Transform::None),
+    ("self_attn.o_proj", "attn_output", Transform::None),
+    ("self_attn.q_norm", "attn_q_norm", Transform::None),
+    ("self_attn.k_norm", "attn_k_norm", Transform::None),
+    ("mlp.gate_proj", "ffn_gate", Transform::None),
+    ("mlp.up_proj", "ffn_up", Transform::None),
+    ("mlp.down_proj", "ffn_down", Transform::None),
+    ("input_layernorm", "attn_norm", Transform::None),
+    ("post_attention_layernorm", "ffn_norm", Transform::None),
+];
+
+/// Dropped by every converter class (`prepare_tensors`).
+pub const ALWAYS_SKIP: &[&str] = &[
+    ".attention.masked_bias",
+    ".attention.bias",
+    ".rotary_emb.inv_freq",
+];
+
+/// Every supported architecture.
+pub const ARCHES: &[Arch] = &[
+    Arch {
+        name: "llama",
+        hf_classes: &["LlamaForCausalLM"],
+        defaults: LLAMA_DEFAULTS,
+        hparams: LLAMA_HPARAMS,
+        global: DECODER_GLOBAL,
+        block: LLAMA_BLOCK,
+        skip: &[],
+        llama3_rope_freqs: true,
+    },
+    Arch {
+        name: "llama",
+        hf_classes: &["MistralForCausalLM"],
+        defaults: MISTRAL_DEFAULTS,
+        hparams: LLAMA_HPARAMS,
+        global: DECODER_GLOBAL,
+        block: LLAMA_BLOCK,
+        skip: &[],
+        llama3_rope_freqs: true,
+    },
+    Arch {
+        name: "qwen2",
+        hf_classes: &["Qwen2ForCausalLM"],
+        defaults: QWEN2_DEFAULTS,
+        hparams: TEXT_HPARAMS,
+        global: DECODER_GLOBAL,
+        block: QWEN_BLOCK,
+        skip: &[],
+        llama3_rope_freqs: false,
+    },
+    Arch {
+        name: "qwen3",
+        hf_classes: &["Qwen3ForCausalLM"],
+        defaults: QWEN3_DEFAULTS,
+        hparams: TEXT_HPARAMS,
+        global: DECODER_GLOBAL,
+        block: QWEN_BLOCK,
+        skip: &[],
+        llama3_rope_freqs: false,
+    },
+];
+
+/// The architecture for Hugging Face class `class`, if supported.
+pub fn find(class: &str) -> Option<&'static Arch> {
+    ARCHES.iter().find(|a| a.hf_classes.contains(&class))
+}
+
+/// Every supported Hugging Face class name.
+pub fn supported() -> Vec<&'static str> {
+    ARCHES.iter().flat_map(|a| a.hf_classes.iter().copied()).collect()
+}
+
+impl Arch {
+    /// The GGUF name of Hugging Face tensor `hf`, and its transform;
+    /// `None` when the table does not map it.
+    pub fn map_name(&self, hf: &str) -> Option<(String, Transform)> {
+        let (base, suffix) = match hf.rsplit_once('.') {
+            Some((b, s @ ("weight" | "bias"))) => (b, s),
+            _ => return None,
+        };
+        if let Some(rest) = base.strip_prefix("model.layers.") {
+            let (n, rest) = rest.split_once('.')?;
+            let n: u32 = n.parse().ok()?;
+            let &(_, g, t) = self.block.iter().find(|(h, _, _)| *h == rest)?;
+            return Some((format!("blk.{n}.{g}.{suffix}"), t));
+        }
+        let &(_, g) = self.global.iter().find(|(h, _)| *h == base)?;
+        Some((format!("{g}.{suffix}"), Transform::None))
+    }
+
+    /// Whether the converter drops Hugging Face tensor `hf`.
+    pub fn skips(&self, hf: &str) -> bool {
+        ALWAYS_SKIP.iter().chain(self.skip).any(|s| hf.ends_with(s))
+    }
+}

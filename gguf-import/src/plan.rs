@@ -1,0 +1,275 @@
+//! The converter's decisions for one model and output type, made before
+//! any tensor is read: which tensors, in which order, under which GGUF
+//! names, types and shapes, with which transform — and the metadata.
+
+use crate::arch::{self, Arch, HParam, Transform};
+use crate::config::Config;
+use crate::convert::{dtype_size, OutType};
+use crate::dir::ModelDir;
+use crate::error::{Error, Result};
+use gguf_format::{GgmlType, GgufBuilder, MetaValue};
+
+/// Where one output tensor's values come from.
+#[derive(Debug, Clone)]
+pub(crate) enum Origin {
+    /// Tensor `tensor` of shard `shard`, transformed.
+    Shard {
+        shard: usize,
+        tensor: usize,
+        transform: Transform,
+        /// Rows (entries of the outermost Hugging Face axis) per head
+        /// group of a permute.
+        heads: u64,
+    },
+    /// Values the converter computes (`rope_freqs.weight`).
+    Generated(Vec<f32>),
+}
+
+/// One output tensor.
+#[derive(Debug, Clone)]
+pub(crate) struct Planned {
+    pub name: String,
+    pub ggml_type: GgmlType,
+    /// GGUF order, innermost first.
+    pub dims: Vec<u64>,
+    pub origin: Origin,
+}
+
+/// Everything decided for one import.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    pub arch: &'static Arch,
+    pub config: Config,
+    pub outtype: OutType,
+    pub tensors: Vec<Planned>,
+}
+
+impl Plan {
+    pub(crate) fn new(dir: &ModelDir, outtype: OutType) -> Result<Plan> {
+        let mut config = dir.config().clone();
+        let class = config.architecture()?.to_string();
+        let arch = arch::find(&class).ok_or_else(|| Error::UnsupportedArchitecture {
+            name: class.clone(),
+            supported: arch::supported(),
+        })?;
+        config.apply_defaults(arch.defaults)?;
+        let outtype = match outtype {
+            OutType::Auto => guess_outtype(dir),
+            t => t,
+        };
+        let n_head = config.u64("num_attention_heads")?;
+        let n_head_kv = config.u64("num_key_value_heads")?;
+        let mut tensors = Vec::new();
+        if arch.llama3_rope_freqs {
+            if let Some(freqs) = llama3_rope_freqs(&config)? {
+                tensors.push(Planned {
+                    name: "rope_freqs.weight".into(),
+                    ggml_type: GgmlType::F32,
+                    dims: vec![freqs.len() as u64],
+                    origin: Origin::Generated(freqs),
+                });
+            }
+        }
+        for (s, shard) in dir.shards().iter().enumerate() {
+            for (i, t) in shard.tensors().iter().enumerate() {
+                if arch.skips(&t.name) {
+                    continue;
+                }
+                let err = |message: String| Error::Tensor {
+                    path: shard.path().to_path_buf(),
+                    tensor: t.name.clone(),
+                    message,
+                };
+                if dtype_size(t.dtype).is_none() {
+                    return Err(err(format!(
+                        "dtype {:?} is not one the importer reads (F32, F16, BF16)",
+                        t.dtype
+                    )));
+                }
+                let (name, transform) = arch
+                    .map_name(&t.name)
+                    .ok_or_else(|| err(format!("no {} tensor has this name", arch.name)))?;
+                let heads = match transform {
+                    Transform::None => 1,
+                    Transform::PermuteQ => n_head,
+                    Transform::PermuteK => n_head_kv,
+                };
+                if transform != Transform::None {
+                    let rows = t.shape.first().copied().unwrap_or(1);
+                    if heads == 0 || !rows.is_multiple_of(2 * heads) {
+                        return Err(err(format!(
+                            "{rows} rows cannot be split into {heads} heads of two halves"
+                        )));
+                    }
+                }
+                let dims: Vec<u64> = t.shape.iter().rev().copied().collect();
+                let ggml_type = tensor_type(&name, &dims, outtype);
+                tensors.push(Planned {
+                    name,
+                    ggml_type,
+                    dims,
+                    origin: Origin::Shard {
+                        shard: s,
+                        tensor: i,
+                        transform,
+                        heads,
+                    },
+                });
+            }
+        }
+        Ok(Plan {
+            arch,
+            config,
+            outtype,
+            tensors,
+        })
+    }
+
+    /// The GGUF header the converter's metadata calls would give, as far
+    /// as this crate makes it: `general.architecture`, the hyperparameters
+    /// in order, `general.file_type`, `general.quantization_version`; and
+    /// the tensor infos.
+    pub(crate) fn builder(&self) -> Result<GgufBuilder<'static>> {
+        let c = &self.config;
+        let a = self.arch.name;
+        let mut b = GgufBuilder::new();
+        b.push(
+            "general.architecture",
+            MetaValue::String(a.as_bytes().to_vec().into()),
+        )?;
+        let u32_of = |key: &str, v: u64| -> Result<u32> {
+            u32::try_from(v).map_err(|_| c.err(key, &format!("{v} does not fit a UINT32")))
+        };
+        for h in self.arch.hparams {
+            match *h {
+                HParam::U32(k, keys) => {
+                    if let Some((key, _)) = c.find(keys) {
+                        let v = u32_of(key, c.u64(key)?)?;
+                        b.push(format!("{a}.{k}"), MetaValue::U32(v))?;
+                    }
+                }
+                HParam::F32(k, keys) => {
+                    if let Some((key, _)) = c.find(keys) {
+                        b.push(format!("{a}.{k}"), MetaValue::F32(c.f64(key)? as f32))?;
+                    }
+                }
+                HParam::HeadDimLengths => {
+                    if c.get("head_dim").is_some() {
+                        let v = u32_of("head_dim", c.u64("head_dim")?)?;
+                        b.push(format!("{a}.attention.key_length"), MetaValue::U32(v))?;
+                        b.push(format!("{a}.attention.value_length"), MetaValue::U32(v))?;
+                    }
+                }
+                HParam::RopeDimensionCount => {
+                    let v = match c.get("head_dim") {
+                        Some(_) => c.u64("head_dim")?,
+                        None => c.u64("hidden_size")? / c.u64("num_attention_heads")?.max(1),
+                    };
+                    b.push(
+                        format!("{a}.rope.dimension_count"),
+                        MetaValue::U32(u32_of("head_dim", v)?),
+                    )?;
+                }
+                HParam::FileType => {
+                    b.push("general.file_type", MetaValue::U32(self.outtype.file_type()))?;
+                }
+            }
+        }
+        b.push("general.quantization_version", MetaValue::U32(2))?;
+        for t in &self.tensors {
+            b.add_tensor(t.name.clone(), &t.dims, t.ggml_type)?;
+        }
+        Ok(b)
+    }
+}
+
+/// `--outtype auto`: BF16 when the first tensor of two or more dimensions
+/// stored as bf16 or f16 is bf16, F16 otherwise (f32 matrices are passed
+/// over).
+fn guess_outtype(dir: &ModelDir) -> OutType {
+    use safetensors::Dtype;
+    for t in dir.shards().iter().flat_map(|s| s.tensors()) {
+        if t.shape.len() < 2 {
+            continue;
+        }
+        match t.dtype {
+            Dtype::BF16 => return OutType::Bf16,
+            Dtype::F16 => return OutType::F16,
+            _ => {}
+        }
+    }
+    OutType::F16
+}
+
+/// The converter's per-tensor type: F32 for 1-D tensors, norms and
+/// anything not a `.weight`; the output type otherwise, Q8_0 falling back
+/// to F16 when a row is not whole blocks of 32.
+fn tensor_type(name: &str, dims: &[u64], outtype: OutType) -> GgmlType {
+    if dims.len() <= 1 || name.ends_with("_norm.weight") || !name.ends_with(".weight") {
+        return GgmlType::F32;
+    }
+    match outtype.matrix_type() {
+        GgmlType::Q8_0 if !dims[0].is_multiple_of(32) => GgmlType::F16,
+        t => t,
+    }
+}
+
+/// `rope_freqs.weight` for llama3 rope scaling (`LlamaModel.
+/// generate_extra_tensors`), computed in float32 as torch does; `None`
+/// without llama3 scaling.
+fn llama3_rope_freqs(c: &Config) -> Result<Option<Vec<f32>>> {
+    let rp = match c.get("rope_parameters").or_else(|| c.get("rope_scaling")) {
+        Some(v) => v,
+        None => return Ok(None),
+    };
+    let rp = rp.get("full_attention").unwrap_or(rp);
+    let rope_type = rp
+        .get("rope_type")
+        .or_else(|| rp.get("type"))
+        .and_then(|v| v.as_str())
+        .unwrap_or("");
+    if !rope_type.eq_ignore_ascii_case("llama3") {
+        return Ok(None);
+    }
+    let num = |k: &str, d: f64| -> Result<f64> {
+        match rp.get(k) {
+            None | Some(serde_json::Value::Null) => Ok(d),
+            Some(v) => v
+                .as_f64()
+                .ok_or_else(|| c.err(&format!("rope_scaling.{k}"), "is not a number")),
+        }
+    };
+    let base = match rp.get("rope_theta") {
+        Some(_) => num("rope_theta", 10000.0)?,
+        None => c.get("rope_theta").and_then(|v| v.as_f64()).unwrap_or(10000.0),
+    };
+    let dim = match c.get("head_dim") {
+        Some(_) => c.u64("head_dim")?,
+        None => c.u64("hidden_size")? / c.u64("num_attention_heads")?.max(1),
+    };
+    let factor = num("factor", 8.0)?;
+    let low = num("low_freq_factor", 1.0)?;
+    let high = num("high_freq_factor", 4.0)?;
+    let old_ctx = num("original_max_position_embeddings", 8192.0)?;
+    let low_wavelen = old_ctx / low;
+    let high_wavelen = old_ctx / high;
+    let dim_f = dim as f32;
+    let mut out = Vec::new();
+    for i in (0..dim).step_by(2) {
+        // torch: base ** (arange(0, dim, 2, float32) / dim), 1.0 / that.
+        let e = i as f32 / dim_f;
+        let freq = 1.0f32 / (base as f32).powf(e);
+        // Python floats against a float32 tensor: float32 arithmetic.
+        let wavelen = (2.0 * std::f64::consts::PI) as f32 / freq;
+        let f = if f64::from(wavelen) < high_wavelen {
+            1.0
+        } else if f64::from(wavelen) > low_wavelen {
+            factor as f32
+        } else {
+            let smooth = (old_ctx as f32 / wavelen - low as f32) / (high as f32 - low as f32);
+            1.0 / ((1.0 - smooth) / factor as f32 + smooth)
+        };
+        out.push(f);
+    }
+    Ok(Some(out))
+}
