@@ -18,6 +18,15 @@ pub enum Transform {
     PermuteQ,
     /// The same with `n_head_kv` heads: a key projection.
     PermuteK,
+    /// Plus one (Gemma's norms store `weight - 1`), computed in the dtype
+    /// torch holds: f16 for f16 weights, float32 for bf16 (widened before)
+    /// and f32 ones.
+    PlusOne,
+    /// Only the first rows, as many as the vocabulary has tokens (Gemma 3's
+    /// `token_embd`): `config.json`'s `vocab_size` with a
+    /// `tokenizer.model`, else `tokenizer.json`'s vocabulary plus its
+    /// added tokens.
+    TruncateVocab,
 }
 
 /// A hyperparameter the converter writes, in its order.
@@ -49,8 +58,8 @@ pub struct Arch {
     /// Hyperparameters in the converter's order.
     pub hparams: &'static [HParam],
     /// Tensors outside the layers: Hugging Face name (without `.weight` /
-    /// `.bias`) → GGUF name.
-    pub global: &'static [(&'static str, &'static str)],
+    /// `.bias`) → GGUF name, and its transform.
+    pub global: &'static [(&'static str, &'static str, Transform)],
     /// Layer tensors: name after `model.layers.N.` → GGUF name after
     /// `blk.N.`, and its transform.
     pub block: &'static [(&'static str, &'static str, Transform)],
@@ -119,6 +128,122 @@ const QWEN3_DEFAULTS: &[(&str, D)] = &[
     ("tie_word_embeddings", D::Bool(false)),
 ];
 
+const GEMMA2_DEFAULTS: &[(&str, D)] = &[
+    ("vocab_size", D::Int(256000)),
+    ("max_position_embeddings", D::Int(8192)),
+    ("hidden_size", D::Int(2304)),
+    ("intermediate_size", D::Int(9216)),
+    ("num_hidden_layers", D::Int(26)),
+    ("num_attention_heads", D::Int(8)),
+    ("num_key_value_heads", D::Int(4)),
+    ("head_dim", D::Int(256)),
+    ("rms_norm_eps", D::Float(1e-6)),
+    ("rope_theta", D::Float(10000.0)),
+    ("attn_logit_softcapping", D::Float(50.0)),
+    ("final_logit_softcapping", D::Float(30.0)),
+    ("sliding_window", D::Int(4096)),
+    ("tie_word_embeddings", D::Bool(true)),
+];
+
+const GEMMA3_DEFAULTS: &[(&str, D)] = &[
+    ("vocab_size", D::Int(262208)),
+    ("max_position_embeddings", D::Int(131072)),
+    ("hidden_size", D::Int(2304)),
+    ("intermediate_size", D::Int(9216)),
+    ("num_hidden_layers", D::Int(26)),
+    ("num_attention_heads", D::Int(8)),
+    ("num_key_value_heads", D::Int(4)),
+    ("head_dim", D::Int(256)),
+    ("rms_norm_eps", D::Float(1e-6)),
+    ("rope_theta", D::Float(1_000_000.0)),
+    ("rope_local_base_freq", D::Float(10000.0)),
+    ("rope_scaling", D::Null),
+    ("attn_logit_softcapping", D::Null),
+    ("final_logit_softcapping", D::Null),
+    ("sliding_window", D::Int(4096)),
+    ("tie_word_embeddings", D::Bool(true)),
+];
+
+const GEMMA2_HPARAMS: &[HParam] = &[
+    HParam::U32("context_length", &["max_position_embeddings"]),
+    HParam::U32("embedding_length", &["hidden_size"]),
+    HParam::U32(
+        "block_count",
+        &["n_layers", "num_hidden_layers", "n_layer", "num_layers"],
+    ),
+    HParam::U32("feed_forward_length", &["intermediate_size"]),
+    HParam::U32("attention.head_count", &["num_attention_heads"]),
+    HParam::U32(
+        "attention.head_count_kv",
+        &["num_key_value_heads", "num_attention_heads"],
+    ),
+    HParam::F32("attention.layer_norm_rms_epsilon", &["rms_norm_eps"]),
+    HParam::HeadDimLengths,
+    HParam::FileType,
+    HParam::F32("attn_logit_softcapping", &["attn_logit_softcapping"]),
+    HParam::F32("final_logit_softcapping", &["final_logit_softcapping"]),
+    HParam::U32("attention.sliding_window", &["sliding_window"]),
+];
+
+const GEMMA3_HPARAMS: &[HParam] = &[
+    HParam::U32(
+        "block_count",
+        &["n_layers", "num_hidden_layers", "n_layer", "num_layers"],
+    ),
+    HParam::U32(
+        "context_length",
+        &[
+            "max_position_embeddings",
+            "n_ctx",
+            "n_positions",
+            "max_length",
+            "max_sequence_length",
+            "model_max_length",
+        ],
+    ),
+    HParam::U32("embedding_length", &["hidden_size", "n_embd", "dim"]),
+    HParam::U32(
+        "feed_forward_length",
+        &[
+            "prefix_dense_intermediate_size",
+            "dense_intermediate_size",
+            "intermediate_size",
+            "n_inner",
+            "hidden_dim",
+        ],
+    ),
+    HParam::U32(
+        "attention.head_count",
+        &["num_attention_heads", "n_head", "n_heads"],
+    ),
+    HParam::U32("attention.head_count_kv", &["num_key_value_heads", "n_kv_heads"]),
+    HParam::F32("rope.freq_base", ROPE_THETA),
+    HParam::F32(
+        "rope.freq_base_swa",
+        &[
+            "local_rope_theta",
+            "rope_local_theta",
+            "rope_theta_local",
+            "swa_rope_theta",
+            "rope_local_base_freq",
+        ],
+    ),
+    HParam::F32("attention.layer_norm_rms_epsilon", &["rms_norm_eps", "norm_eps"]),
+    HParam::HeadDimLengths,
+    HParam::FileType,
+    HParam::F32("final_logit_softcapping", &["final_logit_softcapping"]),
+    HParam::U32("attention.sliding_window", &["sliding_window"]),
+];
+
+/// The converter's `find_hparam` list for the rope base.
+const ROPE_THETA: &[&str] = &[
+    "global_rope_theta",
+    "rope_global_theta",
+    "rope_theta_global",
+    "rope_theta",
+    "rotary_emb_base",
+];
+
 /// `TextModel.set_gguf_parameters`'s keys for these dense models.
 const TEXT_HPARAMS: &[HParam] = &[
     HParam::U32(
@@ -152,7 +277,7 @@ const TEXT_HPARAMS: &[HParam] = &[
         &["num_attention_heads", "n_head", "n_heads"],
     ),
     HParam::U32("attention.head_count_kv", &["num_key_value_heads", "n_kv_heads"]),
-    HParam::F32("rope.freq_base", &["rope_theta"]),
+    HParam::F32("rope.freq_base", ROPE_THETA),
     HParam::F32("attention.layer_norm_rms_epsilon", &["rms_norm_eps", "norm_eps"]),
     HParam::HeadDimLengths,
     HParam::FileType,
@@ -190,7 +315,7 @@ const LLAMA_HPARAMS: &[HParam] = &[
         &["num_attention_heads", "n_head", "n_heads"],
     ),
     HParam::U32("attention.head_count_kv", &["num_key_value_heads", "n_kv_heads"]),
-    HParam::F32("rope.freq_base", &["rope_theta"]),
+    HParam::F32("rope.freq_base", ROPE_THETA),
     HParam::F32("attention.layer_norm_rms_epsilon", &["rms_norm_eps", "norm_eps"]),
     HParam::HeadDimLengths,
     HParam::FileType,
@@ -198,10 +323,41 @@ const LLAMA_HPARAMS: &[HParam] = &[
     HParam::RopeDimensionCount,
 ];
 
-const DECODER_GLOBAL: &[(&str, &str)] = &[
-    ("model.embed_tokens", "token_embd"),
-    ("model.norm", "output_norm"),
-    ("lm_head", "output"),
+const DECODER_GLOBAL: &[(&str, &str, Transform)] = &[
+    ("model.embed_tokens", "token_embd", Transform::None),
+    ("model.norm", "output_norm", Transform::None),
+    ("lm_head", "output", Transform::None),
+];
+
+const GEMMA2_GLOBAL: &[(&str, &str, Transform)] = &[
+    ("model.embed_tokens", "token_embd", Transform::None),
+    ("model.norm", "output_norm", Transform::PlusOne),
+];
+
+const GEMMA3_GLOBAL: &[(&str, &str, Transform)] = &[
+    ("model.embed_tokens", "token_embd", Transform::TruncateVocab),
+    ("model.norm", "output_norm", Transform::PlusOne),
+    ("lm_head", "output", Transform::None),
+];
+
+const GEMMA_BLOCK: &[(&str, &str, Transform)] = &[
+    ("self_attn.q_proj", "attn_q", Transform::None),
+    ("self_attn.k_proj", "attn_k", Transform::None),
+    ("self_attn.v_proj", "attn_v", Transform::None),
+    ("self_attn.o_proj", "attn_output", Transform::None),
+    ("self_attn.q_norm", "attn_q_norm", Transform::PlusOne),
+    ("self_attn.k_norm", "attn_k_norm", Transform::PlusOne),
+    ("mlp.gate_proj", "ffn_gate", Transform::None),
+    ("mlp.up_proj", "ffn_up", Transform::None),
+    ("mlp.down_proj", "ffn_down", Transform::None),
+    ("input_layernorm", "attn_norm", Transform::PlusOne),
+    (
+        "post_attention_layernorm",
+        "post_attention_norm",
+        Transform::PlusOne,
+    ),
+    ("pre_feedforward_layernorm", "ffn_norm", Transform::PlusOne),
+    ("post_feedforward_layernorm", "post_ffw_norm", Transform::PlusOne),
 ];
 
 const LLAMA_BLOCK: &[(&str, &str, Transform)] = &[
@@ -279,6 +435,27 @@ pub const ARCHES: &[Arch] = &[
         skip: &[],
         llama3_rope_freqs: false,
     },
+    Arch {
+        name: "gemma2",
+        hf_classes: &["Gemma2ForCausalLM"],
+        defaults: GEMMA2_DEFAULTS,
+        hparams: GEMMA2_HPARAMS,
+        global: GEMMA2_GLOBAL,
+        block: GEMMA_BLOCK,
+        // lm_head is tied; the converter drops it where a file has one.
+        skip: &["lm_head.weight"],
+        llama3_rope_freqs: false,
+    },
+    Arch {
+        name: "gemma3",
+        hf_classes: &["Gemma3ForCausalLM"],
+        defaults: GEMMA3_DEFAULTS,
+        hparams: GEMMA3_HPARAMS,
+        global: GEMMA3_GLOBAL,
+        block: GEMMA_BLOCK,
+        skip: &[],
+        llama3_rope_freqs: false,
+    },
 ];
 
 /// The architecture for Hugging Face class `class`, if supported.
@@ -305,8 +482,8 @@ impl Arch {
             let &(_, g, t) = self.block.iter().find(|(h, _, _)| *h == rest)?;
             return Some((format!("blk.{n}.{g}.{suffix}"), t));
         }
-        let &(_, g) = self.global.iter().find(|(h, _)| *h == base)?;
-        Some((format!("{g}.{suffix}"), Transform::None))
+        let &(_, g, t) = self.global.iter().find(|(h, _, _)| *h == base)?;
+        Some((format!("{g}.{suffix}"), t))
     }
 
     /// Whether the converter drops Hugging Face tensor `hf`.

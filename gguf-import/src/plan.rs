@@ -60,6 +60,7 @@ impl Plan {
         let n_head = config.u64("num_attention_heads")?;
         let n_head_kv = config.u64("num_key_value_heads")?;
         let mut tensors = Vec::new();
+        let mut n_vocab = None;
         if arch.llama3_rope_freqs {
             if let Some(freqs) = llama3_rope_freqs(&config)? {
                 tensors.push(Planned {
@@ -90,11 +91,11 @@ impl Plan {
                     .map_name(&t.name)
                     .ok_or_else(|| err(format!("no {} tensor has this name", arch.name)))?;
                 let heads = match transform {
-                    Transform::None => 1,
                     Transform::PermuteQ => n_head,
                     Transform::PermuteK => n_head_kv,
+                    _ => 1,
                 };
-                if transform != Transform::None {
+                if matches!(transform, Transform::PermuteQ | Transform::PermuteK) {
                     let rows = t.shape.first().copied().unwrap_or(1);
                     if heads == 0 || !rows.is_multiple_of(2 * heads) {
                         return Err(err(format!(
@@ -102,7 +103,14 @@ impl Plan {
                         )));
                     }
                 }
-                let dims: Vec<u64> = t.shape.iter().rev().copied().collect();
+                let mut dims: Vec<u64> = t.shape.iter().rev().copied().collect();
+                if transform == Transform::TruncateVocab && dims.len() == 2 {
+                    let n = match n_vocab {
+                        Some(n) => n,
+                        None => *n_vocab.insert(vocab_len(dir, &config)?),
+                    };
+                    dims[1] = dims[1].min(n);
+                }
                 let ggml_type = tensor_type(&name, &dims, outtype);
                 tensors.push(Planned {
                     name,
@@ -180,6 +188,38 @@ impl Plan {
             b.add_tensor(t.name.clone(), &t.dims, t.ggml_type)?;
         }
         Ok(b)
+    }
+}
+
+/// The number of tokens Gemma 3's converter keeps rows of `token_embd`
+/// for: with a `tokenizer.model`, the SentencePiece vocabulary it builds,
+/// `vocab_size` entries long; else `tokenizer.json`'s vocabulary plus its
+/// added tokens.
+fn vocab_len(dir: &ModelDir, config: &Config) -> Result<u64> {
+    if dir.path().join("tokenizer.model").is_file() {
+        return config.u64("vocab_size");
+    }
+    let path = dir.path().join("tokenizer.json");
+    let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Json {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    let vocab = json.pointer("/model/vocab").and_then(|v| {
+        v.as_object()
+            .map(|o| o.len())
+            .or_else(|| v.as_array().map(Vec::len))
+    });
+    let added = json.get("added_tokens").and_then(|a| a.as_array()).map(Vec::len);
+    match (vocab, added) {
+        (Some(v), Some(a)) => Ok((v + a) as u64),
+        _ => Err(Error::Json {
+            path,
+            message: "no model.vocab or added_tokens".into(),
+        }),
     }
 }
 

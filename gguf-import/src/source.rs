@@ -112,11 +112,11 @@ impl Import {
                 // axis: `unit` elements each (a row of a matrix, one
                 // element of a bias).
                 let outer = t.shape.first().copied().unwrap_or(1).max(1);
-                let unit = (p.dims.iter().product::<u64>() / outer) as usize;
+                let unit = (t.shape.iter().product::<u64>() / outer) as usize;
                 let half = (outer / heads.max(&1) / 2).max(1);
                 let source_unit = |u: u64| -> u64 {
                     match transform {
-                        Transform::None => u,
+                        Transform::None | Transform::PlusOne | Transform::TruncateVocab => u,
                         Transform::PermuteQ | Transform::PermuteK => {
                             // Output unit (head h, pair j, half s) comes
                             // from input unit (h, s, j).
@@ -133,6 +133,18 @@ impl Import {
                     let from = source_unit(u as u64) as usize * unit + off;
                     widen(t.dtype, &data[from * size..(from + n) * size], &mut values);
                     e += n;
+                }
+                if *transform == Transform::PlusOne {
+                    if t.dtype == safetensors::Dtype::F16 {
+                        // torch's f16 add: the sum in float32, rounded to f16.
+                        for v in &mut values {
+                            *v = half::f16::from_f32(*v + 1.0).to_f32();
+                        }
+                    } else {
+                        for v in &mut values {
+                            *v += 1.0;
+                        }
+                    }
                 }
             }
         }

@@ -75,14 +75,14 @@ golden_tests! {
     qwen2_bpe_f16: "qwen2-bpe" "f16";
     qwen3_bpe_auto: "qwen3-bpe" "auto";
     qwen3_bpe_q8_0: "qwen3-bpe" "q8_0";
+    gemma2_spm_auto: "gemma2-spm" "auto";
+    gemma2_spm_f16: "gemma2-spm" "f16";
+    gemma3_spm_auto: "gemma3-spm" "auto";
+    gemma3_spm_q8_0: "gemma3-spm" "q8_0";
 }
 
 /// Converter outputs of architectures not supported yet.
 const NOT_YET: &[&str] = &[
-    "gemma2-spm-auto",
-    "gemma2-spm-f16",
-    "gemma3-spm-auto",
-    "gemma3-spm-q8_0",
     "phi3-spm-auto",
     "bert-wordpiece-auto",
     "bert-wordpiece-f32",
