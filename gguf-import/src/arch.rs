@@ -44,6 +44,16 @@ pub enum HParam {
     RopeDimensionCount,
     /// `general.file_type`.
     FileType,
+    /// `{arch}.{key}` as UINT32, 0 when the config key is `None`.
+    U32OrZero(&'static str, &'static str),
+    /// `{arch}.{key}` as BOOL, always this value.
+    Bool(&'static str, bool),
+    /// `{arch}.rope.dimension_count` as Phi 3 computes it:
+    /// `int(partial_rotary_factor * hidden_size) // num_attention_heads`.
+    PartialRopeDims,
+    /// `{arch}.pooling_type` from the sentence-transformers pooling module
+    /// (`modules.json`, then its folder's `config.json`), when there is one.
+    PoolingType,
 }
 
 /// One supported architecture.
@@ -60,11 +70,17 @@ pub struct Arch {
     /// Tensors outside the layers: Hugging Face name (without `.weight` /
     /// `.bias`) → GGUF name, and its transform.
     pub global: &'static [(&'static str, &'static str, Transform)],
-    /// Layer tensors: name after `model.layers.N.` → GGUF name after
+    /// What layer tensors' names start with, before the layer number
+    /// (`model.layers.`).
+    pub block_prefix: &'static str,
+    /// Layer tensors: name after `{block_prefix}N.` → GGUF name after
     /// `blk.N.`, and its transform.
     pub block: &'static [(&'static str, &'static str, Transform)],
-    /// Hugging Face names (suffixes) the converter drops.
+    /// Hugging Face names (prefixes) the converter drops.
     pub skip: &'static [&'static str],
+    /// GGUF tensor names kept F32 whatever the output type (position and
+    /// token-type embeddings).
+    pub f32_tensors: &'static [&'static str],
     /// Generate `rope_freqs.weight` for llama3 rope scaling.
     pub llama3_rope_freqs: bool,
 }
@@ -386,6 +402,127 @@ const QWEN_BLOCK: &[(&str, &str, Transform)] = &[
     ("post_attention_layernorm", "ffn_norm", Transform::None),
 ];
 
+const PHI3_DEFAULTS: &[(&str, D)] = &[
+    ("vocab_size", D::Int(32064)),
+    ("hidden_size", D::Int(3072)),
+    ("intermediate_size", D::Int(8192)),
+    ("num_hidden_layers", D::Int(32)),
+    ("num_attention_heads", D::Int(32)),
+    ("max_position_embeddings", D::Int(4096)),
+    ("original_max_position_embeddings", D::Int(4096)),
+    ("rms_norm_eps", D::Float(1e-5)),
+    ("rope_theta", D::Float(10000.0)),
+    ("rope_scaling", D::Null),
+    ("partial_rotary_factor", D::Float(1.0)),
+    ("sliding_window", D::Null),
+    ("tie_word_embeddings", D::Bool(false)),
+    ("num_key_value_heads", D::NumAttentionHeads),
+];
+
+const PHI3_HPARAMS: &[HParam] = &[
+    HParam::U32("context_length", &["n_positions", "max_position_embeddings"]),
+    HParam::U32(
+        "rope.scaling.original_context_length",
+        &["original_max_position_embeddings"],
+    ),
+    HParam::U32("embedding_length", &["hidden_size", "n_embd"]),
+    HParam::U32("feed_forward_length", &["intermediate_size"]),
+    HParam::U32(
+        "block_count",
+        &["n_layers", "num_hidden_layers", "n_layer", "num_layers"],
+    ),
+    HParam::U32("attention.head_count", &["num_attention_heads", "n_head"]),
+    HParam::U32("attention.head_count_kv", &["num_key_value_heads", "n_head_kv"]),
+    HParam::F32("attention.layer_norm_rms_epsilon", &["rms_norm_eps"]),
+    HParam::PartialRopeDims,
+    HParam::F32("rope.freq_base", &["rope_theta"]),
+    HParam::FileType,
+    HParam::U32OrZero("attention.sliding_window", "sliding_window"),
+];
+
+const PHI3_BLOCK: &[(&str, &str, Transform)] = &[
+    ("self_attn.qkv_proj", "attn_qkv", Transform::None),
+    ("self_attn.o_proj", "attn_output", Transform::None),
+    ("mlp.gate_up_proj", "ffn_up", Transform::None),
+    ("mlp.down_proj", "ffn_down", Transform::None),
+    ("input_layernorm", "attn_norm", Transform::None),
+    ("post_attention_layernorm", "ffn_norm", Transform::None),
+];
+
+const BERT_DEFAULTS: &[(&str, D)] = &[
+    ("vocab_size", D::Int(30522)),
+    ("hidden_size", D::Int(768)),
+    ("num_hidden_layers", D::Int(12)),
+    ("num_attention_heads", D::Int(12)),
+    ("intermediate_size", D::Int(3072)),
+    ("max_position_embeddings", D::Int(512)),
+    ("type_vocab_size", D::Int(2)),
+    ("layer_norm_eps", D::Float(1e-12)),
+    ("tie_word_embeddings", D::Bool(true)),
+];
+
+const BERT_HPARAMS: &[HParam] = &[
+    HParam::U32(
+        "block_count",
+        &["n_layers", "num_hidden_layers", "n_layer", "num_layers"],
+    ),
+    HParam::U32(
+        "context_length",
+        &[
+            "max_position_embeddings",
+            "n_ctx",
+            "n_positions",
+            "max_length",
+            "max_sequence_length",
+            "model_max_length",
+        ],
+    ),
+    HParam::U32("embedding_length", &["hidden_size", "n_embd", "dim"]),
+    HParam::U32(
+        "feed_forward_length",
+        &[
+            "prefix_dense_intermediate_size",
+            "dense_intermediate_size",
+            "intermediate_size",
+            "n_inner",
+            "hidden_dim",
+        ],
+    ),
+    HParam::U32(
+        "attention.head_count",
+        &["num_attention_heads", "n_head", "n_heads"],
+    ),
+    HParam::U32("attention.head_count_kv", &["num_key_value_heads", "n_kv_heads"]),
+    HParam::F32("rope.freq_base", ROPE_THETA),
+    HParam::F32("attention.layer_norm_rms_epsilon", &["rms_norm_eps", "norm_eps"]),
+    HParam::F32(
+        "attention.layer_norm_epsilon",
+        &["layer_norm_eps", "layer_norm_epsilon", "norm_epsilon"],
+    ),
+    HParam::HeadDimLengths,
+    HParam::FileType,
+    HParam::Bool("attention.causal", false),
+    HParam::PoolingType,
+];
+
+const BERT_GLOBAL: &[(&str, &str, Transform)] = &[
+    ("embeddings.word_embeddings", "token_embd", Transform::None),
+    ("embeddings.position_embeddings", "position_embd", Transform::None),
+    ("embeddings.token_type_embeddings", "token_types", Transform::None),
+    ("embeddings.LayerNorm", "token_embd_norm", Transform::None),
+];
+
+const BERT_BLOCK: &[(&str, &str, Transform)] = &[
+    ("attention.self.query", "attn_q", Transform::None),
+    ("attention.self.key", "attn_k", Transform::None),
+    ("attention.self.value", "attn_v", Transform::None),
+    ("attention.output.dense", "attn_output", Transform::None),
+    ("attention.output.LayerNorm", "attn_output_norm", Transform::None),
+    ("intermediate.dense", "ffn_up", Transform::None),
+    ("output.dense", "ffn_down", Transform::None),
+    ("output.LayerNorm", "layer_output_norm", Transform::None),
+];
+
 /// Dropped by every converter class (`prepare_tensors`).
 pub const ALWAYS_SKIP: &[&str] = &[
     ".attention.masked_bias",
@@ -403,6 +540,8 @@ pub const ARCHES: &[Arch] = &[
         global: DECODER_GLOBAL,
         block: LLAMA_BLOCK,
         skip: &[],
+        f32_tensors: &[],
+        block_prefix: "model.layers.",
         llama3_rope_freqs: true,
     },
     Arch {
@@ -413,6 +552,8 @@ pub const ARCHES: &[Arch] = &[
         global: DECODER_GLOBAL,
         block: LLAMA_BLOCK,
         skip: &[],
+        f32_tensors: &[],
+        block_prefix: "model.layers.",
         llama3_rope_freqs: true,
     },
     Arch {
@@ -423,6 +564,8 @@ pub const ARCHES: &[Arch] = &[
         global: DECODER_GLOBAL,
         block: QWEN_BLOCK,
         skip: &[],
+        f32_tensors: &[],
+        block_prefix: "model.layers.",
         llama3_rope_freqs: false,
     },
     Arch {
@@ -433,6 +576,8 @@ pub const ARCHES: &[Arch] = &[
         global: DECODER_GLOBAL,
         block: QWEN_BLOCK,
         skip: &[],
+        f32_tensors: &[],
+        block_prefix: "model.layers.",
         llama3_rope_freqs: false,
     },
     Arch {
@@ -444,6 +589,8 @@ pub const ARCHES: &[Arch] = &[
         block: GEMMA_BLOCK,
         // lm_head is tied; the converter drops it where a file has one.
         skip: &["lm_head.weight"],
+        f32_tensors: &[],
+        block_prefix: "model.layers.",
         llama3_rope_freqs: false,
     },
     Arch {
@@ -454,6 +601,38 @@ pub const ARCHES: &[Arch] = &[
         global: GEMMA3_GLOBAL,
         block: GEMMA_BLOCK,
         skip: &[],
+        f32_tensors: &[],
+        block_prefix: "model.layers.",
+        llama3_rope_freqs: false,
+    },
+    Arch {
+        name: "phi3",
+        hf_classes: &["Phi3ForCausalLM"],
+        defaults: PHI3_DEFAULTS,
+        hparams: PHI3_HPARAMS,
+        global: DECODER_GLOBAL,
+        block_prefix: "model.layers.",
+        block: PHI3_BLOCK,
+        skip: &[],
+        f32_tensors: &[],
+        llama3_rope_freqs: false,
+    },
+    Arch {
+        name: "bert",
+        hf_classes: &["BertModel"],
+        defaults: BERT_DEFAULTS,
+        hparams: BERT_HPARAMS,
+        global: BERT_GLOBAL,
+        block_prefix: "encoder.layer.",
+        block: BERT_BLOCK,
+        // Only the embeddings are converted: no pooler, no MLM heads.
+        skip: &[
+            "embeddings.position_ids",
+            "pooler.dense.",
+            "cls.predictions",
+            "cls.seq_relationship",
+        ],
+        f32_tensors: &["position_embd.weight", "token_types.weight"],
         llama3_rope_freqs: false,
     },
 ];
@@ -476,7 +655,7 @@ impl Arch {
             Some((b, s @ ("weight" | "bias"))) => (b, s),
             _ => return None,
         };
-        if let Some(rest) = base.strip_prefix("model.layers.") {
+        if let Some(rest) = base.strip_prefix(self.block_prefix) {
             let (n, rest) = rest.split_once('.')?;
             let n: u32 = n.parse().ok()?;
             let &(_, g, t) = self.block.iter().find(|(h, _, _)| *h == rest)?;
@@ -488,6 +667,6 @@ impl Arch {
 
     /// Whether the converter drops Hugging Face tensor `hf`.
     pub fn skips(&self, hf: &str) -> bool {
-        ALWAYS_SKIP.iter().chain(self.skip).any(|s| hf.ends_with(s))
+        ALWAYS_SKIP.iter().any(|s| hf.ends_with(s)) || self.skip.iter().any(|s| hf.starts_with(s))
     }
 }

@@ -8,6 +8,7 @@ use crate::convert::{dtype_size, OutType};
 use crate::dir::ModelDir;
 use crate::error::{Error, Result};
 use gguf_format::{GgmlType, GgufBuilder, MetaValue};
+use std::path::{Path, PathBuf};
 
 /// Where one output tensor's values come from.
 #[derive(Debug, Clone)]
@@ -39,6 +40,8 @@ pub(crate) struct Planned {
 #[derive(Debug)]
 pub(crate) struct Plan {
     pub arch: &'static Arch,
+    /// The model directory (for the pooling module's config).
+    pub dir: PathBuf,
     pub config: Config,
     pub outtype: OutType,
     pub tensors: Vec<Planned>,
@@ -53,12 +56,16 @@ impl Plan {
             supported: arch::supported(),
         })?;
         config.apply_defaults(arch.defaults)?;
+        if let Some(rs) = config.get("rope_scaling") {
+            // Phi 3's long-context factors become extra tensors: not made here.
+            if rs.get("long_factor").is_some() || rs.get("short_factor").is_some() {
+                return Err(config.err("rope_scaling", "long/short rope factors are not supported yet"));
+            }
+        }
         let outtype = match outtype {
             OutType::Auto => guess_outtype(dir),
             t => t,
         };
-        let n_head = config.u64("num_attention_heads")?;
-        let n_head_kv = config.u64("num_key_value_heads")?;
         let mut tensors = Vec::new();
         let mut n_vocab = None;
         if arch.llama3_rope_freqs {
@@ -91,8 +98,8 @@ impl Plan {
                     .map_name(&t.name)
                     .ok_or_else(|| err(format!("no {} tensor has this name", arch.name)))?;
                 let heads = match transform {
-                    Transform::PermuteQ => n_head,
-                    Transform::PermuteK => n_head_kv,
+                    Transform::PermuteQ => config.u64("num_attention_heads")?,
+                    Transform::PermuteK => config.u64("num_key_value_heads")?,
                     _ => 1,
                 };
                 if matches!(transform, Transform::PermuteQ | Transform::PermuteK) {
@@ -111,7 +118,11 @@ impl Plan {
                     };
                     dims[1] = dims[1].min(n);
                 }
-                let ggml_type = tensor_type(&name, &dims, outtype);
+                let ggml_type = if arch.f32_tensors.contains(&name.as_str()) {
+                    GgmlType::F32
+                } else {
+                    tensor_type(&name, &dims, outtype)
+                };
                 tensors.push(Planned {
                     name,
                     ggml_type,
@@ -127,6 +138,7 @@ impl Plan {
         }
         Ok(Plan {
             arch,
+            dir: dir.path().to_path_buf(),
             config,
             outtype,
             tensors,
@@ -181,6 +193,33 @@ impl Plan {
                 HParam::FileType => {
                     b.push("general.file_type", MetaValue::U32(self.outtype.file_type()))?;
                 }
+                HParam::U32OrZero(k, key) => {
+                    let v = match c.get(key) {
+                        Some(_) => u32_of(key, c.u64(key)?)?,
+                        None => 0,
+                    };
+                    b.push(format!("{a}.{k}"), MetaValue::U32(v))?;
+                }
+                HParam::Bool(k, v) => {
+                    b.push(format!("{a}.{k}"), MetaValue::Bool(v))?;
+                }
+                HParam::PartialRopeDims => {
+                    let pct = match c.get("partial_rotary_factor") {
+                        Some(_) => c.f64("partial_rotary_factor")?,
+                        None => 1.0,
+                    };
+                    let heads = c.u64("num_attention_heads")?.max(1);
+                    let v = (pct * c.u64("hidden_size")? as f64) as u64 / heads;
+                    b.push(
+                        format!("{a}.rope.dimension_count"),
+                        MetaValue::U32(u32_of("partial_rotary_factor", v)?),
+                    )?;
+                }
+                HParam::PoolingType => {
+                    if let Some(t) = pooling_type(&self.dir)? {
+                        b.push(format!("{a}.pooling_type"), MetaValue::U32(t))?;
+                    }
+                }
             }
         }
         b.push("general.quantization_version", MetaValue::U32(2))?;
@@ -189,6 +228,62 @@ impl Plan {
         }
         Ok(b)
     }
+}
+
+/// Reads a JSON file, naming it in errors.
+fn read_json(path: &Path) -> Result<serde_json::Value> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|e| Error::Json {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+/// llama.cpp's pooling type (MEAN 1, CLS 2, LAST 3) from the
+/// sentence-transformers pooling module `modules.json` names, as the
+/// converter's `_try_set_pooling_type` reads it; `None` without one.
+fn pooling_type(dir: &Path) -> Result<Option<u32>> {
+    let modules = dir.join("modules.json");
+    if !modules.is_file() {
+        return Ok(None);
+    }
+    let list = read_json(&modules)?;
+    let pooling = list.as_array().and_then(|l| {
+        l.iter().find(|m| {
+            m.get("type")
+                .and_then(|t| t.as_str())
+                .is_some_and(|t| t.ends_with("Pooling"))
+        })
+    });
+    let Some(path) = pooling.and_then(|m| m.get("path")).and_then(|p| p.as_str()) else {
+        return Ok(None);
+    };
+    let file = dir.join(path).join("config.json");
+    let cfg = read_json(&file)?;
+    let on = |k: &str| cfg.get(k).is_some_and(|v| v.as_bool().unwrap_or(!v.is_null()));
+    let t = if on("pooling_mode_mean_tokens") {
+        1
+    } else if on("pooling_mode_cls_token") {
+        2
+    } else if on("pooling_mode_lasttoken") {
+        3
+    } else {
+        match cfg.get("pooling_mode").and_then(|m| m.as_str()) {
+            Some("mean") => 1,
+            Some("cls") => 2,
+            Some("lasttoken") => 3,
+            _ => {
+                return Err(Error::Json {
+                    path: file,
+                    message: "only MEAN, CLS and LAST pooling are supported".into(),
+                })
+            }
+        }
+    };
+    Ok(Some(t))
 }
 
 /// The number of tokens Gemma 3's converter keeps rows of `token_embd`
@@ -200,14 +295,7 @@ fn vocab_len(dir: &ModelDir, config: &Config) -> Result<u64> {
         return config.u64("vocab_size");
     }
     let path = dir.path().join("tokenizer.json");
-    let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
-        path: path.clone(),
-        source,
-    })?;
-    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Json {
-        path: path.clone(),
-        message: e.to_string(),
-    })?;
+    let json = read_json(&path)?;
     let vocab = json.pointer("/model/vocab").and_then(|v| {
         v.as_object()
             .map(|o| o.len())
