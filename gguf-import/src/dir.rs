@@ -1,6 +1,6 @@
 //! A Hugging Face model directory: its `config.json` and its weights,
-//! `model.safetensors` or `model.safetensors.index.json` with the shards it
-//! lists. Everything is checked when the directory is opened — every
+//! `model.safetensors.index.json` with the shards it lists, or else every
+//! `model*.safetensors` file (`model.safetensors` alone, usually). Everything is checked when the directory is opened — every
 //! listed shard present and a valid safetensors file, every tensor the
 //! index lists found in the shard it names and no other — before anything
 //! is written. Shards are memory-mapped and read zero-copy.
@@ -126,14 +126,33 @@ impl ModelDir {
     pub fn open(path: impl AsRef<Path>) -> Result<ModelDir> {
         let path = path.as_ref().to_path_buf();
         let config = Config::read(&path.join("config.json"))?;
-        let single = path.join("model.safetensors");
         let index = path.join("model.safetensors.index.json");
         let shards = if index.is_file() {
             Self::open_indexed(&path, &index)?
-        } else if single.is_file() {
-            vec![StShard::open(&single)?]
         } else {
-            return Err(Error::NoWeights { dir: path });
+            // The converter's `get_model_part_names`: every file whose name
+            // starts with `model` and ends with `.safetensors`, by name.
+            let io = |source| Error::Io {
+                path: path.clone(),
+                source,
+            };
+            let mut parts = Vec::new();
+            for e in std::fs::read_dir(&path).map_err(io)? {
+                let name = e.map_err(io)?.file_name();
+                if let Some(n) = name.to_str() {
+                    if n.starts_with("model") && n.ends_with(".safetensors") {
+                        parts.push(n.to_string());
+                    }
+                }
+            }
+            if parts.is_empty() {
+                return Err(Error::NoWeights { dir: path });
+            }
+            parts.sort();
+            parts
+                .iter()
+                .map(|n| StShard::open(&path.join(n)))
+                .collect::<Result<Vec<_>>>()?
         };
         Ok(ModelDir { path, config, shards })
     }

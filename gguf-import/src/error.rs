@@ -25,7 +25,7 @@ pub enum Error {
         message: String,
     },
     /// The directory holds no weights the importer can read.
-    #[error("{}: no model.safetensors and no model.safetensors.index.json", dir.display())]
+    #[error("{}: no model.safetensors.index.json and no model*.safetensors", dir.display())]
     NoWeights {
         /// The model directory.
         dir: PathBuf,

@@ -14,18 +14,21 @@
 //! the architecture and its hyperparameters only (tokenizer and
 //! `general.*` from model cards are not made here).
 //!
-//! ```no_run
-//! use gguf_format::{stream, GgufBuilder, TensorSource};
+//! ```
+//! use gguf_format::{stream, Gguf, GgufBuilder, TensorSource};
 //! use gguf_import::{Import, OutType};
 //!
-//! let import = Import::open("models/TinyLlama-1.1B-Chat-v1.0", OutType::Q8_0)?;
+//! let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/golden/import/models/tinyllama-spm");
+//! let import = Import::open(dir, OutType::Q8_0)?;
 //! let source = import.source()?;
-//! for t in source.tensors() {
-//!     println!("{} {} {:?}", t.name, t.ggml_type, t.dims());
-//! }
+//! assert_eq!(source.header().architecture(), Some("llama"));
+//! let t = source.tensor("blk.0.attn_q.weight").unwrap(); // permuted back from HF's layout
+//! assert_eq!((t.ggml_type.to_string().as_str(), t.dims()), ("Q8_0", &[64, 64][..]));
+//!
+//! // Written through the one streaming writer, a chunk of rows at a time.
 //! let builder = GgufBuilder::from_gguf(source.header())?;
-//! let file = std::fs::File::create("model-q8_0.gguf")?;
-//! stream::write(&source, &builder, source.tensors(), &stream::CopyAll, file, &mut |_| {})?;
+//! let bytes = stream::write(&source, &builder, source.tensors(), &stream::CopyAll, Vec::new(), &mut |_| {})?;
+//! assert_eq!(Gguf::parse(&bytes)?.tensors().len(), source.tensors().len());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

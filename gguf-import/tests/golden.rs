@@ -15,10 +15,16 @@ use gguf_testdata::golden;
 /// Imports `models/MODEL` as `outtype` and compares with
 /// `out/MODEL-OUTTYPE.tensors.tsv`.
 fn check(model: &str, outtype: &str) {
-    let want = golden::tensors(&format!("import/out/{model}-{outtype}.gguf"));
     let dir = golden::dir().join("import/models").join(model);
     assert!(dir.is_dir(), "ground truth missing: {}", dir.display());
-    let import = Import::open(&dir, outtype.parse::<OutType>().unwrap())
+    check_dir(&dir, model, outtype);
+}
+
+/// Imports directory `dir` as `outtype` and compares with
+/// `out/MODEL-OUTTYPE.tensors.tsv`.
+fn check_dir(dir: &std::path::Path, model: &str, outtype: &str) {
+    let want = golden::tensors(&format!("import/out/{model}-{outtype}.gguf"));
+    let import = Import::open(dir, outtype.parse::<OutType>().unwrap())
         .unwrap_or_else(|e| panic!("{model} {outtype}: {e}"));
     let source = import.source().unwrap();
     let got = source.tensors();
@@ -110,4 +116,21 @@ fn every_converter_output_is_accounted_for() {
         "no converter outputs in testdata/golden/import/out"
     );
     assert_eq!(outputs, known);
+}
+
+/// Without `model.safetensors.index.json` the converter reads every
+/// `model*.safetensors` file by name: the same tensors in the same order.
+#[test]
+fn shards_without_index_are_read_in_name_order() {
+    let from = golden::dir().join("import/models/tinyllama-spm");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("tinyllama-spm");
+    std::fs::create_dir(&dir).unwrap();
+    for e in std::fs::read_dir(&from).unwrap() {
+        let e = e.unwrap();
+        if e.file_name() != "model.safetensors.index.json" {
+            std::fs::copy(e.path(), dir.join(e.file_name())).unwrap();
+        }
+    }
+    check_dir(&dir, "tinyllama-spm", "f16");
 }
