@@ -343,8 +343,14 @@ fn tensor_type(name: &str, dims: &[u64], outtype: OutType) -> GgmlType {
 }
 
 /// `rope_freqs.weight` for llama3 rope scaling (`LlamaModel.
-/// generate_extra_tensors`), computed in float32 as torch does; `None`
-/// without llama3 scaling.
+/// generate_extra_tensors`), computed as torch computes it: float32
+/// tensors, Python numbers cast to float32 where they meet one, and
+/// `number / tensor` as `tensor.reciprocal() * number` (torch's
+/// `__rtruediv__`); `None` without llama3 scaling.
+///
+/// `base ** x` is the one step whose last bit depends on the library (torch
+/// uses SLEEF's `powf`, within 1 ULP): here it is rounded from f64, the
+/// correctly rounded value.
 fn llama3_rope_freqs(c: &Config) -> Result<Option<Vec<f32>>> {
     let rp = match c.get("rope_parameters").or_else(|| c.get("rope_scaling")) {
         Some(v) => v,
@@ -379,22 +385,22 @@ fn llama3_rope_freqs(c: &Config) -> Result<Option<Vec<f32>>> {
     let low = num("low_freq_factor", 1.0)?;
     let high = num("high_freq_factor", 4.0)?;
     let old_ctx = num("original_max_position_embeddings", 8192.0)?;
-    let low_wavelen = old_ctx / low;
-    let high_wavelen = old_ctx / high;
-    let dim_f = dim as f32;
+    // Python floats, as the converter computes them.
+    let low_wavelen = (old_ctx / low) as f32;
+    let high_wavelen = (old_ctx / high) as f32;
+    let two_pi = (2.0 * std::f64::consts::PI) as f32;
     let mut out = Vec::new();
     for i in (0..dim).step_by(2) {
-        // torch: base ** (arange(0, dim, 2, float32) / dim), 1.0 / that.
-        let e = i as f32 / dim_f;
-        let freq = 1.0f32 / (base as f32).powf(e);
-        // Python floats against a float32 tensor: float32 arithmetic.
-        let wavelen = (2.0 * std::f64::consts::PI) as f32 / freq;
-        let f = if f64::from(wavelen) < high_wavelen {
+        let e = i as f32 / dim as f32;
+        let pow = f64::from(base as f32).powf(f64::from(e)) as f32;
+        let freq = 1.0 / pow;
+        let wavelen = (1.0 / freq) * two_pi;
+        let f = if wavelen < high_wavelen {
             1.0
-        } else if f64::from(wavelen) > low_wavelen {
+        } else if wavelen > low_wavelen {
             factor as f32
         } else {
-            let smooth = (old_ctx as f32 / wavelen - low as f32) / (high as f32 - low as f32);
+            let smooth = ((1.0 / wavelen) * old_ctx as f32 - low as f32) / (high - low) as f32;
             1.0 / ((1.0 - smooth) / factor as f32 + smooth)
         };
         out.push(f);

@@ -206,10 +206,12 @@ impl<'a> TensorSource<'a> for ImportSource<'a> {
 
     fn release(&self, t: &TensorInfo<'_>, rows: Range<u64>) {
         let Some(&i) = self.index.get(t.name) else { return };
+        // A permute reads rows elsewhere in the head: only rows read in
+        // place are given back.
         if let Origin::Shard {
             shard,
             tensor,
-            transform: Transform::None,
+            transform: Transform::None | Transform::PlusOne | Transform::TruncateVocab,
             ..
         } = self.import.plan.tensors[i].origin
         {
