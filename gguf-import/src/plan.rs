@@ -407,3 +407,30 @@ fn llama3_rope_freqs(c: &Config) -> Result<Option<Vec<f32>>> {
     }
     Ok(Some(out))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tensor_types_follow_the_converters_rules() {
+        use GgmlType as G;
+        let q8 = OutType::Q8_0;
+        assert_eq!(tensor_type("blk.0.attn_q.weight", &[64, 64], q8), G::Q8_0);
+        // Rows not whole blocks of 32: F16.
+        assert_eq!(tensor_type("blk.0.attn_q.weight", &[48, 64], q8), G::F16);
+        // 1-D, norms, biases: F32 whatever the output type.
+        assert_eq!(tensor_type("blk.0.attn_q.bias", &[64], OutType::Bf16), G::F32);
+        assert_eq!(tensor_type("blk.0.attn_norm.weight", &[64], q8), G::F32);
+        assert_eq!(
+            tensor_type("blk.0.odd_norm.weight", &[64, 2], OutType::F16),
+            G::F32
+        );
+        assert_eq!(tensor_type("blk.0.ffn_up.bias", &[64, 2], OutType::F16), G::F32);
+        assert_eq!(
+            tensor_type("token_embd.weight", &[64, 600], OutType::Bf16),
+            G::BF16
+        );
+        assert_eq!(tensor_type("token_embd.weight", &[64, 600], OutType::F32), G::F32);
+    }
+}

@@ -113,17 +113,10 @@ impl Import {
                 // element of a bias).
                 let outer = t.shape.first().copied().unwrap_or(1).max(1);
                 let unit = (t.shape.iter().product::<u64>() / outer) as usize;
-                let half = (outer / heads.max(&1) / 2).max(1);
                 let source_unit = |u: u64| -> u64 {
                     match transform {
                         Transform::None | Transform::PlusOne | Transform::TruncateVocab => u,
-                        Transform::PermuteQ | Transform::PermuteK => {
-                            // Output unit (head h, pair j, half s) comes
-                            // from input unit (h, s, j).
-                            let (h, rem) = (u / (2 * half), u % (2 * half));
-                            let (j, s) = (rem / 2, rem % 2);
-                            h * 2 * half + s * half + j
-                        }
+                        Transform::PermuteQ | Transform::PermuteK => unpermuted(u, *heads, outer),
                     }
                 };
                 let mut e = start;
@@ -150,6 +143,17 @@ impl Import {
         }
         encode(p.ggml_type, &values, out)
     }
+}
+
+/// Which entry of the outermost axis (of `outer`, in `heads` heads) output
+/// entry `u` comes from when `LlamaModel.permute` undoes Hugging Face's
+/// rotary layout: `reshape(heads, 2, outer / heads / 2, ...)`, axes 1 and
+/// 2 swapped — output (head h, pair j, half s) is input (h, s, j).
+fn unpermuted(u: u64, heads: u64, outer: u64) -> u64 {
+    let half = (outer / heads.max(1) / 2).max(1);
+    let (h, rem) = (u / (2 * half), u % (2 * half));
+    let (j, s) = (rem / 2, rem % 2);
+    h * 2 * half + s * half + j
 }
 
 /// An [`Import`] as a [`TensorSource`]: its synthesized header parsed, its
@@ -221,6 +225,34 @@ impl<'a> TensorSource<'a> for ImportSource<'a> {
                 let r = t.row_len() as usize * size;
                 shard.release(st, rows.start as usize * r..rows.end as usize * r);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unpermuted;
+
+    /// `w.reshape(heads, 2, n / heads / 2).swapaxes(1, 2).reshape(n)` on
+    /// the indices 0..n, as numpy does it.
+    fn numpy_permute(n: u64, heads: u64) -> Vec<u64> {
+        let half = n / heads / 2;
+        let mut out = Vec::new();
+        for h in 0..heads {
+            for j in 0..half {
+                for s in 0..2 {
+                    out.push(h * 2 * half + s * half + j);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn unpermute_is_numpys_reshape_and_swap() {
+        for (n, heads) in [(64, 4), (32, 2), (16, 1), (8, 4), (96, 3)] {
+            let ours: Vec<u64> = (0..n).map(|u| unpermuted(u, heads, n)).collect();
+            assert_eq!(ours, numpy_permute(n, heads), "{n} rows, {heads} heads");
         }
     }
 }
