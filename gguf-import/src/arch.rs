@@ -113,6 +113,8 @@ const MISTRAL_DEFAULTS: &[(&str, D)] = &[
     ("tie_word_embeddings", D::Bool(false)),
     // MistralConfig keeps head_dim None when it is not given.
     ("head_dim", D::Null),
+    // Given as null: num_attention_heads (the class's `if ... is None`).
+    ("num_key_value_heads", D::NumAttentionHeads),
 ];
 
 const QWEN2_DEFAULTS: &[(&str, D)] = &[
@@ -127,6 +129,8 @@ const QWEN2_DEFAULTS: &[(&str, D)] = &[
     ("rope_theta", D::Float(10000.0)),
     ("rope_scaling", D::Null),
     ("tie_word_embeddings", D::Bool(false)),
+    // Given as null: num_attention_heads (the class's `if ... is None`).
+    ("num_key_value_heads", D::NumAttentionHeads),
 ];
 
 const QWEN3_DEFAULTS: &[(&str, D)] = &[
@@ -142,6 +146,8 @@ const QWEN3_DEFAULTS: &[(&str, D)] = &[
     ("rope_theta", D::Float(10000.0)),
     ("rope_scaling", D::Null),
     ("tie_word_embeddings", D::Bool(false)),
+    // Given as null: num_attention_heads (the class's `if ... is None`).
+    ("num_key_value_heads", D::NumAttentionHeads),
 ];
 
 const GEMMA2_DEFAULTS: &[(&str, D)] = &[

@@ -59,7 +59,12 @@ impl Config {
     }
 
     /// Fills in the keys the file leaves out, in the order given (a
-    /// derived default comes after what it derives from).
+    /// derived default comes after what it derives from). A plain default
+    /// fills an absent key only (a `null` in the file stays `None`, as the
+    /// class keeps an explicit `None`); a derived one fills an absent or
+    /// `null` key, so a key listed twice — a plain default, then a derived
+    /// one — takes the class's signature default when absent and the
+    /// derived value when `null`.
     pub fn apply_defaults(&mut self, defaults: &[(&str, Default)]) -> Result<()> {
         for &(key, d) in defaults {
             let absent = matches!(self.values.get(key), None | Some(Value::Null));
@@ -142,5 +147,48 @@ impl Config {
             key: key.to_string(),
             message: message.to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(json: &str) -> Config {
+        Config {
+            path: "config.json".into(),
+            values: serde_json::from_str(json).unwrap(),
+        }
+    }
+
+    #[test]
+    fn defaults_fill_absent_keys_and_derive_nulls() {
+        let defaults = [
+            ("rope_theta", Default::Float(10000.0)),
+            ("num_key_value_heads", Default::Int(8)),
+            ("num_key_value_heads", Default::NumAttentionHeads),
+            ("head_dim", Default::HeadDim),
+        ];
+        let mut c = config(r#"{"hidden_size": 64, "num_attention_heads": 4}"#);
+        c.apply_defaults(&defaults).unwrap();
+        assert_eq!(c.f64("rope_theta").unwrap(), 10000.0);
+        assert_eq!(c.u64("num_key_value_heads").unwrap(), 8);
+        assert_eq!(c.u64("head_dim").unwrap(), 16);
+
+        let mut c = config(
+            r#"{"hidden_size": 64, "num_attention_heads": 4, "num_key_value_heads": null,
+                "head_dim": null, "rope_theta": null}"#,
+        );
+        c.apply_defaults(&defaults).unwrap();
+        assert!(c.get("rope_theta").is_none());
+        assert_eq!(c.u64("num_key_value_heads").unwrap(), 4);
+        assert_eq!(c.u64("head_dim").unwrap(), 16);
+    }
+
+    #[test]
+    fn wrong_kinds_name_the_key() {
+        let c = config(r#"{"hidden_size": "big", "architectures": []}"#);
+        assert!(matches!(c.u64("hidden_size"), Err(Error::Config { ref key, .. }) if key == "hidden_size"));
+        assert!(matches!(c.architecture(), Err(Error::Config { ref key, .. }) if key == "architectures"));
     }
 }

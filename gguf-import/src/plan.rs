@@ -18,8 +18,8 @@ pub(crate) enum Origin {
         shard: usize,
         tensor: usize,
         transform: Transform,
-        /// Rows (entries of the outermost Hugging Face axis) per head
-        /// group of a permute.
+        /// The number of heads a permute splits the outermost Hugging
+        /// Face axis into (1 without one).
         heads: u64,
     },
     /// Values the converter computes (`rope_freqs.weight`).
