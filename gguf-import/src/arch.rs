@@ -76,7 +76,12 @@ pub struct Arch {
     /// Layer tensors: name after `{block_prefix}N.` → GGUF name after
     /// `blk.N.`, and its transform.
     pub block: &'static [(&'static str, &'static str, Transform)],
-    /// Hugging Face names (prefixes) the converter drops.
+    /// Name prefixes the converter removes first (`bert.`).
+    pub strip_prefixes: &'static [&'static str],
+    /// Name endings the converter renames first (TensorFlow-era
+    /// `LayerNorm.gamma` / `.beta` → `.weight` / `.bias`).
+    pub rename_suffixes: &'static [(&'static str, &'static str)],
+    /// Hugging Face names (prefixes, after the renames) the converter drops.
     pub skip: &'static [&'static str],
     /// GGUF tensor names kept F32 whatever the output type (position and
     /// token-type embeddings).
@@ -547,6 +552,8 @@ pub const ARCHES: &[Arch] = &[
         block: LLAMA_BLOCK,
         skip: &[],
         f32_tensors: &[],
+        strip_prefixes: &[],
+        rename_suffixes: &[],
         block_prefix: "model.layers.",
         llama3_rope_freqs: true,
     },
@@ -559,6 +566,8 @@ pub const ARCHES: &[Arch] = &[
         block: LLAMA_BLOCK,
         skip: &[],
         f32_tensors: &[],
+        strip_prefixes: &[],
+        rename_suffixes: &[],
         block_prefix: "model.layers.",
         llama3_rope_freqs: true,
     },
@@ -571,6 +580,8 @@ pub const ARCHES: &[Arch] = &[
         block: QWEN_BLOCK,
         skip: &[],
         f32_tensors: &[],
+        strip_prefixes: &[],
+        rename_suffixes: &[],
         block_prefix: "model.layers.",
         llama3_rope_freqs: false,
     },
@@ -583,6 +594,8 @@ pub const ARCHES: &[Arch] = &[
         block: QWEN_BLOCK,
         skip: &[],
         f32_tensors: &[],
+        strip_prefixes: &[],
+        rename_suffixes: &[],
         block_prefix: "model.layers.",
         llama3_rope_freqs: false,
     },
@@ -596,6 +609,8 @@ pub const ARCHES: &[Arch] = &[
         // lm_head is tied; the converter drops it where a file has one.
         skip: &["lm_head.weight"],
         f32_tensors: &[],
+        strip_prefixes: &[],
+        rename_suffixes: &[],
         block_prefix: "model.layers.",
         llama3_rope_freqs: false,
     },
@@ -608,6 +623,8 @@ pub const ARCHES: &[Arch] = &[
         block: GEMMA_BLOCK,
         skip: &[],
         f32_tensors: &[],
+        strip_prefixes: &[],
+        rename_suffixes: &[],
         block_prefix: "model.layers.",
         llama3_rope_freqs: false,
     },
@@ -621,6 +638,8 @@ pub const ARCHES: &[Arch] = &[
         block: PHI3_BLOCK,
         skip: &[],
         f32_tensors: &[],
+        strip_prefixes: &[],
+        rename_suffixes: &[],
         llama3_rope_freqs: false,
     },
     Arch {
@@ -639,6 +658,8 @@ pub const ARCHES: &[Arch] = &[
             "cls.seq_relationship",
         ],
         f32_tensors: &["position_embd.weight", "token_types.weight"],
+        strip_prefixes: &["bert."],
+        rename_suffixes: &[(".gamma", ".weight"), (".beta", ".bias")],
         llama3_rope_freqs: false,
     },
 ];
@@ -671,7 +692,25 @@ impl Arch {
         Some((format!("{g}.{suffix}"), t))
     }
 
-    /// Whether the converter drops Hugging Face tensor `hf`.
+    /// Hugging Face name `hf` after the converter's renames
+    /// (`filter_tensors`): a prefix stripped, an ending renamed.
+    pub fn rename<'n>(&self, hf: &'n str) -> std::borrow::Cow<'n, str> {
+        let name = self
+            .strip_prefixes
+            .iter()
+            .find_map(|p| hf.strip_prefix(p))
+            .unwrap_or(hf);
+        if let Some((stem, to)) = self
+            .rename_suffixes
+            .iter()
+            .find_map(|(from, to)| Some((name.strip_suffix(from)?, to)))
+        {
+            return format!("{stem}{to}").into();
+        }
+        name.into()
+    }
+
+    /// Whether the converter drops Hugging Face tensor `hf` (renamed).
     pub fn skips(&self, hf: &str) -> bool {
         ALWAYS_SKIP.iter().any(|s| hf.ends_with(s)) || self.skip.iter().any(|s| hf.starts_with(s))
     }

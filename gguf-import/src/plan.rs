@@ -80,7 +80,8 @@ impl Plan {
         }
         for (s, shard) in dir.shards().iter().enumerate() {
             for (i, t) in shard.tensors().iter().enumerate() {
-                if arch.skips(&t.name) {
+                let hf_name = arch.rename(&t.name);
+                if arch.skips(&hf_name) {
                     continue;
                 }
                 let err = |message: String| Error::Tensor {
@@ -95,7 +96,7 @@ impl Plan {
                     )));
                 }
                 let (name, transform) = arch
-                    .map_name(&t.name)
+                    .map_name(&hf_name)
                     .ok_or_else(|| err(format!("no {} tensor has this name", arch.name)))?;
                 let heads = match transform {
                     Transform::PermuteQ => config.u64("num_attention_heads")?,

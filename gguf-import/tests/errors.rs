@@ -217,3 +217,44 @@ fn model_dir_lists_shards_in_name_order() {
             .collect::<Vec<_>>()
     );
 }
+
+/// Gemma 3 keeps as many `token_embd` rows as the tokenizer has tokens:
+/// without a `tokenizer.model`, `tokenizer.json`'s vocabulary plus its
+/// added tokens; and says which file is missing when neither is there.
+#[test]
+fn gemma3_token_embd_is_cut_to_tokenizer_json() {
+    use gguf_format::{RowChunks, TensorSource};
+    let full = Import::open(golden::dir().join("import/models/gemma3-spm"), OutType::F16).unwrap();
+    let full = full.source().unwrap();
+    let (_tmp, dir) = copy_model("gemma3-spm");
+    std::fs::remove_file(dir.join("tokenizer.model")).unwrap();
+    let e = open_err(&dir);
+    assert!(
+        matches!(e, Error::Io { ref path, .. } if path.ends_with("tokenizer.json")),
+        "{e:?}"
+    );
+
+    let vocab: Vec<String> = (0..500).map(|i| format!("\"t{i}\": {i}")).collect();
+    let added: Vec<String> = (500..510)
+        .map(|i| format!("{{\"id\": {i}, \"content\": \"a{i}\"}}"))
+        .collect();
+    std::fs::write(
+        dir.join("tokenizer.json"),
+        format!(
+            r#"{{"model": {{"vocab": {{{}}}}}, "added_tokens": [{}]}}"#,
+            vocab.join(","),
+            added.join(",")
+        ),
+    )
+    .unwrap();
+    let cut = Import::open(&dir, OutType::F16).unwrap();
+    let cut = cut.source().unwrap();
+    let t = cut.tensor("token_embd.weight").unwrap();
+    assert_eq!(t.dims(), &[64, 510]);
+    let whole = full.tensor("token_embd.weight").unwrap();
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for rows in RowChunks::new(t, 1000).unwrap().iter() {
+        let ours = cut.rows(t, rows.clone(), &mut a).unwrap();
+        assert_eq!(ours, full.rows(whole, rows, &mut b).unwrap());
+    }
+}

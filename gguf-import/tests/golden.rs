@@ -134,3 +134,40 @@ fn shards_without_index_are_read_in_name_order() {
     }
     check_dir(&dir, "tinyllama-spm", "f16");
 }
+
+/// BERT checkpoints saved as `BertForPreTraining` name their tensors
+/// `bert.…` with TensorFlow-era `LayerNorm.gamma` / `.beta`: the converter
+/// renames them first, and the tensors come out the same.
+#[test]
+fn bert_prefix_and_gamma_beta_are_renamed() {
+    let from = golden::dir().join("import/models/bert-wordpiece");
+    let bytes = std::fs::read(from.join("model.safetensors")).unwrap();
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    let renamed: serde_json::Map<String, serde_json::Value> = header
+        .into_iter()
+        .map(|(k, v)| {
+            if k == "__metadata__" {
+                return (k, v);
+            }
+            let k = k
+                .replace("LayerNorm.weight", "LayerNorm.gamma")
+                .replace("LayerNorm.bias", "LayerNorm.beta");
+            (format!("bert.{k}"), v)
+        })
+        .collect();
+    let mut json = serde_json::to_vec(&renamed).unwrap();
+    while !json.len().is_multiple_of(8) {
+        json.push(b' ');
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("bert-wordpiece");
+    std::fs::create_dir(&dir).unwrap();
+    let mut out = (json.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(&json);
+    out.extend_from_slice(&bytes[8 + n..]);
+    std::fs::write(dir.join("model.safetensors"), out).unwrap();
+    std::fs::copy(from.join("config.json"), dir.join("config.json")).unwrap();
+    check_dir(&dir, "bert-wordpiece", "f32");
+}
