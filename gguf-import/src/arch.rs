@@ -51,6 +51,14 @@ pub enum HParam {
     /// `{arch}.rope.dimension_count` as Phi 3 computes it:
     /// `int(partial_rotary_factor * hidden_size) // num_attention_heads`.
     PartialRopeDims,
+    /// `TextModel`'s rope scaling keys from `rope_scaling` (or
+    /// `rope_parameters`): `rope.scaling.type` and `.factor` for linear;
+    /// also `.original_context_length` and the yarn factors present for
+    /// yarn; the type alone for longrope; nothing otherwise.
+    RopeScaling,
+    /// `{arch}.rope.freq_base`: `rope_scaling`'s `rope_theta`, else the
+    /// first of the converter's rope-base keys.
+    RopeFreqBase,
     /// `{arch}.pooling_type` from the sentence-transformers pooling module
     /// (`modules.json`, then its folder's `config.json`), when there is one.
     PoolingType,
@@ -244,7 +252,8 @@ const GEMMA3_HPARAMS: &[HParam] = &[
         &["num_attention_heads", "n_head", "n_heads"],
     ),
     HParam::U32("attention.head_count_kv", &["num_key_value_heads", "n_kv_heads"]),
-    HParam::F32("rope.freq_base", ROPE_THETA),
+    HParam::RopeScaling,
+    HParam::RopeFreqBase,
     HParam::F32(
         "rope.freq_base_swa",
         &[
@@ -263,7 +272,7 @@ const GEMMA3_HPARAMS: &[HParam] = &[
 ];
 
 /// The converter's `find_hparam` list for the rope base.
-const ROPE_THETA: &[&str] = &[
+pub(crate) const ROPE_THETA: &[&str] = &[
     "global_rope_theta",
     "rope_global_theta",
     "rope_theta_global",
@@ -304,7 +313,8 @@ const TEXT_HPARAMS: &[HParam] = &[
         &["num_attention_heads", "n_head", "n_heads"],
     ),
     HParam::U32("attention.head_count_kv", &["num_key_value_heads", "n_kv_heads"]),
-    HParam::F32("rope.freq_base", ROPE_THETA),
+    HParam::RopeScaling,
+    HParam::RopeFreqBase,
     HParam::F32("attention.layer_norm_rms_epsilon", &["rms_norm_eps", "norm_eps"]),
     HParam::HeadDimLengths,
     HParam::FileType,
@@ -342,7 +352,8 @@ const LLAMA_HPARAMS: &[HParam] = &[
         &["num_attention_heads", "n_head", "n_heads"],
     ),
     HParam::U32("attention.head_count_kv", &["num_key_value_heads", "n_kv_heads"]),
-    HParam::F32("rope.freq_base", ROPE_THETA),
+    HParam::RopeScaling,
+    HParam::RopeFreqBase,
     HParam::F32("attention.layer_norm_rms_epsilon", &["rms_norm_eps", "norm_eps"]),
     HParam::HeadDimLengths,
     HParam::FileType,
@@ -504,7 +515,8 @@ const BERT_HPARAMS: &[HParam] = &[
         &["num_attention_heads", "n_head", "n_heads"],
     ),
     HParam::U32("attention.head_count_kv", &["num_key_value_heads", "n_kv_heads"]),
-    HParam::F32("rope.freq_base", ROPE_THETA),
+    HParam::RopeScaling,
+    HParam::RopeFreqBase,
     HParam::F32("attention.layer_norm_rms_epsilon", &["rms_norm_eps", "norm_eps"]),
     HParam::F32(
         "attention.layer_norm_epsilon",

@@ -216,6 +216,25 @@ impl Plan {
                         MetaValue::U32(u32_of("partial_rotary_factor", v)?),
                     )?;
                 }
+                HParam::RopeScaling => rope_scaling(c, a, &mut b)?,
+                HParam::RopeFreqBase => {
+                    let from_params = rope_params(c)
+                        .and_then(|p| p.get("rope_theta"))
+                        .filter(|v| !v.is_null());
+                    let theta = match from_params {
+                        Some(v) => Some(
+                            v.as_f64()
+                                .ok_or_else(|| c.err("rope_scaling.rope_theta", "is not a number"))?,
+                        ),
+                        None => match c.find(arch::ROPE_THETA) {
+                            Some((key, _)) => Some(c.f64(key)?),
+                            None => None,
+                        },
+                    };
+                    if let Some(t) = theta {
+                        b.push(format!("{a}.rope.freq_base"), MetaValue::F32(t as f32))?;
+                    }
+                }
                 HParam::PoolingType => {
                     if let Some(t) = pooling_type(&self.dir)? {
                         b.push(format!("{a}.pooling_type"), MetaValue::U32(t))?;
@@ -229,6 +248,106 @@ impl Plan {
         }
         Ok(b)
     }
+}
+
+/// The converter's `rope_parameters`: `config.json`'s `rope_parameters`
+/// or `rope_scaling`, its `full_attention` entry where it has one.
+fn rope_params(c: &Config) -> Option<&serde_json::Map<String, serde_json::Value>> {
+    let rp = c.get("rope_parameters").or_else(|| c.get("rope_scaling"))?;
+    rp.get("full_attention").unwrap_or(rp).as_object()
+}
+
+/// `TextModel.set_gguf_parameters`'s rope scaling keys.
+fn rope_scaling(c: &Config, a: &str, b: &mut GgufBuilder<'static>) -> Result<()> {
+    let Some(rp) = rope_params(c) else { return Ok(()) };
+    let Some(rope_type) = rp
+        .get("rope_type")
+        .or_else(|| rp.get("type"))
+        .filter(|v| !v.is_null())
+    else {
+        return Ok(());
+    };
+    let rope_type = rope_type
+        .as_str()
+        .ok_or_else(|| c.err("rope_scaling.rope_type", "is not a string"))?;
+    let num = |k: &str| -> Result<Option<f32>> {
+        match rp.get(k) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(v) => Ok(Some(
+                v.as_f64()
+                    .ok_or_else(|| c.err(&format!("rope_scaling.{k}"), "is not a number"))?
+                    as f32,
+            )),
+        }
+    };
+    let scaling_type = |b: &mut GgufBuilder<'static>, t: &str| -> Result<()> {
+        b.push(
+            format!("{a}.rope.scaling.type"),
+            MetaValue::String(t.as_bytes().to_vec().into()),
+        )?;
+        Ok(())
+    };
+    match rope_type {
+        "linear" => {
+            if let Some(f) = num("factor")? {
+                scaling_type(b, "linear")?;
+                b.push(format!("{a}.rope.scaling.factor"), MetaValue::F32(f))?;
+            }
+        }
+        "yarn" => {
+            if let Some(f) = num("factor")? {
+                scaling_type(b, "yarn")?;
+                b.push(format!("{a}.rope.scaling.factor"), MetaValue::F32(f))?;
+                // The converter mirrors the top-level key into rope_parameters.
+                let orig = match rp
+                    .get("original_max_position_embeddings")
+                    .filter(|v| !v.is_null())
+                {
+                    Some(v) => v.as_u64(),
+                    None => c.get("original_max_position_embeddings").and_then(|v| v.as_u64()),
+                }
+                .ok_or_else(|| {
+                    c.err(
+                        "rope_scaling.original_max_position_embeddings",
+                        "missing for yarn",
+                    )
+                })?;
+                let orig = u32::try_from(orig).map_err(|_| {
+                    c.err(
+                        "rope_scaling.original_max_position_embeddings",
+                        "does not fit a UINT32",
+                    )
+                })?;
+                b.push(
+                    format!("{a}.rope.scaling.original_context_length"),
+                    MetaValue::U32(orig),
+                )?;
+                if let Some(v) = num("extrapolation_factor")? {
+                    b.push(format!("{a}.rope.scaling.yarn_ext_factor"), MetaValue::F32(v))?;
+                }
+                // `attention_factor` when the key is there (even null).
+                let attn = if rp.contains_key("attention_factor") {
+                    num("attention_factor")?
+                } else {
+                    num("attn_factor")?
+                };
+                if let Some(v) = attn {
+                    b.push(format!("{a}.rope.scaling.yarn_attn_factor"), MetaValue::F32(v))?;
+                }
+                if let Some(v) = num("beta_fast")? {
+                    b.push(format!("{a}.rope.scaling.yarn_beta_fast"), MetaValue::F32(v))?;
+                }
+                if let Some(v) = num("beta_slow")? {
+                    b.push(format!("{a}.rope.scaling.yarn_beta_slow"), MetaValue::F32(v))?;
+                }
+            }
+        }
+        "su" | "longrope" => scaling_type(b, "longrope")?,
+        // dynamic: the model class's; llama3: rope_freqs.weight; others
+        // only warned about.
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Reads a JSON file, naming it in errors.

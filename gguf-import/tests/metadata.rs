@@ -177,3 +177,58 @@ fn metadata_is_the_converters() {
         assert_eq!(got, *want, "{model}");
     }
 }
+
+/// The keys of `llama3-bpe` imported with `config.json`'s `rope_scaling`
+/// replaced by `rope_scaling` (JSON), from `llama.attention.head_count_kv`
+/// to `llama.rope.freq_base`, and its tensors' first name.
+fn with_rope_scaling(rope_scaling: &str) -> (Vec<String>, String) {
+    let from = golden::dir().join("import/models/llama3-bpe");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("llama3-bpe");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::copy(from.join("model.safetensors"), dir.join("model.safetensors")).unwrap();
+    let mut config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(from.join("config.json")).unwrap()).unwrap();
+    config["rope_scaling"] = serde_json::from_str(rope_scaling).unwrap();
+    config["original_max_position_embeddings"] = 1024.into();
+    std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
+    let import = Import::open(&dir, OutType::Auto).unwrap();
+    let source = import.source().unwrap();
+    let keys: Vec<String> = source
+        .metadata()
+        .iter()
+        .map(|kv| format!("{}={:?}", kv.key, kv.value))
+        .skip_while(|k| !k.starts_with("llama.attention.head_count_kv"))
+        .skip(1)
+        .take_while(|k| !k.starts_with("llama.rope.freq_base"))
+        .collect();
+    (keys, source.tensors()[0].name.to_string())
+}
+
+#[test]
+fn rope_scaling_keys_follow_the_converter() {
+    let (keys, first) = with_rope_scaling(r#"{"type": "linear", "factor": 2.0}"#);
+    assert_eq!(
+        keys,
+        [
+            r#"llama.rope.scaling.type=String("linear")"#,
+            "llama.rope.scaling.factor=F32(2.0)"
+        ]
+    );
+    assert_eq!(first, "token_embd.weight", "no rope_freqs without llama3 scaling");
+
+    let (keys, _) = with_rope_scaling(r#"{"rope_type": "yarn", "factor": 4.0, "beta_fast": 32.0}"#);
+    assert_eq!(
+        keys,
+        [
+            r#"llama.rope.scaling.type=String("yarn")"#,
+            "llama.rope.scaling.factor=F32(4.0)",
+            "llama.rope.scaling.original_context_length=U32(1024)",
+            "llama.rope.scaling.yarn_beta_fast=F32(32.0)",
+        ]
+    );
+
+    let (keys, first) = with_rope_scaling(r#"{"rope_type": "llama3", "factor": 8.0}"#);
+    assert!(keys.is_empty(), "{keys:?}");
+    assert_eq!(first, "rope_freqs.weight");
+}
