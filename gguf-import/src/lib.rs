@@ -10,9 +10,12 @@
 //! engine of `gguf-format` / `gguf-quant` — the streaming writer
 //! [`gguf_format::stream::write`] among them — reads it unchanged.
 //!
-//! Supported architectures are data ([`arch::ARCHES`]); the metadata is
-//! the architecture and its hyperparameters only (tokenizer and
-//! `general.*` from model cards are not made here).
+//! Supported architectures are data ([`arch::ARCHES`]): llama (and
+//! Mistral), qwen2, qwen3, gemma2, gemma3, phi3 and bert. The header's
+//! metadata is `general.architecture`, the hyperparameters in the
+//! converter's order, `general.file_type` and
+//! `general.quantization_version`; the tokenizer and the other `general.*`
+//! keys (model card, generation config) are not made here.
 //!
 //! ```
 //! use gguf_format::{stream, Gguf, GgufBuilder, TensorSource};

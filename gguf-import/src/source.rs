@@ -60,6 +60,12 @@ impl Import {
         self.plan.outtype
     }
 
+    /// `config.json` with its class's defaults, as the converter's
+    /// `hparams` see it.
+    pub fn config(&self) -> &crate::config::Config {
+        &self.plan.config
+    }
+
     /// The opened directory.
     pub fn dir(&self) -> &ModelDir {
         &self.dir
