@@ -206,9 +206,17 @@ impl<'a> TensorSource<'a> for ImportSource<'a> {
             .index
             .get(t.name)
             .ok_or_else(|| fail("not a tensor of this source".into()))?;
-        let range = gguf_format::rows_range(t, &rows)?;
+        // Our own description, so that one of another source with the same
+        // name but another shape or type cannot lead the reads astray.
+        let ours = &self.tensors[i];
+        if (ours.ggml_type, ours.dims()) != (t.ggml_type, t.dims()) {
+            return Err(fail(
+                "not this source's tensor of that name (type or shape differs)".into(),
+            ));
+        }
+        let range = gguf_format::rows_range(ours, &rows)?;
         self.import
-            .make_rows(&self.import.plan.tensors[i], t.row_len(), rows, scratch)
+            .make_rows(&self.import.plan.tensors[i], ours.row_len(), rows, scratch)
             .map_err(fail)?;
         debug_assert_eq!(scratch.len() as u64, range.end - range.start);
         Ok(scratch)
@@ -216,6 +224,10 @@ impl<'a> TensorSource<'a> for ImportSource<'a> {
 
     fn release(&self, t: &TensorInfo<'_>, rows: Range<u64>) {
         let Some(&i) = self.index.get(t.name) else { return };
+        let t = &self.tensors[i];
+        if rows.end > t.n_rows() {
+            return;
+        }
         // A permute reads rows elsewhere in the head: only rows read in
         // place are given back.
         if let Origin::Shard {

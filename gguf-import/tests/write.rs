@@ -41,3 +41,29 @@ fn written_file_parses_back_with_the_same_tensors() {
         assert_eq!(golden::sha256(data), w.sha256, "{}", t.name);
     }
 }
+
+/// Rows past a tensor's end, or a tensor of another source, are errors
+/// naming the tensor, never a panic.
+#[test]
+fn rows_out_of_range_are_errors() {
+    let dir = golden::dir().join("import/models/llama3-bpe");
+    let import = Import::open(&dir, OutType::F16).unwrap();
+    let source = import.source().unwrap();
+    let mut scratch = Vec::new();
+    for t in source.tensors() {
+        let e = source.rows(t, 0..t.n_rows() + 1, &mut scratch).unwrap_err();
+        assert!(e.to_string().contains(t.name), "{e}");
+    }
+    let other = Import::open(golden::dir().join("import/models/qwen3-bpe"), OutType::F16).unwrap();
+    let other = other.source().unwrap();
+    let foreign = other.tensor("blk.0.attn_q_norm.weight").unwrap();
+    let e = source.rows(foreign, 0..1, &mut scratch).unwrap_err();
+    assert!(e.to_string().contains("blk.0.attn_q_norm.weight"), "{e}");
+    // Same name, another shape: refused, not read with the wrong layout.
+    let foreign = other.tensor("token_embd.weight").unwrap();
+    let e = source
+        .rows(foreign, 0..foreign.n_rows(), &mut scratch)
+        .unwrap_err();
+    assert!(e.to_string().contains("token_embd.weight"), "{e}");
+    source.release(foreign, 0..foreign.n_rows());
+}
