@@ -1,0 +1,276 @@
+//! [`Import`] (owning: the mapped model directory, the plan and the
+//! synthesized header's bytes) and [`ImportSource`] (borrowing: the parsed
+//! header and the tensors), the model as a [`TensorSource`]. Rows are made
+//! on request into the caller's scratch buffer — read from the
+//! safetensors map, transformed, converted — so memory stays bounded by
+//! the chunk asked for, never a whole tensor.
+
+use crate::arch::Transform;
+use crate::convert::{dtype_size, encode, widen, OutType};
+use crate::dir::ModelDir;
+use crate::error::Result;
+use crate::plan::{Origin, Plan, Planned};
+use gguf_format::{ByteOrder, Gguf, TensorInfo, TensorSource};
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::Path;
+
+/// A Hugging Face model directory planned for conversion to one output
+/// type: everything the converter decides, made before any tensor is
+/// read. [`Import::source`] gives the [`TensorSource`].
+#[derive(Debug)]
+pub struct Import {
+    dir: ModelDir,
+    plan: Plan,
+    name: String,
+    header: Vec<u8>,
+}
+
+impl Import {
+    /// Opens and checks the directory at `path` ([`ModelDir::open`]) and
+    /// plans its conversion to `outtype`.
+    pub fn open(path: impl AsRef<Path>, outtype: OutType) -> Result<Import> {
+        Import::new(ModelDir::open(path)?, outtype)
+    }
+
+    /// Plans the conversion of an opened directory to `outtype`: fails,
+    /// naming it, for an unsupported architecture, a tensor no table maps
+    /// or of a dtype the importer does not read, a config key missing.
+    pub fn new(dir: ModelDir, outtype: OutType) -> Result<Import> {
+        let plan = Plan::new(&dir, outtype)?;
+        let mut header = Vec::new();
+        // The writer puts header, metadata, tensor infos and padding into
+        // `header` at once; the tensor data is the source's to give.
+        drop(plan.builder()?.write_header(&mut header)?);
+        Ok(Import {
+            name: dir.path().display().to_string(),
+            dir,
+            plan,
+            header,
+        })
+    }
+
+    /// The GGUF architecture (`general.architecture`).
+    pub fn architecture(&self) -> &'static str {
+        self.plan.arch.name
+    }
+
+    /// The output type, `auto` resolved.
+    pub fn outtype(&self) -> OutType {
+        self.plan.outtype
+    }
+
+    /// `config.json` with its class's defaults, as the converter's
+    /// `hparams` see it.
+    pub fn config(&self) -> &crate::config::Config {
+        &self.plan.config
+    }
+
+    /// The opened directory.
+    pub fn dir(&self) -> &ModelDir {
+        &self.dir
+    }
+
+    /// The synthesized header's bytes (header, metadata, tensor infos,
+    /// padding): what a file written from the source starts with.
+    pub fn header_bytes(&self) -> &[u8] {
+        &self.header
+    }
+
+    /// The model as a [`TensorSource`], borrowing this import.
+    pub fn source(&self) -> Result<ImportSource<'_>> {
+        let header = Gguf::parse_header(&self.header)?;
+        let tensors = header.tensors().to_vec();
+        let index = tensors.iter().enumerate().map(|(i, t)| (t.name, i)).collect();
+        Ok(ImportSource {
+            import: self,
+            header,
+            tensors,
+            index,
+        })
+    }
+
+    /// Makes rows `rows` of planned tensor `p` (whose GGUF rows are `row_len`
+    /// elements) into `out`.
+    fn make_rows(
+        &self,
+        p: &Planned,
+        row_len: u64,
+        rows: Range<u64>,
+        out: &mut Vec<u8>,
+    ) -> std::result::Result<(), String> {
+        out.clear();
+        let (start, end) = ((rows.start * row_len) as usize, (rows.end * row_len) as usize);
+        let mut values: Vec<f32> = Vec::with_capacity(end - start);
+        match &p.origin {
+            Origin::Generated(v) => values.extend_from_slice(&v[start..end]),
+            Origin::Shard {
+                shard,
+                tensor,
+                transform,
+                heads,
+            } => {
+                let shard = &self.dir.shards()[*shard];
+                let t = &shard.tensors()[*tensor];
+                let data = shard.data(t);
+                let size = dtype_size(t.dtype).ok_or("unreadable dtype")?;
+                // The permutes move entries of the outermost Hugging Face
+                // axis: `unit` elements each (a row of a matrix, one
+                // element of a bias).
+                let outer = t.shape.first().copied().unwrap_or(1).max(1);
+                let unit = (t.shape.iter().product::<u64>() / outer) as usize;
+                let source_unit = |u: u64| -> u64 {
+                    match transform {
+                        Transform::None | Transform::PlusOne | Transform::TruncateVocab => u,
+                        Transform::PermuteQ | Transform::PermuteK => unpermuted(u, *heads, outer),
+                    }
+                };
+                let mut e = start;
+                while e < end {
+                    let (u, off) = (e / unit, e % unit);
+                    let n = (unit - off).min(end - e);
+                    let from = source_unit(u as u64) as usize * unit + off;
+                    widen(t.dtype, &data[from * size..(from + n) * size], &mut values);
+                    e += n;
+                }
+                if *transform == Transform::PlusOne {
+                    if t.dtype == safetensors::Dtype::F16 {
+                        // torch's f16 add: the sum in float32, rounded to f16.
+                        for v in &mut values {
+                            *v = half::f16::from_f32(*v + 1.0).to_f32();
+                        }
+                    } else {
+                        for v in &mut values {
+                            *v += 1.0;
+                        }
+                    }
+                }
+            }
+        }
+        encode(p.ggml_type, &values, out)
+    }
+}
+
+/// Which entry of the outermost axis (of `outer`, in `heads` heads) output
+/// entry `u` comes from when `LlamaModel.permute` undoes Hugging Face's
+/// rotary layout: `reshape(heads, 2, outer / heads / 2, ...)`, axes 1 and
+/// 2 swapped — output (head h, pair j, half s) is input (h, s, j).
+fn unpermuted(u: u64, heads: u64, outer: u64) -> u64 {
+    let half = (outer / heads.max(1) / 2).max(1);
+    let (h, rem) = (u / (2 * half), u % (2 * half));
+    let (j, s) = (rem / 2, rem % 2);
+    h * 2 * half + s * half + j
+}
+
+/// An [`Import`] as a [`TensorSource`]: its synthesized header parsed, its
+/// tensors in the converter's order, rows made on request.
+#[derive(Debug)]
+pub struct ImportSource<'a> {
+    import: &'a Import,
+    header: Gguf<'a>,
+    tensors: Vec<TensorInfo<'a>>,
+    index: HashMap<&'a str, usize>,
+}
+
+impl<'a> TensorSource<'a> for ImportSource<'a> {
+    fn name(&self) -> &str {
+        &self.import.name
+    }
+
+    fn header(&self) -> &Gguf<'a> {
+        &self.header
+    }
+
+    fn tensors(&self) -> &[TensorInfo<'a>] {
+        &self.tensors
+    }
+
+    fn tensor(&self, name: &str) -> Option<&TensorInfo<'a>> {
+        self.index.get(name).map(|&i| &self.tensors[i])
+    }
+
+    fn byte_order(&self, _t: &TensorInfo<'_>) -> ByteOrder {
+        ByteOrder::Little
+    }
+
+    fn rows<'s>(
+        &'s self,
+        t: &TensorInfo<'_>,
+        rows: Range<u64>,
+        scratch: &'s mut Vec<u8>,
+    ) -> gguf_format::Result<&'s [u8]> {
+        let fail = |m: String| {
+            gguf_format::Error::InvalidWrite(format!("{}: tensor {}: {m}", self.import.name, t.name))
+        };
+        let &i = self
+            .index
+            .get(t.name)
+            .ok_or_else(|| fail("not a tensor of this source".into()))?;
+        // Our own description, so that one of another source with the same
+        // name but another shape or type cannot lead the reads astray.
+        let ours = &self.tensors[i];
+        if (ours.ggml_type, ours.dims()) != (t.ggml_type, t.dims()) {
+            return Err(fail(
+                "not this source's tensor of that name (type or shape differs)".into(),
+            ));
+        }
+        let range = gguf_format::rows_range(ours, &rows)?;
+        self.import
+            .make_rows(&self.import.plan.tensors[i], ours.row_len(), rows, scratch)
+            .map_err(fail)?;
+        debug_assert_eq!(scratch.len() as u64, range.end - range.start);
+        Ok(scratch)
+    }
+
+    fn release(&self, t: &TensorInfo<'_>, rows: Range<u64>) {
+        let Some(&i) = self.index.get(t.name) else { return };
+        let t = &self.tensors[i];
+        if rows.end > t.n_rows() {
+            return;
+        }
+        // A permute reads rows elsewhere in the head: only rows read in
+        // place are given back.
+        if let Origin::Shard {
+            shard,
+            tensor,
+            transform: Transform::None | Transform::PlusOne | Transform::TruncateVocab,
+            ..
+        } = self.import.plan.tensors[i].origin
+        {
+            let shard = &self.import.dir.shards()[shard];
+            let st = &shard.tensors()[tensor];
+            if let Some(size) = dtype_size(st.dtype) {
+                let r = t.row_len() as usize * size;
+                shard.release(st, rows.start as usize * r..rows.end as usize * r);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unpermuted;
+
+    /// `w.reshape(heads, 2, n / heads / 2).swapaxes(1, 2).reshape(n)` on
+    /// the indices 0..n, as numpy does it.
+    fn numpy_permute(n: u64, heads: u64) -> Vec<u64> {
+        let half = n / heads / 2;
+        let mut out = Vec::new();
+        for h in 0..heads {
+            for j in 0..half {
+                for s in 0..2 {
+                    out.push(h * 2 * half + s * half + j);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn unpermute_is_numpys_reshape_and_swap() {
+        for (n, heads) in [(64, 4), (32, 2), (16, 1), (8, 4), (96, 3)] {
+            let ours: Vec<u64> = (0..n).map(|u| unpermuted(u, heads, n)).collect();
+            assert_eq!(ours, numpy_permute(n, heads), "{n} rows, {heads} heads");
+        }
+    }
+}
