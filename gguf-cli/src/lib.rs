@@ -10,6 +10,7 @@ pub mod files;
 pub mod glob;
 pub mod human;
 pub mod inspect;
+pub mod json;
 pub mod remote;
 pub mod render;
 pub mod requant;
