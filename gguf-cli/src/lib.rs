@@ -11,7 +11,6 @@ pub mod glob;
 pub mod human;
 pub mod inspect;
 pub mod json;
-pub mod remote;
 pub mod render;
 pub mod requant;
 

@@ -4,9 +4,9 @@ use crate::error::{Result, Status};
 use crate::flags::InspectArgs;
 use gguf_cli::inspect::{self, InspectOptions};
 use gguf_cli::json::Document;
-use gguf_cli::remote;
 use gguf_cli::render::{self, TextOptions};
 use gguf_format::ModelFiles;
+use gguf_remote as remote;
 use std::io::Write;
 
 /// One file's report, or `{"path", "error"}` when it could not be read.

@@ -5,12 +5,12 @@ use crate::error::{Error, Result, Status};
 use crate::flags::RequantArgs;
 use gguf_cli::inspect;
 use gguf_cli::json::Document;
-use gguf_cli::remote;
 use gguf_cli::requant as report;
 use gguf_format::split::output_names;
 use gguf_format::ModelFiles;
 use gguf_quant::requant::quality::{self, QualityOptions};
 use gguf_quant::requant::{self, parse_target, Imatrix, Options, Target, TARGETS};
+use gguf_remote as remote;
 use std::io::Write;
 
 /// llama-quantize's options as the library takes them (it applies their rules).
