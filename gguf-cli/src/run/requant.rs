@@ -23,13 +23,15 @@ fn requant_options(a: &RequantArgs, target: &'static Target) -> Result<Options> 
         .allow_requantize(a.allow_requantize)
         .prune_layers(a.prune_layers.iter().copied())
         .keep_split(a.keep_split);
-    let mut specs: Vec<String> = a.tensor_type.clone();
-    if let Some(f) = &a.tensor_type_file {
-        let text = std::fs::read_to_string(f).map_err(|e| Error::Read(f.display().to_string(), e))?;
-        specs.extend(text.split_whitespace().map(str::to_string));
-    }
-    for spec in &specs {
+    let file = match &a.tensor_type_file {
+        Some(f) => Some(std::fs::read_to_string(f).map_err(|e| Error::Read(f.display().to_string(), e))?),
+        None => None,
+    };
+    for spec in &a.tensor_type {
         o.tensor_type(spec)?;
+    }
+    if let Some(text) = &file {
+        o.tensor_type_file(text)?;
     }
     if let Some(path) = &a.imatrix {
         let m = Imatrix::load(path)?;
@@ -107,17 +109,21 @@ pub fn run(a: &RequantArgs, out: &mut dyn Write) -> Result {
     });
     if all {
         let bar = count_bar(a.quiet, g.tensors().len() as u64, "tensors read");
-        let memory = a.memory.options();
-        let report =
-            report::AllTargets::new(&shown, &g, &opts, memory.as_ref(), quality.as_ref(), &mut |p| {
-                if let Some(b) = &bar {
-                    b.set_position(p.tensors_done as u64);
-                }
-            });
+        let options = requant::every_target(&opts);
+        let plans = requant::plan_all(&g, &options, quality.as_ref(), &mut |p| {
+            if let Some(b) = &bar {
+                b.set_position(p.tensors_done as u64);
+            }
+        });
         if let Some(b) = &bar {
             b.finish_and_clear();
         }
-        let report = report.map_err(|e| Error::at(&shown, e))?;
+        let plans = plans.map_err(|e| Error::at(&shown, e))?;
+        let memory = a
+            .memory
+            .options()
+            .map(|o| inspect::memory_estimate_with(g.first(), &o, g.total_tensor_bytes()));
+        let report = report::AllTargets::new(&shown, &g, plans, memory, quality.as_ref().map(|q| q.sample));
         if a.json {
             Document::new("report", &report).write(out)?;
         } else {

@@ -26,6 +26,8 @@ mod plan;
 pub mod quality;
 pub mod select;
 pub mod target;
+pub mod targets;
+mod tensor_type_file;
 
 pub use error::RequantError;
 pub use execute::{execute, Progress};
@@ -33,3 +35,4 @@ pub use imatrix::Imatrix;
 pub use options::{KvOverride, Options};
 pub use plan::{plan, Plan, PlanOutput, PlannedTensor};
 pub use target::{parse_target, Target, TARGETS};
+pub use targets::{every_target, plan_all, TargetPlan};
