@@ -73,12 +73,31 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Format(e) => write!(f, "{e}"),
-            Error::Requant(e) => write!(f, "{e}"),
+            Error::Requant(e) => f.write_str(&requant_message(e)),
             Error::Usage(m) => f.write_str(m),
             Error::At(what, e) => write!(f, "{what}: {e}"),
             Error::Read(path, e) => write!(f, "{path}: {e}"),
             Error::Output(e) => write!(f, "writing output: {e}"),
         }
+    }
+}
+
+/// A requantization error as the command words it: an option's error
+/// names the flag that gave the value.
+pub fn requant_message(e: &RequantError) -> String {
+    use gguf_quant::requant::OptionError as O;
+    match e {
+        RequantError::Option(o) => match o {
+            O::TensorTypeSpec { .. } | O::TensorTypePattern { .. } => format!("--tensor-type {o}"),
+            O::IncludeAndExclude => "--include-weights and --exclude-weights cannot be given together".into(),
+            O::KvOverrideSpec { .. } | O::KvOverrideValue { .. } => format!("--override-kv {o}"),
+            O::KvOverrideKey { .. } => format!("--override-kv: {o}"),
+            O::QualitySample { sample } => {
+                format!("--quality-sample {sample}: expected a share of rows in (0, 1]")
+            }
+            _ => o.to_string(),
+        },
+        _ => e.to_string(),
     }
 }
 

@@ -38,7 +38,7 @@ pub fn execute<W: Write + Send>(
     let out = plan
         .outputs
         .get(output)
-        .ok_or_else(|| RequantError::Option(format!("the plan has no output file {output}")))?;
+        .ok_or(super::OptionError::NoSuchOutput { output })?;
     let tw = out.builder.write_header(w)?;
     std::thread::scope(|scope| {
         let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);

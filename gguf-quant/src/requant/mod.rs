@@ -21,6 +21,7 @@
 mod error;
 mod execute;
 pub mod imatrix;
+mod option_error;
 mod options;
 mod plan;
 pub mod quality;
@@ -32,6 +33,7 @@ mod tensor_type_file;
 pub use error::RequantError;
 pub use execute::{execute, Progress};
 pub use imatrix::Imatrix;
+pub use option_error::{KvValueProblem, OptionError};
 pub use options::{KvOverride, Options};
 pub use plan::{plan, Plan, PlanOutput, PlannedTensor};
 pub use target::{parse_target, Target, TARGETS};

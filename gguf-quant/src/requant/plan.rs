@@ -292,8 +292,7 @@ pub fn plan<'a>(m: &Model<'a>, opts: &'a Options, dry_run: bool) -> Result<Plan<
         });
     }
     if n_out > 1 {
-        let total = i32::try_from(tensors.len())
-            .map_err(|_| RequantError::Option("too many tensors for split.tensors.count (i32)".into()))?;
+        let total = i32::try_from(tensors.len()).map_err(|_| super::OptionError::TooManyTensors)?;
         for (i, b) in builders.iter_mut().enumerate() {
             b.set_last(SPLIT_NO, i as u16)?
                 .set_last(SPLIT_COUNT, n_out as u16)?
