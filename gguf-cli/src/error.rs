@@ -72,13 +72,35 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Format(e) => write!(f, "{e}"),
+            Error::Format(e) => f.write_str(&format_message(e)),
             Error::Requant(e) => f.write_str(&requant_message(e)),
             Error::Usage(m) => f.write_str(m),
             Error::At(what, e) => write!(f, "{what}: {e}"),
             Error::Read(path, e) => write!(f, "{path}: {e}"),
             Error::Output(e) => write!(f, "writing output: {e}"),
         }
+    }
+}
+
+/// A GGUF error as the command words it: an edit argument's error names
+/// the flag that gave it.
+pub fn format_message(e: &gguf_format::Error) -> String {
+    use gguf_format::edit::EditError as E;
+    match e {
+        gguf_format::Error::Edit(x) => match x {
+            E::SetSpec { .. }
+            | E::SetArrayText { .. }
+            | E::SetNeedsType { .. }
+            | E::SetArrayKey { .. }
+            | E::SetNotArray { .. } => format!("--set {x}"),
+            E::TokenNotFound { .. } => format!("--special-token {x}"),
+            E::BadTokenId { .. } | E::TokenIdOutOfRange { .. } => format!("--special-token-by-id {x}"),
+            E::RenameMissing { .. } | E::RenameEmpty { .. } => format!("--rename {x}"),
+            E::RenamedTwice { .. } | E::RenameClash { .. } => format!("--rename: {x}"),
+            E::ChatTemplateJson(_) | E::ChatTemplateNotList => format!("--chat-template: {x}"),
+            _ => x.to_string(),
+        },
+        _ => e.to_string(),
     }
 }
 

@@ -5,7 +5,7 @@ use crate::error::{Error, Result, Status};
 use crate::flags::EditArgs;
 use gguf_cli::files::MetadataChanges;
 use gguf_cli::human::thousands;
-use gguf_format::edit::{self, ChatTemplate, MetadataEdit, SetArg, SetType, SetValue};
+use gguf_format::edit::{self, ChatTemplate, MetadataEdit, SetArg, SetValue};
 use gguf_format::split::output_names;
 use gguf_format::{ops, GgufFile, ModelFiles};
 use std::io::Write;
@@ -23,73 +23,16 @@ pub fn run(a: &EditArgs, out: &mut dyn Write) -> Result {
 fn set_values(args: &[String]) -> Result<Vec<(String, SetValue)>> {
     let mut v = Vec::with_capacity(args.len());
     for arg in args {
-        let s = SetArg::parse(arg)?;
-        let value = match s.ty {
-            Some(SetType::Scalar(t)) => SetValue::Typed(edit::parse_value(&s.key, t, &s.text)?),
-            Some(SetType::Array(t)) => {
-                let items = json_items(&s.text).ok_or_else(|| {
-                    Error::Usage(format!(
-                        "--set {}: {:?} is not a JSON array of numbers, strings or booleans",
-                        s.key, s.text
-                    ))
-                })?;
-                SetValue::Typed(edit::array_of(&s.key, t, &items)?)
-            }
-            None => match s.text.starts_with('[').then(|| json_items(&s.text)).flatten() {
-                Some(items) => SetValue::Items(items),
-                None => SetValue::Text(s.text),
-            },
-        };
-        v.push((s.key, value));
+        v.push(SetArg::parse(arg)?.value()?);
     }
     Ok(v)
 }
 
-/// The elements of a JSON array of scalars, as text.
-fn json_items(text: &str) -> Option<Vec<String>> {
-    let serde_json::Value::Array(items) = serde_json::from_str(text).ok()? else {
-        return None;
-    };
-    items
-        .into_iter()
-        .map(|x| match x {
-            serde_json::Value::Number(n) => Some(n.to_string()),
-            serde_json::Value::String(s) => Some(s),
-            serde_json::Value::Bool(b) => Some(b.to_string()),
-            _ => None,
-        })
-        .collect()
-}
-
-/// A `--chat-template` value: a string, or a JSON list of named templates.
-fn chat_template_value(v: &serde_json::Value) -> Option<ChatTemplate> {
-    match v {
-        serde_json::Value::String(s) => Some(ChatTemplate::Text(s.clone())),
-        serde_json::Value::Array(list) => Some(ChatTemplate::Named(
-            list.iter()
-                .filter_map(|c| {
-                    let name = c.get("name").and_then(|n| n.as_str()).unwrap_or("");
-                    let template = c.get("template")?.as_str()?;
-                    Some((name.to_string(), template.to_string()))
-                })
-                .collect(),
-        )),
-        _ => None,
-    }
-}
-
 fn chat_template(a: &EditArgs) -> Result<Option<ChatTemplate>> {
     if let Some(t) = &a.chat_template {
-        if t.starts_with('[') {
-            let v: serde_json::Value = serde_json::from_str(t)
-                .map_err(|e| Error::Usage(format!("--chat-template: not valid JSON: {e}")))?;
-            return chat_template_value(&v).map(Some).ok_or_else(|| {
-                Error::Usage(
-                    "--chat-template: a JSON value must be a list of {\"name\", \"template\"}".into(),
-                )
-            });
-        }
-        return Ok(Some(ChatTemplate::Text(t.clone())));
+        return Ok(Some(
+            ChatTemplate::parse_arg(t).map_err(gguf_format::Error::from)?,
+        ));
     }
     if let Some(f) = &a.chat_template_file {
         let t = std::fs::read_to_string(f).map_err(|e| Error::Read(f.display().to_string(), e))?;
@@ -97,10 +40,9 @@ fn chat_template(a: &EditArgs) -> Result<Option<ChatTemplate>> {
     }
     if let Some(f) = &a.chat_template_config {
         let text = std::fs::read_to_string(f).map_err(|e| Error::Read(f.display().to_string(), e))?;
-        let v: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| Error::Usage(format!("{}: not valid JSON: {e}", f.display())))?;
         // As gguf-new-metadata: no (or an empty) chat_template changes nothing.
-        return Ok(v.get("chat_template").and_then(chat_template_value));
+        return ChatTemplate::from_tokenizer_config(&text)
+            .map_err(|e| Error::Usage(format!("{}: {e}", f.display())));
     }
     Ok(None)
 }
