@@ -292,7 +292,7 @@ pub enum Error {
 
     /// An edit's argument is malformed or does not fit the file.
     #[error(transparent)]
-    Edit(#[from] crate::edit::EditError),
+    Edit(crate::edit::EditError),
 
     /// A problem in one file of a split model: `source` says what, `path` which file.
     #[error("{path}: {source}")]

@@ -31,7 +31,7 @@ fn set_values(args: &[String]) -> Result<Vec<(String, SetValue)>> {
 fn chat_template(a: &EditArgs) -> Result<Option<ChatTemplate>> {
     if let Some(t) = &a.chat_template {
         return Ok(Some(
-            ChatTemplate::parse_arg(t).map_err(gguf_format::Error::from)?,
+            ChatTemplate::parse_arg(t).map_err(gguf_format::Error::Edit)?,
         ));
     }
     if let Some(f) = &a.chat_template_file {

@@ -2,7 +2,7 @@
 //! templates as a list of named templates or in a `tokenizer_config.json`.
 
 use super::{array_of, parse_value, ChatTemplate, EditError, SetArg, SetType, SetValue};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 impl SetArg {
     /// The key and the value to set: a typed value, or (with no type) a
@@ -18,9 +18,11 @@ impl SetArg {
         let value = match self.ty {
             Some(SetType::Scalar(t)) => SetValue::Typed(parse_value(&self.key, t, &self.text)?),
             Some(SetType::Array(t)) => {
-                let items = json_items(&self.text).ok_or_else(|| EditError::SetArrayText {
-                    key: self.key.clone(),
-                    text: self.text.clone(),
+                let items = json_items(&self.text).ok_or_else(|| {
+                    Error::Edit(EditError::SetArrayText {
+                        key: self.key.clone(),
+                        text: self.text.clone(),
+                    })
                 })?;
                 SetValue::Typed(array_of(&self.key, t, &items)?)
             }
