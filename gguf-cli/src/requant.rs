@@ -5,7 +5,7 @@
 use crate::human::{bytes, thousands};
 use crate::inspect::MemoryEstimate;
 use gguf_quant::requant::quality::PlanQuality;
-use gguf_quant::requant::{Plan, TargetPlan};
+use gguf_quant::requant::{Plan, Shortfall, TargetPlan};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -194,6 +194,18 @@ fn beyond_weights(m: &MemoryEstimate) -> Option<u64> {
         .checked_add(m.output_bytes?)
 }
 
+/// A plan's shortfalls as a note of `--to all` (`needs --imatrix`).
+fn shortfall_note(shortfalls: &[Shortfall]) -> Option<String> {
+    let notes: Vec<String> = shortfalls
+        .iter()
+        .map(|s| match s {
+            Shortfall::Imatrix => "needs --imatrix".to_string(),
+            other => other.to_string(),
+        })
+        .collect();
+    (!notes.is_empty()).then(|| notes.join("; "))
+}
+
 /// One line of `--dry-run --to all`.
 #[derive(Serialize)]
 pub struct TargetRow {
@@ -269,7 +281,7 @@ impl AllTargets {
                     bits_per_weight: Some(bpw(p.out_bytes, p.n_params)),
                     total_with_kv: kv.map(|kv| kv.saturating_add(p.out_bytes)),
                     total_bytes: beyond.map(|b| b.saturating_add(p.out_bytes)),
-                    note: p.shortfall(),
+                    note: shortfall_note(&p.shortfalls()),
                     quality,
                 },
                 Err(e) => TargetRow {
