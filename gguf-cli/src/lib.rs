@@ -10,7 +10,7 @@ pub mod files;
 pub mod glob;
 pub mod human;
 pub mod inspect;
-pub mod remote;
+pub mod json;
 pub mod render;
 pub mod requant;
 

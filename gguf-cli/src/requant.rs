@@ -4,8 +4,8 @@
 
 use crate::human::{bytes, thousands};
 use crate::inspect::MemoryEstimate;
-use gguf_quant::requant::quality::{self, PlanQuality, QualityOptions, QualityProgress};
-use gguf_quant::requant::{self, Options, Plan, RequantError};
+use gguf_quant::requant::quality::PlanQuality;
+use gguf_quant::requant::{Plan, Shortfall, TargetPlan};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -194,6 +194,18 @@ fn beyond_weights(m: &MemoryEstimate) -> Option<u64> {
         .checked_add(m.output_bytes?)
 }
 
+/// A plan's shortfalls as a note of `--to all` (`needs --imatrix`).
+fn shortfall_note(shortfalls: &[Shortfall]) -> Option<String> {
+    let notes: Vec<String> = shortfalls
+        .iter()
+        .map(|s| match s {
+            Shortfall::Imatrix => "needs --imatrix".to_string(),
+            other => other.to_string(),
+        })
+        .collect();
+    (!notes.is_empty()).then(|| notes.join("; "))
+}
+
 /// One line of `--dry-run --to all`.
 #[derive(Serialize)]
 pub struct TargetRow {
@@ -239,42 +251,27 @@ pub struct AllTargets {
 }
 
 impl AllTargets {
-    /// Plans every target (aliases skipped) for `g`; with `quality`, also
-    /// predicts each one's weight error, reading the model once
-    /// (`progress` hears how far that is).
+    /// The rows of every target planned for `g`
+    /// ([`gguf_quant::requant::plan_all`]), smallest first; `memory` is the estimate
+    /// for the input's weights at `--ctx`, if asked, and `quality_sample`
+    /// the share of rows encoded for the predictions, with `--quality`.
     pub fn new(
         input: &str,
         g: &gguf_format::Model<'_>,
-        base: &Options,
-        memory: Option<&gguf_llama::memory::Options>,
-        quality: Option<&QualityOptions>,
-        progress: &mut dyn FnMut(QualityProgress),
-    ) -> Result<AllTargets, RequantError> {
-        let memory =
-            memory.map(|o| crate::inspect::memory_estimate_with(g.first(), o, g.total_tensor_bytes()));
+        plans: Vec<TargetPlan<'_>>,
+        memory: Option<MemoryEstimate>,
+        quality_sample: Option<f64>,
+    ) -> AllTargets {
         let kv = memory.as_ref().and_then(|m| m.kv_cache_bytes);
         let beyond = memory.as_ref().and_then(beyond_weights);
-        let opts: Vec<Options> = requant::TARGETS
-            .iter()
-            .filter(|t| !t.description.starts_with("alias"))
-            .map(|t| base.with_target(t))
-            .collect();
-        let plans: Vec<Result<Plan<'_>, RequantError>> =
-            opts.iter().map(|o| requant::plan(g, o, true)).collect();
-        let predicted = match quality {
-            Some(q) => {
-                let ok: Vec<&Plan<'_>> = plans.iter().filter_map(|p| p.as_ref().ok()).collect();
-                let mut figures = quality::estimate(g, &ok, q, progress)?.into_iter();
-                plans
-                    .iter()
-                    .map(|p| Quality(Some(p.as_ref().ok().and_then(|_| figures.next().flatten()))))
-                    .collect()
-            }
-            None => plans.iter().map(|_| Quality(None)).collect::<Vec<_>>(),
-        };
         let mut targets = Vec::new();
-        for ((o, plan), quality) in opts.iter().zip(&plans).zip(predicted) {
-            let t = o.target();
+        for TargetPlan {
+            target: t,
+            plan,
+            quality,
+        } in plans
+        {
+            let quality = Quality(quality);
             let row = match plan {
                 Ok(p) => TargetRow {
                     target: t.name.into(),
@@ -284,7 +281,7 @@ impl AllTargets {
                     bits_per_weight: Some(bpw(p.out_bytes, p.n_params)),
                     total_with_kv: kv.map(|kv| kv.saturating_add(p.out_bytes)),
                     total_bytes: beyond.map(|b| b.saturating_add(p.out_bytes)),
-                    note: p.shortfall(),
+                    note: shortfall_note(&p.shortfalls()),
                     quality,
                 },
                 Err(e) => TargetRow {
@@ -302,14 +299,14 @@ impl AllTargets {
             targets.push(row);
         }
         targets.sort_by_key(|r| r.out_bytes.unwrap_or(u64::MAX));
-        Ok(AllTargets {
+        AllTargets {
             input: input.to_string(),
             in_bytes: g.total_tensor_bytes(),
             parameters: g.tensors().iter().map(|t| t.n_elements()).sum(),
             memory,
             targets,
-            quality_sample: quality.map(|q| q.sample),
-        })
+            quality_sample,
+        }
     }
 
     /// As a text table; `verbose` adds the predicted error per tensor class.

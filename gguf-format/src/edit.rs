@@ -20,6 +20,12 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
+mod error;
+mod json;
+
+pub use error::EditError;
+pub use json::json_items;
+
 /// `general.architecture`.
 pub const ARCHITECTURE_KEY: &str = "general.architecture";
 /// `tokenizer.chat_template`: the default template; also the prefix of
@@ -146,7 +152,7 @@ impl SetArg {
         let (key, rest) = arg
             .split_once('=')
             .filter(|(k, _)| !k.is_empty())
-            .ok_or_else(|| invalid(format!("--set {arg:?}: expected KEY=VALUE or KEY=TYPE:VALUE")))?;
+            .ok_or_else(|| Error::Edit(EditError::SetSpec { arg: arg.to_string() }))?;
         let typed = rest.split_once(':').and_then(|(t, v)| {
             let lower = t.to_ascii_lowercase();
             let ty = match lower.strip_prefix("array[").and_then(|x| x.strip_suffix(']')) {
@@ -459,9 +465,10 @@ impl MetadataEdit {
                 .filter(|(_, s)| s.as_bytes() == token.as_bytes())
                 .map(|(i, _)| i);
             let first = ids.next().ok_or_else(|| {
-                invalid(format!(
-                    "--special-token {name}: unable to find {token:?} in the token list"
-                ))
+                Error::Edit(EditError::TokenNotFound {
+                    name: name.to_string(),
+                    token: token.to_string(),
+                })
             })?;
             let others: Vec<String> = ids.map(|i| i.to_string()).collect();
             if !others.is_empty() {
@@ -475,17 +482,20 @@ impl MetadataEdit {
         for (name, id) in &self.special_tokens_by_id {
             let key = special_token_key(name)?;
             if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(invalid(format!(
-                    "--special-token-by-id {name}: {id:?} is not a valid token id"
-                )));
+                return Err(Error::Edit(EditError::BadTokenId {
+                    name: name.to_string(),
+                    id: id.to_string(),
+                }));
             }
             let n: u64 = id
                 .parse()
                 .map_err(|_| invalid(format!("token id {id} is too large")))?;
             if n >= n_tokens {
-                return Err(invalid(format!(
-                    "--special-token-by-id {name}: token id {n} is not within the token list ({n_tokens} tokens)"
-                )));
+                return Err(Error::Edit(EditError::TokenIdOutOfRange {
+                    name: name.to_string(),
+                    id: n,
+                    n_tokens,
+                }));
             }
             new.set(key, MetaValue::U32(token_id(n)?));
         }
@@ -538,23 +548,27 @@ impl MetadataEdit {
         let mut map = HashMap::new();
         for (old, new) in &self.rename {
             if g.get(old).is_none() {
-                return Err(invalid(format!("--rename {old}={new}: no key {old}")));
+                return Err(Error::Edit(EditError::RenameMissing {
+                    old: old.to_string(),
+                    new: new.to_string(),
+                }));
             }
             if new.is_empty() {
-                return Err(invalid(format!("--rename {old}=: the new name is empty")));
+                return Err(Error::Edit(EditError::RenameEmpty { old: old.to_string() }));
             }
             if map.insert(old.as_str(), new.as_str()).is_some() {
-                return Err(invalid(format!("--rename: {old} is renamed twice")));
+                return Err(Error::Edit(EditError::RenamedTwice { old: old.to_string() }));
             }
         }
         let mut names: HashMap<&str, &str> = HashMap::new();
         for kv in g.metadata() {
             let name = map.get(kv.key).copied().unwrap_or(kv.key);
             if let Some(other) = names.insert(name, kv.key) {
-                return Err(invalid(format!(
-                    "--rename: {name} would be the name of both {other} and {}",
-                    kv.key
-                )));
+                return Err(Error::Edit(EditError::RenameClash {
+                    name: name.to_string(),
+                    first: other.to_string(),
+                    second: kv.key.to_string(),
+                }));
             }
         }
         Ok(map)
@@ -566,20 +580,21 @@ impl MetadataEdit {
         value: &SetValue,
         existing: Option<&Value<'_>>,
     ) -> Result<MetaValue<'static>> {
-        let need = |what: &str| {
-            invalid(format!(
-                "--set {key}: the file has no such key, so give its type: {key}=TYPE:VALUE ({what})"
-            ))
+        let need = |hint: &'static str| {
+            Error::Edit(EditError::SetNeedsType {
+                key: key.to_string(),
+                hint,
+            })
         };
         match value {
             SetValue::Typed(v) => Ok(v.clone()),
             SetValue::Text(text) => {
                 let old = existing.ok_or_else(|| need("e.g. str:, u32:, f32:, bool:"))?;
                 parse_value(key, old.value_type(), text).map_err(|e| match old {
-                    Value::Array(_) => invalid(format!(
-                        "--set {key}: the key is {}: give the elements as a JSON array",
-                        old.type_name()
-                    )),
+                    Value::Array(_) => Error::Edit(EditError::SetArrayKey {
+                        key: key.to_string(),
+                        type_name: old.type_name().to_string(),
+                    }),
                     _ => e,
                 })
             }
@@ -588,10 +603,10 @@ impl MetadataEdit {
                 let elem = match old {
                     Value::Array(a) if a.element_type() != ValueType::Array => a.element_type(),
                     other => {
-                        return Err(invalid(format!(
-                            "--set {key}: the key is {}, not an array of numbers or strings; give the type ({key}=TYPE:VALUE)",
-                            other.type_name()
-                        )))
+                        return Err(Error::Edit(EditError::SetNotArray {
+                            key: key.to_string(),
+                            type_name: other.type_name().to_string(),
+                        }))
                     }
                 };
                 array_of(key, elem, items)

@@ -290,6 +290,10 @@ pub enum Error {
     #[error("{0}")]
     InvalidEdit(String),
 
+    /// An edit's argument is malformed or does not fit the file.
+    #[error(transparent)]
+    Edit(crate::edit::EditError),
+
     /// A problem in one file of a split model: `source` says what, `path` which file.
     #[error("{path}: {source}")]
     InShard {

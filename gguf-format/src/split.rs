@@ -49,6 +49,31 @@ pub fn output_prefix(out: &str) -> &str {
     out.strip_suffix(".gguf").unwrap_or(out)
 }
 
+/// The files an operation writing `count` outputs to `out` creates: `out`
+/// itself when `split` is false (one output), else
+/// `OUT-0000i-of-0000N.gguf` with `out`'s `.gguf` removed, as llama-quantize
+/// `--keep-split` and gguf-new-metadata name a split model's outputs.
+///
+/// ```
+/// use gguf_format::split::output_names;
+/// use std::path::{Path, PathBuf};
+/// assert_eq!(output_names(Path::new("m.gguf"), false, 1), [PathBuf::from("m.gguf")]);
+/// assert_eq!(
+///     output_names(Path::new("m.gguf"), true, 2),
+///     [PathBuf::from("m-00001-of-00002.gguf"), PathBuf::from("m-00002-of-00002.gguf")]
+/// );
+/// ```
+pub fn output_names(out: &std::path::Path, split: bool, count: usize) -> Vec<std::path::PathBuf> {
+    if !split {
+        return vec![out.to_path_buf()];
+    }
+    let s = out.to_string_lossy();
+    let prefix = output_prefix(&s);
+    (0..count)
+        .map(|i| std::path::PathBuf::from(shard_path(prefix, i, count)))
+        .collect()
+}
+
 /// When `gguf split` starts a new shard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SplitLimit {

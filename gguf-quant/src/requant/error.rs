@@ -7,10 +7,9 @@ use crate::GgmlType;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RequantError {
-    /// An option is malformed or contradicts another; the message names
-    /// the option as a user types it (`--tensor-type`, `--override-kv`, …).
-    #[error("{0}")]
-    Option(String),
+    /// An option is malformed or contradicts another.
+    #[error(transparent)]
+    Option(#[from] super::OptionError),
 
     /// The importance-matrix file cannot be read or used.
     #[error("{path}: {reason}")]

@@ -35,7 +35,7 @@ where
     let out = plan
         .outputs
         .get(output)
-        .ok_or_else(|| RequantError::Option(format!("the plan has no output file {output}")))?;
+        .ok_or(super::OptionError::NoSuchOutput { output })?;
     let planned = &plan.tensors[out.tensors.clone()];
     let conversions = Conversions(
         planned
@@ -64,9 +64,10 @@ impl Convert for Conversions<'_> {
     fn convert(&self, i: usize, rows: Range<u64>, src: &[u8], out: &mut Vec<u8>) -> Result<(), RequantError> {
         match self.0.get(i) {
             Some(Some(c)) => c.run(src, rows.start, out),
-            _ => Err(RequantError::Option(format!(
-                "output tensor {i} is copied, not converted"
-            ))),
+            _ => Err(
+                gguf_format::Error::InvalidWrite(format!("output tensor {i} is copied, not converted"))
+                    .into(),
+            ),
         }
     }
 }

@@ -21,15 +21,22 @@
 mod error;
 mod execute;
 pub mod imatrix;
+mod option_error;
 mod options;
 mod plan;
 pub mod quality;
 pub mod select;
+mod shortfall;
 pub mod target;
+pub mod targets;
+mod tensor_type_file;
 
 pub use error::RequantError;
 pub use execute::{execute, Progress};
 pub use imatrix::Imatrix;
+pub use option_error::{KvValueProblem, OptionError};
 pub use options::{KvOverride, Options};
 pub use plan::{plan, Plan, PlanOutput, PlannedTensor};
+pub use shortfall::Shortfall;
 pub use target::{parse_target, Target, TARGETS};
+pub use targets::{every_target, plan_all, TargetPlan};

@@ -1,7 +1,7 @@
 //! llama-quantize's options as a value: [`Options`] applies its rules as they are set, [`KvOverride`] is one `--override-kv`.
 
 use super::select::SelectOptions;
-use super::{Imatrix, RequantError, Target};
+use super::{Imatrix, KvValueProblem, OptionError, RequantError, Target};
 use gguf_format::{GgmlType, MetaValue, TensorInfo};
 
 /// llama-quantize's options, with its rules applied as they are set:
@@ -82,12 +82,15 @@ impl Options {
         let (pattern, ty) = spec
             .split_once('=')
             .filter(|(p, t)| !p.is_empty() && !t.is_empty())
-            .ok_or_else(|| RequantError::Option(format!("--tensor-type {spec:?}: expected PATTERN=TYPE")))?;
-        let re = regex::Regex::new(&pattern.to_lowercase())
-            .map_err(|e| RequantError::Option(format!("--tensor-type {pattern:?}: {e}")))?;
-        let ty = GgmlType::from_name(ty).ok_or_else(|| {
-            RequantError::Option(format!("unknown ggml type {ty:?} (e.g. q4_k, q8_0, f16)"))
-        })?;
+            .ok_or_else(|| OptionError::TensorTypeSpec {
+                spec: spec.to_string(),
+            })?;
+        let re =
+            regex::Regex::new(&pattern.to_lowercase()).map_err(|source| OptionError::TensorTypePattern {
+                pattern: pattern.to_string(),
+                source,
+            })?;
+        let ty = GgmlType::from_name(ty).ok_or_else(|| OptionError::UnknownType { name: ty.to_string() })?;
         self.select.tensor_types.push((re, ty));
         Ok(self)
     }
@@ -109,9 +112,7 @@ impl Options {
         exclude: &[String],
     ) -> Result<&mut Self, RequantError> {
         if !include.is_empty() && !exclude.is_empty() {
-            return Err(RequantError::Option(
-                "--include-weights and --exclude-weights cannot be given together".into(),
-            ));
+            return Err(OptionError::IncludeAndExclude.into());
         }
         m.filter(include, exclude);
         self.imatrix = Some((path.to_string(), m));
@@ -161,39 +162,38 @@ pub enum KvOverride {
 impl KvOverride {
     /// Parses `KEY=TYPE:VALUE`.
     pub fn parse(s: &str) -> Result<(String, KvOverride), RequantError> {
-        Self::parse_text(s).map_err(RequantError::Option)
+        Ok(Self::parse_text(s)?)
     }
 
-    fn parse_text(s: &str) -> Result<(String, KvOverride), String> {
-        let bad =
-            || format!("--override-kv {s:?}: expected KEY=TYPE:VALUE with TYPE int, float, bool or str");
+    fn parse_text(s: &str) -> Result<(String, KvOverride), OptionError> {
+        let bad = || OptionError::KvOverrideSpec { spec: s.to_string() };
+        let value_error = |problem| OptionError::KvOverrideValue {
+            key: s.split_once('=').map_or(s, |(k, _)| k).to_string(),
+            problem,
+        };
         let (key, rest) = s.split_once('=').ok_or_else(bad)?;
         let (ty, value) = rest.split_once(':').ok_or_else(bad)?;
         if key.is_empty() || key.len() >= 128 {
-            return Err(format!("--override-kv: key {key:?} must be 1 to 127 bytes"));
+            return Err(OptionError::KvOverrideKey { key: key.to_string() });
         }
         let v = match ty {
             "int" => KvOverride::Int(
                 value
                     .parse()
-                    .map_err(|_| format!("--override-kv {key}: {value:?} is not an integer"))?,
+                    .map_err(|_| value_error(KvValueProblem::NotInteger(value.to_string())))?,
             ),
             "float" => KvOverride::Float(
                 value
                     .parse()
-                    .map_err(|_| format!("--override-kv {key}: {value:?} is not a number"))?,
+                    .map_err(|_| value_error(KvValueProblem::NotNumber(value.to_string())))?,
             ),
             "bool" => match value {
                 "true" => KvOverride::Bool(true),
                 "false" => KvOverride::Bool(false),
-                _ => {
-                    return Err(format!(
-                        "--override-kv {key}: bool must be true or false, not {value:?}"
-                    ))
-                }
+                _ => return Err(value_error(KvValueProblem::NotBool(value.to_string()))),
             },
             "str" if value.len() <= 127 => KvOverride::Str(value.to_string()),
-            "str" => return Err(format!("--override-kv {key}: string longer than 127 bytes")),
+            "str" => return Err(value_error(KvValueProblem::StringTooLong)),
             _ => return Err(bad()),
         };
         Ok((key.to_string(), v))

@@ -56,32 +56,10 @@ pub struct Plan<'a> {
 }
 
 impl Plan<'_> {
-    /// What this plan lacks to be carried out, in words, or `None` when it
-    /// can be: an importance matrix for a type that needs one (`needs
-    /// --imatrix`), or an encoder for a type this version cannot make. A
-    /// plan made for a dry run can lack these; [`plan`] itself refuses
-    /// them otherwise.
+    /// What this plan lacks to be carried out, in words ([`Plan::shortfalls`]
+    /// joined by `; `), or `None` when it can be.
     pub fn shortfall(&self) -> Option<String> {
-        let converted = || self.tensors.iter().filter(|t| t.choice.ty != t.src.ggml_type);
-        let mut notes = Vec::new();
-        if converted().any(|t| t.choice.requires_imatrix && t.imatrix.is_none()) {
-            notes.push(if self.tensors.iter().any(|t| t.imatrix.is_some()) {
-                "the importance matrix lacks entries its types need".to_string()
-            } else {
-                "needs --imatrix".to_string()
-            });
-        }
-        let missing: std::collections::BTreeSet<String> = converted()
-            .filter(|t| crate::codec(t.choice.ty).is_none_or(|c| !c.can_encode()))
-            .map(|t| t.choice.ty.to_string())
-            .collect();
-        if !missing.is_empty() {
-            let list: Vec<String> = missing.into_iter().collect();
-            notes.push(format!(
-                "{} cannot be encoded by this version (size only)",
-                list.join(", ")
-            ));
-        }
+        let notes: Vec<String> = self.shortfalls().iter().map(ToString::to_string).collect();
         (!notes.is_empty()).then(|| notes.join("; "))
     }
 }
@@ -295,8 +273,7 @@ pub fn plan<'a, S: TensorSource<'a> + ?Sized>(
         });
     }
     if n_out > 1 {
-        let total = i32::try_from(tensors.len())
-            .map_err(|_| RequantError::Option("too many tensors for split.tensors.count (i32)".into()))?;
+        let total = i32::try_from(tensors.len()).map_err(|_| super::OptionError::TooManyTensors)?;
         for (i, b) in builders.iter_mut().enumerate() {
             b.set_last(SPLIT_NO, i as u16)?
                 .set_last(SPLIT_COUNT, n_out as u16)?

@@ -485,10 +485,7 @@ pub fn estimate<'a, S: TensorSource<'a> + ?Sized>(
     progress: &mut dyn FnMut(QualityProgress),
 ) -> Result<Vec<Option<PlanQuality>>, RequantError> {
     if !(opts.sample > 0.0 && opts.sample <= 1.0) {
-        return Err(RequantError::Option(format!(
-            "--quality-sample {}: expected a share of rows in (0, 1]",
-            opts.sample
-        )));
+        return Err(super::OptionError::QualitySample { sample: opts.sample }.into());
     }
     let feasible: Vec<bool> = plans.iter().map(|p| is_feasible(p)).collect();
     // Every type each source tensor is converted to by some feasible plan,

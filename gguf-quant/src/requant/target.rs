@@ -39,6 +39,21 @@ impl Target {
     pub fn nominal_bpw(&self) -> f64 {
         self.default_type().info().map_or(0.0, |i| i.bits_per_weight())
     }
+
+    /// Whether this is another name for a target listed after it (`Q4_K`
+    /// for `Q4_K_M`): the same ftype, so planning it again gives nothing new.
+    ///
+    /// ```
+    /// use gguf_quant::requant::parse_target;
+    /// assert!(parse_target("Q4_K").unwrap().is_alias());
+    /// assert!(!parse_target("Q4_K_M").unwrap().is_alias());
+    /// ```
+    pub fn is_alias(&self) -> bool {
+        TARGETS
+            .iter()
+            .position(|t| t == self)
+            .is_some_and(|i| TARGETS[i + 1..].iter().any(|t| t.id() == self.id()))
+    }
 }
 
 const fn ft(id: u32) -> &'static FileType {
@@ -113,6 +128,13 @@ pub fn parse_target(s: &str) -> Option<&'static Target> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aliases_are_the_targets_llama_quantize_describes_as_aliases() {
+        for t in TARGETS {
+            assert_eq!(t.is_alias(), t.description.starts_with("alias"), "{}", t.name);
+        }
+    }
 
     #[test]
     fn names_and_ids() {

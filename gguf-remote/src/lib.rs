@@ -1,16 +1,21 @@
-//! Models on web servers, for `gguf inspect URL` and `gguf requant --dry-run
-//! URL`: `http://…` and `https://…` URLs, and `hf://OWNER/REPO[@REVISION]/FILE`
-//! for a file on the Hugging Face Hub. Only the header is read, by HTTP
+//! Models on web servers, read as [`gguf_format::ModelFiles`] (what
+//! `gguf inspect URL` and `gguf requant --dry-run URL` read): `http://…`
+//! and `https://…` URLs, and `hf://OWNER/REPO[@REVISION]/FILE` for a file
+//! on the Hugging Face Hub. Only the header is read, by HTTP
 //! range requests that grow as the parser needs
 //! ([`gguf_format::GgufFile::read_header`]);
 //! the tensor data never is. A split model's other shards are read from the
-//! sibling URLs. The HTTP client (ureq, with rustls) is behind the `remote`
-//! cargo feature; without it [`open`] says so.
+//! sibling URLs. The HTTP client (ureq, with rustls) is behind the `http`
+//! cargo feature (on by default); without it [`open`] says so, and
+//! [`is_url`] and [`hf_url`] still work.
 //!
 //! The environment: `HF_TOKEN` is sent as `Authorization: Bearer` to the
 //! host named in the URL, and to no other (not across a redirect to a CDN);
 //! `HF_ENDPOINT` replaces `https://huggingface.co` for `hf://`;
 //! `GGUF_HTTP_TIMEOUT` is the connect and read timeout in seconds (30).
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 use gguf_format::{Error, ModelFiles};
 
@@ -23,6 +28,18 @@ pub fn is_url(s: &str) -> bool {
         .any(|k| scheme.eq_ignore_ascii_case(k))
 }
 
+/// An `hf://` URL that is not `hf://OWNER/REPO[@REVISION]/FILE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadHfUrl;
+
+impl std::fmt::Display for BadHfUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an hf:// URL is hf://OWNER/REPO[@REVISION]/FILE")
+    }
+}
+
+impl std::error::Error for BadHfUrl {}
+
 /// The Hub's address when `HF_ENDPOINT` does not say another.
 pub const HF_ENDPOINT: &str = "https://huggingface.co";
 
@@ -33,7 +50,7 @@ pub const HF_ENDPOINT: &str = "https://huggingface.co";
 /// folder. Anything but `hf://` is returned as it is.
 ///
 /// ```
-/// use gguf_cli::remote::hf_url;
+/// use gguf_remote::hf_url;
 /// let hub = "https://huggingface.co";
 /// assert_eq!(
 ///     hf_url("hf://unsloth/gemma-3-270m-it-GGUF/gemma-3-270m-it-Q8_0.gguf", hub).unwrap(),
@@ -45,7 +62,7 @@ pub const HF_ENDPOINT: &str = "https://huggingface.co";
 /// );
 /// assert!(hf_url("hf://org/model.gguf", hub).is_err());
 /// ```
-pub fn hf_url(url: &str, endpoint: &str) -> Result<String, String> {
+pub fn hf_url(url: &str, endpoint: &str) -> Result<String, BadHfUrl> {
     let Some(rest) = url
         .split_once("://")
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("hf"))
@@ -53,14 +70,13 @@ pub fn hf_url(url: &str, endpoint: &str) -> Result<String, String> {
     else {
         return Ok(url.to_string());
     };
-    let bad = || "an hf:// URL is hf://OWNER/REPO[@REVISION]/FILE".to_string();
     let mut parts = rest.splitn(3, '/');
     let (Some(owner), Some(repo), Some(file)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(bad());
+        return Err(BadHfUrl);
     };
     let (repo, revision) = repo.split_once('@').unwrap_or((repo, "main"));
     if [owner, repo, revision, file].iter().any(|s| s.is_empty()) || file.split('/').any(str::is_empty) {
-        return Err(bad());
+        return Err(BadHfUrl);
     }
     Ok(format!(
         "{}/{}/{}/resolve/{}/{}",
@@ -107,11 +123,11 @@ fn url_error(url: &str, e: std::io::Error) -> Error {
 /// Errors are one line naming the URL: `URL: HTTP 404 Not Found`, a timeout,
 /// the parser's.
 pub fn open(url: &str, single_file: bool) -> Result<ModelFiles, Error> {
-    #[cfg(feature = "remote")]
+    #[cfg(feature = "http")]
     {
         http::open(url, single_file)
     }
-    #[cfg(not(feature = "remote"))]
+    #[cfg(not(feature = "http"))]
     {
         let _ = single_file;
         Err(url_error(
@@ -123,7 +139,7 @@ pub fn open(url: &str, single_file: bool) -> Result<ModelFiles, Error> {
     }
 }
 
-#[cfg(feature = "remote")]
+#[cfg(feature = "http")]
 mod http {
     //! The HTTP side: range requests with ureq, retries, redirects, the token.
 
@@ -592,7 +608,7 @@ mod tests {
         }
     }
 
-    #[cfg(feature = "remote")]
+    #[cfg(feature = "http")]
     #[test]
     fn redirects_resolve_against_the_url() {
         let base = "https://hub.example/o/r/resolve/main/m.gguf";
@@ -610,7 +626,7 @@ mod tests {
         assert_eq!(http::resolve(base, "https://bad host/"), None);
     }
 
-    #[cfg(feature = "remote")]
+    #[cfg(feature = "http")]
     #[test]
     fn the_token_goes_to_the_named_scheme_host_and_port_only() {
         let origin = |u: &str| http::origin(&u.parse().unwrap());
@@ -626,7 +642,7 @@ mod tests {
         }
     }
 
-    #[cfg(not(feature = "remote"))]
+    #[cfg(not(feature = "http"))]
     #[test]
     fn without_the_feature_a_url_is_refused_naming_it() {
         let e = open("https://h/m.gguf", false).unwrap_err().to_string();
@@ -636,7 +652,7 @@ mod tests {
         );
     }
 
-    #[cfg(feature = "remote")]
+    #[cfg(feature = "http")]
     #[test]
     fn siblings_keep_the_query() {
         let names = vec!["https://h/m-00002-of-00002.gguf".to_string()];

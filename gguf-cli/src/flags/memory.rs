@@ -1,0 +1,76 @@
+//! The memory-estimate flags shared by `inspect` and `requant --dry-run`.
+
+use clap::Args;
+
+/// What llama.cpp allocates for a model at a context: the options of its
+/// `llama_context` that change the figures, with llama.cpp's names and
+/// defaults. Shared by the commands that estimate memory.
+#[derive(Args, Clone, Debug)]
+pub struct MemoryArgs {
+    /// Show the memory llama.cpp allocates at a context of N tokens (0: the
+    /// model's own context_length): weights, each KV cache exactly as
+    /// llama.cpp sizes it (context padded to 256, sliding-window layers with
+    /// a window-sized cache), the CPU compute buffer (an estimate) and the
+    /// output buffer. The keys used are listed; a missing key is named.
+    #[arg(long, help_heading = MEMORY, value_name = "N")]
+    pub ctx: Option<u64>,
+
+    /// K cache type, as llama.cpp's -ctk: f32, f16, bf16, q8_0, q4_0, q4_1,
+    /// iq4_nl, q5_0 or q5_1.
+    #[arg(long, help_heading = MEMORY, value_name = "TYPE", default_value = "f16", value_parser = parse_cache_type, requires = "ctx")]
+    pub cache_type_k: gguf_format::GgmlType,
+
+    /// V cache type, as llama.cpp's -ctv (a quantized V cache needs flash
+    /// attention, which llama.cpp then turns on).
+    #[arg(long, help_heading = MEMORY, value_name = "TYPE", default_value = "f16", value_parser = parse_cache_type, requires = "ctx")]
+    pub cache_type_v: gguf_format::GgmlType,
+
+    /// Parallel sequences (llama.cpp's -np): each gets its own stream of
+    /// ctx / N cells unless --kv-unified.
+    #[arg(long, help_heading = MEMORY, value_name = "N", default_value_t = 1, requires = "ctx")]
+    pub parallel: u32,
+
+    /// Logical batch size (llama.cpp's -b).
+    #[arg(long, help_heading = MEMORY, value_name = "N", default_value_t = 2048, requires = "ctx")]
+    pub batch: u32,
+
+    /// Micro-batch size (llama.cpp's -ub): the logits and attention masks
+    /// of one micro-batch dominate the compute buffer.
+    #[arg(long, help_heading = MEMORY, value_name = "N", default_value_t = 512, requires = "ctx")]
+    pub ubatch: u32,
+
+    /// One KV cache shared by all sequences (llama.cpp's -kvu; llama-server
+    /// turns it on when the number of slots is automatic).
+    #[arg(long, help_heading = MEMORY, requires = "ctx")]
+    pub kv_unified: bool,
+
+    /// Full-size caches for sliding-window layers (llama.cpp's --swa-full).
+    #[arg(long, help_heading = MEMORY, requires = "ctx")]
+    pub swa_full: bool,
+}
+
+impl MemoryArgs {
+    /// The library's options, when --ctx asks for an estimate.
+    pub fn options(&self) -> Option<gguf_llama::memory::Options> {
+        self.ctx.map(|context| gguf_llama::memory::Options {
+            context,
+            cache_type_k: self.cache_type_k,
+            cache_type_v: self.cache_type_v,
+            n_seq: self.parallel,
+            n_batch: self.batch,
+            n_ubatch: self.ubatch,
+            kv_unified: self.kv_unified,
+            swa_full: self.swa_full,
+        })
+    }
+}
+
+/// The help heading of the memory options.
+const MEMORY: &str = "Memory (as llama.cpp allocates it)";
+
+/// A KV cache type llama.cpp accepts (`-ctk`/`-ctv`).
+fn parse_cache_type(s: &str) -> Result<gguf_format::GgmlType, String> {
+    gguf_format::GgmlType::from_name(s)
+        .filter(|t| gguf_llama::memory::CACHE_TYPES.contains(t))
+        .ok_or_else(|| format!("{s:?} is not a KV cache type llama.cpp accepts (f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0, q5_1)"))
+}

@@ -1,0 +1,33 @@
+//! `gguf diff`.
+
+use super::set_threads;
+use crate::error::{Result, Status};
+use crate::flags::DiffArgs;
+use gguf_cli::json::Document;
+use gguf_format::ModelFiles;
+use std::io::Write;
+
+/// Compares two models; `No` when they differ.
+pub fn run(a: &DiffArgs, out: &mut dyn Write) -> Result {
+    set_threads(a.threads);
+    // The first shard of a split model stands for the whole model.
+    let (fa, fb) = (ModelFiles::open(&a.a), ModelFiles::open(&a.b));
+    let (fa, fb) = (fa?, fb?);
+    let (ga, gb) = (fa.parse(), fb.parse());
+    let (ga, gb) = (ga?, gb?);
+    let opts = gguf_quant::compare::Options {
+        metadata_only: a.metadata_only,
+        tolerance: a.tolerance,
+    };
+    let report = gguf_quant::compare::compare(&ga, &gb, &opts);
+    if a.json {
+        Document::new("report", &report).write(out)?;
+    } else {
+        out.write_all(gguf_cli::diff::text(&report, a.top).as_bytes())?;
+    }
+    Ok(if report.has_differences() {
+        Status::No
+    } else {
+        Status::Yes
+    })
+}

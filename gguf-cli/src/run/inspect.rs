@@ -1,0 +1,96 @@
+//! `gguf inspect`.
+
+use crate::error::{Result, Status};
+use crate::flags::InspectArgs;
+use gguf_cli::inspect::{self, InspectOptions};
+use gguf_cli::json::Document;
+use gguf_cli::render::{self, TextOptions};
+use gguf_format::ModelFiles;
+use gguf_remote as remote;
+use std::io::Write;
+
+/// One file's report, or `{"path", "error"}` when it could not be read.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum FileResult<'a> {
+    Report(Box<inspect::Report<'a>>),
+    Error { path: &'a str, error: String },
+}
+
+/// Shows each file (or one key of each); an unreadable file is reported
+/// and the others still shown.
+pub fn run(a: &InspectArgs, out: &mut dyn Write) -> Result {
+    let opts = InspectOptions {
+        tensors: a.tensors.clone(),
+        ctx: a.memory.ctx,
+        max_array: a.max_array,
+    };
+    let text = TextOptions {
+        full: a.full,
+        no_metadata: a.no_metadata,
+        no_tensors: a.no_tensors,
+    };
+    // All files stay mapped until the end, so the JSON document can borrow from every one.
+    // The first shard of a split model opens every shard (one model).
+    let opened: Vec<(String, std::result::Result<ModelFiles, String>)> = a
+        .files
+        .iter()
+        .map(|p| {
+            let url = p.to_str().filter(|s| remote::is_url(s));
+            let files = if let Some(url) = url {
+                remote::open(url, a.single_file)
+            } else if a.single_file {
+                ModelFiles::open_single(p)
+            } else {
+                ModelFiles::open(p)
+            };
+            (p.display().to_string(), files.map_err(|e| e.to_string()))
+        })
+        .collect();
+    let mut status = Status::Yes;
+    let mut results = Vec::new();
+    for (i, (shown, file)) in opened.iter().enumerate() {
+        // Header only: a file whose data is cut off is still shown, with a warning.
+        let parsed = file
+            .as_ref()
+            .map_err(String::clone)
+            .and_then(|f| f.parse_header().map_err(|e| e.to_string()));
+        let g = match parsed {
+            Ok(g) => g,
+            Err(msg) => {
+                eprintln!("gguf: {msg}");
+                status = Status::Failed;
+                results.push(FileResult::Error {
+                    path: shown,
+                    error: msg,
+                });
+                continue;
+            }
+        };
+        if let Some(key) = &a.key {
+            match g.get(key) {
+                Some(v) => inspect::raw_value(v, out)?,
+                None => {
+                    eprintln!("gguf: {shown}: no metadata key {key}");
+                    if status == Status::Yes {
+                        status = Status::No;
+                    }
+                }
+            }
+            continue;
+        }
+        let report = inspect::report_with_memory(shown, &g, &opts, a.memory.options());
+        if a.json {
+            results.push(FileResult::Report(Box::new(report)));
+        } else {
+            if i > 0 {
+                writeln!(out)?;
+            }
+            out.write_all(render::text(&report, text).as_bytes())?;
+        }
+    }
+    if a.json && a.key.is_none() {
+        Document::new("files", &results).write(out)?;
+    }
+    Ok(status)
+}

@@ -1,0 +1,224 @@
+//! `gguf requant`: `--list`, `--dry-run` (one target or all) and the conversion.
+
+use super::{count_bar, progress_bar, same_file, set_threads, shown_outputs};
+use crate::error::{Error, Result, Status};
+use crate::flags::RequantArgs;
+use gguf_cli::inspect;
+use gguf_cli::json::Document;
+use gguf_cli::requant as report;
+use gguf_format::split::output_names;
+use gguf_format::ModelFiles;
+use gguf_quant::requant::quality::{self, QualityOptions};
+use gguf_quant::requant::{self, parse_target, Imatrix, Options, Target, TARGETS};
+use gguf_remote as remote;
+use std::io::Write;
+
+/// llama-quantize's options as the library takes them (it applies their rules).
+fn requant_options(a: &RequantArgs, target: &'static Target) -> Result<Options> {
+    let mut o = Options::new(target);
+    o.pure(a.pure)
+        .leave_output_tensor(a.leave_output_tensor)
+        .output_tensor_type(a.output_tensor_type)
+        .token_embedding_type(a.token_embedding_type)
+        .allow_requantize(a.allow_requantize)
+        .prune_layers(a.prune_layers.iter().copied())
+        .keep_split(a.keep_split);
+    let file = match &a.tensor_type_file {
+        Some(f) => Some(std::fs::read_to_string(f).map_err(|e| Error::Read(f.display().to_string(), e))?),
+        None => None,
+    };
+    for spec in &a.tensor_type {
+        o.tensor_type(spec)?;
+    }
+    if let Some(text) = &file {
+        o.tensor_type_file(text)?;
+    }
+    if let Some(path) = &a.imatrix {
+        let m = Imatrix::load(path)?;
+        o.imatrix(path, m, &a.include_weights, &a.exclude_weights)?;
+    }
+    for kv in &a.override_kv {
+        o.override_kv(kv)?;
+    }
+    Ok(o)
+}
+
+/// Lists the targets, prints a dry run, or converts the model.
+pub fn run(a: &RequantArgs, out: &mut dyn Write) -> Result {
+    if a.list {
+        writeln!(
+            out,
+            "{:<10} {:>5}  {:>6}  {:<8}  description",
+            "target", "ftype", "bpw", "type"
+        )?;
+        for t in TARGETS {
+            writeln!(
+                out,
+                "{:<10} {:>5}  {:>6.2}  {:<8}  {}",
+                t.name,
+                t.id(),
+                t.nominal_bpw(),
+                t.default_type().to_string(),
+                t.description
+            )?;
+        }
+        return Ok(Status::Yes);
+    }
+    let (Some(input), Some(to)) = (&a.input, &a.to) else {
+        return Err(Error::Usage("requant needs IN and --to".into()));
+    };
+    set_threads(a.threads);
+    let shown = input.display().to_string();
+    let url = input.to_str().filter(|s| remote::is_url(s));
+    if url.is_some() && (!a.dry_run || a.quality) {
+        return Err(Error::Usage(format!(
+            "{shown}: requant needs the tensor data, which is not read from a URL: download the model first \
+             (--dry-run without --quality works on a URL)"
+        )));
+    }
+    // A split model is read whole: every shard, checked against the others.
+    let opened = match url {
+        Some(url) => remote::open(url, false),
+        None => ModelFiles::open(input),
+    };
+    let files = opened?;
+    let g = files.parse()?;
+    let all = to.eq_ignore_ascii_case("all");
+    if all && !a.dry_run {
+        return Err(Error::Usage("--to all only works with --dry-run".into()));
+    }
+    if a.memory.ctx.is_some() && !a.dry_run {
+        return Err(Error::Usage("--ctx only works with --dry-run".into()));
+    }
+    let target = if all {
+        parse_target("Q8_0").expect("Q8_0 is a target")
+    } else {
+        match parse_target(to) {
+            Some(t) => t,
+            None => {
+                return Err(Error::Usage(format!(
+                    "unknown target type {to:?}; `gguf requant --list` shows them"
+                )))
+            }
+        }
+    };
+    let opts = requant_options(a, target)?;
+    let quality = a.quality.then(|| QualityOptions {
+        sample: a.quality_sample.unwrap_or(quality::DEFAULT_SAMPLE),
+        ..QualityOptions::default()
+    });
+    if all {
+        let bar = count_bar(a.quiet, g.tensors().len() as u64, "tensors read");
+        let options = requant::every_target(&opts);
+        let plans = requant::plan_all(&g, &options, quality.as_ref(), &mut |p| {
+            if let Some(b) = &bar {
+                b.set_position(p.tensors_done as u64);
+            }
+        });
+        if let Some(b) = &bar {
+            b.finish_and_clear();
+        }
+        let plans = plans.map_err(|e| Error::at(&shown, e))?;
+        let memory = a
+            .memory
+            .options()
+            .map(|o| inspect::memory_estimate_with(g.first(), &o, g.total_tensor_bytes()));
+        let report = report::AllTargets::new(&shown, &g, plans, memory, quality.as_ref().map(|q| q.sample));
+        if a.json {
+            Document::new("report", &report).write(out)?;
+        } else {
+            out.write_all(report.text(a.verbose).as_bytes())?;
+        }
+        return Ok(Status::Yes);
+    }
+    let plan = requant::plan(&g, &opts, a.dry_run).map_err(|e| Error::at(&shown, e))?;
+    if a.dry_run {
+        let memory = a
+            .memory
+            .options()
+            .map(|o| inspect::memory_estimate_with(g.first(), &o, plan.out_bytes));
+        let mut predicted = report::Quality::default();
+        if let Some(q) = &quality {
+            let bar = count_bar(a.quiet, g.tensors().len() as u64, "tensors read");
+            let r = quality::estimate(&g, &[&plan], q, &mut |p| {
+                if let Some(b) = &bar {
+                    b.set_position(p.tensors_done as u64);
+                }
+            });
+            if let Some(b) = &bar {
+                b.finish_and_clear();
+            }
+            let mut v = r.map_err(|e| Error::at(&shown, e))?;
+            predicted = report::Quality::of(v.pop().flatten());
+        }
+        let report = report::DryRun::new(&shown, &plan, memory, predicted);
+        if a.json {
+            Document::new("report", &report).write(out)?;
+        } else {
+            out.write_all(report.text(a.verbose).as_bytes())?;
+        }
+        return Ok(Status::Yes);
+    }
+    let output = a.output.as_ref().expect("clap requires OUT without --dry-run");
+    let targets = output_names(output, a.keep_split, plan.outputs.len());
+    if let Some(t) = targets
+        .iter()
+        .find(|t| files.paths().iter().any(|p| same_file(p, t)))
+    {
+        let which = if files.files().len() == 1 {
+            "the input file"
+        } else {
+            "one of the input shards"
+        };
+        return Err(Error::Usage(format!(
+            "output {} is {which}; choose another name",
+            t.display()
+        )));
+    }
+    if !a.quiet {
+        for w in &plan.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    let start = std::time::Instant::now();
+    let bar = progress_bar(a.quiet, plan.in_bytes, plan.tensors.len());
+    let mut base = requant::Progress {
+        tensors_done: 0,
+        bytes_done: 0,
+    };
+    let result = gguf_format::write_atomic_all(&targets, |i, w| {
+        let mut last = base;
+        requant::execute(&g, &plan, &opts, i, w, &mut |p| {
+            last = p;
+            if let Some(b) = &bar {
+                b.set_position(base.bytes_done + p.bytes_done);
+                b.set_message(format!(
+                    "{}/{} tensors",
+                    base.tensors_done + p.tensors_done,
+                    plan.tensors.len()
+                ));
+            }
+        })?;
+        base.tensors_done += last.tensors_done;
+        base.bytes_done += last.bytes_done;
+        Ok::<(), requant::RequantError>(())
+    });
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let shown_out = shown_outputs(&targets);
+    result.map_err(|e| Error::at(format!("{shown} → {shown_out}"), e))?;
+    if !a.quiet {
+        eprintln!(
+            "{} → {}: {} → {} ({:.2} bits per weight, {}) in {:.1} s",
+            shown,
+            shown_out,
+            gguf_cli::human::bytes(g.file_size()),
+            gguf_cli::human::bytes(plan.out_file_size),
+            plan.out_bytes as f64 * 8.0 / plan.n_params.max(1) as f64,
+            plan.target.name,
+            start.elapsed().as_secs_f64()
+        );
+    }
+    Ok(Status::Yes)
+}
