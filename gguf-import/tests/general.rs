@@ -345,3 +345,67 @@ fn model_card_yaml_follows_pyyaml() {
         ]
     );
 }
+
+/// A card in the style of Llama 3.1's (folded scalars, nested maps, a
+/// flow list with a comment, an anchor and alias, a date).
+const LLAMA31_CARD: &str = r#"---
+language:
+- en
+- de
+license: llama3.1
+extra_gated_prompt: >-
+  ### LLAMA 3.1 COMMUNITY LICENSE AGREEMENT
+
+  Llama 3.1 Version Release Date: July 23, 2024
+extra_gated_fields:
+  First Name: text
+  Date of birth: date_picker
+  Country: country
+  geo: ip_location
+  By clicking Submit below I accept the terms of the license and acknowledge that the information I provide will be collected stored processed and shared in accordance with the Meta Privacy Policy: checkbox
+extra_gated_button_content: Submit
+tags: [facebook, meta, pytorch, llama, llama-3]   # flow list with a comment
+base_model: &bm meta-llama/Meta-Llama-3.1-8B
+other: *bm
+widget:
+  - example_title: Hello
+    messages:
+      - role: user
+        content: "Hey my name is Julien! How are you?"
+model-index:
+- name: x
+  results: []
+inference:
+  parameters:
+    temperature: 0.7
+pipeline_tag: text-generation
+library_name: transformers
+new_version: 2024-07-23
+---
+body
+"#;
+
+#[test]
+fn a_real_world_card() {
+    let (_tmp, dir) = copy("tinyllama-spm", "Meta-Llama-3.1-8B-Instruct", &[]);
+    std::fs::write(dir.join("README.md"), LLAMA31_CARD).unwrap();
+    // What metadata.py's Metadata.load gives for this folder and card at
+    // 150848 parameters (run with PyYAML 6.0).
+    assert_eq!(
+        keys_of(&dir, &ImportOptions::default()),
+        [
+            "general.type\tSTRING\t\"model\"",
+            "general.name\tSTRING\t\"Meta Llama 3.1 8B Instruct\"",
+            "general.finetune\tSTRING\t\"8b-Instruct\"",
+            "general.basename\tSTRING\t\"Meta-Llama-3.1\"",
+            "general.size_label\tSTRING\t\"151K\"",
+            "general.license\tSTRING\t\"llama3.1\"",
+            "general.base_model.count\tUINT32\t1",
+            "general.base_model.0.name\tSTRING\t\"Meta Llama 3.1 8B\"",
+            "general.base_model.0.organization\tSTRING\t\"Meta Llama\"",
+            "general.base_model.0.repo_url\tSTRING\t\"https://huggingface.co/meta-llama/Meta-Llama-3.1-8B\"",
+            "general.tags\tARRAY[STRING]\t[\"facebook\",\"meta\",\"pytorch\",\"llama\",\"llama-3\",\"text-generation\"]",
+            "general.languages\tARRAY[STRING]\t[\"en\",\"de\"]",
+        ]
+    );
+}

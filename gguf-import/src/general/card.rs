@@ -280,6 +280,31 @@ fn resolve_plain(s: &str) -> Val {
     if body.starts_with(|c: char| ('1'..='9').contains(&c)) && all_digits(body, |b| b.is_ascii_digit()) {
         return int(body, 10);
     }
+    // Sexagesimal int: [1-9][0-9_]*(:[0-5]?[0-9])+ (1:30 is 90).
+    if let Some((head, tail)) = body.split_once(':') {
+        let head_ok =
+            body.starts_with(|c: char| ('1'..='9').contains(&c)) && all_digits(head, |b| b.is_ascii_digit());
+        let tail_ok = tail.split(':').all(|p| {
+            (1..=2).contains(&p.len())
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && (p.len() == 1 || p.as_bytes()[0] <= b'5')
+        });
+        if head_ok && tail_ok {
+            let mut v: i64 = 0;
+            for p in std::iter::once(head).chain(tail.split(':')) {
+                let d: String = p.chars().filter(|&c| c != '_').collect();
+                match d
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(|x| v.checked_mul(60)?.checked_add(x))
+                {
+                    Some(n) => v = n,
+                    None => return Val::Other("int"),
+                }
+            }
+            return Val::Int(if neg { -v } else { v });
+        }
+    }
     // float: [0-9][0-9_]*\.[0-9_]*([eE][-+][0-9]+)?, \.[0-9][0-9_]*(…)?, ±.inf, .nan
     match body {
         ".inf" | ".Inf" | ".INF" => return Val::Float(if neg { f64::NEG_INFINITY } else { f64::INFINITY }),
@@ -361,7 +386,7 @@ mod tests {
 
     #[test]
     fn pyyaml_scalars() {
-        // As PyYAML's safe_load resolves them.
+        // As PyYAML 6's safe_load resolves them (checked with PyYAML).
         assert_eq!(resolve_plain("yes"), Val::Bool(true));
         assert_eq!(resolve_plain("Off"), Val::Bool(false));
         assert_eq!(resolve_plain("~"), Val::Null);
@@ -377,6 +402,18 @@ mod tests {
         assert_eq!(resolve_plain("2024-01-31"), Val::Other("date"));
         assert_eq!(resolve_plain("apache-2.0"), str("apache-2.0"));
         assert_eq!(resolve_plain("en"), str("en"));
+        assert_eq!(resolve_plain("08"), str("08"));
+        assert_eq!(resolve_plain("-0"), Val::Int(0));
+        assert_eq!(resolve_plain("0b101"), Val::Int(5));
+        assert_eq!(resolve_plain("1:30"), Val::Int(90));
+        assert_eq!(resolve_plain("1."), Val::Float(1.0));
+        assert_eq!(resolve_plain("1_0.5_"), Val::Float(10.5));
+        assert_eq!(resolve_plain("-.inf"), Val::Float(f64::NEG_INFINITY));
+        assert_eq!(resolve_plain("NULL"), Val::Null);
+        assert_eq!(resolve_plain("y"), str("y"));
+        assert_eq!(resolve_plain("cc-by-4.0"), str("cc-by-4.0"));
+        assert_eq!(resolve_plain("2024-1-5 10:00:00"), Val::Other("datetime"));
+        assert_eq!(resolve_plain("2024-01-31T10:00:00Z"), Val::Other("datetime"));
     }
 
     #[test]

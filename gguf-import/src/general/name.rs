@@ -543,5 +543,23 @@ mod tests {
         assert_eq!(size_label(999, 0, 0, 0), "1.0K");
         assert_eq!(size_label(0, 0, 0, 0), "0.00K");
         assert_eq!(size_label(0, 1_600_000_000, 5_600_000_000, 8), "8x7.2B");
+        // Python's half-even round() and correctly rounded formatting
+        // (values from utility.py run on these counts).
+        for (n, want) in [
+            (999_500, "1000K"),
+            (1_000_000, "1000K"),
+            (1_000_001, "1.0M"),
+            (9_950_000, "10M"),
+            (9_949_999, "10M"),
+            (99_500, "100K"),
+            (125, "0.12K"),
+            (2_500, "2.5K"),
+            (1_500_000_000, "1.5B"),
+            (22_500_000_000, "22B"),
+            (1_234_567_890_123, "1.2T"),
+            (45, "0.04K"),
+        ] {
+            assert_eq!(size_label(n, 0, 0, 0), want, "{n}");
+        }
     }
 }
