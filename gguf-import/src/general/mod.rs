@@ -4,7 +4,18 @@
 //! and the authorship keys — from the model card's front matter
 //! (`card.rs`), `config.json`'s `_name_or_path`, the directory's name
 //! ([`name`]), the metadata override file and `--model-name` — with the
-//! size label from the parameter count.
+//! size label from the parameter count (`get_total_parameter_count` over
+//! the planned tensors: experts counted from `_exps.` tensors).
+//!
+//! Where the converter does not write a file, this refuses to: a value of
+//! a type the GGUF writer cannot pack (a list where a string goes, `40.0`
+//! as `top_k`, an integer past INT32, arrays of mixed types), which makes
+//! the converter stop with a Python exception, is an error naming the
+//! file it came from, as is front matter that is not YAML. Two deliberate
+//! differences: a `generation_config.json` that is not a JSON object, which
+//! the converter silently ignores, is an error naming it (a damaged
+//! download should not pass unnoticed), and so is a `--metadata` path
+//! that is not a file (the converter ignores that too).
 
 mod card;
 pub mod name;
@@ -25,7 +36,8 @@ pub struct ImportOptions {
     /// `--metadata FILE`: a JSON object of `general.*` keys (and
     /// `general.base_models` / `general.datasets` lists of objects) that
     /// override what the model directory says. Unlike the converter, which
-    /// ignores a path that is not a file, a missing file is an error.
+    /// ignores a path that is not a file, a missing file is an error, as is
+    /// one that is not a JSON object.
     pub metadata: Option<PathBuf>,
 }
 
