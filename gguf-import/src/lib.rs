@@ -12,10 +12,12 @@
 //!
 //! Supported architectures are data ([`arch::ARCHES`]): llama (and
 //! Mistral), qwen2, qwen3, gemma2, gemma3, phi3 and bert. The header's
-//! metadata is `general.architecture`, the hyperparameters in the
-//! converter's order, `general.file_type` and
-//! `general.quantization_version`; the tokenizer and the other `general.*`
-//! keys (model card, generation config) are not made here.
+//! metadata is `general.architecture`, the converter's other `general.*`
+//! keys ([`general`]: `general.type`, sampling defaults from
+//! `generation_config.json`, name, size label and the model card's fields,
+//! with `--model-name` / `--metadata` as [`ImportOptions`]), the
+//! hyperparameters in the converter's order, `general.file_type` and
+//! `general.quantization_version`; the tokenizer is not made here.
 //!
 //! ```
 //! use gguf_format::{stream, Gguf, GgufBuilder, TensorSource};
@@ -43,10 +45,12 @@ pub mod config;
 mod convert;
 mod dir;
 mod error;
+pub mod general;
 mod plan;
 mod source;
 
 pub use convert::OutType;
 pub use dir::{ModelDir, StShard, StTensor};
 pub use error::{Error, Result};
+pub use general::ImportOptions;
 pub use source::{Import, ImportSource};

@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::convert::{dtype_size, OutType};
 use crate::dir::ModelDir;
 use crate::error::{Error, Result};
+use crate::general::ImportOptions;
 use gguf_format::{GgmlType, GgufBuilder, MetaValue};
 use std::path::{Path, PathBuf};
 
@@ -45,10 +46,12 @@ pub(crate) struct Plan {
     pub config: Config,
     pub outtype: OutType,
     pub tensors: Vec<Planned>,
+    /// `--model-name` and `--metadata` for the `general.*` keys.
+    pub options: ImportOptions,
 }
 
 impl Plan {
-    pub(crate) fn new(dir: &ModelDir, outtype: OutType) -> Result<Plan> {
+    pub(crate) fn new(dir: &ModelDir, outtype: OutType, options: &ImportOptions) -> Result<Plan> {
         let mut config = dir.config().clone();
         let class = config.architecture()?.to_string();
         let arch = arch::find(&class).ok_or_else(|| Error::UnsupportedArchitecture {
@@ -143,11 +146,13 @@ impl Plan {
             config,
             outtype,
             tensors,
+            options: options.clone(),
         })
     }
 
     /// The GGUF header the converter's metadata calls would give, as far
-    /// as this crate makes it: `general.architecture`, the hyperparameters
+    /// as this crate makes it: `general.architecture`, `general.type`, the
+    /// sampling and authorship keys ([`crate::general`]), the hyperparameters
     /// in order, `general.file_type`, `general.quantization_version`; and
     /// the tensor infos.
     pub(crate) fn builder(&self) -> Result<GgufBuilder<'static>> {
@@ -158,6 +163,7 @@ impl Plan {
             "general.architecture",
             MetaValue::String(a.as_bytes().to_vec().into()),
         )?;
+        crate::general::push(&mut b, &self.dir, &self.tensors, &self.options)?;
         let u32_of = |key: &str, v: u64| -> Result<u32> {
             u32::try_from(v).map_err(|_| c.err(key, &format!("{v} does not fit a UINT32")))
         };

@@ -9,6 +9,7 @@ use crate::arch::Transform;
 use crate::convert::{dtype_size, encode, widen, OutType};
 use crate::dir::ModelDir;
 use crate::error::Result;
+use crate::general::ImportOptions;
 use crate::plan::{Origin, Plan, Planned};
 use gguf_format::{ByteOrder, Gguf, TensorInfo, TensorSource};
 use std::collections::HashMap;
@@ -33,11 +34,26 @@ impl Import {
         Import::new(ModelDir::open(path)?, outtype)
     }
 
+    /// [`Import::open`] with the converter's `--model-name` and
+    /// `--metadata` ([`ImportOptions`]).
+    pub fn open_with(path: impl AsRef<Path>, outtype: OutType, options: &ImportOptions) -> Result<Import> {
+        Import::new_with(ModelDir::open(path)?, outtype, options)
+    }
+
     /// Plans the conversion of an opened directory to `outtype`: fails,
     /// naming it, for an unsupported architecture, a tensor no table maps
     /// or of a dtype the importer does not read, a config key missing.
     pub fn new(dir: ModelDir, outtype: OutType) -> Result<Import> {
-        let plan = Plan::new(&dir, outtype)?;
+        Import::new_with(dir, outtype, &ImportOptions::default())
+    }
+
+    /// [`Import::new`] with the converter's `--model-name` and
+    /// `--metadata` ([`ImportOptions`]): fails, naming the file, for a
+    /// malformed `generation_config.json`, model card front matter or
+    /// metadata override file, or a value of a type the converter cannot
+    /// write.
+    pub fn new_with(dir: ModelDir, outtype: OutType, options: &ImportOptions) -> Result<Import> {
+        let plan = Plan::new(&dir, outtype, options)?;
         let mut header = Vec::new();
         // The writer puts header, metadata, tensor infos and padding into
         // `header` at once; the tensor data is the source's to give.
