@@ -39,6 +39,8 @@ pub enum Error {
     Format(gguf_format::Error),
     /// The requantizer refused.
     Requant(RequantError),
+    /// A model directory could not be imported.
+    Import(gguf_import::Error),
     /// The command's own refusal (a missing or conflicting argument).
     Usage(String),
     /// An error about one file or operation: `WHAT: error`.
@@ -74,6 +76,7 @@ impl fmt::Display for Error {
         match self {
             Error::Format(e) => f.write_str(&format_message(e)),
             Error::Requant(e) => f.write_str(&requant_message(e)),
+            Error::Import(e) => write!(f, "{e}"),
             Error::Usage(m) => f.write_str(m),
             Error::At(what, e) => write!(f, "{what}: {e}"),
             Error::Read(path, e) => write!(f, "{path}: {e}"),
@@ -126,6 +129,12 @@ pub fn requant_message(e: &RequantError) -> String {
 impl From<gguf_format::Error> for Error {
     fn from(e: gguf_format::Error) -> Error {
         Error::Format(e)
+    }
+}
+
+impl From<gguf_import::Error> for Error {
+    fn from(e: gguf_import::Error) -> Error {
+        Error::Import(e)
     }
 }
 

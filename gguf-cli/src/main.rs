@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         Command::Merge(a) => run::merge(a, &mut out),
         Command::Edit(a) => run::edit(a, &mut out),
         Command::Convert(a) => run::convert(a, &mut out),
+        Command::Import(a) => run::import(a, &mut out),
     }
     .and_then(|status| Ok(out.flush().map(|()| status)?));
     match result {

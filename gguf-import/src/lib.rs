@@ -48,6 +48,7 @@ mod error;
 pub mod general;
 mod plan;
 mod source;
+pub mod split;
 
 pub use convert::OutType;
 pub use dir::{ModelDir, StShard, StTensor};

@@ -66,10 +66,20 @@ fn sums() -> &'static BTreeMap<String, String> {
     SUMS.get_or_init(|| {
         let p = dir().join("SHA256SUMS");
         let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-        text.lines()
+        let mut sums: BTreeMap<String, String> = text
+            .lines()
             .filter_map(|l| l.split_once("  "))
             .map(|(h, n)| (n.to_string(), h.to_string()))
-            .collect()
+            .collect();
+        // The converter's outputs: import/out/SHA256SUMS lists every one,
+        // also those whose .gguf ../shared/golden keeps only as a digest.
+        let p = dir().join("import/out/SHA256SUMS");
+        let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        for (h, n) in text.lines().filter_map(|l| l.split_once("  ")) {
+            sums.entry(format!("import/out/{n}"))
+                .or_insert_with(|| h.to_string());
+        }
+        sums
     })
 }
 

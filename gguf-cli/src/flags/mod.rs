@@ -3,6 +3,7 @@
 mod convert;
 mod diff;
 mod edit;
+mod import;
 mod inspect;
 mod memory;
 mod merge;
@@ -12,10 +13,11 @@ mod split;
 pub use convert::{ConvertArgs, Endian};
 pub use diff::DiffArgs;
 pub use edit::EditArgs;
+pub use import::ImportArgs;
 pub use inspect::InspectArgs;
 pub use memory::MemoryArgs;
 pub use merge::MergeArgs;
-pub use requant::RequantArgs;
+pub use requant::{QuantArgs, RequantArgs};
 pub use split::SplitArgs;
 
 use clap::{Parser, Subcommand};
@@ -124,4 +126,18 @@ pub enum Command {
         knows; converting back gives the original bytes. Unlike gguf-convert-endian, IN is not\n\
         changed: OUT is a new file.")]
     Convert(ConvertArgs),
+
+    /// Convert a Hugging Face model directory to GGUF, byte-identical to llama.cpp's convert_hf_to_gguf.py, or straight to a quant.
+    #[command(after_help = "Examples:\n  \
+        gguf import ./Qwen3-0.6B qwen3-0.6b.gguf                      (--outtype auto: bf16 weights stay BF16)\n  \
+        gguf import --outtype q8_0 ./Llama-3.2-1B llama-3.2-1b-Q8_0.gguf\n  \
+        gguf import --to q4_k_m ./Llama-3.2-1B llama-3.2-1b-Q4_K_M.gguf   (convert + llama-quantize in one pass)\n  \
+        gguf import --split-max-tensors 128 ./model model.gguf\n  \
+        gguf import --dry-run ./model\n  \
+        gguf import --list\n\n\
+        From the Hub: huggingface-cli download OWNER/MODEL --local-dir ./MODEL, then gguf import ./MODEL OUT.\n\
+        Supported: the architectures of --list (f32, f16 and bf16 safetensors). The output is written to\n\
+        a temporary file beside OUT (all shards together) and appears only when complete; every shard\n\
+        listed in the index is checked before anything is written.")]
+    Import(ImportArgs),
 }

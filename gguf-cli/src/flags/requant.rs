@@ -61,6 +61,34 @@ pub struct RequantArgs {
     #[arg(short, long, requires = "quality")]
     pub verbose: bool,
 
+    /// The type choices and importance data (shared with `gguf import --to`).
+    #[command(flatten)]
+    pub quant: QuantArgs,
+
+    /// Allow quantized inputs: they are decoded and encoded again (loses quality).
+    #[arg(long)]
+    pub allow_requantize: bool,
+
+    /// With a split input: write one output per input shard, each holding
+    /// that shard's tensors in their order, named OUT-00001-of-0000N.gguf
+    /// (OUT without .gguf), as llama-quantize --keep-split does. Without it a
+    /// split input gives one file.
+    #[arg(long)]
+    pub keep_split: bool,
+
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// No progress bar and no summary.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// llama-quantize's options that choose the types: shared by `gguf requant`
+/// and `gguf import --to`.
+#[derive(Args)]
+pub struct QuantArgs {
     /// Give every quantizable tensor the target's default type (no per-layer mixture).
     #[arg(long)]
     pub pure: bool,
@@ -90,10 +118,6 @@ pub struct RequantArgs {
     #[arg(long)]
     pub leave_output_tensor: bool,
 
-    /// Allow quantized inputs: they are decoded and encoded again (loses quality).
-    #[arg(long)]
-    pub allow_requantize: bool,
-
     /// Importance matrix (llama.cpp's GGUF imatrix or legacy .dat) to weight the rounding.
     #[arg(long, value_name = "FILE")]
     pub imatrix: Option<String>,
@@ -114,21 +138,6 @@ pub struct RequantArgs {
     /// KEY=TYPE:VALUE with TYPE int, float, bool or str: set a metadata key in the output. Repeatable.
     #[arg(long, value_name = "KEY=TYPE:VALUE")]
     pub override_kv: Vec<String>,
-
-    /// With a split input: write one output per input shard, each holding
-    /// that shard's tensors in their order, named OUT-00001-of-0000N.gguf
-    /// (OUT without .gguf), as llama-quantize --keep-split does. Without it a
-    /// split input gives one file.
-    #[arg(long)]
-    pub keep_split: bool,
-
-    /// Worker threads (default: all cores).
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
-
-    /// No progress bar and no summary.
-    #[arg(short, long)]
-    pub quiet: bool,
 }
 
 /// A share in (0, 1]: a decimal (`0.0625`) or a fraction (`1/16`).
@@ -149,7 +158,7 @@ fn parse_share(s: &str) -> Result<f64, String> {
     }
 }
 
-fn parse_ggml_type(s: &str) -> Result<gguf_format::GgmlType, String> {
+pub(crate) fn parse_ggml_type(s: &str) -> Result<gguf_format::GgmlType, String> {
     gguf_format::GgmlType::from_name(s)
         .ok_or_else(|| format!("unknown ggml type {s:?} (e.g. q4_k, q8_0, f16)"))
 }

@@ -4,6 +4,7 @@
 mod convert;
 mod diff;
 mod edit;
+mod import;
 mod inspect;
 mod merge;
 mod requant;
@@ -12,6 +13,7 @@ mod split;
 pub use convert::run as convert;
 pub use diff::run as diff;
 pub use edit::run as edit;
+pub use import::run as import;
 pub use inspect::run as inspect;
 pub use merge::run as merge;
 pub use requant::run as requant;
@@ -20,7 +22,7 @@ pub use split::run as split;
 use crate::error::{Error, Result, Status};
 use gguf_cli::human::bytes;
 use gguf_format::ops::Output;
-use gguf_format::Model;
+use gguf_format::TensorSource;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -104,7 +106,12 @@ fn check_outputs(inputs: &[PathBuf], names: &[PathBuf], overwrite: bool) -> Resu
 
 /// Writes every output atomically, with a progress bar on a terminal, and
 /// prints a summary line unless `quiet`.
-fn write_all(m: &Model<'_>, outputs: &[Output<'_>], names: &[PathBuf], quiet: bool) -> Result {
+fn write_all<'a, S: TensorSource<'a> + ?Sized>(
+    m: &S,
+    outputs: &[Output<'a>],
+    names: &[PathBuf],
+    quiet: bool,
+) -> Result {
     let total: u64 = outputs.iter().map(Output::tensor_bytes).sum();
     let bar = progress_bar(quiet, total, m.tensors().len());
     let start = Instant::now();
@@ -127,7 +134,7 @@ fn write_all(m: &Model<'_>, outputs: &[Output<'_>], names: &[PathBuf], quiet: bo
         b.finish_and_clear();
     }
     let shown = shown_outputs(names);
-    result.map_err(|e| Error::at(format!("{} → {shown}", m.path()), e))?;
+    result.map_err(|e| Error::at(format!("{} → {shown}", m.name()), e))?;
     if !quiet {
         let secs = start.elapsed().as_secs_f64();
         let size: u64 = names
@@ -137,7 +144,7 @@ fn write_all(m: &Model<'_>, outputs: &[Output<'_>], names: &[PathBuf], quiet: bo
             .sum();
         eprintln!(
             "{} → {shown}: {} file{}, {} in {secs:.2} s ({:.0} MB/s)",
-            m.path(),
+            m.name(),
             names.len(),
             if names.len() == 1 { "" } else { "s" },
             bytes(size),

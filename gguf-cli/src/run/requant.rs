@@ -2,7 +2,7 @@
 
 use super::{count_bar, progress_bar, same_file, set_threads, shown_outputs};
 use crate::error::{Error, Result, Status};
-use crate::flags::RequantArgs;
+use crate::flags::{QuantArgs, RequantArgs};
 use gguf_cli::inspect;
 use gguf_cli::json::Document;
 use gguf_cli::requant as report;
@@ -15,14 +15,19 @@ use std::io::Write;
 
 /// llama-quantize's options as the library takes them (it applies their rules).
 fn requant_options(a: &RequantArgs, target: &'static Target) -> Result<Options> {
+    let mut o = quant_options(&a.quant, target)?;
+    o.allow_requantize(a.allow_requantize).keep_split(a.keep_split);
+    Ok(o)
+}
+
+/// llama-quantize's options for `target` from the type-choosing flags.
+pub(super) fn quant_options(a: &QuantArgs, target: &'static Target) -> Result<Options> {
     let mut o = Options::new(target);
     o.pure(a.pure)
         .leave_output_tensor(a.leave_output_tensor)
         .output_tensor_type(a.output_tensor_type)
         .token_embedding_type(a.token_embedding_type)
-        .allow_requantize(a.allow_requantize)
-        .prune_layers(a.prune_layers.iter().copied())
-        .keep_split(a.keep_split);
+        .prune_layers(a.prune_layers.iter().copied());
     let file = match &a.tensor_type_file {
         Some(f) => Some(std::fs::read_to_string(f).map_err(|e| Error::Read(f.display().to_string(), e))?),
         None => None,

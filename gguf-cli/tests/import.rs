@@ -1,0 +1,188 @@
+//! `gguf import` against what llama.cpp's convert_hf_to_gguf.py (0c1e570,
+//! transformers 4.57.6) and llama-quantize wrote from the same Hugging Face
+//! model directories (`testdata/golden/import/`): every output listed in
+//! `import/out/SHA256SUMS` is made by `gguf import` with the options of its
+//! command (`testdata/golden/import/README.md`) and its tensors — names,
+//! types, shapes, order and bytes — compared with the converter's
+//! `.tensors.tsv`; shards that hold only split keys are compared whole, by
+//! digest.
+
+mod common;
+
+use common::{gguf, stderr, stdout};
+use gguf_testdata::golden;
+use std::path::{Path, PathBuf};
+
+fn model(name: &str) -> PathBuf {
+    golden::dir().join("import/models").join(name)
+}
+
+/// The `gguf import` options that make converter output `file` (a name
+/// under `import/out/`), or `None` for a shard of the split output.
+fn options(file: &str) -> Option<(String, Vec<String>)> {
+    let stem = file.strip_suffix(".gguf")?;
+    if stem.contains("-split-") {
+        return None;
+    }
+    let (name, kind) = stem.rsplit_once('-')?;
+    let args = match kind {
+        "f32" | "f16" | "bf16" | "q8_0" | "auto" => vec!["--outtype".to_string(), kind.to_string()],
+        ftype => vec!["--to".to_string(), ftype.to_string()],
+    };
+    Some((name.to_string(), args))
+}
+
+fn outputs() -> Vec<&'static str> {
+    let all: Vec<&str> = golden::names(".gguf")
+        .into_iter()
+        .filter_map(|n| n.strip_prefix("import/out/"))
+        .collect();
+    assert!(all.len() >= 30, "expected the converter's outputs, found {all:?}");
+    all
+}
+
+fn import(dir: &Path, args: &[String], out: &Path) {
+    let mut a: Vec<&str> = vec!["import", "-q"];
+    a.extend(args.iter().map(String::as_str));
+    a.push(dir.to_str().unwrap());
+    a.push(out.to_str().unwrap());
+    let o = gguf(&a);
+    assert!(o.status.success(), "gguf {}: {}", a.join(" "), stderr(&o));
+}
+
+/// Every tensor of `ours` (in order: name, type, shape and the sha256 of
+/// its bytes) against the converter's output `file`'s `.tensors.tsv`.
+fn check_tensors(file: &str, ours: &[u8]) -> Result<(), String> {
+    let name = format!("import/out/{file}");
+    let g = gguf_format::Gguf::parse(ours).map_err(|e| e.to_string())?;
+    let want = golden::tensors(&name);
+    let got: Vec<(&str, String, Vec<u64>)> = g
+        .tensors()
+        .iter()
+        .map(|t| (t.name, t.ggml_type.to_string(), t.dims().to_vec()))
+        .collect();
+    let expected: Vec<(&str, String, Vec<u64>)> = want
+        .iter()
+        .map(|w| (w.name.as_str(), w.ty.clone(), w.shape.clone()))
+        .collect();
+    if got != expected {
+        return Err(format!("{file}: tensors {got:?}, the converter's {expected:?}"));
+    }
+    for t in g.tensors() {
+        golden::check_tensor(&name, t.name, g.tensor_data(t).map_err(|e| e.to_string())?)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn every_converter_output_has_the_converters_tensors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    let mut made = 0;
+    for file in outputs() {
+        let Some((name, args)) = options(file) else {
+            continue;
+        };
+        let out = tmp.path().join(file);
+        import(&model(&name), &args, &out);
+        if let Err(e) = check_tensors(file, &std::fs::read(&out).unwrap()) {
+            failures.push(format!("gguf import {} {name}: {e}", args.join(" ")));
+        }
+        made += 1;
+    }
+    assert!(made >= 27, "only {made} outputs made");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn split_output_is_the_converters_shards() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("tinyllama-spm-split.gguf");
+    let args = ["--outtype", "f16", "--split-max-tensors", "8"].map(String::from);
+    import(&model("tinyllama-spm"), &args, &out);
+    for i in 1..=3 {
+        let shard = format!("tinyllama-spm-split-0000{i}-of-00003.gguf");
+        let ours = std::fs::read(tmp.path().join(&shard)).unwrap();
+        check_tensors(&shard, &ours).unwrap();
+        // Later shards hold only the split keys: the whole file is the converter's.
+        if i > 1 {
+            golden::assert_same(&format!("import/out/{shard}"), &ours);
+        }
+    }
+    assert!(!out.exists(), "the unsplit name is not written");
+}
+
+#[test]
+fn list_names_the_supported_architectures() {
+    let o = gguf(&["import", "--list"]);
+    assert!(o.status.success());
+    let text = stdout(&o);
+    for class in [
+        "LlamaForCausalLM",
+        "MistralForCausalLM",
+        "Qwen3ForCausalLM",
+        "Gemma3ForCausalLM",
+        "BertModel",
+    ] {
+        assert!(text.lines().any(|l| l == class), "{class} missing from {text}");
+    }
+}
+
+#[test]
+fn bad_directories_exit_2_and_write_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A copy of a sharded model with one shard missing.
+    let broken = tmp.path().join("broken");
+    std::fs::create_dir(&broken).unwrap();
+    let src = model("tinyllama-spm");
+    for e in std::fs::read_dir(&src).unwrap() {
+        let e = e.unwrap();
+        let n = e.file_name().into_string().unwrap();
+        if n != "model-00003-of-00004.safetensors" {
+            std::fs::copy(e.path(), broken.join(&n)).unwrap();
+        }
+    }
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    for (dir, says) in [
+        (&broken, "model-00003-of-00004.safetensors"),
+        (&empty, "config.json"),
+    ] {
+        let out = tmp.path().join("out.gguf");
+        let o = gguf(&["import", dir.to_str().unwrap(), out.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{} should name {says}", stderr(&o));
+        assert_eq!(stderr(&o).lines().count(), 1, "one line: {}", stderr(&o));
+        assert!(!out.exists(), "nothing written");
+    }
+    // An existing output is kept without --force.
+    let out = tmp.path().join("kept.gguf");
+    std::fs::write(&out, b"mine").unwrap();
+    let o = gguf(&["import", src.to_str().unwrap(), out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(std::fs::read(&out).unwrap(), b"mine");
+}
+
+#[test]
+fn dry_run_writes_nothing_and_shows_the_plan() {
+    let o = gguf(&[
+        "import",
+        "--dry-run",
+        "--to",
+        "q4_k_m",
+        model("qwen3-bpe").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("architecture  qwen3"), "{text}");
+    assert!(text.contains("blk.0.attn_q.weight"), "{text}");
+    let j = gguf(&[
+        "import",
+        "--dry-run",
+        "--json",
+        model("bert-wordpiece").to_str().unwrap(),
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
+    assert_eq!(doc["report"]["architecture"], "bert");
+    assert!(doc["report"]["tensor_count"].as_u64().unwrap() > 10);
+}
