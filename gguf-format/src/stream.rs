@@ -25,6 +25,10 @@ use std::sync::mpsc;
 /// being written, one being filled), which bounds memory.
 pub const CHUNK_BYTES: usize = 16 << 20;
 
+/// Bytes of source data byte-swapped (and released) per step: a swap is
+/// quick, so pages are given back sooner than a conversion's chunks.
+const SWAP_CHUNK_BYTES: u64 = 4 << 20;
+
 /// How far a write has got, reported after every chunk and tensor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {
@@ -269,7 +273,7 @@ where
         let data = source.rows(t, all.clone(), scratch)?;
         copy(tw, data, source.file_range(t))?;
     } else {
-        for rows in RowChunks::by_bytes(t, CHUNK_BYTES as u64)?.iter() {
+        for rows in RowChunks::by_bytes(t, SWAP_CHUNK_BYTES)?.iter() {
             tw.write_chunk(source.rows(t, rows.clone(), scratch)?)?;
             // Pages already swapped are not needed again.
             source.release(t, rows);
