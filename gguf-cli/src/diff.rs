@@ -85,6 +85,14 @@ pub fn text(r: &DiffReport, top: Option<usize>) -> String {
     };
     let _ = writeln!(s, "\n{heading}\n{}", crate::render::trimmed(&t));
     let m = &r.summary;
+    if let Some(h) = &m.headline {
+        let (score, verdict) = crate::requant::headline(Some(h));
+        let _ = write!(
+            s,
+            "\nscore {score} ({verdict}): the RMS over {} weight matrices of each one's relative RMSE",
+            h.matrices
+        );
+    }
     let _ = writeln!(
         s,
         "\n{} tensors compared ({} elements): {} identical, {} differ{}; overall relative RMSE {:.4e}, cosine {:.6}{}",

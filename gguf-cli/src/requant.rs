@@ -6,6 +6,7 @@ use crate::human::{bytes, thousands};
 use crate::inspect::MemoryEstimate;
 use gguf_quant::requant::quality::PlanQuality;
 use gguf_quant::requant::{Plan, Shortfall, TargetPlan};
+use gguf_quant::score::{Headline, BROKEN_FROM, GOOD_BELOW, LOSSLESS_BELOW};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -147,10 +148,11 @@ impl DryRun {
         }
         match &self.quality.0 {
             Some(Some(q)) => {
+                let (score, verdict) = headline(q.headline.as_ref());
                 let _ = writeln!(
                     s,
-                    "predicted weight error: relative RMSE {}, cosine {} ({} of the converted weights encoded; \
-                     weight space, not perplexity)",
+                    "predicted quality: score {score} ({verdict}); relative RMSE {}, cosine {} over every weight \
+                     ({} of the converted weights encoded; weight space, not perplexity)",
                     sci(q.overall.relative_rmse),
                     cos(q.overall.cosine),
                     share(q.overall.sampled_fraction)
@@ -175,6 +177,14 @@ impl DryRun {
             let _ = writeln!(s, "warning: {w}");
         }
         s
+    }
+}
+
+/// A headline as text: the score in percent and the verdict.
+pub fn headline(h: Option<&Headline>) -> (String, String) {
+    match h {
+        Some(h) => (format!("{:.2} %", h.score * 100.0), h.verdict.to_string()),
+        None => ("-".into(), "-".into()),
     }
 }
 
@@ -318,7 +328,7 @@ impl AllTargets {
             header.push("memory at ctx");
         }
         if with_quality {
-            header.extend(["rel. RMSE", "cosine"]);
+            header.extend(["score", "verdict", "rel. RMSE", "cosine"]);
         }
         header.push("note");
         let mut t = crate::render::table(&header);
@@ -334,14 +344,24 @@ impl AllTargets {
             }
             if with_quality {
                 match &r.quality.0 {
-                    Some(Some(q)) => row.extend([sci(q.overall.relative_rmse), cos(q.overall.cosine)]),
-                    _ => row.extend(["-".to_string(), "-".to_string()]),
+                    Some(Some(q)) => {
+                        let (score, verdict) = headline(q.headline.as_ref());
+                        row.extend([
+                            score,
+                            verdict,
+                            sci(q.overall.relative_rmse),
+                            cos(q.overall.cosine),
+                        ])
+                    }
+                    _ => row.extend(["-", "-", "-", "-"].map(String::from)),
                 }
             }
             row.push(r.note.clone().unwrap_or_default());
             t.add_row(row);
         }
-        let right: Vec<usize> = (1..header.len() - 1).collect();
+        let right: Vec<usize> = (1..header.len() - 1)
+            .filter(|&i| header[i] != "verdict")
+            .collect();
         crate::render::right_align(&mut t, &right);
         let mut s = format!(
             "{}: {} parameters, {} of tensors now\n",
@@ -366,6 +386,13 @@ impl AllTargets {
                  would report them), from {} of each tensor's rows (at least 32 rows of a tensor and 512 Ki weights of a type; \
                  the slow i-quant searches fewer): a guide to compare file types, not perplexity.",
                 share(sample)
+            );
+            let _ = writeln!(
+                s,
+                "score: the RMS over the weight matrices of each one's relative RMSE, every matrix counting once (lower is better); verdict: lossless < {:.2} % ≤ good < {:.0} % ≤ degraded < {:.0} % ≤ broken, calibrated on llama-perplexity. rel. RMSE and cosine weigh every weight alike, so a large tensor kept as it is can hide destroyed blocks.",
+                LOSSLESS_BELOW * 100.0,
+                GOOD_BELOW * 100.0,
+                BROKEN_FROM * 100.0
             );
         }
         let _ = writeln!(s, "{}", crate::render::trimmed(&t));
