@@ -45,8 +45,9 @@ mod dir;
 mod error;
 mod plan;
 mod source;
+mod vocab;
 
 pub use convert::OutType;
 pub use dir::{ModelDir, StShard, StTensor};
 pub use error::{Error, Result};
-pub use source::{Import, ImportSource};
+pub use source::{Import, ImportOptions, ImportSource};

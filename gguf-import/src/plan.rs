@@ -45,6 +45,8 @@ pub(crate) struct Plan {
     pub config: Config,
     pub outtype: OutType,
     pub tensors: Vec<Planned>,
+    /// `tokenizer.ggml.pre` chosen by the caller instead of the chkhsh table.
+    pub pre: Option<String>,
 }
 
 impl Plan {
@@ -143,6 +145,7 @@ impl Plan {
             config,
             outtype,
             tensors,
+            pre: None,
         })
     }
 
@@ -243,6 +246,7 @@ impl Plan {
             }
         }
         b.push("general.quantization_version", MetaValue::U32(2))?;
+        crate::vocab::push_tokenizer(&mut b, &self.dir, a, c, self.pre.as_deref())?;
         for t in &self.tensors {
             b.add_tensor(t.name.clone(), &t.dims, t.ggml_type)?;
         }

@@ -15,6 +15,23 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
 
+/// Choices the converter leaves to its command line or its tables.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct ImportOptions {
+    /// `tokenizer.ggml.pre` for a BPE vocabulary, instead of the one the
+    /// converter's chkhsh table gives (needed when the hash is unknown).
+    pub pre: Option<String>,
+}
+
+impl ImportOptions {
+    /// Options with `tokenizer.ggml.pre` set to `pre`.
+    pub fn with_pre(mut self, pre: impl Into<String>) -> ImportOptions {
+        self.pre = Some(pre.into());
+        self
+    }
+}
+
 /// A Hugging Face model directory planned for conversion to one output
 /// type: everything the converter decides, made before any tensor is
 /// read. [`Import::source`] gives the [`TensorSource`].
@@ -37,7 +54,13 @@ impl Import {
     /// naming it, for an unsupported architecture, a tensor no table maps
     /// or of a dtype the importer does not read, a config key missing.
     pub fn new(dir: ModelDir, outtype: OutType) -> Result<Import> {
-        let plan = Plan::new(&dir, outtype)?;
+        Import::with_options(dir, outtype, &ImportOptions::default())
+    }
+
+    /// [`Import::new`] with [`ImportOptions`].
+    pub fn with_options(dir: ModelDir, outtype: OutType, options: &ImportOptions) -> Result<Import> {
+        let mut plan = Plan::new(&dir, outtype)?;
+        plan.pre = options.pre.clone();
         let mut header = Vec::new();
         // The writer puts header, metadata, tensor infos and padding into
         // `header` at once; the tensor data is the source's to give.
