@@ -20,6 +20,10 @@ const EXPECTED: &[(&str, &str)] = &[
         "4ad871896411104013d9173393dc02298cd92190f8cc4bd03e573bde0211ea2a",
     ),
     (
+        "bert-wordpiece",
+        "b68d1160ae32a55e683b074e3e0ea8c489f293f457b9444e2b2ddb4cca550528",
+    ),
+    (
         "gemma2-spm",
         "720750d26b0fa0dc6784ff9176b84061b7cc968e22940df1c9356dabf460a63f",
     ),
@@ -30,6 +34,10 @@ const EXPECTED: &[(&str, &str)] = &[
     (
         "llama3-bpe",
         "eef672c39c345a0a4a6282274a0f14ee849415b9ab82b7d4f758810359f6e174",
+    ),
+    (
+        "mistral-hf",
+        "9fde0057da84810c0403b19a1e4c2df9ecda995562becce2ea6345aefc48709e",
     ),
     (
         "phi3-spm",

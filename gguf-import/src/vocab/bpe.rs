@@ -22,16 +22,24 @@ pub(crate) fn is_llama_hf(dir: &Path) -> Result<bool> {
     }
     let json = read_json(&path)?;
     Ok(json.pointer("/model/type").and_then(Value::as_str) == Some("BPE")
-        && json.pointer("/model/byte_fallback").and_then(Value::as_bool) == Some(true))
+        && json.pointer("/model/byte_fallback").and_then(Value::as_bool) == Some(true)
+        && json.pointer("/decoder/type").and_then(Value::as_str) == Some("Sequence"))
 }
 
-/// Loads `tokenizer.json` with Hugging Face's `tokenizers`.
+/// Loads `tokenizer.json` with Hugging Face's `tokenizers`, without its
+/// truncation and padding.
 pub(crate) fn load(dir: &Path) -> Result<Tokenizer> {
     let path = dir.join("tokenizer.json");
     if !path.is_file() {
         return Err(tokenizer_err(&path, "missing (no tokenizer.model either)"));
     }
-    Tokenizer::from_file(&path).map_err(|e| tokenizer_err(&path, format!("does not parse: {e}")))
+    let mut tok =
+        Tokenizer::from_file(&path).map_err(|e| tokenizer_err(&path, format!("does not parse: {e}")))?;
+    // The converter's AutoTokenizer encodes without truncation or padding.
+    tok.with_truncation(None)
+        .map_err(|e| tokenizer_err(&path, format!("cannot turn truncation off: {e}")))?;
+    tok.with_padding(None);
+    Ok(tok)
 }
 
 /// A special token's content in `tokenizer_config.json` (a string or an
@@ -101,7 +109,7 @@ pub(crate) fn pre_name(dir: &Path, tok: &Tokenizer, pre: Option<&str>) -> Result
 }
 
 /// `get_vocab_base`: tokens and their types, `vocab_size` long.
-fn read_vocab(dir: &Path, config: &Config, tok: &Tokenizer) -> Result<(Vec<String>, Vec<i32>)> {
+pub(crate) fn read_vocab(dir: &Path, config: &Config, tok: &Tokenizer) -> Result<(Vec<String>, Vec<i32>)> {
     let path = dir.join("tokenizer.json");
     let vocab = tok.get_vocab(true);
     let vocab_size = match config.get("vocab_size").filter(|v| !v.is_null()) {

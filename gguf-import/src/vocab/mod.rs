@@ -5,13 +5,18 @@
 //!   Phi-3's own variant, Gemma's `add_space_prefix`);
 //! - [`bpe`]: GPT-2-style BPE from `tokenizer.json` (`_set_vocab_gpt2`),
 //!   `tokenizer.ggml.pre` chosen by the hash of chktxt's ids ([`pre`]);
+//! - [`llama_hf`]: a Llama `tokenizer.json` without `tokenizer.model`
+//!   (gguf-py's `LlamaHfVocab`);
+//! - [`wordpiece`]: BERT's WordPiece (`BertModel.set_vocab`);
 //! - `special`: gguf-py's `SpecialVocab` (special token ids, `add_*_token`,
 //!   merges, chat template, normalizer flags).
 
 pub(crate) mod bpe;
+pub(crate) mod llama_hf;
 pub(crate) mod pre;
 pub(crate) mod special;
 pub(crate) mod spm;
+pub(crate) mod wordpiece;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -64,15 +69,14 @@ pub(crate) fn push_tokenizer(
             if has_spm {
                 spm::push(b, dir, config, spm::Flavor::Llama)
             } else if bpe::is_llama_hf(dir)? {
-                // LlamaHfVocab: not made yet (no tokenizer keys).
-                Ok(())
+                llama_hf::push(b, dir)
             } else {
                 bpe::push(b, dir, config, pre)
             }
         }
         "qwen2" | "qwen3" if has_spm => spm::push(b, dir, config, spm::Flavor::Llama),
         "qwen2" | "qwen3" | "gemma2" | "gemma3" => bpe::push(b, dir, config, pre),
-        // WordPiece: not made yet (no tokenizer keys).
+        "bert" => wordpiece::push(b, dir, config, pre),
         _ => Ok(()),
     }
 }
