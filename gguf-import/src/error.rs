@@ -84,6 +84,25 @@ pub enum Error {
     /// An output type name that is not `f32`, `f16`, `bf16`, `q8_0` or `auto`.
     #[error("unknown output type {0:?} (f32, f16, bf16, q8_0 or auto)")]
     OutType(String),
+    /// A tokenizer file (`tokenizer.model`, `tokenizer.json`,
+    /// `tokenizer_config.json`, ...) that does not parse, or whose
+    /// vocabulary does not fit `config.json`'s `vocab_size`.
+    #[error("{}: {message}", path.display())]
+    Tokenizer {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The hash of the ids the tokenizer gives for the converter's chktxt
+    /// is not in its table, so `tokenizer.ggml.pre` is unknown.
+    #[error("{}: BPE pre-tokenizer was not recognized (chkhsh {chkhsh}); choose one with the `pre` option (ImportOptions::pre)", path.display())]
+    UnknownPreTokenizer {
+        /// The `tokenizer.json`.
+        path: PathBuf,
+        /// The converter's `chkhsh`.
+        chkhsh: String,
+    },
     /// Writing the synthesized GGUF header failed.
     #[error(transparent)]
     Format(#[from] gguf_format::Error),

@@ -49,6 +49,7 @@ pub mod general;
 mod plan;
 mod source;
 pub mod split;
+mod vocab;
 
 pub use convert::OutType;
 pub use dir::{ModelDir, StShard, StTensor};

@@ -249,6 +249,7 @@ impl Plan {
             }
         }
         b.push("general.quantization_version", MetaValue::U32(2))?;
+        crate::vocab::push_tokenizer(&mut b, &self.dir, a, c, self.options.pre.as_deref())?;
         for t in &self.tensors {
             b.add_tensor(t.name.clone(), &t.dims, t.ggml_type)?;
         }

@@ -236,18 +236,27 @@ fn gemma3_token_embd_is_cut_to_tokenizer_json() {
 
     let vocab: Vec<String> = (0..500).map(|i| format!("\"t{i}\": {i}")).collect();
     let added: Vec<String> = (500..510)
-        .map(|i| format!("{{\"id\": {i}, \"content\": \"a{i}\"}}"))
+        .map(|i| {
+            format!(
+                "{{\"id\": {i}, \"content\": \"a{i}\", \"single_word\": false, \"lstrip\": false, \
+                 \"rstrip\": false, \"normalized\": false, \"special\": false}}"
+            )
+        })
         .collect();
     std::fs::write(
         dir.join("tokenizer.json"),
         format!(
-            r#"{{"model": {{"vocab": {{{}}}}}, "added_tokens": [{}]}}"#,
+            r#"{{"version": "1.0", "truncation": null, "padding": null, "normalizer": null,
+                "pre_tokenizer": null, "post_processor": null, "decoder": null,
+                "model": {{"type": "BPE", "vocab": {{{}}}, "merges": []}}, "added_tokens": [{}]}}"#,
             vocab.join(","),
             added.join(",")
         ),
     )
     .unwrap();
-    let cut = Import::open(&dir, OutType::F16).unwrap();
+    // A made-up BPE vocabulary: its chkhsh is in no table, so `pre` is given.
+    let options = gguf_import::ImportOptions::default().with_pre("default");
+    let cut = Import::new_with(gguf_import::ModelDir::open(&dir).unwrap(), OutType::F16, &options).unwrap();
     let cut = cut.source().unwrap();
     let t = cut.tensor("token_embd.weight").unwrap();
     assert_eq!(t.dims(), &[64, 510]);

@@ -209,6 +209,7 @@ fn options_override_as_the_converter() {
     let options = ImportOptions {
         model_name: None,
         metadata: Some(meta.clone()),
+        ..ImportOptions::default()
     };
     assert_eq!(
         keys_of(&dir, &options),
@@ -229,6 +230,7 @@ fn options_override_as_the_converter() {
     let options = ImportOptions {
         model_name: Some("From Flag".into()),
         metadata: Some(meta),
+        ..ImportOptions::default()
     };
     assert_eq!(keys_of(&dir, &options)[2], "general.name\tSTRING\t\"From Flag\"");
 }
@@ -290,6 +292,7 @@ fn malformed_inputs_name_the_file() {
         let options = ImportOptions {
             model_name: None,
             metadata: Some(meta.clone()),
+            ..ImportOptions::default()
         };
         let err = Import::open_with(&dir, OutType::Auto, &options).unwrap_err();
         assert!(matches!(&err, Error::Json { path, .. } if *path == meta), "{err}");
@@ -299,6 +302,7 @@ fn malformed_inputs_name_the_file() {
     let options = ImportOptions {
         model_name: None,
         metadata: Some(meta.clone()),
+        ..ImportOptions::default()
     };
     let err = Import::open_with(&dir, OutType::Auto, &options).unwrap_err();
     assert!(
@@ -310,6 +314,7 @@ fn malformed_inputs_name_the_file() {
     let options = ImportOptions {
         model_name: None,
         metadata: Some(missing.clone()),
+        ..ImportOptions::default()
     };
     let err = Import::open_with(&dir, OutType::Auto, &options).unwrap_err();
     assert!(err.to_string().contains("nope.json"), "{err}");

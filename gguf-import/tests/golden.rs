@@ -168,6 +168,13 @@ fn bert_prefix_and_gamma_beta_are_renamed() {
     out.extend_from_slice(&json);
     out.extend_from_slice(&bytes[8 + n..]);
     std::fs::write(dir.join("model.safetensors"), out).unwrap();
-    std::fs::copy(from.join("config.json"), dir.join("config.json")).unwrap();
+    for f in [
+        "config.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+    ] {
+        std::fs::copy(from.join(f), dir.join(f)).unwrap();
+    }
     check_dir(&dir, "bert-wordpiece", "f32");
 }

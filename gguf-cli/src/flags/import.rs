@@ -52,6 +52,12 @@ pub struct ImportArgs {
     #[arg(long)]
     pub no_tensor_first_split: bool,
 
+    /// tokenizer.ggml.pre for a BPE tokenizer whose pre-tokenizer the
+    /// converter's table does not know (its hash is not listed): llama-bpe,
+    /// qwen2, deepseek-v3, … as llama.cpp names them.
+    #[arg(long, value_name = "NAME")]
+    pub pre: Option<String>,
+
     /// Write a big-endian file (as the converter's --bigendian).
     #[arg(long)]
     pub bigendian: bool,

@@ -41,6 +41,7 @@ pub fn run(a: &ImportArgs, out: &mut dyn Write) -> Result {
     let options = ImportOptions {
         model_name: a.model_name.clone(),
         metadata: a.metadata.clone(),
+        pre: a.pre.clone(),
     };
     let import = Import::open_with(dir, outtype, &options)?;
     let source = import.source()?;

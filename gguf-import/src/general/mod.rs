@@ -28,7 +28,8 @@ use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
 /// What an import takes beyond the directory and the output type: the
-/// converter's `--model-name` and `--metadata`.
+/// converter's `--model-name` and `--metadata`, and a pre-tokenizer chosen
+/// by hand.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportOptions {
     /// `--model-name`: `general.name`, over everything else.
@@ -39,6 +40,17 @@ pub struct ImportOptions {
     /// ignores a path that is not a file, a missing file is an error, as is
     /// one that is not a JSON object.
     pub metadata: Option<PathBuf>,
+    /// `tokenizer.ggml.pre` for a BPE vocabulary, instead of the one the
+    /// converter's chkhsh table gives (needed when the hash is unknown).
+    pub pre: Option<String>,
+}
+
+impl ImportOptions {
+    /// Options with `tokenizer.ggml.pre` set to `pre`.
+    pub fn with_pre(mut self, pre: impl Into<String>) -> ImportOptions {
+        self.pre = Some(pre.into());
+        self
+    }
 }
 
 /// `generation_config.json` key (and the override's key) → field, for the

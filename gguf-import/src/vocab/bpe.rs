@@ -1,0 +1,174 @@
+//! GPT-2-style BPE from `tokenizer.json`: the converter's `get_vocab_base`
+//! and `_set_vocab_gpt2` (tokens, token types, `tokenizer.ggml.pre` from
+//! the chkhsh, then `SpecialVocab` with merges).
+
+use super::special::{Special, DEFAULT_TYPES};
+use super::token_type as tt;
+use super::{looks_special, pre, push_i32s, push_str, push_strings, read_json, tokenizer_err};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use gguf_format::GgufBuilder;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::Path;
+use tokenizers::Tokenizer;
+
+/// Whether `tokenizer.json` is a SentencePiece-style BPE (byte fallback),
+/// which the converter reads through `LlamaHfVocab`.
+pub(crate) fn is_llama_hf(dir: &Path) -> Result<bool> {
+    let path = dir.join("tokenizer.json");
+    if !path.is_file() {
+        return Ok(false);
+    }
+    let json = read_json(&path)?;
+    Ok(json.pointer("/model/type").and_then(Value::as_str) == Some("BPE")
+        && json.pointer("/model/byte_fallback").and_then(Value::as_bool) == Some(true)
+        && json.pointer("/decoder/type").and_then(Value::as_str) == Some("Sequence"))
+}
+
+/// Loads `tokenizer.json` with Hugging Face's `tokenizers`, without its
+/// truncation and padding.
+pub(crate) fn load(dir: &Path) -> Result<Tokenizer> {
+    let path = dir.join("tokenizer.json");
+    if !path.is_file() {
+        return Err(tokenizer_err(&path, "missing (no tokenizer.model either)"));
+    }
+    let mut tok =
+        Tokenizer::from_file(&path).map_err(|e| tokenizer_err(&path, format!("does not parse: {e}")))?;
+    // The converter's AutoTokenizer encodes without truncation or padding.
+    tok.with_truncation(None)
+        .map_err(|e| tokenizer_err(&path, format!("cannot turn truncation off: {e}")))?;
+    tok.with_padding(None);
+    Ok(tok)
+}
+
+/// A special token's content in `tokenizer_config.json` (a string or an
+/// `AddedToken` object).
+fn token_content(v: Option<&Value>) -> Option<&str> {
+    match v? {
+        Value::String(s) => Some(s),
+        Value::Object(o) => o.get("content")?.as_str(),
+        _ => None,
+    }
+}
+
+/// The ids `AutoTokenizer.from_pretrained(dir).encode(chktxt)` gives:
+/// `tokenizer.json`'s with special tokens, except that transformers
+/// rebuilds the post-processor of `LlamaTokenizerFast` from
+/// `add_bos_token` (default true) / `add_eos_token` (default false).
+pub(crate) fn chktxt_ids(dir: &Path, tok: &Tokenizer) -> Result<Vec<u32>> {
+    let path = dir.join("tokenizer.json");
+    let tc_path = dir.join("tokenizer_config.json");
+    let tc = if tc_path.is_file() {
+        read_json(&tc_path)?
+    } else {
+        Value::Null
+    };
+    let enc = |special: bool| {
+        tok.encode(pre::CHKTXT, special)
+            .map(|e| e.get_ids().to_vec())
+            .map_err(|e| tokenizer_err(&path, format!("cannot encode chktxt: {e}")))
+    };
+    if tc.get("tokenizer_class").and_then(Value::as_str) != Some("LlamaTokenizerFast") {
+        return enc(true);
+    }
+    let flag = |k: &str, d: bool| tc.get(k).and_then(Value::as_bool).unwrap_or(d);
+    let id_of = |k: &str| -> Result<Option<u32>> {
+        match token_content(tc.get(k)) {
+            None => Ok(None),
+            Some(t) => tok
+                .token_to_id(t)
+                .map(Some)
+                .ok_or_else(|| tokenizer_err(&tc_path, format!("{k} {t:?} is not in the vocabulary"))),
+        }
+    };
+    let mut ids = Vec::new();
+    if flag("add_bos_token", true) {
+        ids.extend(id_of("bos_token")?);
+    }
+    ids.extend(enc(false)?);
+    if flag("add_eos_token", false) {
+        ids.extend(id_of("eos_token")?);
+    }
+    Ok(ids)
+}
+
+/// `tokenizer.ggml.pre`: `pre` when given, else the chkhsh table's.
+pub(crate) fn pre_name(dir: &Path, tok: &Tokenizer, pre: Option<&str>) -> Result<String> {
+    if let Some(p) = pre {
+        return Ok(p.to_string());
+    }
+    let hash = pre::chkhsh(&chktxt_ids(dir, tok)?);
+    match pre::lookup(&hash) {
+        Some(name) => Ok(name.to_string()),
+        None => Err(Error::UnknownPreTokenizer {
+            path: dir.join("tokenizer.json"),
+            chkhsh: hash,
+        }),
+    }
+}
+
+/// `get_vocab_base`: tokens and their types, `vocab_size` long.
+pub(crate) fn read_vocab(dir: &Path, config: &Config, tok: &Tokenizer) -> Result<(Vec<String>, Vec<i32>)> {
+    let path = dir.join("tokenizer.json");
+    let vocab = tok.get_vocab(true);
+    let vocab_size = match config.get("vocab_size").filter(|v| !v.is_null()) {
+        Some(_) => config.u64("vocab_size")? as usize,
+        None => vocab.len(),
+    };
+    if let Some(max) = vocab.values().max() {
+        if *max as usize >= vocab_size {
+            return Err(tokenizer_err(
+                &path,
+                format!("token id {max} is not under config.json's vocab_size {vocab_size}"),
+            ));
+        }
+    }
+    let reverse: HashMap<u32, &str> = vocab.iter().map(|(t, &i)| (i, t.as_str())).collect();
+    let added = tok.get_added_tokens_decoder();
+    let added_content: HashMap<&str, u32> = added.iter().map(|(&i, t)| (t.content.as_str(), i)).collect();
+    let mut tokens = Vec::with_capacity(vocab_size);
+    let mut types = Vec::with_capacity(vocab_size);
+    for i in 0..vocab_size as u32 {
+        let Some(&token) = reverse.get(&i) else {
+            tokens.push(format!("[PAD{i}]"));
+            types.push(tt::UNUSED);
+            continue;
+        };
+        if added_content.contains_key(token) {
+            let special = added.get(&i).is_some_and(|t| t.special);
+            if special || looks_special(token) {
+                tokens.push(token.to_string());
+                types.push(tt::CONTROL);
+            } else {
+                tokens.push(token.replace('\u{2581}', " "));
+                types.push(tt::USER_DEFINED);
+            }
+        } else {
+            tokens.push(token.to_string());
+            types.push(tt::NORMAL);
+        }
+    }
+    Ok((tokens, types))
+}
+
+/// `_set_vocab_gpt2`.
+pub(crate) fn push(
+    b: &mut GgufBuilder<'static>,
+    dir: &Path,
+    config: &Config,
+    pre: Option<&str>,
+) -> Result<()> {
+    let tok = load(dir)?;
+    let (tokens, types) = read_vocab(dir, config, &tok)?;
+    let pre = pre_name(dir, &tok, pre)?;
+    push_str(b, "tokenizer.ggml.model", "gpt2")?;
+    push_str(b, "tokenizer.ggml.pre", &pre)?;
+    push_strings(
+        b,
+        "tokenizer.ggml.tokens",
+        tokens.into_iter().map(String::into_bytes),
+    )?;
+    push_i32s(b, "tokenizer.ggml.token_type", &types)?;
+    Special::load(dir, true, DEFAULT_TYPES, None)?.push(b)
+}

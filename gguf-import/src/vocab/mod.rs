@@ -1,0 +1,157 @@
+//! The tokenizer metadata: every `tokenizer.*` key llama.cpp's converter
+//! writes, in its order, appended after `general.quantization_version`.
+//!
+//! - [`spm`]: SentencePiece `tokenizer.model` (`_set_vocab_sentencepiece`,
+//!   Phi-3's own variant, Gemma's `add_space_prefix`);
+//! - [`bpe`]: GPT-2-style BPE from `tokenizer.json` (`_set_vocab_gpt2`),
+//!   `tokenizer.ggml.pre` chosen by the hash of chktxt's ids ([`pre`]);
+//! - [`llama_hf`]: a Llama `tokenizer.json` without `tokenizer.model`
+//!   (gguf-py's `LlamaHfVocab`);
+//! - [`wordpiece`]: BERT's WordPiece (`BertModel.set_vocab`);
+//! - `special`: gguf-py's `SpecialVocab` (special token ids, `add_*_token`,
+//!   merges, chat template, normalizer flags).
+
+pub(crate) mod bpe;
+pub(crate) mod llama_hf;
+pub(crate) mod pre;
+pub(crate) mod special;
+pub(crate) mod spm;
+pub(crate) mod wordpiece;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use gguf_format::{GgufBuilder, MetaArray, MetaValue, ValueType};
+use std::path::Path;
+
+/// llama.cpp's token types (`gguf.TokenType`).
+pub(crate) mod token_type {
+    pub const NORMAL: i32 = 1;
+    pub const UNKNOWN: i32 = 2;
+    pub const CONTROL: i32 = 3;
+    pub const USER_DEFINED: i32 = 4;
+    pub const UNUSED: i32 = 5;
+    pub const BYTE: i32 = 6;
+}
+
+/// Appends the tokenizer keys of the model in `dir` (GGUF architecture
+/// `arch`, hyperparameters `config`) to `b`, the way the architecture's
+/// `set_vocab` writes them; `pre` overrides the pre-tokenizer the chkhsh
+/// table would choose for a BPE vocabulary.
+pub(crate) fn push_tokenizer(
+    b: &mut GgufBuilder<'static>,
+    dir: &Path,
+    arch: &str,
+    config: &Config,
+    pre: Option<&str>,
+) -> Result<()> {
+    let has_spm = dir.join("tokenizer.model").is_file();
+    match arch {
+        "gemma2" | "gemma3" if has_spm => {
+            spm::push(b, dir, config, spm::Flavor::Llama)?;
+            push_bool(b, "tokenizer.ggml.add_space_prefix", false)
+        }
+        "phi3" => {
+            let tc = dir.join("tokenizer_config.json");
+            if tc.is_file()
+                && read_json(&tc)?.get("tokenizer_class").and_then(|v| v.as_str()) == Some("GPT2Tokenizer")
+            {
+                return bpe::push(b, dir, config, pre);
+            }
+            spm::push(b, dir, config, spm::Flavor::Phi3)
+        }
+        "llama" => {
+            let tc = dir.join("tokenizer_config.json");
+            if tc.is_file() {
+                if let Some(v) = read_json(&tc)?.get("add_prefix_space").and_then(|v| v.as_bool()) {
+                    push_bool(b, "tokenizer.ggml.add_space_prefix", v)?;
+                }
+            }
+            if has_spm {
+                spm::push(b, dir, config, spm::Flavor::Llama)
+            } else if bpe::is_llama_hf(dir)? {
+                llama_hf::push(b, dir)
+            } else {
+                bpe::push(b, dir, config, pre)
+            }
+        }
+        "qwen2" | "qwen3" if has_spm => spm::push(b, dir, config, spm::Flavor::Llama),
+        "qwen2" | "qwen3" | "gemma2" | "gemma3" => bpe::push(b, dir, config, pre),
+        "bert" => wordpiece::push(b, dir, config, pre),
+        _ => Ok(()),
+    }
+}
+
+/// An error about a tokenizer file.
+pub(crate) fn tokenizer_err(path: &Path, message: impl Into<String>) -> Error {
+    Error::Tokenizer {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+/// Reads a JSON file, naming it in errors.
+pub(crate) fn read_json(path: &Path) -> Result<serde_json::Value> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|e| tokenizer_err(path, format!("not valid JSON: {e}")))
+}
+
+pub(crate) fn push_str(b: &mut GgufBuilder<'static>, key: &str, v: &str) -> Result<()> {
+    b.push(key.to_string(), MetaValue::String(v.as_bytes().to_vec().into()))?;
+    Ok(())
+}
+
+pub(crate) fn push_bool(b: &mut GgufBuilder<'static>, key: &str, v: bool) -> Result<()> {
+    b.push(key.to_string(), MetaValue::Bool(v))?;
+    Ok(())
+}
+
+pub(crate) fn push_strings(
+    b: &mut GgufBuilder<'static>,
+    key: &str,
+    items: impl IntoIterator<Item = Vec<u8>>,
+) -> Result<()> {
+    let items = items.into_iter().map(|s| MetaValue::String(s.into())).collect();
+    b.push(
+        key.to_string(),
+        MetaValue::Array(MetaArray::Items {
+            elem: ValueType::String,
+            items,
+        }),
+    )?;
+    Ok(())
+}
+
+pub(crate) fn push_f32s(b: &mut GgufBuilder<'static>, key: &str, v: &[f32]) -> Result<()> {
+    let items = v.iter().map(|&x| MetaValue::F32(x)).collect();
+    b.push(
+        key.to_string(),
+        MetaValue::Array(MetaArray::Items {
+            elem: ValueType::F32,
+            items,
+        }),
+    )?;
+    Ok(())
+}
+
+pub(crate) fn push_i32s(b: &mut GgufBuilder<'static>, key: &str, v: &[i32]) -> Result<()> {
+    let items = v.iter().map(|&x| MetaValue::I32(x)).collect();
+    b.push(
+        key.to_string(),
+        MetaValue::Array(MetaArray::Items {
+            elem: ValueType::I32,
+            items,
+        }),
+    )?;
+    Ok(())
+}
+
+/// The converter's `does_token_look_special`.
+pub(crate) fn looks_special(t: &str) -> bool {
+    matches!(t, "<pad>" | "<mask>" | "<2mass>" | "[@BOS@]")
+        || (t.starts_with("<|") && t.ends_with("|>"))
+        || (t.starts_with("<｜") && t.ends_with("｜>"))
+        || (t.starts_with("<unused") && t.ends_with('>'))
+}

@@ -1,0 +1,106 @@
+//! The tokenizer metadata: for each golden model, the `tokenizer.*` keys of
+//! the synthesized header equal those llama.cpp's converter wrote, compared
+//! through a digest of the tokenizer section (`examples/tokenizer_digest.rs`:
+//! the `tokenizer.*` key/value pairs in order, serialized alone). The
+//! `.gguf` outputs are not in the repository; the digests below were
+//! computed from `../shared/golden/import/out/NAME-auto.gguf` with
+//! `scripts/tokenizer-digests.sh`, which recomputes this table.
+
+use gguf_import::{Import, OutType};
+use gguf_testdata::golden;
+
+#[path = "../examples/tokenizer_digest.rs"]
+#[allow(dead_code)]
+mod digest;
+
+/// Model directory → digest of the converter's tokenizer section.
+const EXPECTED: &[(&str, &str)] = &[
+    (
+        "TinyLlama-1.1B-Chat-v1.0",
+        "4ad871896411104013d9173393dc02298cd92190f8cc4bd03e573bde0211ea2a",
+    ),
+    (
+        "bert-wordpiece",
+        "b68d1160ae32a55e683b074e3e0ea8c489f293f457b9444e2b2ddb4cca550528",
+    ),
+    (
+        "gemma2-spm",
+        "720750d26b0fa0dc6784ff9176b84061b7cc968e22940df1c9356dabf460a63f",
+    ),
+    (
+        "gemma3-spm",
+        "720750d26b0fa0dc6784ff9176b84061b7cc968e22940df1c9356dabf460a63f",
+    ),
+    (
+        "llama3-bpe",
+        "eef672c39c345a0a4a6282274a0f14ee849415b9ab82b7d4f758810359f6e174",
+    ),
+    (
+        "mistral-hf",
+        "9fde0057da84810c0403b19a1e4c2df9ecda995562becce2ea6345aefc48709e",
+    ),
+    (
+        "phi3-spm",
+        "33e0353b1cc721740769c232c623df8f6116f7e1158c5a9c6e0d3be65026fd88",
+    ),
+    (
+        "qwen2-bpe",
+        "e6b9027825090666e902d5ce449b1f79a567591596ddda1f52206648d0e9662b",
+    ),
+    (
+        "qwen3-bpe",
+        "530c4067c6c183667fc6f9b574ae3b2b01d9bbfe2ed58fb7b7f4e7071644a977",
+    ),
+    (
+        "tinyllama-spm",
+        "bfc9b6c7cbc74ad88680b01848dcd2469db35c1d2e721263261d60b049aff08b",
+    ),
+];
+
+fn model(name: &str) -> std::path::PathBuf {
+    golden::dir().join("import/models").join(name)
+}
+
+/// The `tokenizer.*` keys of a header, one line each (for a readable diff).
+fn keys(header: &[u8]) -> Vec<String> {
+    let g = gguf_format::Gguf::parse_header(header).unwrap();
+    g.metadata()
+        .iter()
+        .filter(|kv| kv.key.starts_with("tokenizer."))
+        .map(|kv| {
+            let v = format!("{:?}", kv.value);
+            format!("{}={}", kv.key, &v[..v.len().min(200)])
+        })
+        .collect()
+}
+
+#[test]
+fn tokenizer_keys_equal_the_converters() {
+    let mut bad = Vec::new();
+    for (name, want) in EXPECTED {
+        let import = Import::open(model(name), OutType::Auto).unwrap();
+        let got = digest::tokenizer_digest(import.header_bytes());
+        if got != *want {
+            // With the shared ground truth at hand, show where they part.
+            let out = golden::dir().join(format!("../../../../shared/golden/import/out/{name}-auto.gguf"));
+            let detail = match std::fs::read(&out) {
+                Ok(bytes) => {
+                    let (a, b) = (keys(import.header_bytes()), keys(&bytes));
+                    let i = a
+                        .iter()
+                        .zip(&b)
+                        .position(|(x, y)| x != y)
+                        .unwrap_or(a.len().min(b.len()));
+                    format!(
+                        "first difference at key {i}:\n  ours: {:?}\n  theirs: {:?}",
+                        a.get(i),
+                        b.get(i)
+                    )
+                }
+                Err(_) => format!("{:#?}", keys(import.header_bytes())),
+            };
+            bad.push(format!("{name}: digest {got}\n{detail}"));
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n\n"));
+}
