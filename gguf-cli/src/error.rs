@@ -122,6 +122,15 @@ pub fn requant_message(e: &RequantError) -> String {
             }
             _ => o.to_string(),
         },
+        RequantError::ImatrixRequired { target, tensor, ty } => {
+            format!("{target} requires an importance matrix (--imatrix): {tensor} would be {ty}")
+        }
+        RequantError::TensorNeedsImatrix { tensor, ty } => {
+            format!("{tensor}: type {ty} needs an importance matrix (--imatrix) to give usable results")
+        }
+        RequantError::RequantizeDisabled { tensor, from } => format!(
+            "{tensor}: requantizing from type {from} is disabled (pass --allow-requantize to decode and re-encode it)"
+        ),
         _ => e.to_string(),
     }
 }

@@ -473,7 +473,7 @@ impl MetadataEdit {
             let others: Vec<String> = ids.map(|i| i.to_string()).collect();
             if !others.is_empty() {
                 warnings.push(format!(
-                    "several tokens are {token:?}: choosing id {first} (others: {}); --special-token-by-id picks another",
+                    "several tokens are {token:?}: choosing id {first} (others: {}); choose another by id",
                     others.join(", ")
                 ));
             }

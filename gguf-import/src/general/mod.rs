@@ -403,7 +403,7 @@ fn load(dir: &Path, tensors: &[Planned], options: &ImportOptions) -> Result<Meta
         }
     }
     if let Some(n) = &options.model_name {
-        m.set("name", Val::Str(n.clone()), Path::new("--model-name"));
+        m.set("name", Val::Str(n.clone()), Path::new("the model name option"));
     }
     if m.is_none("name") {
         m.set("name", Val::Str(dir_name(dir)), dir);

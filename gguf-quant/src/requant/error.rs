@@ -22,7 +22,7 @@ pub enum RequantError {
 
     /// The target needs an importance matrix and none was given
     /// (llama-quantize: "this quantization requires an importance matrix").
-    #[error("{target} requires an importance matrix (--imatrix): {tensor} would be {ty}")]
+    #[error("{target} requires an importance matrix: {tensor} would be {ty}")]
     ImatrixRequired {
         /// The target's name.
         target: &'static str,
@@ -34,7 +34,7 @@ pub enum RequantError {
 
     /// An importance matrix was given but has no entry for a tensor whose
     /// type needs one.
-    #[error("{tensor}: type {ty} needs an importance matrix (--imatrix) to give usable results")]
+    #[error("{tensor}: type {ty} needs an importance matrix to give usable results")]
     TensorNeedsImatrix {
         /// The tensor.
         tensor: String,
@@ -82,7 +82,9 @@ pub enum RequantError {
 
     /// A quantized tensor would be quantized again without
     /// `--allow-requantize`.
-    #[error("{tensor}: requantizing from type {from} is disabled (pass --allow-requantize to decode and re-encode it)")]
+    #[error(
+        "{tensor}: requantizing from type {from} is disabled (it must be allowed to decode and re-encode it)"
+    )]
     RequantizeDisabled {
         /// The tensor.
         tensor: String,
