@@ -13,9 +13,13 @@
 //! Supported architectures are data ([`arch::ARCHES`]): llama (and
 //! Mistral), qwen2, qwen3, gemma2, gemma3, phi3 and bert. The header's
 //! metadata is `general.architecture`, the hyperparameters in the
-//! converter's order, `general.file_type` and
-//! `general.quantization_version`; the tokenizer and the other `general.*`
-//! keys (model card, generation config) are not made here.
+//! converter's order, `general.file_type`, `general.quantization_version`
+//! and the tokenizer: every `tokenizer.*` key the converter writes, from a
+//! SentencePiece `tokenizer.model`, a Llama `tokenizer.json`
+//! (`LlamaHfVocab`), a GPT-2-style BPE `tokenizer.json` (whose
+//! `tokenizer.ggml.pre` the converter's chkhsh table chooses, or
+//! [`ImportOptions::pre`]) or BERT's WordPiece. The other `general.*` keys
+//! (model card, generation config) are not made here.
 //!
 //! ```
 //! use gguf_format::{stream, Gguf, GgufBuilder, TensorSource};

@@ -172,3 +172,38 @@ pub(crate) fn push(
     push_i32s(b, "tokenizer.ggml.token_type", &types)?;
     Special::load(dir, true, DEFAULT_TYPES, None)?.push(b)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn golden(name: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../testdata/golden/import/models")
+            .join(name)
+    }
+
+    /// DeepSeek V3's `tokenizer_config.json` names `LlamaTokenizerFast`:
+    /// AutoTokenizer's ids start with BOS, `tokenizer.json`'s alone do not,
+    /// and the two hashes name different pre-tokenizers.
+    #[test]
+    fn llama_tokenizer_fast_rebuilds_the_post_processor() {
+        let dir = golden("qwen2-bpe");
+        let tok = load(&dir).unwrap();
+        let raw = tok.encode(pre::CHKTXT, true).unwrap().get_ids().to_vec();
+        assert_eq!(pre::lookup(&pre::chkhsh(&raw)), Some("joyai-llm"));
+        let ids = chktxt_ids(&dir, &tok).unwrap();
+        assert_eq!(ids[0], 0, "BOS first");
+        assert_eq!(&ids[1..], &raw[..]);
+        assert_eq!(pre_name(&dir, &tok, None).unwrap(), "deepseek-v3");
+        assert_eq!(pre_name(&dir, &tok, Some("x")).unwrap(), "x");
+    }
+
+    /// A later row of the table wins (BERT's hash is listed twice).
+    #[test]
+    fn bert_hash_takes_the_later_row() {
+        let dir = golden("bert-wordpiece");
+        let tok = load(&dir).unwrap();
+        assert_eq!(pre_name(&dir, &tok, None).unwrap(), "jina-v2-en");
+    }
+}
