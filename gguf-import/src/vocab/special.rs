@@ -430,7 +430,7 @@ impl Special {
                 "eom" => "eom_token_id",
                 _ => continue,
             };
-            b.push(format!("tokenizer.ggml.{key}"), MetaValue::U32(*id))?;
+            b.set(format!("tokenizer.ggml.{key}"), MetaValue::U32(*id))?;
         }
         for (typ, v) in &self.add {
             if matches!(typ.as_str(), "bos" | "eos" | "sep") {
