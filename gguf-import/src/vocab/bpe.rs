@@ -108,6 +108,44 @@ pub(crate) fn pre_name(dir: &Path, tok: &Tokenizer, pre: Option<&str>) -> Result
     }
 }
 
+/// Whether `tokenizer_config.json` asks transformers' `decode` to clean up
+/// tokenization spaces.
+fn clean_up_spaces(dir: &Path) -> Result<bool> {
+    let tc = dir.join("tokenizer_config.json");
+    if !tc.is_file() {
+        return Ok(false);
+    }
+    Ok(read_json(&tc)?
+        .get("clean_up_tokenization_spaces")
+        .and_then(Value::as_bool)
+        .unwrap_or(false))
+}
+
+/// `tokenizer.decode(tokenizer.encode(token, add_special_tokens=False))`,
+/// what the converter makes of an added token that is not normalized.
+fn decode_encode(tok: &Tokenizer, token: &str, cleanup: bool, path: &Path) -> Result<String> {
+    let err = |e: tokenizers::Error| tokenizer_err(path, format!("added token {token:?}: {e}"));
+    let ids = tok.encode(token, false).map_err(err)?.get_ids().to_vec();
+    let mut text = tok.decode(&ids, false).map_err(err)?;
+    if cleanup {
+        for (from, to) in [
+            (" .", "."),
+            (" ?", "?"),
+            (" !", "!"),
+            (" ,", ","),
+            (" ' ", "'"),
+            (" n't", "n't"),
+            (" 'm", "'m"),
+            (" 's", "'s"),
+            (" 've", "'ve"),
+            (" 're", "'re"),
+        ] {
+            text = text.replace(from, to);
+        }
+    }
+    Ok(text)
+}
+
 /// `get_vocab_base`: tokens and their types, `vocab_size` long.
 pub(crate) fn read_vocab(dir: &Path, config: &Config, tok: &Tokenizer) -> Result<(Vec<String>, Vec<i32>)> {
     let path = dir.join("tokenizer.json");
@@ -124,6 +162,7 @@ pub(crate) fn read_vocab(dir: &Path, config: &Config, tok: &Tokenizer) -> Result
             ));
         }
     }
+    let cleanup = clean_up_spaces(dir)?;
     let reverse: HashMap<u32, &str> = vocab.iter().map(|(t, &i)| (i, t.as_str())).collect();
     let added = tok.get_added_tokens_decoder();
     let added_content: HashMap<&str, u32> = added.iter().map(|(&i, t)| (t.content.as_str(), i)).collect();
@@ -137,6 +176,14 @@ pub(crate) fn read_vocab(dir: &Path, config: &Config, tok: &Tokenizer) -> Result
         };
         if added_content.contains_key(token) {
             let special = added.get(&i).is_some_and(|t| t.special);
+            let normalized = added.get(&i).is_none_or(|t| t.normalized);
+            let round_trip;
+            let token = if normalized {
+                token
+            } else {
+                round_trip = decode_encode(tok, token, cleanup, &path)?;
+                round_trip.as_str()
+            };
             if special || looks_special(token) {
                 tokens.push(token.to_string());
                 types.push(tt::CONTROL);
