@@ -61,15 +61,27 @@ fn model(name: &str) -> std::path::PathBuf {
     golden::dir().join("import/models").join(name)
 }
 
-/// The `tokenizer.*` keys of a header, one line each (for a readable diff).
+/// The `tokenizer.*` keys of a header, one line each (for a readable
+/// diff): scalars as they are, arrays as type, length and the digest of
+/// the key alone.
 fn keys(header: &[u8]) -> Vec<String> {
     let g = gguf_format::Gguf::parse_header(header).unwrap();
     g.metadata()
         .iter()
         .filter(|kv| kv.key.starts_with("tokenizer."))
-        .map(|kv| {
-            let v = format!("{:?}", kv.value);
-            format!("{}={}", kv.key, &v[..v.len().min(200)])
+        .map(|kv| match kv.value {
+            gguf_format::Value::Array(a) => {
+                let mut b = gguf_format::GgufBuilder::new();
+                b.push(kv.key, gguf_format::MetaValue::from(kv.value)).unwrap();
+                let mut out = Vec::new();
+                drop(b.write_header(&mut out).unwrap());
+                let d = digest::tokenizer_digest(&out);
+                format!("{}=[{:?}; {}] {}", kv.key, a.element_type(), a.len(), &d[..16])
+            }
+            ref v => {
+                let v = format!("{v:?}");
+                format!("{}={}", kv.key, &v[..v.len().min(200)])
+            }
         })
         .collect()
 }
@@ -81,8 +93,9 @@ fn tokenizer_keys_equal_the_converters() {
         let import = Import::open(model(name), OutType::Auto).unwrap();
         let got = digest::tokenizer_digest(import.header_bytes());
         if got != *want {
-            // With the shared ground truth at hand, show where they part.
-            let out = golden::dir().join(format!("../../../../shared/golden/import/out/{name}-auto.gguf"));
+            // With the shared ground truth at hand (../shared beside the
+            // repository), show where they part.
+            let out = golden::dir().join(format!("../../../shared/golden/import/out/{name}-auto.gguf"));
             let detail = match std::fs::read(&out) {
                 Ok(bytes) => {
                     let (a, b) = (keys(import.header_bytes()), keys(&bytes));
