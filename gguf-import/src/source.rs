@@ -50,6 +50,11 @@ impl Import {
         Import::new(ModelDir::open(path)?, outtype)
     }
 
+    /// [`Import::open`] with [`ImportOptions`].
+    pub fn open_with(path: impl AsRef<Path>, outtype: OutType, options: &ImportOptions) -> Result<Import> {
+        Import::with_options(ModelDir::open(path)?, outtype, options)
+    }
+
     /// Plans the conversion of an opened directory to `outtype`: fails,
     /// naming it, for an unsupported architecture, a tensor no table maps
     /// or of a dtype the importer does not read, a config key missing.

@@ -6,7 +6,7 @@
 //! computed from `../shared/golden/import/out/NAME-auto.gguf` with
 //! `scripts/tokenizer-digests.sh`, which recomputes this table.
 
-use gguf_import::{Error, Import, ImportOptions, ModelDir, OutType};
+use gguf_import::{Error, Import, ImportOptions, OutType};
 use gguf_testdata::golden;
 
 #[path = "../examples/tokenizer_digest.rs"]
@@ -167,7 +167,7 @@ fn unknown_chkhsh_names_the_hash_and_pre_chooses_one() {
     assert!(msg.contains(chkhsh.as_str()) && msg.contains("pre"), "{msg}");
 
     let options = ImportOptions::default().with_pre("llama-bpe");
-    let import = Import::with_options(ModelDir::open(&dir).unwrap(), OutType::F16, &options).unwrap();
+    let import = Import::open_with(&dir, OutType::F16, &options).unwrap();
     assert_eq!(string_key(&import, "tokenizer.ggml.pre"), "llama-bpe");
     assert_eq!(string_key(&import, "tokenizer.ggml.model"), "gpt2");
 }
