@@ -12,12 +12,16 @@
 //!
 //! Supported architectures are data ([`arch::ARCHES`]): llama (and
 //! Mistral), qwen2, qwen3, gemma2, gemma3, phi3 and bert. The header's
-//! metadata is `general.architecture`, the converter's other `general.*`
-//! keys ([`general`]: `general.type`, sampling defaults from
-//! `generation_config.json`, name, size label and the model card's fields,
-//! with `--model-name` / `--metadata` as [`ImportOptions`]), the
-//! hyperparameters in the converter's order, `general.file_type` and
-//! `general.quantization_version`; the tokenizer is not made here.
+//! metadata is every key the converter writes: `general.architecture`, the
+//! other `general.*` keys ([`general`]: `general.type`, sampling defaults
+//! from `generation_config.json`, name, size label and the model card's
+//! fields, with `--model-name` / `--metadata` as [`ImportOptions`]), the
+//! hyperparameters in the converter's order, `general.file_type`,
+//! `general.quantization_version` and the tokenizer: every `tokenizer.*`
+//! key, from a SentencePiece `tokenizer.model`, a Llama `tokenizer.json`
+//! (`LlamaHfVocab`), a GPT-2-style BPE `tokenizer.json` (whose
+//! `tokenizer.ggml.pre` the converter's chkhsh table chooses, or
+//! [`ImportOptions::pre`]) or BERT's WordPiece.
 //!
 //! ```
 //! use gguf_format::{stream, Gguf, GgufBuilder, TensorSource};

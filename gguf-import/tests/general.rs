@@ -171,8 +171,8 @@ fn general_keys_are_the_converters() {
     }
 }
 
-/// A copy of golden model `name` (config.json and weights; the other files
-/// as `extra` says) in a temporary directory named `as_name`.
+/// A copy of golden model `name` (config.json, weights and tokenizer files;
+/// the other files as `extra` says) in a temporary directory named `as_name`.
 fn copy(name: &str, as_name: &str, extra: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
     let from = golden::dir().join("import/models").join(name);
     let tmp = tempfile::tempdir().unwrap();
@@ -183,6 +183,8 @@ fn copy(name: &str, as_name: &str, extra: &[&str]) -> (tempfile::TempDir, std::p
         if n.ends_with(".safetensors")
             || n == "config.json"
             || n.ends_with(".index.json")
+            || n.starts_with("tokenizer")
+            || n == "special_tokens_map.json"
             || extra.contains(&n.as_str())
         {
             std::fs::copy(from.join(&n), dir.join(&n)).unwrap();

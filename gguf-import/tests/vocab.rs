@@ -6,7 +6,7 @@
 //! computed from `../shared/golden/import/out/NAME-auto.gguf` with
 //! `scripts/tokenizer-digests.sh`, which recomputes this table.
 
-use gguf_import::{Import, OutType};
+use gguf_import::{Error, Import, ImportOptions, OutType};
 use gguf_testdata::golden;
 
 #[path = "../examples/tokenizer_digest.rs"]
@@ -61,15 +61,27 @@ fn model(name: &str) -> std::path::PathBuf {
     golden::dir().join("import/models").join(name)
 }
 
-/// The `tokenizer.*` keys of a header, one line each (for a readable diff).
+/// The `tokenizer.*` keys of a header, one line each (for a readable
+/// diff): scalars as they are, arrays as type, length and the digest of
+/// the key alone.
 fn keys(header: &[u8]) -> Vec<String> {
     let g = gguf_format::Gguf::parse_header(header).unwrap();
     g.metadata()
         .iter()
         .filter(|kv| kv.key.starts_with("tokenizer."))
-        .map(|kv| {
-            let v = format!("{:?}", kv.value);
-            format!("{}={}", kv.key, &v[..v.len().min(200)])
+        .map(|kv| match kv.value {
+            gguf_format::Value::Array(a) => {
+                let mut b = gguf_format::GgufBuilder::new();
+                b.push(kv.key, gguf_format::MetaValue::from(kv.value)).unwrap();
+                let mut out = Vec::new();
+                drop(b.write_header(&mut out).unwrap());
+                let d = digest::tokenizer_digest(&out);
+                format!("{}=[{:?}; {}] {}", kv.key, a.element_type(), a.len(), &d[..16])
+            }
+            ref v => {
+                let v = format!("{v:?}");
+                format!("{}={}", kv.key, &v[..v.len().min(200)])
+            }
         })
         .collect()
 }
@@ -81,8 +93,9 @@ fn tokenizer_keys_equal_the_converters() {
         let import = Import::open(model(name), OutType::Auto).unwrap();
         let got = digest::tokenizer_digest(import.header_bytes());
         if got != *want {
-            // With the shared ground truth at hand, show where they part.
-            let out = golden::dir().join(format!("../../../../shared/golden/import/out/{name}-auto.gguf"));
+            // With the shared ground truth at hand (../shared beside the
+            // repository), show where they part.
+            let out = golden::dir().join(format!("../../../shared/golden/import/out/{name}-auto.gguf"));
             let detail = match std::fs::read(&out) {
                 Ok(bytes) => {
                     let (a, b) = (keys(import.header_bytes()), keys(&bytes));
@@ -103,4 +116,97 @@ fn tokenizer_keys_equal_the_converters() {
         }
     }
     assert!(bad.is_empty(), "{}", bad.join("\n\n"));
+}
+
+/// A copy of golden model `name`'s files, to spoil.
+fn copy_model(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let from = model(name);
+    let tmp = tempfile::tempdir().unwrap();
+    let to = tmp.path().join(name);
+    std::fs::create_dir(&to).unwrap();
+    for e in std::fs::read_dir(&from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_file() {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+    (tmp, to)
+}
+
+fn open_err(dir: &std::path::Path) -> Error {
+    match Import::open(dir, OutType::F16) {
+        Ok(_) => panic!("{} opened", dir.display()),
+        Err(e) => e,
+    }
+}
+
+/// The value of string key `key` in an import's header.
+fn string_key(import: &Import, key: &str) -> String {
+    let g = gguf_format::Gguf::parse_header(import.header_bytes()).unwrap();
+    let kv = g.metadata().iter().find(|kv| kv.key == key).unwrap();
+    match kv.value {
+        gguf_format::Value::String(s) => String::from_utf8_lossy(s.as_bytes()).into_owned(),
+        ref v => panic!("{key}: {v:?}"),
+    }
+}
+
+#[test]
+fn unknown_chkhsh_names_the_hash_and_pre_chooses_one() {
+    let (_tmp, dir) = copy_model("llama3-bpe");
+    // Another pre-tokenizer: the same vocabulary encodes chktxt otherwise.
+    let path = dir.join("tokenizer.json");
+    let mut json: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    json["pre_tokenizer"] = serde_json::json!({"type": "Whitespace"});
+    std::fs::write(&path, json.to_string()).unwrap();
+    let e = open_err(&dir);
+    let Error::UnknownPreTokenizer { ref chkhsh, .. } = e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(chkhsh.len(), 64);
+    let msg = e.to_string();
+    assert!(msg.contains(chkhsh.as_str()) && msg.contains("pre"), "{msg}");
+
+    let options = ImportOptions::default().with_pre("llama-bpe");
+    let import = Import::open_with(&dir, OutType::F16, &options).unwrap();
+    assert_eq!(string_key(&import, "tokenizer.ggml.pre"), "llama-bpe");
+    assert_eq!(string_key(&import, "tokenizer.ggml.model"), "gpt2");
+}
+
+#[test]
+fn corrupt_tokenizer_model_names_the_file() {
+    let (_tmp, dir) = copy_model("tinyllama-spm");
+    std::fs::write(dir.join("tokenizer.model"), [0xffu8; 16]).unwrap();
+    let e = open_err(&dir);
+    assert!(
+        matches!(e, Error::Tokenizer { ref path, .. } if path.ends_with("tokenizer.model")),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("tokenizer.model"), "{e}");
+}
+
+#[test]
+fn corrupt_tokenizer_json_names_the_file() {
+    let (_tmp, dir) = copy_model("qwen3-bpe");
+    let path = dir.join("tokenizer.json");
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let e = open_err(&dir);
+    assert!(
+        matches!(e, Error::Tokenizer { ref path, .. } if path.ends_with("tokenizer.json")),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn vocabulary_larger_than_vocab_size_names_the_file() {
+    let (_tmp, dir) = copy_model("llama3-bpe");
+    let path = dir.join("config.json");
+    let mut config: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    config["vocab_size"] = 1000.into();
+    std::fs::write(&path, config.to_string()).unwrap();
+    let e = open_err(&dir);
+    assert!(
+        matches!(e, Error::Tokenizer { ref path, .. } if path.ends_with("tokenizer.json")),
+        "{e:?}"
+    );
 }

@@ -108,6 +108,44 @@ pub(crate) fn pre_name(dir: &Path, tok: &Tokenizer, pre: Option<&str>) -> Result
     }
 }
 
+/// Whether `tokenizer_config.json` asks transformers' `decode` to clean up
+/// tokenization spaces.
+fn clean_up_spaces(dir: &Path) -> Result<bool> {
+    let tc = dir.join("tokenizer_config.json");
+    if !tc.is_file() {
+        return Ok(false);
+    }
+    Ok(read_json(&tc)?
+        .get("clean_up_tokenization_spaces")
+        .and_then(Value::as_bool)
+        .unwrap_or(false))
+}
+
+/// `tokenizer.decode(tokenizer.encode(token, add_special_tokens=False))`,
+/// what the converter makes of an added token that is not normalized.
+fn decode_encode(tok: &Tokenizer, token: &str, cleanup: bool, path: &Path) -> Result<String> {
+    let err = |e: tokenizers::Error| tokenizer_err(path, format!("added token {token:?}: {e}"));
+    let ids = tok.encode(token, false).map_err(err)?.get_ids().to_vec();
+    let mut text = tok.decode(&ids, false).map_err(err)?;
+    if cleanup {
+        for (from, to) in [
+            (" .", "."),
+            (" ?", "?"),
+            (" !", "!"),
+            (" ,", ","),
+            (" ' ", "'"),
+            (" n't", "n't"),
+            (" 'm", "'m"),
+            (" 's", "'s"),
+            (" 've", "'ve"),
+            (" 're", "'re"),
+        ] {
+            text = text.replace(from, to);
+        }
+    }
+    Ok(text)
+}
+
 /// `get_vocab_base`: tokens and their types, `vocab_size` long.
 pub(crate) fn read_vocab(dir: &Path, config: &Config, tok: &Tokenizer) -> Result<(Vec<String>, Vec<i32>)> {
     let path = dir.join("tokenizer.json");
@@ -124,6 +162,7 @@ pub(crate) fn read_vocab(dir: &Path, config: &Config, tok: &Tokenizer) -> Result
             ));
         }
     }
+    let cleanup = clean_up_spaces(dir)?;
     let reverse: HashMap<u32, &str> = vocab.iter().map(|(t, &i)| (i, t.as_str())).collect();
     let added = tok.get_added_tokens_decoder();
     let added_content: HashMap<&str, u32> = added.iter().map(|(&i, t)| (t.content.as_str(), i)).collect();
@@ -137,6 +176,14 @@ pub(crate) fn read_vocab(dir: &Path, config: &Config, tok: &Tokenizer) -> Result
         };
         if added_content.contains_key(token) {
             let special = added.get(&i).is_some_and(|t| t.special);
+            let normalized = added.get(&i).is_none_or(|t| t.normalized);
+            let round_trip;
+            let token = if normalized {
+                token
+            } else {
+                round_trip = decode_encode(tok, token, cleanup, &path)?;
+                round_trip.as_str()
+            };
             if special || looks_special(token) {
                 tokens.push(token.to_string());
                 types.push(tt::CONTROL);
@@ -171,4 +218,39 @@ pub(crate) fn push(
     )?;
     push_i32s(b, "tokenizer.ggml.token_type", &types)?;
     Special::load(dir, true, DEFAULT_TYPES, None)?.push(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn golden(name: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../testdata/golden/import/models")
+            .join(name)
+    }
+
+    /// DeepSeek V3's `tokenizer_config.json` names `LlamaTokenizerFast`:
+    /// AutoTokenizer's ids start with BOS, `tokenizer.json`'s alone do not,
+    /// and the two hashes name different pre-tokenizers.
+    #[test]
+    fn llama_tokenizer_fast_rebuilds_the_post_processor() {
+        let dir = golden("qwen2-bpe");
+        let tok = load(&dir).unwrap();
+        let raw = tok.encode(pre::CHKTXT, true).unwrap().get_ids().to_vec();
+        assert_eq!(pre::lookup(&pre::chkhsh(&raw)), Some("joyai-llm"));
+        let ids = chktxt_ids(&dir, &tok).unwrap();
+        assert_eq!(ids[0], 0, "BOS first");
+        assert_eq!(&ids[1..], &raw[..]);
+        assert_eq!(pre_name(&dir, &tok, None).unwrap(), "deepseek-v3");
+        assert_eq!(pre_name(&dir, &tok, Some("x")).unwrap(), "x");
+    }
+
+    /// A later row of the table wins (BERT's hash is listed twice).
+    #[test]
+    fn bert_hash_takes_the_later_row() {
+        let dir = golden("bert-wordpiece");
+        let tok = load(&dir).unwrap();
+        assert_eq!(pre_name(&dir, &tok, None).unwrap(), "jina-v2-en");
+    }
 }

@@ -46,7 +46,8 @@ pub(crate) fn push_tokenizer(
 ) -> Result<()> {
     let has_spm = dir.join("tokenizer.model").is_file();
     match arch {
-        "gemma2" | "gemma3" if has_spm => {
+        // Gemma 2's converter reads tokenizer.model only.
+        "gemma2" | "gemma3" if has_spm || arch == "gemma2" => {
             spm::push(b, dir, config, spm::Flavor::Llama)?;
             push_bool(b, "tokenizer.ggml.add_space_prefix", false)
         }
@@ -67,12 +68,31 @@ pub(crate) fn push_tokenizer(
                 }
             }
             if has_spm {
-                spm::push(b, dir, config, spm::Flavor::Llama)
+                spm::push(b, dir, config, spm::Flavor::Llama)?;
             } else if bpe::is_llama_hf(dir)? {
-                llama_hf::push(b, dir)
+                llama_hf::push(b, dir)?;
             } else {
-                bpe::push(b, dir, config, pre)
+                bpe::push(b, dir, config, pre)?;
             }
+            let vocab_size = config.get("vocab_size").and_then(|v| v.as_u64()).unwrap_or(32000);
+            if vocab_size == 32016 {
+                // CodeLlama: the infill tokens (only `eot` has a GGUF key).
+                let mut s = special::Special::load(dir, false, &["prefix", "suffix", "middle", "eot"], None)?;
+                for (typ, id) in [
+                    ("prefix", 32007),
+                    ("suffix", 32008),
+                    ("middle", 32009),
+                    ("eot", 32010),
+                ] {
+                    s.set_id(typ, Some(&id.into()))?;
+                }
+                s.push(b)?;
+            }
+            if vocab_size == 49152 {
+                // Granite's small models.
+                push_bool(b, "tokenizer.ggml.add_bos_token", false)?;
+            }
+            Ok(())
         }
         "qwen2" | "qwen3" if has_spm => spm::push(b, dir, config, spm::Flavor::Llama),
         "qwen2" | "qwen3" | "gemma2" | "gemma3" => bpe::push(b, dir, config, pre),
@@ -98,13 +118,16 @@ pub(crate) fn read_json(path: &Path) -> Result<serde_json::Value> {
     serde_json::from_str(&text).map_err(|e| tokenizer_err(path, format!("not valid JSON: {e}")))
 }
 
+// The converter's writer is a Python dict: a key written again keeps its
+// place and takes the new value, which `GgufBuilder::set` does.
+
 pub(crate) fn push_str(b: &mut GgufBuilder<'static>, key: &str, v: &str) -> Result<()> {
-    b.push(key.to_string(), MetaValue::String(v.as_bytes().to_vec().into()))?;
+    b.set(key.to_string(), MetaValue::String(v.as_bytes().to_vec().into()))?;
     Ok(())
 }
 
 pub(crate) fn push_bool(b: &mut GgufBuilder<'static>, key: &str, v: bool) -> Result<()> {
-    b.push(key.to_string(), MetaValue::Bool(v))?;
+    b.set(key.to_string(), MetaValue::Bool(v))?;
     Ok(())
 }
 
@@ -114,7 +137,7 @@ pub(crate) fn push_strings(
     items: impl IntoIterator<Item = Vec<u8>>,
 ) -> Result<()> {
     let items = items.into_iter().map(|s| MetaValue::String(s.into())).collect();
-    b.push(
+    b.set(
         key.to_string(),
         MetaValue::Array(MetaArray::Items {
             elem: ValueType::String,
@@ -126,7 +149,7 @@ pub(crate) fn push_strings(
 
 pub(crate) fn push_f32s(b: &mut GgufBuilder<'static>, key: &str, v: &[f32]) -> Result<()> {
     let items = v.iter().map(|&x| MetaValue::F32(x)).collect();
-    b.push(
+    b.set(
         key.to_string(),
         MetaValue::Array(MetaArray::Items {
             elem: ValueType::F32,
@@ -138,7 +161,7 @@ pub(crate) fn push_f32s(b: &mut GgufBuilder<'static>, key: &str, v: &[f32]) -> R
 
 pub(crate) fn push_i32s(b: &mut GgufBuilder<'static>, key: &str, v: &[i32]) -> Result<()> {
     let items = v.iter().map(|&x| MetaValue::I32(x)).collect();
-    b.push(
+    b.set(
         key.to_string(),
         MetaValue::Array(MetaArray::Items {
             elem: ValueType::I32,

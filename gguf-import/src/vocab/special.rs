@@ -39,14 +39,28 @@ fn set_default_add(add: &mut Vec<(String, bool)>, typ: &str, v: bool) {
     }
 }
 
-/// A string-valued `tokenizer_config.json` entry (Python's truthiness:
-/// an empty string is no entry).
-fn str_entry(tc: &Option<Map<String, Value>>, key: &str) -> Option<String> {
-    tc.as_ref()?
-        .get(key)?
-        .as_str()
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+/// Python's truthiness of a JSON value.
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64() != Some(0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
+/// A `tokenizer_config.json` entry as gguf-py holds it (a string, or an
+/// `AddedToken` object that compares unequal to every string); `None`
+/// when falsy.
+fn entry(tc: &Option<Map<String, Value>>, key: &str) -> Option<Value> {
+    tc.as_ref()?.get(key).filter(|v| truthy(v)).cloned()
+}
+
+/// Python's `v == s` for an entry and a token string.
+fn is(v: &Option<Value>, s: &str) -> bool {
+    matches!(v, Some(Value::String(x)) if x == s)
 }
 
 fn special_token_id(v: &Value) -> Option<String> {
@@ -171,22 +185,22 @@ impl Special {
         };
         let tc_nonempty = |tc: &Option<Map<String, Value>>| tc.as_ref().is_some_and(|m| !m.is_empty());
         if let Some(tok) = &tokenizer {
-            let mut bos = str_entry(&tc, "bos_token");
-            let mut cls = str_entry(&tc, "cls_token");
-            let mut eos = str_entry(&tc, "eos_token");
-            let mut sep = str_entry(&tc, "sep_token");
-            let set = |tc: &mut Option<Map<String, Value>>, k: &str, v: &str| {
+            let mut bos = entry(&tc, "bos_token");
+            let mut cls = entry(&tc, "cls_token");
+            let mut eos = entry(&tc, "eos_token");
+            let mut sep = entry(&tc, "sep_token");
+            let set = |tc: &mut Option<Map<String, Value>>, k: &str, v: Value| {
                 if let Some(m) = tc.as_mut() {
-                    m.insert(k.to_string(), Value::String(v.to_string()));
+                    m.insert(k.to_string(), v);
                 }
             };
             if bos.is_none() && cls.is_some() && tc_nonempty(&tc) {
                 bos = cls.clone();
-                set(&mut tc, "bos_token", bos.as_deref().unwrap_or_default());
+                set(&mut tc, "bos_token", bos.clone().unwrap_or_default());
             }
             if eos.is_none() && sep.is_some() && tc_nonempty(&tc) {
                 eos = sep.clone();
-                set(&mut tc, "eos_token", eos.as_deref().unwrap_or_default());
+                set(&mut tc, "eos_token", eos.clone().unwrap_or_default());
             }
             if let Some(pp) = tok
                 .get("post_processor")
@@ -207,24 +221,20 @@ impl Special {
                             set_add(&mut self.add, "eos", true);
                             set_add(&mut self.add, "sep", true);
                             if cls.is_none() && tc_nonempty(&tc) {
-                                cls = p
-                                    .pointer("/cls/0")
-                                    .and_then(Value::as_str)
-                                    .map(str::to_string)
-                                    .or(bos.clone());
-                                if let Some(c) = &cls {
-                                    set(&mut tc, "cls_token", c);
-                                }
+                                let v = match p.get("cls") {
+                                    Some(x) => x.get(0).cloned(),
+                                    None => bos.clone(),
+                                };
+                                set(&mut tc, "cls_token", v.clone().unwrap_or_default());
+                                cls = v.filter(truthy);
                             }
                             if sep.is_none() && tc_nonempty(&tc) {
-                                sep = p
-                                    .pointer("/sep/0")
-                                    .and_then(Value::as_str)
-                                    .map(str::to_string)
-                                    .or(eos.clone());
-                                if let Some(s) = &sep {
-                                    set(&mut tc, "sep_token", s);
-                                }
+                                let v = match p.get("sep") {
+                                    Some(x) => x.get(0).cloned(),
+                                    None => eos.clone(),
+                                };
+                                set(&mut tc, "sep_token", v.clone().unwrap_or_default());
+                                sep = v.filter(truthy);
                             }
                         }
                         Some("TemplateProcessing") => {
@@ -243,38 +253,40 @@ impl Special {
                             if single.len() > 1 {
                                 first = special_token_id(&single[0]);
                                 if let Some(f) = &first {
+                                    let fv = Value::String(f.clone());
                                     if !tc_nonempty(&tc) {
-                                        bos = Some(f.clone());
-                                    } else if Some(f) != bos.as_ref() && Some(f) != cls.as_ref() {
+                                        bos = Some(fv);
+                                    } else if !is(&bos, f) && !is(&cls, f) {
                                         if bos.is_none() {
-                                            bos = Some(f.clone());
-                                            set(&mut tc, "bos_token", f);
+                                            bos = Some(fv.clone());
+                                            set(&mut tc, "bos_token", fv.clone());
                                         }
                                         if cls.is_none() {
-                                            cls = Some(f.clone());
-                                            set(&mut tc, "cls_token", f);
+                                            cls = Some(fv.clone());
+                                            set(&mut tc, "cls_token", fv);
                                         }
                                     }
-                                    let v = Some(f) == bos.as_ref() || Some(f) == cls.as_ref();
+                                    let v = is(&bos, f) || is(&cls, f);
                                     set_add(&mut self.add, "bos", v);
                                 }
                                 last = special_token_id(&single[single.len() - 1]);
                                 if let Some(l) = &last {
+                                    let lv = Value::String(l.clone());
                                     if !tc_nonempty(&tc) {
-                                        eos = Some(l.clone());
-                                    } else if Some(l) != eos.as_ref() {
+                                        eos = Some(lv);
+                                    } else if !is(&eos, l) {
                                         let old = eos.clone().unwrap_or_default();
                                         if !self.types.iter().any(|t| t == "eot") {
                                             self.types.push("eot".into());
-                                            set(&mut tc, "eot_token", &old);
+                                            set(&mut tc, "eot_token", old);
                                         } else if !self.types.iter().any(|t| t == "eom") {
                                             self.types.push("eom".into());
-                                            set(&mut tc, "eom_token", &old);
+                                            set(&mut tc, "eom_token", old);
                                         }
-                                        eos = Some(l.clone());
-                                        set(&mut tc, "eos_token", l);
+                                        eos = Some(lv.clone());
+                                        set(&mut tc, "eos_token", lv);
                                     }
-                                    let v = Some(l) == eos.as_ref();
+                                    let v = is(&eos, l);
                                     set_add(&mut self.add, "eos", v);
                                 }
                             }
@@ -300,8 +312,9 @@ impl Special {
                                     {
                                         let inner = &mid[1..mid.len() - 1];
                                         let mut add_sep = false;
-                                        let is_sep =
-                                            |e: &Option<String>| e.is_some() && (*e == sep || *e == eos);
+                                        let is_sep = |e: &Option<String>| {
+                                            e.as_deref().is_some_and(|x| is(&sep, x) || is(&eos, x))
+                                        };
                                         let e0 = special_token_id(&inner[0]);
                                         if is_sep(&e0) && last.is_none() {
                                             add_sep = true;
@@ -314,8 +327,7 @@ impl Special {
                                         }
                                         set_add(&mut self.add, "sep", add_sep);
                                         if add_sep && sep.is_none() && tc_nonempty(&tc) {
-                                            let e = eos.clone().unwrap_or_default();
-                                            set(&mut tc, "sep_token", &e);
+                                            set(&mut tc, "sep_token", eos.clone().unwrap_or_default());
                                         }
                                     }
                                 }
@@ -418,7 +430,7 @@ impl Special {
                 "eom" => "eom_token_id",
                 _ => continue,
             };
-            b.push(format!("tokenizer.ggml.{key}"), MetaValue::U32(*id))?;
+            b.set(format!("tokenizer.ggml.{key}"), MetaValue::U32(*id))?;
         }
         for (typ, v) in &self.add {
             if matches!(typ.as_str(), "bos" | "eos" | "sep") {

@@ -26,7 +26,7 @@ pub(crate) fn push(
         None => 1,
     };
     let count = u32::try_from(count).map_err(|_| config.err("type_vocab_size", "does not fit a UINT32"))?;
-    b.push("tokenizer.ggml.token_type_count", MetaValue::U32(count))?;
+    b.set("tokenizer.ggml.token_type_count", MetaValue::U32(count))?;
     let tokens: Vec<Vec<u8>> = tokens
         .into_iter()
         .zip(&types)
