@@ -31,6 +31,7 @@ pub struct StTensor {
 #[derive(Debug)]
 pub struct StShard {
     path: PathBuf,
+    file: File,
     map: Mmap,
     tensors: Vec<StTensor>,
 }
@@ -70,6 +71,7 @@ impl StShard {
         tensors.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(StShard {
             path: path.to_path_buf(),
+            file,
             map,
             tensors,
         })
@@ -78,6 +80,11 @@ impl StShard {
     /// The file's path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The open file (for copying tensor bytes file to file).
+    pub fn file(&self) -> &File {
+        &self.file
     }
 
     /// Its tensors, sorted by name.

@@ -1,17 +1,21 @@
 //! [`Import`] (owning: the mapped model directory, the plan and the
 //! synthesized header's bytes) and [`ImportSource`] (borrowing: the parsed
-//! header and the tensors), the model as a [`TensorSource`]. Rows are made
-//! on request into the caller's scratch buffer — read from the
-//! safetensors map, transformed, converted — so memory stays bounded by
-//! the chunk asked for, never a whole tensor.
+//! header and the tensors), the model as a [`TensorSource`]. A tensor
+//! stored as it is written (its dtype the output type, no transform) is
+//! borrowed from the safetensors map, and copied file to file by
+//! [`gguf_format::stream::write_file`]; other rows are made on request
+//! into the caller's scratch buffer — read from the map, transformed,
+//! converted — so memory stays bounded by the chunk asked for, never a
+//! whole tensor.
 
 use crate::arch::Transform;
 use crate::convert::{dtype_size, encode, widen, OutType};
-use crate::dir::ModelDir;
+use crate::dir::{ModelDir, StShard, StTensor};
 use crate::error::Result;
 use crate::general::ImportOptions;
 use crate::plan::{Origin, Plan, Planned};
-use gguf_format::{ByteOrder, Gguf, TensorInfo, TensorSource};
+use gguf_format::{ByteOrder, GgmlType, Gguf, TensorInfo, TensorSource};
+use safetensors::Dtype;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
@@ -188,6 +192,31 @@ pub struct ImportSource<'a> {
     index: HashMap<&'a str, usize>,
 }
 
+impl ImportSource<'_> {
+    /// The shard and stored tensor behind output tensor `i` when its bytes
+    /// are the stored ones as they are (no transform but keeping the first
+    /// rows, the stored dtype being the output type): those are read from
+    /// the map, and copied file to file, without being converted.
+    fn verbatim(&self, i: usize) -> Option<(&StShard, &StTensor)> {
+        let Origin::Shard {
+            shard,
+            tensor,
+            transform: Transform::None | Transform::TruncateVocab,
+            ..
+        } = self.import.plan.tensors.get(i)?.origin
+        else {
+            return None;
+        };
+        let shard = self.import.dir.shards().get(shard)?;
+        let st = shard.tensors().get(tensor)?;
+        let same = matches!(
+            (st.dtype, self.tensors.get(i)?.ggml_type),
+            (Dtype::F32, GgmlType::F32) | (Dtype::F16, GgmlType::F16) | (Dtype::BF16, GgmlType::BF16)
+        );
+        same.then_some((shard, st))
+    }
+}
+
 impl<'a> TensorSource<'a> for ImportSource<'a> {
     fn name(&self) -> &str {
         &self.import.name
@@ -231,11 +260,28 @@ impl<'a> TensorSource<'a> for ImportSource<'a> {
             ));
         }
         let range = gguf_format::rows_range(ours, &rows)?;
+        if let Some((shard, st)) = self.verbatim(i) {
+            // Stored as written: borrowed from the map, no copy.
+            return shard
+                .data(st)
+                .get(range.start as usize..range.end as usize)
+                .ok_or_else(|| fail("rows past the stored tensor's end".into()));
+        }
         self.import
             .make_rows(&self.import.plan.tensors[i], ours.row_len(), rows, scratch)
             .map_err(fail)?;
         debug_assert_eq!(scratch.len() as u64, range.end - range.start);
         Ok(scratch)
+    }
+
+    fn file_range(&self, t: &TensorInfo<'_>) -> Option<(&std::fs::File, u64)> {
+        let &i = self.index.get(t.name)?;
+        let ours = &self.tensors[i];
+        if (ours.ggml_type, ours.dims()) != (t.ggml_type, t.dims()) {
+            return None;
+        }
+        self.verbatim(i)
+            .map(|(shard, st)| (shard.file(), st.bytes.start as u64))
     }
 
     fn release(&self, t: &TensorInfo<'_>, rows: Range<u64>) {
