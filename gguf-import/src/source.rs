@@ -19,6 +19,7 @@ use safetensors::Dtype;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
+use std::sync::OnceLock;
 
 /// A Hugging Face model directory planned for conversion to one output
 /// type: everything the converter decides, made before any tensor is
@@ -102,11 +103,13 @@ impl Import {
         let header = Gguf::parse_header(&self.header)?;
         let tensors = header.tensors().to_vec();
         let index = tensors.iter().enumerate().map(|(i, t)| (t.name, i)).collect();
+        let n = tensors.len();
         Ok(ImportSource {
             import: self,
             header,
             tensors,
             index,
+            signalling: (0..n).map(|_| OnceLock::new()).collect(),
         })
     }
 
@@ -171,6 +174,14 @@ impl Import {
     }
 }
 
+/// Whether little-endian bf16 `data` holds a NaN whose quiet bit is clear.
+fn has_signalling_bf16_nan(data: &[u8]) -> bool {
+    data.chunks_exact(2).any(|b| {
+        let v = u16::from_le_bytes([b[0], b[1]]);
+        v & 0x7f80 == 0x7f80 && v & 0x7f != 0 && v & 0x40 == 0
+    })
+}
+
 /// Which entry of the outermost axis (of `outer`, in `heads` heads) output
 /// entry `u` comes from when `LlamaModel.permute` undoes Hugging Face's
 /// rotary layout: `reshape(heads, 2, outer / heads / 2, ...)`, axes 1 and
@@ -190,6 +201,10 @@ pub struct ImportSource<'a> {
     header: Gguf<'a>,
     tensors: Vec<TensorInfo<'a>>,
     index: HashMap<&'a str, usize>,
+    /// Per tensor, once asked: whether its stored bf16 data holds a
+    /// signalling NaN (which the converter's bf16 rounding quiets, so the
+    /// bytes cannot be copied as they are).
+    signalling: Vec<OnceLock<bool>>,
 }
 
 impl ImportSource<'_> {
@@ -209,10 +224,16 @@ impl ImportSource<'_> {
         };
         let shard = self.import.dir.shards().get(shard)?;
         let st = shard.tensors().get(tensor)?;
-        let same = matches!(
-            (st.dtype, self.tensors.get(i)?.ggml_type),
-            (Dtype::F32, GgmlType::F32) | (Dtype::F16, GgmlType::F16) | (Dtype::BF16, GgmlType::BF16)
-        );
+        let same = match (st.dtype, self.tensors.get(i)?.ggml_type) {
+            (Dtype::F32, GgmlType::F32) | (Dtype::F16, GgmlType::F16) => true,
+            // The converter widens bf16 to f32 and rounds it back, which
+            // quiets a signalling NaN: such data is converted, not copied.
+            (Dtype::BF16, GgmlType::BF16) => !*self
+                .signalling
+                .get(i)?
+                .get_or_init(|| has_signalling_bf16_nan(shard.data(st))),
+            _ => false,
+        };
         same.then_some((shard, st))
     }
 }
