@@ -15,6 +15,7 @@ use crate::error::Result;
 use crate::general::ImportOptions;
 use crate::plan::{Origin, Plan, Planned};
 use gguf_format::{ByteOrder, GgmlType, Gguf, TensorInfo, TensorSource};
+use rayon::prelude::*;
 use safetensors::Dtype;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -174,6 +175,9 @@ impl Import {
     }
 }
 
+/// The output bytes each parallel task makes at a time.
+const TASK_BYTES: usize = 256 << 10;
+
 /// Whether little-endian bf16 `data` holds a NaN whose quiet bit is clear.
 fn has_signalling_bf16_nan(data: &[u8]) -> bool {
     data.chunks_exact(2).any(|b| {
@@ -288,10 +292,32 @@ impl<'a> TensorSource<'a> for ImportSource<'a> {
                 .get(range.start as usize..range.end as usize)
                 .ok_or_else(|| fail("rows past the stored tensor's end".into()));
         }
-        self.import
-            .make_rows(&self.import.plan.tensors[i], ours.row_len(), rows, scratch)
+        // Rows are made on all cores, a few hundred KiB of output each.
+        let (n_rows, total) = (rows.end - rows.start, (range.end - range.start) as usize);
+        let row_bytes = (total as u64 / n_rows.max(1)).max(1) as usize;
+        let per_task = (TASK_BYTES / row_bytes).max(1);
+        scratch.clear();
+        scratch.resize(total, 0);
+        let planned = &self.import.plan.tensors[i];
+        scratch
+            .par_chunks_mut(per_task * row_bytes)
+            .enumerate()
+            .try_for_each_init(Vec::new, |made, (k, dst)| {
+                let first = rows.start + (k * per_task) as u64;
+                let last = first + (dst.len() / row_bytes) as u64;
+                self.import
+                    .make_rows(planned, ours.row_len(), first..last, made)?;
+                if made.len() != dst.len() {
+                    return Err(format!(
+                        "rows {first}..{last} made {} bytes, not {}",
+                        made.len(),
+                        dst.len()
+                    ));
+                }
+                dst.copy_from_slice(made);
+                Ok(())
+            })
             .map_err(fail)?;
-        debug_assert_eq!(scratch.len() as u64, range.end - range.start);
         Ok(scratch)
     }
 
