@@ -178,6 +178,9 @@ impl Import {
 /// The output bytes each parallel task makes at a time.
 const TASK_BYTES: usize = 256 << 10;
 
+/// The bytes of stored bf16 data scanned for signalling NaNs at a time.
+const SCAN_BYTES: usize = 16 << 20;
+
 /// Whether little-endian bf16 `data` holds a NaN whose quiet bit is clear.
 fn has_signalling_bf16_nan(data: &[u8]) -> bool {
     data.chunks_exact(2).any(|b| {
@@ -232,10 +235,17 @@ impl ImportSource<'_> {
             (Dtype::F32, GgmlType::F32) | (Dtype::F16, GgmlType::F16) => true,
             // The converter widens bf16 to f32 and rounds it back, which
             // quiets a signalling NaN: such data is converted, not copied.
-            (Dtype::BF16, GgmlType::BF16) => !*self
-                .signalling
-                .get(i)?
-                .get_or_init(|| has_signalling_bf16_nan(shard.data(st))),
+            (Dtype::BF16, GgmlType::BF16) => !*self.signalling.get(i)?.get_or_init(|| {
+                // Scanned a chunk at a time, each given back after, so
+                // that memory stays bounded by the chunk.
+                let data = shard.data(st);
+                (0..data.len()).step_by(SCAN_BYTES).any(|at| {
+                    let range = at..(at + SCAN_BYTES).min(data.len());
+                    let found = has_signalling_bf16_nan(&data[range.clone()]);
+                    shard.release(st, range);
+                    found
+                })
+            }),
             _ => false,
         };
         same.then_some((shard, st))

@@ -5,6 +5,7 @@
 //! Everything comes from a fixed-seed SplitMix64, so the output depends on
 //! nothing but this code.
 
+pub mod bench_import;
 pub mod golden;
 pub mod malformed;
 

@@ -5,7 +5,8 @@
 //! `cargo run --release -p gguf-testdata -- bench-model OUT.gguf` the
 //! 0.85 B-parameter F16 model of the requant benchmark (1.7 GB); an optional
 //! third argument sets the number of layers (8 gives the 1 GB model of the
-//! diff benchmark).
+//! diff benchmark). `bench-import OUT_DIR` writes the 0.34 B-parameter
+//! bf16 Hugging Face model directory of the import benchmark (690 MB).
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -27,6 +28,13 @@ fn main() {
             println!("{out}");
             return;
         }
+        if cmd == "bench-import" {
+            let golden = gguf_testdata::golden::dir().join("import/models/llama3-bpe");
+            gguf_testdata::bench_import::write(&golden, std::path::Path::new(out))
+                .unwrap_or_else(|e| panic!("{out}: {e}"));
+            println!("{out}");
+            return;
+        }
         if cmd == "big-vocab" {
             let bytes = gguf_testdata::big_vocab_model(262_144);
             std::fs::write(out, &bytes).unwrap_or_else(|e| panic!("{out}: {e}"));
@@ -35,7 +43,7 @@ fn main() {
         }
     }
     if !args.is_empty() {
-        eprintln!("usage: gguf-testdata [big-vocab OUT.gguf | bench-model OUT.gguf [LAYERS]]");
+        eprintln!("usage: gguf-testdata [big-vocab OUT.gguf | bench-model OUT.gguf [LAYERS] | bench-import OUT_DIR]");
         std::process::exit(2);
     }
     let dir = gguf_testdata::dir();
