@@ -81,7 +81,8 @@ pub struct EditArgs {
     #[arg(long, num_args = 2, value_names = ["NAME", "ID"], conflicts_with = "in_place")]
     pub special_token_by_id: Vec<String>,
 
-    /// Replace OUT if it exists (gguf-new-metadata asks first).
+    /// Replace OUT if it exists (gguf-new-metadata asks first). IN is never
+    /// replaced, even with --force (--in-place changes IN).
     #[arg(long)]
     pub force: bool,
 

@@ -1,6 +1,6 @@
 //! `gguf diff`.
 
-use super::set_threads;
+use super::{local_path, set_threads};
 use crate::error::{Result, Status};
 use crate::flags::DiffArgs;
 use gguf_cli::json::Document;
@@ -10,6 +10,8 @@ use std::io::Write;
 /// Compares two models; `No` when they differ.
 pub fn run(a: &DiffArgs, out: &mut dyn Write) -> Result {
     set_threads(a.threads);
+    local_path("diff", &a.a)?;
+    local_path("diff", &a.b)?;
     // The first shard of a split model stands for the whole model.
     let (fa, fb) = (ModelFiles::open(&a.a), ModelFiles::open(&a.b));
     let (fa, fb) = (fa?, fb?);

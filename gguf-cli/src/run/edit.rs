@@ -1,6 +1,6 @@
 //! `gguf edit`: a copy with changed metadata, or numbers changed in place.
 
-use super::{check_outputs, write_all};
+use super::{check_outputs, local_path, write_all};
 use crate::error::{Error, Result, Status};
 use crate::flags::EditArgs;
 use gguf_cli::files::MetadataChanges;
@@ -12,6 +12,7 @@ use std::io::Write;
 
 /// Edits a copy, or the file in place with `--in-place`.
 pub fn run(a: &EditArgs, out: &mut dyn Write) -> Result {
+    local_path("edit", &a.input)?;
     if a.in_place {
         edit_in_place(a, out)
     } else {
