@@ -335,3 +335,266 @@ fn requant_type_hints() {
     );
     assert_eq!(contents(d), vec![], "nothing written");
 }
+
+#[test]
+fn edit_keeps_key_types_unless_told() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let input = testdata("tiny-llama-f32.gguf");
+    let input = input.to_str().unwrap();
+    let edit = |extra: &[&str]| {
+        let mut a = vec!["edit", "-q", input, "e.gguf"];
+        a.extend_from_slice(extra);
+        gguf_in(d, &a)
+    };
+    let context_type = || {
+        let bytes = std::fs::read(d.join("e.gguf")).unwrap();
+        let g = gguf_format::Gguf::parse(&bytes).unwrap();
+        let v = g.get("llama.context_length").unwrap();
+        (v.type_name(), v.as_uint())
+    };
+    // llama.context_length is UINT32: another type needs --change-type.
+    refused(
+        &edit(&["--set", "llama.context_length=u64:8192"]),
+        &[
+            "--set llama.context_length is UINT32 in the file, not UINT64",
+            "llama.cpp",
+            "as UINT32",
+            "--change-type",
+        ],
+    );
+    assert_eq!(contents(d), vec![], "nothing written");
+    ok(&edit(&["--set", "llama.context_length=u32:8192"]));
+    assert_eq!(context_type(), ("UINT32".to_string(), Some(8192)));
+    ok(&edit(&[
+        "--force",
+        "--change-type",
+        "--set",
+        "llama.context_length=u64:8192",
+    ]));
+    assert_eq!(context_type(), ("UINT64".to_string(), Some(8192)));
+    std::fs::remove_file(d.join("e.gguf")).unwrap();
+
+    // An unknown type is named, with the ones there are, in a copy and in place.
+    for args in [
+        vec!["edit", input, "e.gguf", "--set", "foo=u33:7"],
+        vec![
+            "edit",
+            "--in-place",
+            "--dry-run",
+            input,
+            "--set",
+            "llama.context_length=u33:7",
+        ],
+    ] {
+        refused(
+            &gguf_in(d, &args),
+            &[
+                "--set",
+                "unknown type \"u33\"",
+                "u8 i8 u16 i16 u32 i32 u64 i64 f32 f64 bool str",
+                "array[T]",
+            ],
+        );
+    }
+    // A key to remove must be there, as a key to rename must.
+    refused(
+        &edit(&["--remove-metadata", "no.such.key"]),
+        &["--remove-metadata no.such.key: no such key"],
+    );
+    refused(
+        &edit(&["--rename", "no.such.key=x"]),
+        &["--rename", "no key no.such.key"],
+    );
+    assert_eq!(contents(d), vec![], "nothing written");
+    ok(&edit(&["--remove-metadata", "general.name"]));
+}
+
+#[test]
+fn messages_say_what_the_file_is() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(
+        d.join("a.zip"),
+        b"PK\x03\x04\x14\x00\x00\x00\x08\x00rest of a zip",
+    )
+    .unwrap();
+    for args in [&["inspect", "a.zip"][..], &["diff", "a.zip", "a.zip"]] {
+        refused(
+            &gguf_in(d, args),
+            &[
+                "a.zip: not a GGUF file: magic 'PK\\x03\\x04', expected 'GGUF'",
+                "zip",
+            ],
+        );
+    }
+    let o = gguf(&[
+        "merge",
+        "testdata/tiny-llama-f32.gguf",
+        d.join("m.gguf").to_str().unwrap(),
+    ]);
+    refused(
+        &o,
+        &[
+            "testdata/tiny-llama-f32.gguf is not a split shard",
+            "nothing to merge",
+        ],
+    );
+    assert!(!stderr(&o).contains("cannot write GGUF"), "{}", stderr(&o));
+    assert!(!d.join("m.gguf").exists());
+}
+
+/// tiny-llama-f32 cut off in its first tensor's data: the header is whole.
+fn truncated(dir: &Path) -> String {
+    let full = std::fs::read(testdata("tiny-llama-f32.gguf")).unwrap();
+    let path = dir.join("cut.gguf");
+    std::fs::write(&path, &full[..20_000]).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn a_truncated_file_works_where_the_header_is_enough() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cut = truncated(tmp.path());
+    let full = testdata("tiny-llama-f32.gguf");
+    let full = full.to_str().unwrap();
+    for json in [false, true] {
+        let j = |mut v: Vec<&'static str>| {
+            if json {
+                v.push("--json");
+            }
+            v
+        };
+        let o = gguf(&[j(vec!["diff", "--metadata-only"]), vec![&cut, full]].concat());
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let o = gguf(
+            &[
+                j(vec!["diff", "--metadata-only"]),
+                vec![&cut, "testdata/tiny-llama-f16.gguf"],
+            ]
+            .concat(),
+        );
+        assert_eq!(o.status.code(), Some(1), "types differ: {}", stderr(&o));
+        for to in ["q4_k_m", "all"] {
+            let o = gguf(&[j(vec!["requant", "--dry-run", "--to", to]), vec![&cut]].concat());
+            ok(&o);
+            let o2 = gguf(&[j(vec!["requant", "--dry-run", "--to", to]), vec![full]].concat());
+            assert_eq!(
+                stdout(&o).replace(&cut, "IN"),
+                stdout(&o2).replace(full, "IN"),
+                "the plan of the header alone is the plan of the whole file"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_truncated_file_is_named_truncated_where_data_is_needed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let cut = truncated(d);
+    let full = testdata("tiny-llama-f32.gguf");
+    let full = full.to_str().unwrap();
+    let out = d.join("out.gguf");
+    let out = out.to_str().unwrap();
+    let want = [
+        "tensor at byte 7847 (token_embd.weight): data bytes 9088..85888 lie past the end of the file (20000 bytes)",
+        "truncated",
+    ];
+    for args in [
+        &["diff", cut.as_str(), full][..],
+        &["diff", "--json", full, cut.as_str()],
+        &["requant", "--dry-run", "--quality", "--to", "q8_0", cut.as_str()],
+        &["requant", "--to", "q8_0", cut.as_str(), out],
+        &["convert", "--endian", "big", cut.as_str(), out],
+        &["split", cut.as_str(), d.join("s").to_str().unwrap()],
+        &["edit", cut.as_str(), out, "--general-name", "x"],
+    ] {
+        refused(&gguf(args), &want);
+    }
+    let mut left = contents(d);
+    left.retain(|(n, _)| n != "cut.gguf");
+    assert_eq!(left, vec![], "nothing written");
+}
+
+#[test]
+fn inspect_says_what_llama_cpp_does_with_old_versions_and_the_other_byte_order() {
+    let cases = [
+        (
+            "testdata/v1-small.gguf",
+            vec![
+                "GGUF v1: llama.cpp refuses it (\"GGUFv1 is no longer supported\")",
+                "`gguf convert --endian little --version 3 testdata/v1-small.gguf OUT`",
+            ],
+        ),
+        (
+            "testdata/v2-small.gguf",
+            vec![
+                "GGUF v2: llama.cpp still loads it",
+                "`gguf convert --endian little --version 3 testdata/v2-small.gguf OUT`",
+            ],
+        ),
+        (
+            "testdata/tiny-llama-f32-be.gguf",
+            vec![
+                "big-endian: llama.cpp on a little-endian machine",
+                "refuses it",
+                "`gguf convert --endian little testdata/tiny-llama-f32-be.gguf OUT`",
+            ],
+        ),
+    ];
+    for (file, want) in &cases {
+        let text = gguf(&["inspect", "--no-metadata", "--no-tensors", file]);
+        ok(&text);
+        let json = gguf(&["inspect", "--json", "--max-array", "0", file]);
+        ok(&json);
+        let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        let warnings = doc["files"][0]["warnings"].as_array().unwrap();
+        assert_eq!(warnings.len(), 1, "{file}: {warnings:?}");
+        let warning = warnings[0].as_str().unwrap();
+        assert!(
+            stdout(&text).contains(&format!("  warning      {warning}\n")),
+            "{file}: {}",
+            stdout(&text)
+        );
+        for w in want {
+            assert!(warning.contains(w), "{file}: {warning:?} lacks {w:?}");
+        }
+    }
+    let doc: serde_json::Value =
+        serde_json::from_slice(&gguf(&["inspect", "--json", "testdata/tiny-llama-f32.gguf"]).stdout).unwrap();
+    assert_eq!(
+        doc["files"][0]["warnings"],
+        serde_json::json!([]),
+        "v3, little-endian: no warning"
+    );
+
+    // The commands the warnings give do what they say.
+    let tmp = tempfile::tempdir().unwrap();
+    for (file, _) in &cases {
+        let out = tmp.path().join("fixed.gguf");
+        let args: Vec<&str> = if file.contains("-be") {
+            vec!["convert", "-q", "--force", "--endian", "little", file]
+        } else {
+            vec![
+                "convert",
+                "-q",
+                "--force",
+                "--endian",
+                "little",
+                "--version",
+                "3",
+                file,
+            ]
+        };
+        ok(&gguf(&[args, vec![out.to_str().unwrap()]].concat()));
+        let doc: serde_json::Value =
+            serde_json::from_slice(&gguf(&["inspect", "--json", out.to_str().unwrap()]).stdout).unwrap();
+        assert_eq!(
+            doc["files"][0]["warnings"],
+            serde_json::json!([]),
+            "{file} converted"
+        );
+        assert_eq!(doc["files"][0]["version"], 3, "{file} converted");
+    }
+}

@@ -466,7 +466,7 @@ fn bad_shard_sets_are_refused_by_name() {
     // Merging a file that is not split.
     refused(
         &gguf_in(d, &["merge", &golden("tiny-Q4_K_M.gguf"), "out.gguf"]),
-        "is not a split model",
+        "is not a split shard",
     );
 }
 

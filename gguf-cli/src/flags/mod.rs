@@ -52,7 +52,9 @@ pub enum Command {
         A URL is read the same way, by HTTP range requests: the header and not much more is downloaded\n\
         (HF_TOKEN is sent to the URL's host for gated models; GGUF_HTTP_TIMEOUT sets the timeout, 30 s).\n\
         Files whose tensor data is cut off, big-endian files, GGUF v1/v2 and unknown tensor types\n\
-        are shown with a warning rather than refused.")]
+        are shown with a warning rather than refused. The warning says what llama.cpp does with them\n\
+        (it refuses GGUF v1 and a file in the other byte order than the machine's; it loads v2) and\n\
+        which `gguf convert` command writes a copy it loads.")]
     Inspect(InspectArgs),
 
     /// Convert a model to another llama.cpp file type (Q4_K_M, Q8_0, …), byte-identical to llama-quantize.

@@ -15,7 +15,13 @@ pub fn run(a: &DiffArgs, out: &mut dyn Write) -> Result {
     // The first shard of a split model stands for the whole model.
     let (fa, fb) = (ModelFiles::open(&a.a), ModelFiles::open(&a.b));
     let (fa, fb) = (fa?, fb?);
-    let (ga, gb) = (fa.parse(), fb.parse());
+    // --metadata-only needs the headers only (as inspect): a file whose
+    // tensor data is cut off still compares.
+    let (ga, gb) = if a.metadata_only {
+        (fa.parse_header(), fb.parse_header())
+    } else {
+        (fa.parse(), fb.parse())
+    };
     let (ga, gb) = (ga?, gb?);
     let opts = gguf_quant::compare::Options {
         metadata_only: a.metadata_only,

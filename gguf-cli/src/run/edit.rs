@@ -69,6 +69,7 @@ fn edit_copy(a: &EditArgs, out: &mut dyn Write) -> Result {
         special_tokens_by_id: pairs(&a.special_token_by_id),
         set: set_values(&a.set)?,
         rename: renames,
+        change_type: a.change_type,
     };
     let files = ModelFiles::open(&a.input)?;
     let m = files.parse()?;

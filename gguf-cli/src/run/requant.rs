@@ -107,7 +107,13 @@ pub fn run(a: &RequantArgs, out: &mut dyn Write) -> Result {
         None => ModelFiles::open(input),
     };
     let files = opened?;
-    let g = files.parse()?;
+    // A dry run without --quality reads the headers only (as inspect): a
+    // file whose tensor data is cut off still plans.
+    let g = if a.dry_run && !a.quality {
+        files.parse_header()?
+    } else {
+        files.parse()?
+    };
     let all = to.eq_ignore_ascii_case("all");
     if all && !a.dry_run {
         return Err(Error::Usage("--to all only works with --dry-run".into()));
