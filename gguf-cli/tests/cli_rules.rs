@@ -292,6 +292,10 @@ fn a_url_names_the_commands_that_read_urls() {
         refused(&o, &["reads local files only", "gguf inspect"]);
         assert!(!stderr(&o).contains("No such file"), "{args:?}: {}", stderr(&o));
     }
+    refused(
+        &gguf_in(d, &["import", "hf://owner/model", "o.gguf"]),
+        &["reads a local model directory", "download it first"],
+    );
     // requant reads a URL's header for --dry-run, and says so.
     refused(
         &gguf_in(d, &["requant", "--to", "q8_0", url, "o.gguf"]),
@@ -375,6 +379,21 @@ fn edit_keeps_key_types_unless_told() {
     assert_eq!(context_type(), ("UINT64".to_string(), Some(8192)));
     std::fs::remove_file(d.join("e.gguf")).unwrap();
 
+    // In place a type never changes.
+    refused(
+        &gguf_in(
+            d,
+            &[
+                "edit",
+                "--in-place",
+                "--dry-run",
+                input,
+                "--set",
+                "llama.context_length=u64:8192",
+            ],
+        ),
+        &["llama.context_length is UINT32, not UINT64: in place the type cannot change"],
+    );
     // An unknown type is named, with the ones there are, in a copy and in place.
     for args in [
         vec!["edit", input, "e.gguf", "--set", "foo=u33:7"],

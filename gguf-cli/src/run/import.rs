@@ -24,6 +24,12 @@ pub fn run(a: &ImportArgs, out: &mut dyn Write) -> Result {
         .input
         .as_ref()
         .ok_or_else(|| Error::Usage("MODEL_DIR is required".into()))?;
+    if let Some(url) = dir.to_str().filter(|s| gguf_remote::is_url(s)) {
+        return Err(Error::Usage(format!(
+            "{url}: `gguf import` reads a local model directory; download it first \
+             (huggingface-cli download OWNER/MODEL --local-dir ./MODEL), then `gguf import ./MODEL OUT`"
+        )));
+    }
     let target = match &a.to {
         None => None,
         Some(to) => Some(parse_target(to).ok_or_else(|| unknown_target(to))?),
