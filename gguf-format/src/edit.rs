@@ -285,14 +285,16 @@ pub fn plan_in_place<'a>(g: &Gguf<'a>, sets: &[SetArg]) -> Result<Vec<Patch<'a>>
         match s.ty {
             None => {}
             Some(SetType::Scalar(t)) if t == ty => {}
-            Some(other) => return Err(invalid(format!(
+            Some(other) => {
+                return Err(invalid(format!(
                 "{key} is {ty}, not {}: in place the type cannot change; a copy (`gguf edit IN OUT`) can, \
                      when told to change the type",
                 match other {
                     SetType::Scalar(t) => t.to_string(),
                     SetType::Array(t) => format!("ARRAY[{t}]"),
                 }
-            ))),
+            )))
+            }
         }
         let new = parse_value(key, ty, &s.text)?;
         let bytes = encode_value(&new, g.byte_order(), g.version().wide_lengths())?;
