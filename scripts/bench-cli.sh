@@ -50,7 +50,7 @@ requant)
     for ft in q8_0 q4_k_m; do
         for t in 1 2; do
             fresh_cache "$dir/model-f16.gguf"
-            measure "requant $ft, $t thread(s)" "$gguf" requant -q --to "$ft" --threads "$t" "$dir/model-f16.gguf" "$dir/out-$ft-$t.gguf"
+            measure "requant $ft, $t thread(s)" "$gguf" requant -q --force --to "$ft" --threads "$t" "$dir/model-f16.gguf" "$dir/out-$ft-$t.gguf"
         done
         cmp "$dir/out-$ft-1.gguf" "$dir/out-$ft-2.gguf" && echo "  $ft: 1 and 2 threads give identical bytes"
     done
@@ -85,12 +85,12 @@ tools)
     }
     rm -f "$dir"/tools-*
     rate "cp + sync (baseline)" "$in" sh -c "cp '$in' '$dir/tools-cp.gguf' && sync '$dir/tools-cp.gguf'"
-    rate "split --split-max-size 300M" "$in" "$gguf" split -q --split-max-size 300M "$in" "$dir/tools-s"
+    rate "split --split-max-size 300M" "$in" "$gguf" split -q --force --split-max-size 300M "$in" "$dir/tools-s"
     cat "$dir"/tools-s-0000[2-4]-of-00004.gguf > /dev/null
     rate "merge" "$dir/tools-s-00001-of-00004.gguf" "$gguf" merge -q --force "$dir/tools-s-00001-of-00004.gguf" "$dir/tools-merged.gguf"
     rate "edit --general-name (a copy)" "$in" "$gguf" edit -q --force "$in" "$dir/tools-edit.gguf" --general-name renamed
-    rate "convert --endian big" "$in" "$gguf" convert -q --endian big "$in" "$dir/tools-be.gguf"
-    rate "convert --endian little (back)" "$dir/tools-be.gguf" "$gguf" convert -q --endian little "$dir/tools-be.gguf" "$dir/tools-le.gguf"
+    rate "convert --endian big" "$in" "$gguf" convert -q --force --endian big "$in" "$dir/tools-be.gguf"
+    rate "convert --endian little (back)" "$dir/tools-be.gguf" "$gguf" convert -q --force --endian little "$dir/tools-be.gguf" "$dir/tools-le.gguf"
     cmp "$in" "$dir/tools-le.gguf" && echo "  there and back: identical bytes"
     cmp "$dir/tools-merged.gguf" "$in" > /dev/null || echo "  (merge adds split.* keys, so its bytes differ from the input, as llama-gguf-split's do)"
     if command -v hyperfine > /dev/null; then

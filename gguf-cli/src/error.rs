@@ -95,7 +95,12 @@ pub fn format_message(e: &gguf_format::Error) -> String {
             | E::SetArrayText { .. }
             | E::SetNeedsType { .. }
             | E::SetArrayKey { .. }
-            | E::SetNotArray { .. } => format!("--set {x}"),
+            | E::SetNotArray { .. }
+            | E::UnknownType { .. } => format!("--set {x}"),
+            E::SetTypeChange { to, .. } => {
+                format!("--set {x}; pass --change-type to write it as {to} all the same")
+            }
+            E::RemoveMissing { .. } => format!("--remove-metadata {x}"),
             E::TokenNotFound { .. } => format!("--special-token {x}"),
             E::BadTokenId { .. } | E::TokenIdOutOfRange { .. } => format!("--special-token-by-id {x}"),
             E::RenameMissing { .. } | E::RenameEmpty { .. } => format!("--rename {x}"),

@@ -260,6 +260,48 @@ pub fn report<'a>(path: &str, m: &Model<'a>, opts: &InspectOptions) -> Report<'a
     report_with_memory(path, m, opts, opts.ctx.map(memory::Options::new))
 }
 
+/// What llama.cpp (ggml/src/gguf.cpp) does with a file of this version and
+/// byte order, when it does not simply load it, and how to convert it:
+/// it refuses GGUF v1 ("GGUFv1 is no longer supported") and a file in the
+/// other byte order than the machine's (its version then reads as a huge
+/// number: "is there a mismatch between the host and model endianness?");
+/// it reads v2, which v3 only extends with big-endian files.
+pub fn loadability_warnings(path: &str, g: &Gguf<'_>) -> Vec<String> {
+    use gguf_format::{ByteOrder, Version};
+    let host = if cfg!(target_endian = "big") {
+        ByteOrder::Big
+    } else {
+        ByteOrder::Little
+    };
+    let host_name = if host == ByteOrder::Big { "big" } else { "little" };
+    let mut w = Vec::new();
+    match g.version() {
+        Version::V1 => w.push(format!(
+            "GGUF v1: llama.cpp refuses it (\"GGUFv1 is no longer supported\"); \
+             `gguf convert --endian {host_name} --version 3 {path} OUT` writes a v3 copy it loads"
+        )),
+        Version::V2 => w.push(format!(
+            "GGUF v2: llama.cpp still loads it (v3 only adds big-endian files); \
+             `gguf convert --endian {host_name} --version 3 {path} OUT` writes a v3 copy"
+        )),
+        _ => {}
+    }
+    if g.byte_order() != host {
+        let (order, machine) = match g.byte_order() {
+            ByteOrder::Big => (
+                "big-endian",
+                "a little-endian machine (x86-64, ARM) such as this one",
+            ),
+            ByteOrder::Little => ("little-endian", "a big-endian machine (s390x) such as this one"),
+        };
+        w.push(format!(
+            "{order}: llama.cpp on {machine} refuses it (\"is there a mismatch between the host and \
+             model endianness?\"); `gguf convert --endian {host_name} {path} OUT` writes a copy it loads"
+        ));
+    }
+    w
+}
+
 /// [`report`] with the memory estimated for `memory`'s context options
 /// (cache types, sequences, batch sizes) instead of `opts.ctx` with the defaults.
 pub fn report_with_memory<'a>(
@@ -319,6 +361,7 @@ pub fn report_with_memory<'a>(
             "{unknown} tensors have a ggml type this tool does not know; their sizes are not counted"
         ));
     }
+    warnings.extend(loadability_warnings(path, g));
     let types = histogram(&tensors);
     let file_type = g.get("general.file_type").and_then(Value::as_uint).map(|id| {
         let id = u32::try_from(id).unwrap_or(u32::MAX);

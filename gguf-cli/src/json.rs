@@ -16,9 +16,11 @@ impl<'a, T: Serialize + ?Sized> Document<'a, T> {
         Document { key, body }
     }
 
-    /// Pretty-printed, with a final newline.
+    /// Pretty-printed, with a final newline. A failed write is returned as
+    /// the writer's own error (its kind kept: a closed pipe stays
+    /// [`io::ErrorKind::BrokenPipe`]).
     pub fn write(&self, out: &mut dyn Write) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut *out, self).map_err(io::Error::other)?;
+        serde_json::to_writer_pretty(&mut *out, self).map_err(io::Error::from)?;
         writeln!(out)
     }
 }

@@ -190,12 +190,21 @@ fn interrupted_write_leaves_nothing_behind() {
     );
     assert_eq!(files_in(&out_dir), Vec::<String>::new());
 
+    // An existing target (replaced only with --force) is kept when the write fails.
     std::fs::write(&target, b"previous contents").unwrap();
     let o = gguf_in(
         tmp.path(),
-        &["requant", "--to", "q8_0", "nan.gguf", target.to_str().unwrap()],
+        &[
+            "requant",
+            "--force",
+            "--to",
+            "q8_0",
+            "nan.gguf",
+            target.to_str().unwrap(),
+        ],
     );
     assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("non-finite value (NaN)"), "{}", stderr(&o));
     assert_eq!(std::fs::read(&target).unwrap(), b"previous contents");
     assert_eq!(files_in(&out_dir), ["q.gguf"]);
 }
@@ -412,6 +421,7 @@ fn killed_midway_leaves_nothing_behind() {
         .args([
             "requant",
             "-q",
+            "--force",
             "--threads",
             "1",
             "--to",

@@ -161,6 +161,14 @@ impl SetArg {
             };
             Some((ty, v))
         });
+        if typed.is_none() {
+            if let Some((t, _)) = rest.split_once(':').filter(|(t, _)| looks_like_type(t)) {
+                return Err(Error::Edit(EditError::UnknownType {
+                    key: key.to_string(),
+                    ty: t.to_string(),
+                }));
+            }
+        }
         Ok(match typed {
             Some((ty, v)) => SetArg {
                 key: key.to_string(),
@@ -173,6 +181,31 @@ impl SetArg {
                 text: rest.to_string(),
             },
         })
+    }
+}
+
+/// Whether the part of a `--set` value before its first `:` is meant as a
+/// type that does not exist (`u33`, `int64`, `array[u3]`) rather than the
+/// start of a string (`https`).
+fn looks_like_type(t: &str) -> bool {
+    let t = t.to_ascii_lowercase();
+    if t.starts_with("array[") {
+        return true;
+    }
+    let digits = t.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    let letters = &t[..t.len() - digits.len()];
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && ["u", "i", "f", "uint", "int", "float"].contains(&letters)
+}
+
+/// The type of a value to write, named as [`Value::type_name`] names the
+/// type of a value read (`UINT32`, `ARRAY[STRING]`).
+pub fn meta_type_name(v: &MetaValue<'_>) -> String {
+    match v {
+        MetaValue::Array(crate::write::MetaArray::View(a)) => Value::Array(*a).type_name(),
+        MetaValue::Array(crate::write::MetaArray::Items { elem, .. }) => format!("ARRAY[{elem}]"),
+        other => other.value_type().name().to_string(),
     }
 }
 
@@ -254,12 +287,13 @@ pub fn plan_in_place<'a>(g: &Gguf<'a>, sets: &[SetArg]) -> Result<Vec<Patch<'a>>
             Some(SetType::Scalar(t)) if t == ty => {}
             Some(other) => {
                 return Err(invalid(format!(
-                    "{key} is {ty}, not {}: in place the type cannot change; `gguf edit IN OUT` can",
-                    match other {
-                        SetType::Scalar(t) => t.to_string(),
-                        SetType::Array(t) => format!("ARRAY[{t}]"),
-                    }
-                )))
+                "{key} is {ty}, not {}: in place the type cannot change; a copy (`gguf edit IN OUT`) can, \
+                     when told to change the type",
+                match other {
+                    SetType::Scalar(t) => t.to_string(),
+                    SetType::Array(t) => format!("ARRAY[{t}]"),
+                }
+            )))
             }
         }
         let new = parse_value(key, ty, &s.text)?;
@@ -375,6 +409,10 @@ pub struct MetadataEdit {
     pub set: Vec<(String, SetValue)>,
     /// `--rename OLD=NEW`, in order.
     pub rename: Vec<(String, String)>,
+    /// Whether a `set` with a type may change the type of a key the file
+    /// has (by default refused: llama.cpp reads every key it knows with one
+    /// type and refuses the file when the type differs).
+    pub change_type: bool,
 }
 
 /// Keys in order with dict semantics (setting a present key keeps its place),
@@ -434,6 +472,11 @@ impl MetadataEdit {
         let mut warnings = Vec::new();
         let renames = self.renames(g)?;
         let renamed = |k: &'a str| -> &'a str { renames.get(k).copied().unwrap_or(k) };
+        for r in &self.remove {
+            if !g.metadata().iter().any(|kv| renamed(kv.key) == r) {
+                return Err(Error::Edit(EditError::RemoveMissing { key: r.to_string() }));
+            }
+        }
         // The file's keys by their (new) names.
         let existing: HashMap<&str, Value<'a>> = g
             .metadata()
@@ -587,7 +630,19 @@ impl MetadataEdit {
             })
         };
         match value {
-            SetValue::Typed(v) => Ok(v.clone()),
+            SetValue::Typed(v) => {
+                if let Some(old) = existing.filter(|_| !self.change_type) {
+                    let (from, to) = (old.type_name(), meta_type_name(v));
+                    if from != to {
+                        return Err(Error::Edit(EditError::SetTypeChange {
+                            key: key.to_string(),
+                            from,
+                            to,
+                        }));
+                    }
+                }
+                Ok(v.clone())
+            }
             SetValue::Text(text) => {
                 let old = existing.ok_or_else(|| need("e.g. str:, u32:, f32:, bool:"))?;
                 parse_value(key, old.value_type(), text).map_err(|e| match old {
@@ -784,6 +839,59 @@ mod tests {
             ..MetadataEdit::default()
         })
         .contains("unable to find"));
+        assert!(matches!(
+            MetadataEdit {
+                remove: vec!["no.such.key".into()],
+                ..MetadataEdit::default()
+            }
+            .apply(&g),
+            Err(Error::Edit(EditError::RemoveMissing { .. }))
+        ));
+        // A typed set keeps the key's type unless told to change it.
+        let retyped = |change_type| MetadataEdit {
+            set: vec![("c".into(), SetValue::Typed(MetaValue::F64(2.5)))],
+            change_type,
+            ..MetadataEdit::default()
+        };
+        let e = retyped(false).apply(&g).err().unwrap();
+        assert!(
+            matches!(&e, Error::Edit(EditError::SetTypeChange { from, to, .. }) if from == "FLOAT32" && to == "FLOAT64"),
+            "{e}"
+        );
+        let changed = retyped(true);
+        let (b, _) = changed.apply(&g).unwrap();
+        assert_eq!(b.get("c"), Some(&MetaValue::F64(2.5)));
+        let same = MetadataEdit {
+            set: vec![("c".into(), SetValue::Typed(MetaValue::F32(0.5)))],
+            ..MetadataEdit::default()
+        };
+        let (b, _) = same.apply(&g).unwrap();
+        assert_eq!(
+            b.get("c"),
+            Some(&MetaValue::F32(0.5)),
+            "the same type needs no flag"
+        );
+    }
+
+    #[test]
+    fn unknown_set_types_are_named() {
+        for arg in ["foo=u33:7", "foo=INT128:1", "foo=array[u3]:[1]", "foo=f16:1"] {
+            assert!(
+                matches!(
+                    SetArg::parse(arg),
+                    Err(Error::Edit(EditError::UnknownType { .. }))
+                ),
+                "{arg}"
+            );
+        }
+        for (arg, text) in [
+            ("u=https://x", "https://x"),
+            ("n=i18n:x", "i18n:x"),
+            ("n=v2:x", "v2:x"),
+        ] {
+            let a = SetArg::parse(arg).unwrap();
+            assert_eq!((a.ty, a.text.as_str()), (None, text), "{arg}");
+        }
     }
 
     #[test]

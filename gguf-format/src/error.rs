@@ -44,7 +44,11 @@ pub enum Error {
     },
 
     /// The file does not start with the bytes `GGUF`.
-    #[error("not a GGUF file: magic is {found:02x?}, expected \"GGUF\"")]
+    #[error(
+        "not a GGUF file: magic '{}', expected 'GGUF'{}",
+        escaped(found),
+        magic_hint(found)
+    )]
     BadMagic {
         /// The first (up to) four bytes found.
         found: Vec<u8>,
@@ -223,7 +227,10 @@ pub enum Error {
     },
 
     /// A tensor's data lies (partly) past the end of the file.
-    #[error("tensor {at}: data bytes {start}..{end} lie outside the file ({file_size} bytes)")]
+    #[error(
+        "tensor {at}: data bytes {start}..{end} lie past the end of the file ({file_size} bytes): \
+         the file is truncated (or the tensor's offset is corrupt)"
+    )]
     TensorOutOfBounds {
         /// Where the tensor info starts; `name` is the tensor.
         at: Location,
@@ -278,6 +285,13 @@ pub enum Error {
         expected: String,
         /// The type in the file.
         found: String,
+    },
+
+    /// A merge of a file that is not a shard of a split model.
+    #[error("{name} is not a split shard (it has no split.count of 1 or more): nothing to merge")]
+    NotSplit {
+        /// The file (or model) given.
+        name: String,
     },
 
     /// The writer was given something it cannot write; the message says what.
@@ -420,5 +434,31 @@ impl Error {
             expected: expected.to_string(),
             found: found.to_string(),
         }
+    }
+}
+
+/// Bytes as text: printable ASCII as it is, others (and `'`, `\\`) escaped
+/// as `\xNN`.
+fn escaped(bytes: &[u8]) -> String {
+    let mut s = String::new();
+    for &b in bytes {
+        if b.is_ascii_graphic() && b != b'\'' && b != b'\\' || b == b' ' {
+            s.push(b as char);
+        } else {
+            s.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    s
+}
+
+/// What a file with this magic probably is, when the magic says so.
+fn magic_hint(magic: &[u8]) -> &'static str {
+    match magic {
+        [b'P', b'K', 3, 4] => " (a zip archive, such as a PyTorch .bin or .pth checkpoint)",
+        // 'ggml', 'ggmf', 'ggjt' as little-endian numbers.
+        b"lmgg" | b"fmgg" | b"tjgg" => {
+            " (a GGML/GGMF/GGJT file, the format before GGUF: llama.cpp no longer reads it)"
+        }
+        _ => "",
     }
 }

@@ -169,10 +169,9 @@ pub fn split<'a, S: TensorSource<'a> + ?Sized>(
 pub fn merge<'a, S: TensorSource<'a> + ?Sized>(m: &S) -> Result<Output<'a>> {
     // As llama-gguf-split: a split of one shard (split.count 1) merges too.
     if m.get(SPLIT_COUNT).and_then(crate::Value::as_uint).unwrap_or(0) == 0 {
-        return Err(Error::InvalidWrite(format!(
-            "{} is not a split model (no split.count of 1 or more): nothing to merge",
-            m.name()
-        )));
+        return Err(Error::NotSplit {
+            name: m.name().to_string(),
+        });
     }
     let mut b = GgufBuilder::new();
     let order = m.header().byte_order();

@@ -32,6 +32,11 @@ pub struct ConvertArgs {
     #[arg(long, value_parser = clap::value_parser!(u32).range(2..=3))]
     pub version: Option<u32>,
 
+    /// Replace OUT (each shard of a split output) if it exists (without it an existing file is refused,
+    /// nothing written). An input is never replaced, even with --force.
+    #[arg(long)]
+    pub force: bool,
+
     /// Write nothing: print what would be written.
     #[arg(long)]
     pub dry_run: bool,

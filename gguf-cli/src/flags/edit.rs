@@ -32,11 +32,17 @@ pub struct EditArgs {
         long,
         value_name = "KEY=[TYPE:]VALUE",
         help = "KEY=VALUE or KEY=TYPE:VALUE. A key the file has gets VALUE cast to its \
-                type where it stands; a new key needs TYPE (u8 i8 u16 i16 u32 i32 u64 \
-                i64 f32 f64 bool str, or array[T] with a JSON array such as [1, 2]) \
-                and goes last. Repeatable."
+                type where it stands (a TYPE other than the key's needs --change-type); a \
+                new key needs TYPE (u8 i8 u16 i16 u32 i32 u64 i64 f32 f64 bool str, or \
+                array[T] with a JSON array such as [1, 2]) and goes last. Repeatable."
     )]
     pub set: Vec<String>,
+
+    /// Let --set KEY=TYPE:VALUE change the type of a key the file has
+    /// (refused without it: llama.cpp reads each key it knows with one type
+    /// and refuses a file where it has another).
+    #[arg(long, conflicts_with = "in_place")]
+    pub change_type: bool,
 
     /// OLD=NEW: rename a key, keeping its place and value. Repeatable.
     #[arg(long, value_name = "OLD=NEW", conflicts_with = "in_place")]
@@ -67,7 +73,8 @@ pub struct EditArgs {
     #[arg(long, value_name = "NAME", conflicts_with = "in_place")]
     pub pre_tokenizer: Option<String>,
 
-    /// Leave KEY out of the copy. Repeatable.
+    /// Leave KEY out of the copy (a key the file lacks is an error, as for
+    /// --rename). Repeatable.
     #[arg(long, value_name = "KEY", conflicts_with = "in_place")]
     pub remove_metadata: Vec<String>,
 
@@ -81,7 +88,8 @@ pub struct EditArgs {
     #[arg(long, num_args = 2, value_names = ["NAME", "ID"], conflicts_with = "in_place")]
     pub special_token_by_id: Vec<String>,
 
-    /// Replace OUT if it exists (gguf-new-metadata asks first).
+    /// Replace OUT if it exists (gguf-new-metadata asks first). IN is never
+    /// replaced, even with --force (--in-place changes IN).
     #[arg(long)]
     pub force: bool,
 

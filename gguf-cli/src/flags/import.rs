@@ -79,7 +79,8 @@ pub struct ImportArgs {
     #[arg(long, requires = "dry_run")]
     pub json: bool,
 
-    /// Replace OUT if it exists.
+    /// Replace OUT if it exists (without it an existing file is refused,
+    /// nothing written). A file of MODEL_DIR is never replaced.
     #[arg(long)]
     pub force: bool,
 

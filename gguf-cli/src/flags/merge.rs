@@ -13,7 +13,8 @@ pub struct MergeArgs {
     #[arg(value_name = "OUT")]
     pub output: PathBuf,
 
-    /// Replace OUT if it exists (llama-gguf-split refuses to).
+    /// Replace OUT if it exists (llama-gguf-split refuses to). An input
+    /// shard is never replaced, even with --force.
     #[arg(long)]
     pub force: bool,
 

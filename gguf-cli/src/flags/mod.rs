@@ -28,6 +28,8 @@ use clap::{Parser, Subcommand};
     version,
     about = "Inspect, compare, requantize, split, merge, edit and convert GGUF model files (the llama.cpp format)",
     after_help = "Exit codes: 0 success; 1 a negative answer (diff: differences found; inspect --key: no such key); 2 error.\n\
+                  Commands that write files never replace an existing file without --force, and never an input file.\n\
+                  Only inspect (and requant --dry-run) read URLs. A closed standard output (| head) ends quietly.\n\
                   Run `gguf <command> --help` for each command's options and examples."
 )]
 pub struct Cli {
@@ -50,7 +52,9 @@ pub enum Command {
         A URL is read the same way, by HTTP range requests: the header and not much more is downloaded\n\
         (HF_TOKEN is sent to the URL's host for gated models; GGUF_HTTP_TIMEOUT sets the timeout, 30 s).\n\
         Files whose tensor data is cut off, big-endian files, GGUF v1/v2 and unknown tensor types\n\
-        are shown with a warning rather than refused.")]
+        are shown with a warning rather than refused. The warning says what llama.cpp does with them\n\
+        (it refuses GGUF v1 and a file in the other byte order than the machine's; it loads v2) and\n\
+        which `gguf convert` command writes a copy it loads.")]
     Inspect(InspectArgs),
 
     /// Convert a model to another llama.cpp file type (Q4_K_M, Q8_0, …), byte-identical to llama-quantize.
@@ -65,7 +69,9 @@ pub enum Command {
         the output file is byte-for-byte what llama-quantize writes (tensor order, metadata order,\n\
         padding). One difference: a model whose general.alignment is not 32 is laid out with the\n\
         alignment it declares (llama-quantize writes 32 and the result does not load).\n\
-        The output is written to a temporary file beside OUT and renamed only when complete.")]
+        The output is written to a temporary file beside OUT and renamed only when complete.\n\
+        An existing OUT is replaced only with --force; IN never is.\n\
+        The type goes in --to: llama-quantize's order (IN OUT TYPE) is refused with a hint.")]
     Requant(RequantArgs),
 
     /// Compare two GGUF files: metadata, tensor lists, and the numbers of every shared tensor.
@@ -88,7 +94,8 @@ pub enum Command {
         gguf split --split-max-tensors 64 --dry-run model.gguf model\n\n\
         The shards are byte for byte what llama-gguf-split writes: the first holds all metadata,\n\
         every one split.no, split.tensors.count and split.count; tensors keep their order.\n\
-        All shards are written to temporary files and appear together, or none does.")]
+        All shards are written to temporary files and appear together, or none does.\n\
+        Existing shards are replaced only with --force; an input shard never is.")]
     Split(SplitArgs),
 
     /// Merge a split model's shards into one file, as llama-gguf-split --merge does.
@@ -97,7 +104,7 @@ pub enum Command {
         gguf merge --dry-run model-00001-of-00004.gguf model.gguf\n\n\
         Every shard is found by its name and checked (split.no, split.count, split.tensors.count,\n\
         no tensor twice) before anything is written. The output is byte for byte llama-gguf-split's\n\
-        (split.count becomes 0). OUT is not replaced unless --force.")]
+        (split.count becomes 0). OUT is not replaced unless --force, and never when it is a shard.")]
     Merge(MergeArgs),
 
     /// Change metadata: in place (numbers, booleans) or as a copy (anything), like gguf-set-metadata / gguf-new-metadata.
@@ -112,7 +119,7 @@ pub enum Command {
         positioned write and an fsync; nothing else in the file moves. A copy is written the way\n\
         gguf-new-metadata writes it (general.architecture first; new chat templates replace every\n\
         tokenizer.chat_template* key and go last), byte for byte for its options; tensor data is\n\
-        copied file to file, never decoded.")]
+        copied file to file, never decoded. OUT is not replaced unless --force, and never when it is IN.")]
     Edit(EditArgs),
 
     /// Convert a model to big- or little-endian (and GGUF v2/v3), like gguf-convert-endian.
@@ -124,7 +131,7 @@ pub enum Command {
         type's block layout: F32, F16, BF16, every quantized type (Q4_0 … Q8_K, IQ*, TQ*, MXFP4, …)\n\
         and the integer types. Byte for byte what gguf-convert-endian writes for the types it\n\
         knows; converting back gives the original bytes. Unlike gguf-convert-endian, IN is not\n\
-        changed: OUT is a new file.")]
+        changed: OUT is a new file, replacing an existing one only with --force (never IN).")]
     Convert(ConvertArgs),
 
     /// Convert a Hugging Face model directory to GGUF, byte-identical to llama.cpp's convert_hf_to_gguf.py, or straight to a quant.
@@ -138,6 +145,7 @@ pub enum Command {
         From the Hub: huggingface-cli download OWNER/MODEL --local-dir ./MODEL, then gguf import ./MODEL OUT.\n\
         Supported: the architectures of --list (f32, f16 and bf16 safetensors). The output is written to\n\
         a temporary file beside OUT (all shards together) and appears only when complete; every shard\n\
-        listed in the index is checked before anything is written.")]
+        listed in the index is checked before anything is written. An existing OUT is replaced only\n\
+        with --force (never a file of MODEL_DIR).")]
     Import(ImportArgs),
 }

@@ -14,9 +14,13 @@ pub struct RequantArgs {
     #[arg(value_name = "OUT", required_unless_present_any = ["list", "dry_run"])]
     pub output: Option<PathBuf>,
 
+    /// llama-quantize's order, `IN OUT TYPE`: refused with a hint to use --to.
+    #[arg(value_name = "TYPE", hide = true)]
+    pub positional_type: Option<String>,
+
     /// Target file type: a llama-quantize name (Q4_K_M, q8_0, …, case-insensitive)
-    /// or ftype id; with --dry-run also `all`. See --list.
-    #[arg(long, value_name = "FTYPE", required_unless_present = "list")]
+    /// or ftype id; with --dry-run also `all`. Required (except with --list). See --list.
+    #[arg(long, value_name = "FTYPE")]
     pub to: Option<String>,
 
     /// List the target types with their nominal bits per weight, and exit.
@@ -75,6 +79,11 @@ pub struct RequantArgs {
     /// split input gives one file.
     #[arg(long)]
     pub keep_split: bool,
+
+    /// Replace OUT (each shard with --keep-split) if it exists (without it an existing file is refused,
+    /// nothing written). An input is never replaced, even with --force.
+    #[arg(long)]
+    pub force: bool,
 
     /// Worker threads (default: all cores).
     #[arg(long, value_name = "N")]

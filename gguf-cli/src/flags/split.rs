@@ -30,6 +30,11 @@ pub struct SplitArgs {
     #[arg(long)]
     pub no_tensor_first_split: bool,
 
+    /// Replace shards that exist (without it an existing file is refused,
+    /// nothing written). An input is never replaced, even with --force.
+    #[arg(long)]
+    pub force: bool,
+
     /// Write nothing: print the shards, their tensors and sizes.
     #[arg(long)]
     pub dry_run: bool,

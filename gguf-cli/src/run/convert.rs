@@ -1,6 +1,6 @@
 //! `gguf convert`.
 
-use super::{check_outputs, write_all};
+use super::{check_outputs, local_path, write_all};
 use crate::error::{Error, Result, Status};
 use crate::flags::{ConvertArgs, Endian};
 use gguf_cli::files::FilesPlan;
@@ -10,6 +10,7 @@ use std::io::Write;
 
 /// Converts a model's byte order (and version), or prints the plan.
 pub fn run(a: &ConvertArgs, out: &mut dyn Write) -> Result {
+    local_path("convert", &a.input)?;
     let files = ModelFiles::open(&a.input)?;
     let m = files.parse()?;
     let order = match a.endian {
@@ -26,7 +27,7 @@ pub fn run(a: &ConvertArgs, out: &mut dyn Write) -> Result {
         out.write_all(FilesPlan::new(&outputs, &names)?.text(false).as_bytes())?;
         return Ok(Status::Yes);
     }
-    check_outputs(&files.paths(), &names, true)?;
+    check_outputs(&files.paths(), &names, a.force)?;
     if !a.quiet && m.first().byte_order() == order && version.is_none_or(|v| v == m.first().version()) {
         eprintln!("note: {} is already {order}: the output is a copy", m.path());
     }

@@ -1,6 +1,6 @@
 //! `gguf edit`: a copy with changed metadata, or numbers changed in place.
 
-use super::{check_outputs, write_all};
+use super::{check_outputs, local_path, write_all};
 use crate::error::{Error, Result, Status};
 use crate::flags::EditArgs;
 use gguf_cli::files::MetadataChanges;
@@ -12,6 +12,7 @@ use std::io::Write;
 
 /// Edits a copy, or the file in place with `--in-place`.
 pub fn run(a: &EditArgs, out: &mut dyn Write) -> Result {
+    local_path("edit", &a.input)?;
     if a.in_place {
         edit_in_place(a, out)
     } else {
@@ -68,6 +69,7 @@ fn edit_copy(a: &EditArgs, out: &mut dyn Write) -> Result {
         special_tokens_by_id: pairs(&a.special_token_by_id),
         set: set_values(&a.set)?,
         rename: renames,
+        change_type: a.change_type,
     };
     let files = ModelFiles::open(&a.input)?;
     let m = files.parse()?;

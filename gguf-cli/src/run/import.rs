@@ -1,6 +1,6 @@
 //! `gguf import`.
 
-use super::{check_outputs, progress_bar, requant::quant_options, set_threads, write_all};
+use super::{check_outputs, progress_bar, requant::quant_options, set_threads, unknown_target, write_all};
 use crate::error::{Error, Result, Status};
 use crate::flags::ImportArgs;
 use gguf_format::ops::Output;
@@ -24,13 +24,15 @@ pub fn run(a: &ImportArgs, out: &mut dyn Write) -> Result {
         .input
         .as_ref()
         .ok_or_else(|| Error::Usage("MODEL_DIR is required".into()))?;
+    if let Some(url) = dir.to_str().filter(|s| gguf_remote::is_url(s)) {
+        return Err(Error::Usage(format!(
+            "{url}: `gguf import` reads a local model directory; download it first \
+             (huggingface-cli download OWNER/MODEL --local-dir ./MODEL), then `gguf import ./MODEL OUT`"
+        )));
+    }
     let target = match &a.to {
         None => None,
-        Some(to) => Some(parse_target(to).ok_or_else(|| {
-            Error::Usage(format!(
-                "unknown target type {to:?}; `gguf requant --list` shows them"
-            ))
-        })?),
+        Some(to) => Some(parse_target(to).ok_or_else(|| unknown_target(to))?),
     };
     // --to quantizes what `--outtype auto` would have written.
     let outtype: OutType = if target.is_some() {
@@ -68,7 +70,7 @@ pub fn run(a: &ImportArgs, out: &mut dyn Write) -> Result {
             .output
             .as_ref()
             .ok_or_else(|| Error::Usage("OUT is required".into()))?;
-        check_outputs(&[], std::slice::from_ref(output), a.force)?;
+        check_outputs(&dir_files(dir), std::slice::from_ref(output), a.force)?;
         if !a.quiet {
             for w in &plan.warnings {
                 eprintln!("warning: {w}");
@@ -121,8 +123,15 @@ pub fn run(a: &ImportArgs, out: &mut dyn Write) -> Result {
         .as_ref()
         .ok_or_else(|| Error::Usage("OUT is required".into()))?;
     let names: Vec<PathBuf> = output_names(output, limit.is_some(), outputs.len());
-    check_outputs(&[], &names, a.force)?;
+    check_outputs(&dir_files(dir), &names, a.force)?;
     write_all(&source, &outputs, &names, a.quiet)
+}
+
+/// The files of the model directory: the inputs an output must not replace.
+fn dir_files(dir: &std::path::Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default()
 }
 
 /// `--dry-run`: the architecture, the output type, every tensor with its

@@ -1,6 +1,6 @@
 //! `gguf merge`.
 
-use super::{check_outputs, write_all};
+use super::{check_outputs, local_path, write_all};
 use crate::error::{Result, Status};
 use crate::flags::MergeArgs;
 use gguf_cli::files::FilesPlan;
@@ -10,6 +10,7 @@ use std::io::Write;
 
 /// Merges a split model's shards into one file (or prints the plan).
 pub fn run(a: &MergeArgs, out: &mut dyn Write) -> Result {
+    local_path("merge", &a.input)?;
     let files = ModelFiles::open(&a.input)?;
     let m = files.parse()?;
     let outputs = [ops::merge(&m)?];

@@ -68,11 +68,111 @@ fn count_bar(quiet: bool, total: u64, what: &str) -> Option<indicatif::ProgressB
     Some(bar)
 }
 
-/// Whether two paths name the same existing file.
+/// Whether two paths name the same existing file: the same device and
+/// inode on Unix (a hard link or a symbolic link to a file is that file),
+/// the same canonical path elsewhere.
 fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return x.dev() == y.dev() && x.ino() == y.ino();
+        }
+    }
     match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
         (Ok(x), Ok(y)) => x == y,
         _ => false,
+    }
+}
+
+/// `--to NAME` that names no target: the error, with the closest target
+/// names when they are close (at most two typing slips, ignoring case; a
+/// slip to a neighbouring key counts half).
+fn unknown_target(to: &str) -> Error {
+    let lower = to.to_ascii_lowercase();
+    let scored: Vec<((usize, usize), &str)> = gguf_quant::requant::TARGETS
+        .iter()
+        .map(|t| {
+            let name = t.name.to_ascii_lowercase();
+            // Ties go to the fewer slips.
+            let d = (
+                typing_distance(&lower, &name, true),
+                typing_distance(&lower, &name, false),
+            );
+            (d, t.name)
+        })
+        .collect();
+    let best = scored
+        .iter()
+        .map(|(d, _)| *d)
+        .min()
+        .unwrap_or((usize::MAX, usize::MAX));
+    // In half slips: at most two slips, and fewer than half the name's characters.
+    let hint = if best.0 <= 4 && best.0 < lower.chars().count() {
+        let names: Vec<&str> = scored
+            .iter()
+            .filter(|(d, _)| *d == best)
+            .map(|(_, n)| *n)
+            .collect();
+        format!("; did you mean {}?", names.join(" or "))
+    } else {
+        String::new()
+    };
+    Error::Usage(format!(
+        "unknown target type {to:?}{hint} (`gguf requant --list` shows them)"
+    ))
+}
+
+/// Edit distance in half slips: inserting, deleting or replacing a
+/// character costs 2, replacing it by a neighbour on a QWERTY keyboard 1
+/// (with `keyboard`; 2 without).
+fn typing_distance(a: &str, b: &str, keyboard: bool) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).map(|j| 2 * j).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diag = row[0];
+        row[0] = 2 * (i + 1);
+        for (j, &cb) in b.iter().enumerate() {
+            let up = row[j + 1];
+            let replace = if ca == cb {
+                0
+            } else if keyboard && neighbours(ca, cb) {
+                1
+            } else {
+                2
+            };
+            row[j + 1] = (diag + replace).min(up + 2).min(row[j] + 2);
+            diag = up;
+        }
+    }
+    row[b.len()]
+}
+
+/// Whether two keys touch on a QWERTY keyboard.
+fn neighbours(a: char, b: char) -> bool {
+    const ROWS: [&str; 4] = ["1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm"];
+    // Each row's offset from the one above, in quarter keys.
+    const SHIFT: [i32; 4] = [0, 2, 3, 5];
+    let at = |c: char| {
+        ROWS.iter()
+            .enumerate()
+            .find_map(|(r, row)| row.find(c).map(|p| (r as i32, p as i32 * 4 + SHIFT[r])))
+    };
+    match (at(a), at(b)) {
+        (Some((ra, xa)), Some((rb, xb))) => (ra - rb).abs() <= 1 && (xa - xb).abs() <= 4 && a != b,
+        _ => false,
+    }
+}
+
+/// Refuses a URL where a command reads only local files, saying which
+/// commands read URLs (instead of "No such file or directory").
+fn local_path(command: &str, path: &Path) -> Result<()> {
+    match path.to_str().filter(|s| gguf_remote::is_url(s)) {
+        Some(url) => Err(Error::Usage(format!(
+            "{url}: `gguf {command}` reads local files only; URLs (http://, https://, hf://) are read by \
+             `gguf inspect` and `gguf requant --dry-run` (header only): download the file first"
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -85,16 +185,24 @@ fn shown_outputs(names: &[PathBuf]) -> String {
     }
 }
 
-/// Checks that no output is an input (or exists, unless `overwrite`).
-fn check_outputs(inputs: &[PathBuf], names: &[PathBuf], overwrite: bool) -> Result<()> {
+/// The one rule of every command that writes files, checked before
+/// anything is written: an output that is one of the inputs (the same file,
+/// by any name) is refused even with `--force`; an output that exists is
+/// replaced only with `--force`.
+fn check_outputs(inputs: &[PathBuf], names: &[PathBuf], force: bool) -> Result<()> {
     for n in names {
-        if inputs.iter().any(|i| same_file(i, n)) {
+        if let Some(i) = inputs.iter().find(|i| same_file(i, n)) {
+            let what = if inputs.len() == 1 {
+                "the input file".to_string()
+            } else {
+                format!("the input file {}", i.display())
+            };
             return Err(Error::Usage(format!(
-                "output {} is an input file; choose another name",
+                "output {} is {what}; choose another name (--force never replaces an input)",
                 n.display()
             )));
         }
-        if !overwrite && n.exists() {
+        if !force && std::fs::symlink_metadata(n).is_ok() {
             return Err(Error::Usage(format!(
                 "output {} exists; pass --force to replace it",
                 n.display()

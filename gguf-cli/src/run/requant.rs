@@ -1,6 +1,6 @@
 //! `gguf requant`: `--list`, `--dry-run` (one target or all) and the conversion.
 
-use super::{count_bar, progress_bar, same_file, set_threads, shown_outputs};
+use super::{check_outputs, count_bar, progress_bar, set_threads, shown_outputs, unknown_target};
 use crate::error::{Error, Result, Status};
 use crate::flags::{QuantArgs, RequantArgs};
 use gguf_cli::inspect;
@@ -69,8 +69,28 @@ pub fn run(a: &RequantArgs, out: &mut dyn Write) -> Result {
         }
         return Ok(Status::Yes);
     }
-    let (Some(input), Some(to)) = (&a.input, &a.to) else {
-        return Err(Error::Usage("requant needs IN and --to".into()));
+    if let Some(t) = &a.positional_type {
+        return Err(Error::Usage(format!(
+            "unexpected argument {t:?} after OUT: the type goes in --to, as in `gguf requant --to {t} IN OUT` \
+             (llama-quantize's order IN OUT TYPE is not taken)"
+        )));
+    }
+    let Some(input) = &a.input else {
+        return Err(Error::Usage("requant needs IN".into()));
+    };
+    let Some(to) = &a.to else {
+        let hint = match a
+            .output
+            .as_ref()
+            .and_then(|o| o.to_str())
+            .filter(|o| parse_target(o).is_some())
+        {
+            Some(o) => format!(" (for {o:?} as the type: `gguf requant --to {o} IN OUT`)"),
+            None => String::new(),
+        };
+        return Err(Error::Usage(format!(
+            "requant needs --to FTYPE, e.g. --to q4_k_m{hint}; `gguf requant --list` shows the types"
+        )));
     };
     set_threads(a.threads);
     let shown = input.display().to_string();
@@ -87,7 +107,13 @@ pub fn run(a: &RequantArgs, out: &mut dyn Write) -> Result {
         None => ModelFiles::open(input),
     };
     let files = opened?;
-    let g = files.parse()?;
+    // A dry run without --quality reads the headers only (as inspect): a
+    // file whose tensor data is cut off still plans.
+    let g = if a.dry_run && !a.quality {
+        files.parse_header()?
+    } else {
+        files.parse()?
+    };
     let all = to.eq_ignore_ascii_case("all");
     if all && !a.dry_run {
         return Err(Error::Usage("--to all only works with --dry-run".into()));
@@ -100,11 +126,7 @@ pub fn run(a: &RequantArgs, out: &mut dyn Write) -> Result {
     } else {
         match parse_target(to) {
             Some(t) => t,
-            None => {
-                return Err(Error::Usage(format!(
-                    "unknown target type {to:?}; `gguf requant --list` shows them"
-                )))
-            }
+            None => return Err(unknown_target(to)),
         }
     };
     let opts = requant_options(a, target)?;
@@ -166,20 +188,7 @@ pub fn run(a: &RequantArgs, out: &mut dyn Write) -> Result {
     }
     let output = a.output.as_ref().expect("clap requires OUT without --dry-run");
     let targets = output_names(output, a.keep_split, plan.outputs.len());
-    if let Some(t) = targets
-        .iter()
-        .find(|t| files.paths().iter().any(|p| same_file(p, t)))
-    {
-        let which = if files.files().len() == 1 {
-            "the input file"
-        } else {
-            "one of the input shards"
-        };
-        return Err(Error::Usage(format!(
-            "output {} is {which}; choose another name",
-            t.display()
-        )));
-    }
+    check_outputs(&files.paths(), &targets, a.force)?;
     if !a.quiet {
         for w in &plan.warnings {
             eprintln!("warning: {w}");

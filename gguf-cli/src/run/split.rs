@@ -1,6 +1,6 @@
 //! `gguf split`.
 
-use super::{check_outputs, write_all};
+use super::{check_outputs, local_path, write_all};
 use crate::error::{Error, Result, Status};
 use crate::flags::SplitArgs;
 use gguf_cli::files::FilesPlan;
@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 /// Splits a model into shards (or prints the plan).
 pub fn run(a: &SplitArgs, out: &mut dyn Write) -> Result {
+    local_path("split", &a.input)?;
     let files = ModelFiles::open(&a.input)?;
     let m = files.parse()?;
     let limit = match (a.split_max_tensors, a.split_max_size) {
@@ -26,6 +27,6 @@ pub fn run(a: &SplitArgs, out: &mut dyn Write) -> Result {
         out.write_all(FilesPlan::new(&outputs, &names)?.text(true).as_bytes())?;
         return Ok(Status::Yes);
     }
-    check_outputs(&files.paths(), &names, true)?;
+    check_outputs(&files.paths(), &names, a.force)?;
     write_all(&m, &outputs, &names, a.quiet)
 }

@@ -50,6 +50,40 @@ pub enum EditError {
         type_name: String,
     },
 
+    /// A set argument whose type is not one of the types.
+    #[error(
+        "{key}: unknown type {ty:?}; the types are u8 i8 u16 i16 u32 i32 u64 i64 f32 f64 bool str \
+         and array[T] of those (a string value that starts with \"{ty}:\" is written str:{ty}:…)"
+    )]
+    UnknownType {
+        /// The key.
+        key: String,
+        /// The type as written.
+        ty: String,
+    },
+
+    /// A typed set that would change the type of a key the file has.
+    #[error(
+        "{key} is {from} in the file, not {to}: llama.cpp reads the keys it knows with the type it \
+         expects ({key} as {from}) and refuses a file where the type differs (\"wrong type\"); \
+         give the value without a type to keep {from}"
+    )]
+    SetTypeChange {
+        /// The key.
+        key: String,
+        /// Its type in the file.
+        from: String,
+        /// The type given.
+        to: String,
+    },
+
+    /// A key to remove that the file does not have.
+    #[error("{key}: no such key in the file")]
+    RemoveMissing {
+        /// The key.
+        key: String,
+    },
+
     /// A special token whose text is not in the token list.
     #[error("{name}: unable to find {token:?} in the token list")]
     TokenNotFound {
