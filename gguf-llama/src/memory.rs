@@ -52,11 +52,14 @@
 //!   matrices) and the layer working set (`2 × n_embd + max(n_embd, n_head
 //!   × head) + n_embd + 3 × n_ff` floats per token, one `n_ff` less when
 //!   it fits a freed hole; plus the widest rotated K/V with a rotated
-//!   cache, and Gemma's scaled input embeddings). The output step holds the
-//!   last hidden states and the logits of the output rows (`n_vocab × rows
-//!   × 4` bytes: they dominate llama-perplexity's buffer on a large
-//!   vocabulary). Checked against llama.cpp's own figures
-//!   (`testdata/golden/llama-context-memory.json`) within 5 %; not exact.
+//!   cache, and Gemma's scaled input embeddings when the hole is taken).
+//!   The output step holds the last hidden states and the logits of the
+//!   output rows (`n_vocab × rows × 4` bytes: they dominate
+//!   llama-perplexity's buffer on a large vocabulary). Checked against
+//!   llama.cpp's own figures (`testdata/golden/llama-context-memory.json`)
+//!   within 5 %; not exact. Shapes far from a transformer's usual ones
+//!   (feed-forward no wider than the embedding, more KV than query width)
+//!   can be off by 10–25 %; a rotated cache is counted on the high side.
 //! - **Output buffer.** The logits of one token per sequence, reserved when
 //!   the context is made: `n_vocab × n_seq × 4` bytes, `n_vocab` being the
 //!   length of `tokenizer.ggml.tokens`.
@@ -790,8 +793,11 @@ struct Graph {
     masks: u64,
     /// Extra bytes per token without flash attention (the KQ matrix), else 0.
     kq_per_token: u64,
-    /// Extra floats per token in the layers (rotations, Gemma's scaled input).
+    /// Extra floats per token in the layers (the rotated K or V).
     extra: u64,
+    /// Gemma: the input embeddings are scaled by sqrt(n_embd) into a tensor
+    /// of their own.
+    scaled_input: bool,
 }
 
 /// The caches and the graph inputs of a model that uses llama.cpp's attention cache.
@@ -1151,8 +1157,7 @@ fn attention(
                 .unwrap_or(0);
             cells.checked_mul(n_head_max)?.checked_mul(4)?
         };
-        // Extra floats per token: the rotated K (or V) of the widest layer;
-        // Gemma's input embeddings scaled by sqrt(n_embd) into a new tensor.
+        // Extra floats per token: the rotated K (or V) of the widest layer.
         let mut extra = 0u64;
         if rotated {
             let widest = (0..layers.n_layer as usize)
@@ -1160,9 +1165,6 @@ fn attention(
                 .max()
                 .unwrap_or(0);
             extra = extra.checked_add(widest)?;
-        }
-        if r.hp.arch().starts_with("gemma") {
-            extra = extra.checked_add(layers.n_embd)?;
         }
         // n_outputs_max: one row per sequence for generation, the whole
         // batch for llama-perplexity.
@@ -1179,6 +1181,7 @@ fn attention(
             masks,
             kq_per_token,
             extra,
+            scaled_input: r.hp.arch().starts_with("gemma"),
         }))
     })()
     .unwrap_or(Err(Unknown::TooLarge));
@@ -1393,17 +1396,21 @@ fn compute(g: &Graph, n_vocab: u64) -> Option<u64> {
     // One layer: the input embeddings and the residual, the attention
     // output or the residual, the residual again, then gate, up and their
     // product (the product reuses a freed hole when it fits).
+    // Gemma's scaled input takes a place of its own only when the product
+    // reuses the hole (calibrated on llama.cpp's figures for gemma3 shapes:
+    // a 64-wide model with a 128 feed-forward, and gemma-3-270m).
     let hole = g.n_attn.max(g.n_embd).checked_add(g.n_embd)?;
-    let ff = if g.n_ff <= hole {
-        g.n_ff.checked_mul(2)?
+    let (ff, scaled) = if g.n_ff <= hole {
+        (g.n_ff.checked_mul(2)?, if g.scaled_input { g.n_embd } else { 0 })
     } else {
-        g.n_ff.checked_mul(3)?
+        (g.n_ff.checked_mul(3)?, 0)
     };
     let per_token = g
         .n_embd
         .checked_mul(2)?
         .checked_add(hole)?
         .checked_add(ff)?
+        .checked_add(scaled)?
         .checked_add(g.extra)?;
     let layer = inputs
         .checked_add(f32s(per_token)?)?

@@ -39,7 +39,8 @@ pub struct MemoryArgs {
     pub cache_type_v: gguf_format::GgmlType,
 
     /// Parallel sequences (llama.cpp's -np): each gets its own stream of
-    /// ctx / N cells unless --kv-unified.
+    /// ctx / N cells unless --kv-unified, and one row of logits. Ignored
+    /// with --usage perplexity, which sets its own.
     #[arg(long, help_heading = MEMORY, value_name = "N", default_value_t = 1, requires = "ctx")]
     pub parallel: u32,
 
@@ -47,8 +48,9 @@ pub struct MemoryArgs {
     #[arg(long, help_heading = MEMORY, value_name = "N", default_value_t = 2048, requires = "ctx")]
     pub batch: u32,
 
-    /// Micro-batch size (llama.cpp's -ub): the logits and attention masks
-    /// of one micro-batch dominate the compute buffer.
+    /// Micro-batch size (llama.cpp's -ub): the attention masks of one
+    /// micro-batch (and with --usage perplexity its logits) dominate the
+    /// compute buffer.
     #[arg(long, help_heading = MEMORY, value_name = "N", default_value_t = 512, requires = "ctx")]
     pub ubatch: u32,
 
