@@ -51,15 +51,15 @@
 //!   quantized cache and heads a multiple of 64, the Hadamard rotation
 //!   matrices) and the layer working set (`2 × n_embd + max(n_embd, n_head
 //!   × head) + n_embd + 3 × n_ff` floats per token, one `n_ff` less when
-//!   it fits a freed hole; plus the widest rotated K/V with a rotated
-//!   cache, and Gemma's scaled input embeddings when the hole is taken).
+//!   it fits a freed hole; when it does, plus the widest rotated K/V with
+//!   a rotated cache, and Gemma's scaled input embeddings).
 //!   The output step holds the last hidden states and the logits of the
 //!   output rows (`n_vocab × rows × 4` bytes: they dominate
 //!   llama-perplexity's buffer on a large vocabulary). Checked against
 //!   llama.cpp's own figures (`testdata/golden/llama-context-memory.json`)
 //!   within 5 %; not exact. Shapes far from a transformer's usual ones
 //!   (feed-forward no wider than the embedding, more KV than query width)
-//!   can be off by 10–25 %; a rotated cache is counted on the high side.
+//!   can be off by 10–25 %.
 //! - **Output buffer.** The logits of one token per sequence, reserved when
 //!   the context is made: `n_vocab × n_seq × 4` bytes, `n_vocab` being the
 //!   length of `tokenizer.ggml.tokens`.
@@ -1396,12 +1396,15 @@ fn compute(g: &Graph, n_vocab: u64) -> Option<u64> {
     // One layer: the input embeddings and the residual, the attention
     // output or the residual, the residual again, then gate, up and their
     // product (the product reuses a freed hole when it fits).
-    // Gemma's scaled input takes a place of its own only when the product
-    // reuses the hole (calibrated on llama.cpp's figures for gemma3 shapes:
-    // a 64-wide model with a 128 feed-forward, and gemma-3-270m).
+    // Gemma's scaled input and the rotated K/V take places of their own
+    // only when the product reuses the hole; with a wider feed-forward they
+    // fit in the holes it leaves (calibrated on llama.cpp's figures: gemma3
+    // shapes, a 64-wide model and gemma-3-270m; q8_0 caches on llama shapes
+    // from 256 to 1024 wide).
     let hole = g.n_attn.max(g.n_embd).checked_add(g.n_embd)?;
-    let (ff, scaled) = if g.n_ff <= hole {
-        (g.n_ff.checked_mul(2)?, if g.scaled_input { g.n_embd } else { 0 })
+    let (ff, taken) = if g.n_ff <= hole {
+        let scaled = if g.scaled_input { g.n_embd } else { 0 };
+        (g.n_ff.checked_mul(2)?, scaled.checked_add(g.extra)?)
     } else {
         (g.n_ff.checked_mul(3)?, 0)
     };
@@ -1410,8 +1413,7 @@ fn compute(g: &Graph, n_vocab: u64) -> Option<u64> {
         .checked_mul(2)?
         .checked_add(hole)?
         .checked_add(ff)?
-        .checked_add(scaled)?
-        .checked_add(g.extra)?;
+        .checked_add(taken)?;
     let layer = inputs
         .checked_add(f32s(per_token)?)?
         .checked_add(g.kq_per_token.checked_mul(t)?)?;
