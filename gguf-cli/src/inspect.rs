@@ -146,6 +146,11 @@ pub struct TypeEntry {
 /// [`gguf_llama::memory`]): serialises as the `memory` object of `--json`.
 #[derive(Serialize)]
 pub struct MemoryEstimate {
+    /// Which program's allocation the figures describe: `generation`
+    /// (llama-cli, llama-server) or `perplexity` (llama-perplexity).
+    pub usage: &'static str,
+    /// Those programs by name (`llama-cli / llama-server`).
+    pub programs: &'static str,
     /// The context asked for (0: the model's own).
     pub context: u64,
     /// `n_ctx` as llama.cpp sets it (padded to 256), when known.
@@ -154,16 +159,29 @@ pub struct MemoryEstimate {
     pub cache_type_k: String,
     /// V cache type.
     pub cache_type_v: String,
-    /// Parallel sequences.
-    pub n_seq: u32,
+    /// Sequences the context holds: `--parallel` for generation, the
+    /// chunks llama-perplexity runs side by side for perplexity.
+    pub n_seq: u64,
+    /// Rows of logits the worst-case micro-batch produces
+    /// (`n_outputs_max`, capped by the micro-batch), when known.
+    pub n_outputs: Option<u64>,
     /// Logical batch size asked for.
     pub n_batch: u32,
     /// Micro-batch size asked for.
     pub n_ubatch: u32,
     /// One cache shared by all sequences.
     pub kv_unified: bool,
-    /// Bytes of all tensor data.
+    /// Bytes of the weights in memory: `weights_mapped_bytes +
+    /// weights_repack_bytes`.
     pub weights_bytes: u64,
+    /// `CPU_Mapped`: the span of each file from its first mapped weight to
+    /// the end of its last.
+    pub weights_mapped_bytes: u64,
+    /// `CPU_REPACK`: weights llama.cpp repacks for its CPU kernels (by the
+    /// x86-64 AVX2 rules; depends on the CPU).
+    pub weights_repack_bytes: u64,
+    /// How many weights are repacked.
+    pub repacked_tensors: usize,
     /// Bytes of all KV caches (exact), or `None` when unknown (see `missing`, `notes`).
     pub kv_cache_bytes: Option<u64>,
     /// The CPU compute buffer: an estimate.
@@ -211,19 +229,35 @@ pub struct CacheEntry {
 }
 
 impl MemoryEstimate {
+    /// llama.cpp's reason for refusing this context, if it would.
+    pub fn refusal(&self) -> Option<&str> {
+        [&self.kv_unknown, &self.compute_unknown]
+            .into_iter()
+            .find_map(|u| match u {
+                Some(Unknown::Refused(why)) => Some(why.as_str()),
+                _ => None,
+            })
+    }
+
     /// The report of a library estimate.
     pub fn from_estimate(e: memory::Estimate) -> MemoryEstimate {
         let o = e.options;
         MemoryEstimate {
+            usage: o.usage.name(),
+            programs: o.usage.programs(),
             context: o.context,
             n_ctx: e.n_ctx,
             cache_type_k: o.cache_type_k.to_string().to_lowercase(),
             cache_type_v: o.cache_type_v.to_string().to_lowercase(),
-            n_seq: o.n_seq.max(1),
+            n_seq: e.n_seq.unwrap_or(u64::from(o.n_seq.max(1))),
+            n_outputs: e.n_outputs,
             n_batch: o.n_batch,
             n_ubatch: o.n_ubatch,
             kv_unified: o.kv_unified,
             weights_bytes: e.weights_bytes,
+            weights_mapped_bytes: e.weights.mapped,
+            weights_repack_bytes: e.weights.repack,
+            repacked_tensors: e.weights.repacked,
             kv_cache_bytes: e.kv_bytes.as_ref().ok().copied(),
             compute_bytes: e.compute_bytes.as_ref().ok().copied(),
             output_bytes: e.output_bytes.as_ref().ok().copied(),
@@ -414,7 +448,7 @@ pub fn report_with_memory<'a>(
         tensor_filter: opts.tensors.as_ref().map(|g| g.pattern().to_string()),
         tensors,
         types,
-        memory: memory.map(|o| memory_estimate_with(g, &o, tensor_bytes)),
+        memory: memory.map(|o| memory_estimate_weights(g, &o, model_weights(m))),
     }
 }
 
@@ -457,9 +491,33 @@ pub fn memory_estimate(g: &Gguf<'_>, ctx: u64, weights_bytes: u64) -> MemoryEsti
     memory_estimate_with(g, &memory::Options::new(ctx), weights_bytes)
 }
 
-/// Memory with the given context options.
+/// Memory with the given context options, `weights_bytes` of weights all mapped.
 pub fn memory_estimate_with(g: &Gguf<'_>, opts: &memory::Options, weights_bytes: u64) -> MemoryEstimate {
     MemoryEstimate::from_estimate(memory::estimate(g, opts, weights_bytes))
+}
+
+/// Memory with the given context options and the weights as llama.cpp
+/// places them ([`model_weights`], [`memory::weights`]).
+pub fn memory_estimate_weights(
+    g: &Gguf<'_>,
+    opts: &memory::Options,
+    weights: memory::Weights,
+) -> MemoryEstimate {
+    MemoryEstimate::from_estimate(memory::estimate_with_weights(g, opts, weights))
+}
+
+/// Where llama.cpp puts a model's weights on the CPU: mapped from each
+/// shard, or repacked ([`memory::weights`]). Tensors of an unknown type
+/// count as mapped with no bytes.
+pub fn model_weights(m: &Model<'_>) -> memory::Weights {
+    memory::weights(m.tensors().iter().map(|t| memory::WeightInfo {
+        name: t.name,
+        ty: t.ggml_type,
+        dims: t.dims(),
+        file: t.shard(),
+        offset: m.shard_of(t).data_offset().saturating_add(t.offset),
+        bytes: t.n_bytes().unwrap_or(0),
+    }))
 }
 
 /// A JSON-safe number for a float: non-finite values become strings.

@@ -204,7 +204,13 @@ pub fn memory_block(w: &mut String, m: &crate::inspect::MemoryEstimate) {
             if m.kv_unified { ", unified cache" } else { "" }
         )
     };
-    let _ = writeln!(w, "\nMemory at {context}, as llama.cpp allocates it on the CPU");
+    let _ = writeln!(
+        w,
+        "\nMemory at {context}, as {} allocate{} it on the CPU (--usage {})",
+        m.programs,
+        if m.programs.contains('/') { "" } else { "s" },
+        m.usage
+    );
     let _ = writeln!(
         w,
         "  options      {} K / {} V cache, {seqs}, batch {}, micro-batch {}",
@@ -219,7 +225,18 @@ pub fn memory_block(w: &mut String, m: &crate::inspect::MemoryEstimate) {
             None => "unknown".to_string(),
         }
     };
-    let _ = writeln!(w, "  weights      {}", bytes(m.weights_bytes));
+    if m.weights_repack_bytes > 0 {
+        let _ = writeln!(
+            w,
+            "  weights      {} (mapped {} + CPU_REPACK {} for {} tensors; the repacking depends on the CPU)",
+            bytes(m.weights_bytes),
+            bytes(m.weights_mapped_bytes),
+            bytes(m.weights_repack_bytes),
+            m.repacked_tensors
+        );
+    } else {
+        let _ = writeln!(w, "  weights      {}", bytes(m.weights_bytes));
+    }
     match m.kv_cache_bytes {
         Some(kv) => {
             let cells = m
@@ -253,7 +270,14 @@ pub fn memory_block(w: &mut String, m: &crate::inspect::MemoryEstimate) {
     }
     match m.compute_bytes {
         Some(c) => {
-            let _ = writeln!(w, "  compute      {} (estimate)", bytes(c));
+            let rows = m.n_outputs.map_or(String::new(), |n| {
+                format!(
+                    ", {} row{} of logits per micro-batch",
+                    thousands(n),
+                    if n == 1 { "" } else { "s" }
+                )
+            });
+            let _ = writeln!(w, "  compute      {} (estimate{rows})", bytes(c));
         }
         None => {
             let _ = writeln!(

@@ -406,8 +406,10 @@ fn a_split_model_inspects_as_one_model() {
     assert_eq!(alone["files"][0]["tensor_count"], 8);
 }
 
-/// `--ctx` as llama.cpp 0c1e570 allocates it (`testdata/golden/llama-memory.json`):
-/// the KV cache to the byte, the total within 15 %, for both golden models.
+/// `--ctx --usage perplexity` as llama-perplexity 0c1e570 allocates it
+/// (`testdata/golden/llama-memory.json`): the KV cache to the byte, the
+/// total within 15 %, for both golden models (every figure of
+/// `llama-context-memory.json` is checked in `tests/memory.rs`).
 #[test]
 fn memory_matches_llama_cpp_on_the_golden_models() {
     let doc: serde_json::Value =
@@ -424,10 +426,16 @@ fn memory_matches_llama_cpp_on_the_golden_models() {
             "0",
             "--ctx",
             "4096",
+            "--usage",
+            "perplexity",
         ]);
         assert!(o.status.success(), "{name}: {}", stderr(&o));
         let f: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         let m = &f["files"][0]["memory"];
+        assert_eq!(
+            m["usage"], "perplexity",
+            "{name}: llama-memory.json is llama-perplexity's"
+        );
         assert_eq!(m["kv_cache_bytes"], 4_194_304, "{name}: llama.cpp's 4.00 MiB");
         assert_eq!(
             m["kv_cache_bytes"].as_f64().unwrap() / 1048576.0,
@@ -498,7 +506,10 @@ fn memory_options_and_text() {
         text.contains("full        5,120 cells × 2 layers = 5.0 MiB"),
         "{text}"
     );
-    assert!(text.contains("(estimate)"), "{text}");
+    assert!(
+        text.contains("(estimate, 1 row of logits per micro-batch)"),
+        "{text}"
+    );
 
     // Options without --ctx, and a cache type llama.cpp does not take, are usage errors.
     assert_eq!(gguf(&["inspect", p, "--parallel", "2"]).status.code(), Some(2));

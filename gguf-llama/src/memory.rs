@@ -1,15 +1,35 @@
 //! Memory llama.cpp allocates when it opens a context on a model: the
-//! weights, the KV cache(s) exactly as llama.cpp sizes them, and an estimate
-//! of its CPU compute and output buffers. Reads only metadata and tensor
-//! shapes; nothing here touches tensor data.
+//! weights as it places them (mapped, repacked), the KV cache(s) exactly as
+//! llama.cpp sizes them, and an estimate of its CPU compute and output
+//! buffers. Reads only metadata and tensor shapes; nothing here touches
+//! tensor data.
 //!
 //! The figures follow llama.cpp 0c1e570 (`llama_context`, `llama_kv_cache`,
-//! `llama_kv_cache_iswa`, the per-architecture `load_arch_hparams`):
+//! `llama_kv_cache_iswa`, the per-architecture `load_arch_hparams`,
+//! `tools/perplexity`), for the program [`Options::usage`] names:
 //!
+//! - **Usage.** [`Usage::Generation`] (the default) is llama-cli and
+//!   llama-server: `n_outputs_max` is the number of sequences, one row of
+//!   logits each. [`Usage::Perplexity`] is llama-perplexity: every token's
+//!   logits (`n_outputs_max = n_batch`), and `n_seq = max(1, n_batch /
+//!   ctx)` chunks side by side in a context of `n_seq × ctx` (its own
+//!   sequences replace `-np`), `n_batch = min(n_batch, that context)`.
+//! - **Weights** ([`weights`]). `CPU_REPACK`: the matrix weights llama.cpp
+//!   repacks for its CPU kernels, which depends on the CPU; modelled for
+//!   x86-64 with AVX2 ([`is_repacked`]: Q4_0, Q4_K, IQ4_NL, MXFP4 with a
+//!   multiple of 8 rows, not the embeddings looked up by row), each padded
+//!   to 32 bytes. `CPU_Mapped`: per file, the span from the first weight
+//!   that is not repacked to the end of the last (repacked weights inside
+//!   the span are counted in both, as llama.cpp maps them).
 //! - **Context.** `n_ctx` is the requested context (0: the model's
 //!   `{arch}.context_length`) rounded up to a multiple of 256. With
 //!   `n_seq` sequences and a split (not unified) cache, each sequence gets
 //!   `n_ctx_seq = pad256(n_ctx / n_seq)` cells in its own stream.
+//! - **Refusals.** What `llama_init_from_model` refuses is
+//!   [`Unknown::Refused`] with its words: a quantized K or V cache whose
+//!   block size does not divide every layer's head size ("K cache type q8_0
+//!   with block size 32 does not divide n_embd_head_k=8"), more than
+//!   [`MAX_SEQ`] sequences, a cache type it does not take.
 //! - **Full-attention cache.** One K and one V tensor per layer, each
 //!   `n_embd_{k,v}_gqa(layer) × cells × streams` elements of the cache type,
 //!   `n_embd_k_gqa = head_count_kv(layer) × key_length` (`value_length` for
@@ -22,19 +42,27 @@
 //!   `pad256(min(n_ctx_seq, window × (unified ? n_seq : 1) + n_ubatch))`
 //!   cells, with `key_length_swa`/`value_length_swa` heads where present.
 //! - **Compute buffer (an estimate).** The CPU backend's worst-case graph
-//!   for one micro-batch of `T = min(n_ctx, n_ubatch)` tokens, as ggml's
-//!   allocator lays it out for a transformer: the inputs (token ids,
-//!   positions, cache indices and one attention mask of `cells × T` per
-//!   cache, f16 with flash attention, which llama.cpp turns on by default on
-//!   the CPU) plus the largest of the layer working set
-//!   (`max(n_embd, n_head × head) + n_embd + 3 × n_ff` floats per token, less
-//!   one `n_ff` when that fits a freed hole) and the output step
-//!   (`2 × n_embd + n_vocab` floats per token: the logits of the whole
-//!   micro-batch dominate for large vocabularies). Calibrated against
-//!   llama.cpp's own `sched_reserve` figures; not exact.
-//! - **Output buffer.** The logits of one token per sequence:
-//!   `n_vocab × n_seq × 4` bytes, `n_vocab` being the length of
-//!   `tokenizer.ggml.tokens`.
+//!   for one micro-batch of `T = min(n_ctx, n_ubatch)` tokens producing
+//!   `min(T, n_outputs_max)` rows of logits, as ggml's allocator lays it out
+//!   for a transformer: the larger of the layer step and the output step.
+//!   The layer step holds the inputs (token ids, positions, cache indices
+//!   and one attention mask of `cells × T` per cache, f16 with flash
+//!   attention, which llama.cpp turns on by default on the CPU; with a
+//!   quantized cache and heads a multiple of 64, the Hadamard rotation
+//!   matrices) and the layer working set (`2 × n_embd + max(n_embd, n_head
+//!   × head) + n_embd + 3 × n_ff` floats per token, one `n_ff` less when
+//!   it fits a freed hole; when it does, plus the widest rotated K/V with
+//!   a rotated cache, and Gemma's scaled input embeddings).
+//!   The output step holds the last hidden states and the logits of the
+//!   output rows (`n_vocab × rows × 4` bytes: they dominate
+//!   llama-perplexity's buffer on a large vocabulary). Checked against
+//!   llama.cpp's own figures (`testdata/golden/llama-context-memory.json`)
+//!   within 5 %; not exact. Shapes far from a transformer's usual ones
+//!   (feed-forward no wider than the embedding, more KV than query width)
+//!   can be off by 10–25 %.
+//! - **Output buffer.** The logits of one token per sequence, reserved when
+//!   the context is made: `n_vocab × n_seq × 4` bytes, `n_vocab` being the
+//!   length of `tokenizer.ggml.tokens`.
 //!
 //! Architectures whose memory llama.cpp builds differently (recurrent and
 //! hybrid state, sparse-attention indexer caches, encoder-decoder models)
@@ -75,9 +103,43 @@ pub const CACHE_TYPES: [GgmlType; 9] = [
     GgmlType::Q5_1,
 ];
 
+/// Which program's context the figures describe: the programs differ in
+/// how many rows of logits a micro-batch may produce (`n_outputs_max`),
+/// which sizes the output step of the compute buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Usage {
+    /// `llama-cli` and `llama-server` (text generation): one output row per
+    /// sequence (`n_outputs_max` = the number of sequences).
+    #[default]
+    Generation,
+    /// `llama-perplexity`: every token's logits (`n_outputs_max` =
+    /// `n_batch`). It also sets its own sequences: `max(1, n_batch / ctx)`
+    /// chunks side by side (`-np` is ignored), a context of that many times
+    /// `ctx`, and `n_batch = min(n_batch, that context)`.
+    Perplexity,
+}
+
+impl Usage {
+    /// `generation` or `perplexity` (the CLI's `--usage` values).
+    pub fn name(self) -> &'static str {
+        match self {
+            Usage::Generation => "generation",
+            Usage::Perplexity => "perplexity",
+        }
+    }
+
+    /// The programs whose allocation the figures describe.
+    pub fn programs(self) -> &'static str {
+        match self {
+            Usage::Generation => "llama-cli / llama-server",
+            Usage::Perplexity => "llama-perplexity",
+        }
+    }
+}
+
 /// The context parameters the figures depend on, named and defaulted as in
 /// llama.cpp's `common` options (`-c`, `-ctk`, `-ctv`, `-np`, `-b`, `-ub`,
-/// `-kvu`, `--swa-full`).
+/// `-kvu`, `--swa-full`), and the program that creates the context.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Options {
     /// Context length in tokens (`-c`); 0 means the model's own
@@ -87,7 +149,8 @@ pub struct Options {
     pub cache_type_k: GgmlType,
     /// V cache type (`-ctv`, default F16).
     pub cache_type_v: GgmlType,
-    /// Parallel sequences (`-np`, default 1; 0 counts as 1).
+    /// Parallel sequences (`-np`, default 1; 0 counts as 1). llama-perplexity
+    /// sets its own (see [`Usage::Perplexity`]).
     pub n_seq: u32,
     /// Logical batch size (`-b`, default 2048).
     pub n_batch: u32,
@@ -97,11 +160,14 @@ pub struct Options {
     pub kv_unified: bool,
     /// Full-size caches on sliding-window layers (`--swa-full`).
     pub swa_full: bool,
+    /// The program: generation (llama-cli, llama-server) or llama-perplexity.
+    pub usage: Usage,
 }
 
 impl Options {
     /// llama.cpp's defaults at a context of `context` tokens: f16 caches,
-    /// one sequence, n_batch 2048, n_ubatch 512, split streams.
+    /// one sequence, n_batch 2048, n_ubatch 512, split streams, as
+    /// llama-cli and llama-server allocate ([`Usage::Generation`]).
     pub fn new(context: u64) -> Options {
         Options {
             context,
@@ -112,6 +178,7 @@ impl Options {
             n_ubatch: 512,
             kv_unified: false,
             swa_full: false,
+            usage: Usage::Generation,
         }
     }
 }
@@ -212,7 +279,15 @@ pub struct Estimate {
     pub n_ctx: Option<u64>,
     /// Tokens in the worst-case micro-batch (`min(n_ctx, n_ubatch)`).
     pub n_tokens: Option<u64>,
-    /// Bytes of the weights, as given by the caller.
+    /// Sequences the context holds (`n_seq_max`): `-np` for generation, the
+    /// chunks side by side for llama-perplexity.
+    pub n_seq: Option<u64>,
+    /// Rows of logits the worst-case micro-batch produces (`min(n_tokens,
+    /// n_outputs_max)`).
+    pub n_outputs: Option<u64>,
+    /// The weights: `CPU_Mapped` and `CPU_REPACK` (see [`Weights`]).
+    pub weights: Weights,
+    /// Bytes of the weights in memory: `weights.mapped + weights.repack`.
     pub weights_bytes: u64,
     /// The KV caches, one entry per cache (empty when unknown).
     pub caches: Vec<Cache>,
@@ -230,6 +305,120 @@ pub struct Estimate {
     pub missing: Vec<String>,
     /// Caveats: what was assumed, what is not covered.
     pub notes: Vec<String>,
+}
+
+/// Where llama.cpp keeps a model's weights on the CPU (with its default
+/// memory map and weight repacking).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Weights {
+    /// `CPU_Mapped`: per file, the span of the file from the first weight
+    /// it maps to the end of the last (repacked weights between them stay
+    /// inside the span).
+    pub mapped: u64,
+    /// `CPU_REPACK`: copies of the weights llama.cpp repacks for its CPU
+    /// matrix kernels, here by the x86-64 AVX2 rules (see [`is_repacked`]).
+    pub repack: u64,
+    /// How many weights are repacked.
+    pub repacked: usize,
+}
+
+impl Weights {
+    /// All weights mapped, none repacked: `bytes` of tensor data.
+    pub fn mapped(bytes: u64) -> Weights {
+        Weights {
+            mapped: bytes,
+            repack: 0,
+            repacked: 0,
+        }
+    }
+
+    /// `mapped + repack`.
+    pub fn bytes(&self) -> u64 {
+        self.mapped.saturating_add(self.repack)
+    }
+}
+
+/// One weight as llama.cpp's loader sees it: enough to place it.
+#[derive(Debug, Clone, Copy)]
+pub struct WeightInfo<'n> {
+    /// The tensor name.
+    pub name: &'n str,
+    /// Its type.
+    pub ty: GgmlType,
+    /// Its shape (`ne`), as many dimensions as the file gives.
+    pub dims: &'n [u64],
+    /// Which file (shard) holds it.
+    pub file: usize,
+    /// Where its data starts in that file.
+    pub offset: u64,
+    /// Bytes of its data.
+    pub bytes: u64,
+}
+
+/// The weights llama.cpp 0c1e570 reads with a matrix product but never with
+/// `get_rows` (token and position embeddings are looked up by row).
+fn looked_up_by_row(name: &str) -> bool {
+    matches!(
+        name,
+        "token_embd.weight" | "position_embd.weight" | "token_types.weight" | "per_layer_token_embd.weight"
+    ) || name.ends_with(".nextn.embed_tokens.weight")
+        || name.ends_with(".attn_rel_b.weight")
+}
+
+/// Whether llama.cpp 0c1e570 repacks weight `name` of type `ty` and shape
+/// `dims` into its `CPU_REPACK` buffer on an x86-64 CPU with AVX2 (without
+/// AVX-512): a matrix weight (2 dimensions; 3 for the experts of a mixture,
+/// which `mul_mat_id` reads) of type Q4_0, Q4_K, IQ4_NL or MXFP4 whose
+/// `ne[1]` is a multiple of 8 (`ggml_repack_get_optimal_repack_type`).
+/// Other CPUs repack other sets: AVX-512 adds Q2_K; ARM with NEON repacks
+/// Q4_0, Q4_K, Q5_K, Q6_K, IQ4_NL, MXFP4, Q8_0 and Q1_0 (some with `ne[1]`
+/// a multiple of 4). `output_is_embedding`: the model has no
+/// `output.weight`, so llama.cpp multiplies by `token_embd.weight` and
+/// repacks a copy of it.
+pub fn is_repacked(name: &str, ty: GgmlType, dims: &[u64], output_is_embedding: bool) -> bool {
+    let by_row = looked_up_by_row(name) && !(output_is_embedding && name == "token_embd.weight");
+    let n_dims = dims.iter().rposition(|&d| d != 1).map_or(1, |i| i + 1);
+    let matrix = n_dims == 2 || (n_dims == 3 && name.contains("_exps."));
+    !by_row
+        && matrix
+        && matches!(
+            ty,
+            GgmlType::Q4_0 | GgmlType::Q4_K | GgmlType::IQ4_NL | GgmlType::MXFP4
+        )
+        && dims.get(1).is_some_and(|n| n.is_multiple_of(8))
+}
+
+/// Where llama.cpp puts `tensors` (every shard's weights) on the CPU: the
+/// repacked ones in `CPU_REPACK` (each padded to 32 bytes), the others
+/// mapped from their files ([`Weights`]).
+pub fn weights<'n>(tensors: impl IntoIterator<Item = WeightInfo<'n>>) -> Weights {
+    let tensors: Vec<WeightInfo<'n>> = tensors.into_iter().collect();
+    let output_is_embedding = !tensors.iter().any(|t| t.name == "output.weight");
+    let mut w = Weights::default();
+    // Per file: (first offset, end of the last) of what stays mapped.
+    let mut spans: Vec<(usize, u64, u64)> = Vec::new();
+    for t in &tensors {
+        if is_repacked(t.name, t.ty, t.dims, output_is_embedding) {
+            w.repack = w.repack.saturating_add(t.bytes.saturating_add(31) / 32 * 32);
+            w.repacked += 1;
+            // The embedding is also looked up by row: it stays mapped too.
+            if t.name != "token_embd.weight" {
+                continue;
+            }
+        }
+        let end = t.offset.saturating_add(t.bytes);
+        match spans.iter_mut().find(|s| s.0 == t.file) {
+            Some(s) => {
+                s.1 = s.1.min(t.offset);
+                s.2 = s.2.max(end);
+            }
+            None => spans.push((t.file, t.offset, end)),
+        }
+    }
+    w.mapped = spans
+        .iter()
+        .fold(0u64, |acc, s| acc.saturating_add(s.2.saturating_sub(s.1)));
+    w
 }
 
 /// How an architecture's layers use the KV cache, per llama.cpp's
@@ -428,18 +617,30 @@ impl Layers {
 }
 
 /// The estimate for `g` (the first shard's metadata and its tensors' shapes
-/// are enough) at `opts`, with `weights_bytes` of weights (for a split
-/// model, the sum over all shards). Never panics; every product is checked.
+/// are enough) at `opts`, with `weights_bytes` of weights, all mapped (for
+/// a split model, the sum over all shards). Never panics; every product is
+/// checked. [`estimate_with_weights`] takes the weights as llama.cpp places
+/// them ([`weights`]).
 pub fn estimate(g: &Gguf<'_>, opts: &Options, weights_bytes: u64) -> Estimate {
+    estimate_with_weights(g, opts, Weights::mapped(weights_bytes))
+}
+
+/// [`estimate`] with the weights as llama.cpp places them: mapped and
+/// repacked ([`weights`]).
+pub fn estimate_with_weights(g: &Gguf<'_>, opts: &Options, weights: Weights) -> Estimate {
     let mut r = Reader {
         hp: HParams::new(g),
         notes: Vec::new(),
     };
     let arch = r.hp.arch();
+    let weights_bytes = weights.bytes();
     let mut e = Estimate {
         options: *opts,
         n_ctx: None,
         n_tokens: None,
+        n_seq: None,
+        n_outputs: None,
+        weights,
         weights_bytes,
         caches: Vec::new(),
         kv_bytes: Err(Unknown::MissingKeys),
@@ -453,22 +654,35 @@ pub fn estimate(g: &Gguf<'_>, opts: &Options, weights_bytes: u64) -> Estimate {
     if arch.is_empty() {
         r.hp.note_missing(hparams::ARCHITECTURE);
     }
-    let n_seq = u64::from(opts.n_seq.max(1));
 
-    // The output buffer: one row of logits per sequence.
-    let n_vocab = r.hp.n_vocab();
-    e.output_bytes = match n_vocab {
-        Some(v) => v
-            .checked_mul(n_seq)
-            .and_then(|x| x.checked_mul(4))
-            .ok_or(Unknown::TooLarge),
-        None => Err(Unknown::MissingKeys),
-    };
-
-    let result = if arch.is_empty() {
+    // The sequences and context the program asks llama.cpp for.
+    let asked = if arch.is_empty() {
         Err(Unknown::MissingKeys)
     } else {
-        attention(&mut r, opts, arch)
+        asked_context(&mut r, opts)
+    };
+    let n_seq = match (&asked, opts.usage) {
+        (Ok(a), _) => Ok(a.n_seq),
+        (Err(_), Usage::Generation) => Ok(n_seq(opts)),
+        (Err(why), Usage::Perplexity) => Err(why.clone()),
+    };
+    e.n_seq = n_seq.as_ref().ok().copied();
+
+    // The output buffer: one row of logits per sequence, reserved when the
+    // context is made (`output_reserve(n_seq_max)`).
+    let n_vocab = r.hp.n_vocab();
+    e.output_bytes = match (n_vocab, &n_seq) {
+        (Some(v), Ok(n)) => v
+            .checked_mul(*n)
+            .and_then(|x| x.checked_mul(4))
+            .ok_or(Unknown::TooLarge),
+        (None, _) => Err(Unknown::MissingKeys),
+        (_, Err(why)) => Err(why.clone()),
+    };
+
+    let result = match asked {
+        Ok(a) => attention(&mut r, opts, &a, arch),
+        Err(why) => Err(why),
     };
     match result {
         Ok(a) => {
@@ -481,7 +695,10 @@ pub fn estimate(g: &Gguf<'_>, opts: &Options, weights_bytes: u64) -> Estimate {
                 .ok_or(Unknown::TooLarge);
             e.caches = a.caches;
             e.compute_bytes = match (a.graph, n_vocab) {
-                (Ok(graph), Some(v)) => compute(&graph, v).ok_or(Unknown::TooLarge),
+                (Ok(graph), Some(v)) => {
+                    e.n_outputs = Some(graph.n_outputs);
+                    compute(&graph, v).ok_or(Unknown::TooLarge)
+                }
                 (Ok(_), None) => Err(Unknown::MissingKeys),
                 (Err(why), _) => Err(why),
             };
@@ -494,10 +711,17 @@ pub fn estimate(g: &Gguf<'_>, opts: &Options, weights_bytes: u64) -> Estimate {
             e.compute_bytes = Err(why);
         }
     }
+    if e.weights.repack > 0 {
+        r.notes.push(format!(
+            "CPU_REPACK: {} weight(s) of type Q4_0, Q4_K, IQ4_NL or MXFP4 repacked for llama.cpp's x86-64 AVX2 \
+             kernels; this depends on the CPU (AVX-512 also repacks Q2_K, ARM NEON also Q5_K, Q6_K, Q8_0)",
+            e.weights.repacked
+        ));
+    }
     if e.compute_bytes.is_ok() {
         r.notes.push(
-            "compute is an estimate of llama.cpp's CPU compute buffer (flash attention, one micro-batch); \
-             KV and output are exact"
+            "compute is an estimate of llama.cpp's CPU compute buffer (one micro-batch); \
+             weights, KV and output are exact"
                 .into(),
         );
     }
@@ -519,10 +743,47 @@ pub fn estimate(g: &Gguf<'_>, opts: &Options, weights_bytes: u64) -> Estimate {
     e
 }
 
+/// The context a program asks llama.cpp for (`common_params` after the
+/// program's own changes, before `llama_context` pads it).
+struct Asked {
+    /// `n_seq_max`.
+    n_seq: u64,
+    /// `n_ctx` asked for (all sequences together).
+    context: u64,
+    /// `n_batch` asked for.
+    n_batch: u64,
+}
+
+/// The sequences, context and batch `opts.usage`'s program asks for.
+fn asked_context(r: &mut Reader<'_, '_>, opts: &Options) -> Result<Asked, Unknown> {
+    let context = context(r, opts)?;
+    let n_batch = u64::from(opts.n_batch);
+    Ok(match opts.usage {
+        Usage::Generation => Asked {
+            n_seq: n_seq(opts),
+            context,
+            n_batch,
+        },
+        Usage::Perplexity => {
+            // perplexity.cpp: n_parallel = max(1, n_batch / n_ctx);
+            // n_ctx = n_parallel * n_ctx; n_batch = min(n_batch, n_ctx).
+            let n_seq = (n_batch / context).max(1);
+            let context = context.checked_mul(n_seq).ok_or(Unknown::TooLarge)?;
+            Asked {
+                n_seq,
+                context,
+                n_batch: n_batch.min(context),
+            }
+        }
+    })
+}
+
 /// What the compute estimate needs from the model and the context.
 struct Graph {
     /// Tokens in the micro-batch.
     t: u64,
+    /// Rows of logits it produces.
+    n_outputs: u64,
     n_embd: u64,
     /// Widest attention output per token: `n_head × max(key, value) length`.
     n_attn: u64,
@@ -532,6 +793,11 @@ struct Graph {
     masks: u64,
     /// Extra bytes per token without flash attention (the KQ matrix), else 0.
     kq_per_token: u64,
+    /// Extra floats per token in the layers (the rotated K or V).
+    extra: u64,
+    /// Gemma: the input embeddings are scaled by sqrt(n_embd) into a tensor
+    /// of their own.
+    scaled_input: bool,
 }
 
 /// The caches and the graph inputs of a model that uses llama.cpp's attention cache.
@@ -543,7 +809,12 @@ struct AttentionPart {
 }
 
 /// The KV caches (and what the compute estimate needs) for an attention model.
-fn attention(r: &mut Reader<'_, '_>, opts: &Options, arch: &str) -> Result<AttentionPart, Unknown> {
+fn attention(
+    r: &mut Reader<'_, '_>,
+    opts: &Options,
+    asked: &Asked,
+    arch: &str,
+) -> Result<AttentionPart, Unknown> {
     let kind = match arch_kind(arch) {
         Some(k) => k,
         None => {
@@ -559,7 +830,7 @@ fn attention(r: &mut Reader<'_, '_>, opts: &Options, arch: &str) -> Result<Atten
             r.notes.push(format!(
                 "llama.cpp keeps no KV cache for {arch} (an encoder or diffusion model)"
             ));
-            let n_ctx = context(r, opts)?;
+            let n_ctx = asked.context;
             return Ok(AttentionPart {
                 n_ctx,
                 n_tokens: n_ctx.min(u64::from(opts.n_ubatch.max(1))),
@@ -577,10 +848,10 @@ fn attention(r: &mut Reader<'_, '_>, opts: &Options, arch: &str) -> Result<Atten
             opts.cache_type_k, opts.cache_type_v
         )));
     }
-    if opts.n_seq > MAX_SEQ {
+    if asked.n_seq > u64::from(MAX_SEQ) {
         return Err(Unknown::Refused(format!(
             "{} sequences; at most {MAX_SEQ}",
-            opts.n_seq
+            asked.n_seq
         )));
     }
     if opts.n_batch == 0 && opts.n_ubatch == 0 {
@@ -721,19 +992,23 @@ fn attention(r: &mut Reader<'_, '_>, opts: &Options, arch: &str) -> Result<Atten
     } else {
         true
     };
+    // llama_init_from_model refuses a quantized cache whose blocks do not
+    // tile every layer's head (with flash attention on or auto).
     if flash {
         for (ty, head, head_swa, which) in [
-            (opts.cache_type_k, layers.head_k, layers.head_k_swa, "K"),
-            (opts.cache_type_v, layers.head_v, layers.head_v_swa, "V"),
+            (opts.cache_type_k, layers.head_k, layers.head_k_swa, "k"),
+            (opts.cache_type_v, layers.head_v, layers.head_v_swa, "v"),
         ] {
             let bs = ty.info().map_or(1, |i| u64::from(i.block_size));
             if quantized(ty) {
-                let bad = (0..layers.trunk as usize)
+                let bad = (0..layers.n_layer as usize)
                     .map(|il| if layers.is_swa[il] { head_swa } else { head })
                     .find(|h| !h.is_multiple_of(bs));
                 if let Some(h) = bad {
                     return Err(Unknown::Refused(format!(
-                        "{which} cache type {ty} with block size {bs} does not divide the head size {h}"
+                        "{} cache type {} with block size {bs} does not divide n_embd_head_{which}={h}",
+                        which.to_uppercase(),
+                        ty.to_string().to_lowercase()
                     )));
                 }
             }
@@ -741,30 +1016,30 @@ fn attention(r: &mut Reader<'_, '_>, opts: &Options, arch: &str) -> Result<Atten
     }
 
     // Context and batch, as llama_context sets them.
-    let n_ctx_asked = context(r, opts)?;
-    let mut n_ctx = pad256(n_ctx_asked).ok_or(Unknown::TooLarge)?;
+    let n_seq = asked.n_seq;
+    let mut n_ctx = pad256(asked.context).ok_or(Unknown::TooLarge)?;
     let n_ctx_seq = if opts.kv_unified {
         n_ctx
     } else {
-        let s = pad256(n_ctx / n_seq(opts)).ok_or(Unknown::TooLarge)?;
+        let s = pad256(n_ctx / n_seq).ok_or(Unknown::TooLarge)?;
         if s == 0 {
             return Err(Unknown::Refused("n_ctx_seq == 0".into()));
         }
-        n_ctx = s.checked_mul(n_seq(opts)).ok_or(Unknown::TooLarge)?;
+        n_ctx = s.checked_mul(n_seq).ok_or(Unknown::TooLarge)?;
         s
     };
     let causal = !matches!(r.hp.value(hparams::CAUSAL), Some(Value::Bool(false)));
     let n_batch = if causal {
-        n_ctx.min(u64::from(opts.n_batch))
+        n_ctx.min(asked.n_batch)
     } else {
-        u64::from(opts.n_batch)
+        asked.n_batch
     };
     let n_ubatch = n_batch.min(if opts.n_ubatch == 0 {
-        n_batch
+        asked.n_batch
     } else {
         u64::from(opts.n_ubatch)
     });
-    let streams = if opts.kv_unified { 1 } else { n_seq(opts) };
+    let streams = if opts.kv_unified { 1 } else { n_seq };
 
     // The caches.
     let mut caches = Vec::new();
@@ -773,7 +1048,7 @@ fn attention(r: &mut Reader<'_, '_>, opts: &Options, arch: &str) -> Result<Atten
             n_ctx_seq
         } else {
             let w = window
-                .checked_mul(if opts.kv_unified { n_seq(opts) } else { 1 })
+                .checked_mul(if opts.kv_unified { n_seq } else { 1 })
                 .and_then(|x| x.checked_add(n_ubatch))
                 .ok_or(Unknown::TooLarge)?;
             pad256(n_ctx_seq.min(w)).ok_or(Unknown::TooLarge)?
@@ -825,6 +1100,41 @@ fn attention(r: &mut Reader<'_, '_>, opts: &Options, arch: &str) -> Result<Atten
                 .checked_mul(if flash { 2 } else { 4 })?;
             masks = masks.checked_add(t.checked_mul(16)?)?.checked_add(mask)?;
         }
+        // A quantized cache whose layers share a head size that is a
+        // multiple of 64 gets Hadamard rotations (llama_kv_cache's
+        // attn_rot_k / attn_rot_v): a rotation matrix input per cache and
+        // rotated copies of Q, K and V in the graph.
+        let mut rotated = false;
+        for c in &caches {
+            let heads = |full: u64, swa: u64| {
+                let mut h = c.layers.iter().map(|l| {
+                    if layers.is_swa[l.layer as usize] {
+                        swa
+                    } else {
+                        full
+                    }
+                });
+                let first = h.next();
+                first.filter(|&f| f > 0 && h.all(|x| x == f))
+            };
+            if quantized(opts.cache_type_k) && layers.head_k.is_multiple_of(64) {
+                if let Some(head) = heads(layers.head_k, layers.head_k_swa) {
+                    let mut nrot = 64u64;
+                    while nrot.checked_mul(2).is_some_and(|n| head.is_multiple_of(n)) {
+                        nrot *= 2;
+                    }
+                    masks = masks.checked_add(nrot.checked_mul(nrot)?.checked_mul(4)?)?;
+                    rotated = true;
+                }
+            }
+            if quantized(opts.cache_type_v)
+                && layers.head_v.is_multiple_of(64)
+                && heads(layers.head_v, layers.head_v_swa).is_some()
+            {
+                masks = masks.checked_add(64 * 64 * 4)?;
+                rotated = true;
+            }
+        }
         let n_head_max = layers.n_head.iter().copied().max().unwrap_or(0);
         let n_attn = n_head_max.checked_mul(
             layers
@@ -847,13 +1157,31 @@ fn attention(r: &mut Reader<'_, '_>, opts: &Options, arch: &str) -> Result<Atten
                 .unwrap_or(0);
             cells.checked_mul(n_head_max)?.checked_mul(4)?
         };
+        // Extra floats per token: the rotated K (or V) of the widest layer.
+        let mut extra = 0u64;
+        if rotated {
+            let widest = (0..layers.n_layer as usize)
+                .filter_map(|il| Some(layers.k_gqa(il)?.max(layers.v_gqa(il)?)))
+                .max()
+                .unwrap_or(0);
+            extra = extra.checked_add(widest)?;
+        }
+        // n_outputs_max: one row per sequence for generation, the whole
+        // batch for llama-perplexity.
+        let n_outputs = match opts.usage {
+            Usage::Generation => t.min(n_seq),
+            Usage::Perplexity => t.min(n_batch),
+        };
         Some(Ok(Graph {
             t,
+            n_outputs,
             n_embd: layers.n_embd,
             n_attn,
             n_ff,
             masks,
             kq_per_token,
+            extra,
+            scaled_input: r.hp.arch().starts_with("gemma"),
         }))
     })()
     .unwrap_or(Err(Unknown::TooLarge));
@@ -1062,27 +1390,39 @@ fn feed_forward(r: &mut Reader<'_, '_>, n_layer: u64) -> Result<u64, Unknown> {
 fn compute(g: &Graph, n_vocab: u64) -> Option<u64> {
     let t = g.t;
     let f32s = |n: u64| n.checked_mul(t)?.checked_mul(4);
-    // Inputs: token ids, positions, output ids (i32 each), the embedding
-    // input and the embeddings (n_embd floats each), the masks and indices.
-    let inputs = t
-        .checked_mul(12)?
-        .checked_add(f32s(g.n_embd.checked_mul(2)?)?)?
-        .checked_add(g.masks)?;
-    // One layer: the attention output or the residual, the residual, and
-    // gate, up and their product (the product reuses a freed hole when it fits).
+    // Inputs: token ids and positions (i32 each), the masks, cache indices
+    // and rotation matrices.
+    let inputs = t.checked_mul(8)?.checked_add(g.masks)?;
+    // One layer: the input embeddings and the residual, the attention
+    // output or the residual, the residual again, then gate, up and their
+    // product (the product reuses a freed hole when it fits).
+    // Gemma's scaled input and the rotated K/V take places of their own
+    // only when the product reuses the hole; with a wider feed-forward they
+    // fit in the holes it leaves (calibrated on llama.cpp's figures: gemma3
+    // shapes, a 64-wide model and gemma-3-270m; q8_0 caches on llama shapes
+    // from 256 to 1024 wide).
     let hole = g.n_attn.max(g.n_embd).checked_add(g.n_embd)?;
-    let ff = if g.n_ff < hole {
-        g.n_ff.checked_mul(2)?
+    let (ff, taken) = if g.n_ff <= hole {
+        let scaled = if g.scaled_input { g.n_embd } else { 0 };
+        (g.n_ff.checked_mul(2)?, scaled.checked_add(g.extra)?)
     } else {
-        g.n_ff.checked_mul(3)?
+        (g.n_ff.checked_mul(3)?, 0)
     };
+    let per_token = g
+        .n_embd
+        .checked_mul(2)?
+        .checked_add(hole)?
+        .checked_add(ff)?
+        .checked_add(taken)?;
     let layer = inputs
-        .checked_add(f32s(hole.checked_add(ff)?)?)?
+        .checked_add(f32s(per_token)?)?
         .checked_add(g.kq_per_token.checked_mul(t)?)?;
-    // The output step: the input embeddings, the final norm and the logits.
+    // The output step: the last hidden states and the final norm of the
+    // micro-batch, and the logits of its output rows.
     let output = t
         .checked_mul(4)?
-        .checked_add(f32s(g.n_embd.checked_mul(2)?.checked_add(n_vocab)?)?)?;
+        .checked_add(f32s(g.n_embd.checked_mul(2)?)?)?
+        .checked_add(g.n_outputs.checked_mul(n_vocab)?.checked_mul(4)?)?;
     Some(layer.max(output))
 }
 

@@ -1,10 +1,21 @@
 //! `memory::estimate` against what llama.cpp 0c1e570 allocates
-//! (`testdata/golden/llama-memory.json`): KV caches to the byte, totals
-//! within 15 %, and synthetic headers for what the golden files lack
-//! (sliding windows, per-layer head counts, cache types, sequences, bad keys).
+//! (`testdata/golden/llama-memory.json`, llama-perplexity's figures): KV
+//! caches to the byte, totals within 15 %, and synthetic headers for what
+//! the golden files lack (sliding windows, per-layer head counts, cache
+//! types, sequences, bad keys); the weights' placement (mapped, repacked).
+//! Every row of `llama-context-memory.json` is checked in
+//! `gguf-cli/tests/memory.rs` (its models are made by `gguf import`).
+
+/// llama-perplexity's context at `ctx` (what `llama-memory.json` records).
+fn perplexity(ctx: u64) -> Options {
+    Options {
+        usage: Usage::Perplexity,
+        ..Options::new(ctx)
+    }
+}
 
 use gguf_format::{GgmlType, Gguf, GgufBuilder, GgufFile, MetaValue, ValueType};
-use gguf_llama::memory::{self, CacheKind, Options, Unknown};
+use gguf_llama::memory::{self, CacheKind, Options, Unknown, Usage, WeightInfo, Weights};
 
 const MIB: f64 = 1024.0 * 1024.0;
 
@@ -59,7 +70,7 @@ fn llama_keys(n_layer: u32, kv: MetaValue<'static>) -> Vec<(&'static str, MetaVa
 fn tiny_q4_k_m_at_4096_is_what_llama_cpp_allocates() {
     let file = GgufFile::open(gguf_testdata::golden::path("tiny-Q4_K_M.gguf")).unwrap();
     let g = file.parse().unwrap();
-    let e = memory::estimate(&g, &Options::new(4096), g.total_tensor_bytes());
+    let e = memory::estimate(&g, &perplexity(4096), g.total_tensor_bytes());
     let (model, kv, compute, output) = llama("tiny-Q4_K_M.gguf", "4096");
     assert_eq!(e.kv_bytes, Ok(4_194_304));
     assert_eq!(e.kv_bytes.clone().unwrap() as f64 / MIB, kv);
@@ -101,7 +112,7 @@ fn gemma3_sliding_window_caches_match_llama_cpp() {
         262_144,
     );
     let g = Gguf::parse(&bytes).unwrap();
-    let e = memory::estimate(&g, &Options::new(8192), 0);
+    let e = memory::estimate(&g, &perplexity(8192), 0);
     assert_eq!(e.missing, Vec::<String>::new());
     let full = &e.caches[0];
     let swa = &e.caches[1];
@@ -129,12 +140,19 @@ fn gemma3_sliding_window_caches_match_llama_cpp() {
     // A smaller micro-batch shrinks the window cache and the logits.
     let o = Options {
         n_ubatch: 256,
-        ..Options::new(8192)
+        ..perplexity(8192)
     };
     let e = memory::estimate(&g, &o, 0);
     assert_eq!(e.caches[1].cells, 768);
     let c = e.compute_bytes.unwrap() as f64 / MIB;
     assert!(within(c, 257.25, 0.15), "compute {c:.2} MiB");
+
+    // llama-cli / llama-server keep one row of logits: the 26.8 MiB
+    // (gemma-3-270m at 8192 tokens), not 514.5.
+    let e = memory::estimate(&g, &Options::new(8192), 0);
+    assert_eq!(e.n_outputs, Some(1));
+    let c = e.compute_bytes.unwrap() as f64 / MIB;
+    assert!(within(c, 26.8, 0.01), "compute {c:.2} MiB");
 
     // The scalar pattern key overrides the architecture's period.
     let mut keys: Vec<(&str, MetaValue<'static>)> = vec![
@@ -350,4 +368,137 @@ fn absurd_sizes_do_not_overflow() {
     }
     let e = memory::estimate(&g, &Options::new(u64::MAX), 0);
     assert_eq!(e.kv_bytes, Err(Unknown::TooLarge));
+}
+
+/// llama-perplexity runs n_batch / ctx chunks side by side: -c 512 is a
+/// context of 4 × 512 in 4 streams, with 4 rows of logits reserved and every
+/// token's logits in the compute buffer; -np is ignored.
+#[test]
+fn perplexity_runs_chunks_side_by_side() {
+    let bytes = header("llama", &llama_keys(2, MetaValue::from(2u32)), 1000);
+    let g = Gguf::parse(&bytes).unwrap();
+    let o = Options {
+        n_seq: 7,
+        ..perplexity(512)
+    };
+    let e = memory::estimate(&g, &o, 0);
+    assert_eq!(
+        (e.n_seq, e.n_ctx, e.n_tokens, e.n_outputs),
+        (Some(4), Some(2048), Some(512), Some(512))
+    );
+    assert_eq!((e.caches[0].cells, e.caches[0].streams), (512, 4));
+    assert_eq!(e.output_bytes, Ok(4 * 1000 * 4));
+    // A context longer than the batch: one chunk, the batch cut to the context.
+    let e = memory::estimate(&g, &perplexity(4096), 0);
+    assert_eq!((e.n_seq, e.n_ctx, e.n_outputs), (Some(1), Some(4096), Some(512)));
+    let e = memory::estimate(
+        &g,
+        &Options {
+            n_batch: 300,
+            ..perplexity(1000)
+        },
+        0,
+    );
+    assert_eq!((e.n_seq, e.n_ctx, e.n_tokens), (Some(1), Some(1024), Some(300)));
+    // Generation: one row per sequence, -np sequences.
+    let e = memory::estimate(
+        &g,
+        &Options {
+            n_seq: 3,
+            ..Options::new(4096)
+        },
+        0,
+    );
+    assert_eq!((e.n_seq, e.n_outputs), (Some(3), Some(3)));
+    // On a large vocabulary they differ by the logits of the micro-batch.
+    let bytes = header("llama", &llama_keys(2, MetaValue::from(2u32)), 50_000);
+    let g = Gguf::parse(&bytes).unwrap();
+    let gen = memory::estimate(&g, &Options::new(4096), 0)
+        .compute_bytes
+        .unwrap();
+    let ppl = memory::estimate(&g, &perplexity(4096), 0).compute_bytes.unwrap();
+    assert!(gen < 16 << 20, "{gen}");
+    assert!(
+        (512 * 50_000 * 4..512 * 50_000 * 4 + (2 << 20)).contains(&ppl),
+        "{ppl}"
+    );
+}
+
+/// Which weights llama.cpp repacks on an AVX2 CPU, and what stays mapped.
+#[test]
+fn repacked_weights_leave_the_mapped_span() {
+    let q4k = GgmlType::Q4_K;
+    assert!(memory::is_repacked(
+        "blk.0.attn_q.weight",
+        q4k,
+        &[256, 256],
+        false
+    ));
+    assert!(
+        !memory::is_repacked("blk.0.attn_k.weight", q4k, &[256, 12], false),
+        "rows not a multiple of 8"
+    );
+    assert!(
+        !memory::is_repacked("token_embd.weight", q4k, &[256, 512], false),
+        "looked up by row"
+    );
+    assert!(
+        memory::is_repacked("token_embd.weight", q4k, &[256, 512], true),
+        "the output of a tied model"
+    );
+    assert!(!memory::is_repacked(
+        "blk.0.ffn_down.weight",
+        GgmlType::Q6_K,
+        &[512, 256],
+        false
+    ));
+    assert!(
+        !memory::is_repacked("output.weight", GgmlType::Q8_0, &[640, 512], false),
+        "Q8_0: ARM only"
+    );
+    assert!(memory::is_repacked(
+        "blk.0.ffn_up_exps.weight",
+        GgmlType::Q4_0,
+        &[256, 512, 8],
+        false
+    ));
+    assert!(!memory::is_repacked(
+        "blk.0.attn_norm.weight",
+        GgmlType::F32,
+        &[256],
+        false
+    ));
+    for ty in [GgmlType::Q4_0, GgmlType::IQ4_NL, GgmlType::MXFP4] {
+        assert!(
+            memory::is_repacked("output.weight", ty, &[256, 64], false),
+            "{ty}"
+        );
+    }
+
+    // Two files; in the first, the mapped span runs from the first to the
+    // end of the last weight that is not repacked.
+    let w = |name: &'static str, ty, dims: &'static [u64], file, offset, bytes| WeightInfo {
+        name,
+        ty,
+        dims,
+        file,
+        offset,
+        bytes,
+    };
+    let weights = memory::weights([
+        w("output.weight", GgmlType::Q6_K, &[256, 512], 0, 1000, 100),
+        w("blk.0.attn_q.weight", q4k, &[256, 256], 0, 1100, 50),
+        w("blk.0.attn_norm.weight", GgmlType::F32, &[256], 0, 1160, 40),
+        w("blk.0.ffn_up.weight", q4k, &[256, 512], 0, 1200, 70),
+        w("blk.1.attn_norm.weight", GgmlType::F32, &[256], 1, 500, 10),
+    ]);
+    assert_eq!(
+        weights,
+        Weights {
+            mapped: (1200 - 1000) + 10,
+            repack: 64 + 96,
+            repacked: 2,
+        }
+    );
+    assert_eq!(weights.bytes(), 210 + 160);
 }

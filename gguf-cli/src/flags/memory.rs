@@ -8,12 +8,25 @@ use clap::Args;
 #[derive(Args, Clone, Debug)]
 pub struct MemoryArgs {
     /// Show the memory llama.cpp allocates at a context of N tokens (0: the
-    /// model's own context_length): weights, each KV cache exactly as
-    /// llama.cpp sizes it (context padded to 256, sliding-window layers with
-    /// a window-sized cache), the CPU compute buffer (an estimate) and the
-    /// output buffer. The keys used are listed; a missing key is named.
+    /// model's own context_length), as the program of --usage creates it
+    /// (default: llama-cli / llama-server): the weights (mapped from the
+    /// file, plus the CPU_REPACK copies llama.cpp makes of Q4_0, Q4_K,
+    /// IQ4_NL and MXFP4 matrices on an x86-64 AVX2 CPU; other CPUs differ),
+    /// each KV cache exactly as llama.cpp sizes it (context padded to 256,
+    /// sliding-window layers with a window-sized cache), the CPU compute
+    /// buffer (an estimate) and the output buffer. The keys used are listed;
+    /// a missing key is named. A context llama.cpp refuses (such as a q8_0
+    /// cache whose 32-value blocks do not divide the head size) is an error.
     #[arg(long, help_heading = MEMORY, value_name = "N")]
     pub ctx: Option<u64>,
+
+    /// Which program's allocation --ctx shows. generation: llama-cli and
+    /// llama-server, one row of logits per sequence. perplexity:
+    /// llama-perplexity, the logits of every token of a micro-batch (far
+    /// more compute buffer on a large vocabulary), with max(1, batch / N)
+    /// chunks of N tokens side by side (--parallel is then ignored).
+    #[arg(long, help_heading = MEMORY, value_name = "PROGRAM", value_enum, default_value_t = Usage::Generation, requires = "ctx")]
+    pub usage: Usage,
 
     /// K cache type, as llama.cpp's -ctk: f32, f16, bf16, q8_0, q4_0, q4_1,
     /// iq4_nl, q5_0 or q5_1.
@@ -26,7 +39,8 @@ pub struct MemoryArgs {
     pub cache_type_v: gguf_format::GgmlType,
 
     /// Parallel sequences (llama.cpp's -np): each gets its own stream of
-    /// ctx / N cells unless --kv-unified.
+    /// ctx / N cells unless --kv-unified, and one row of logits. Ignored
+    /// with --usage perplexity, which sets its own.
     #[arg(long, help_heading = MEMORY, value_name = "N", default_value_t = 1, requires = "ctx")]
     pub parallel: u32,
 
@@ -34,8 +48,9 @@ pub struct MemoryArgs {
     #[arg(long, help_heading = MEMORY, value_name = "N", default_value_t = 2048, requires = "ctx")]
     pub batch: u32,
 
-    /// Micro-batch size (llama.cpp's -ub): the logits and attention masks
-    /// of one micro-batch dominate the compute buffer.
+    /// Micro-batch size (llama.cpp's -ub): the attention masks of one
+    /// micro-batch (and with --usage perplexity its logits) dominate the
+    /// compute buffer.
     #[arg(long, help_heading = MEMORY, value_name = "N", default_value_t = 512, requires = "ctx")]
     pub ubatch: u32,
 
@@ -61,8 +76,21 @@ impl MemoryArgs {
             n_ubatch: self.ubatch,
             kv_unified: self.kv_unified,
             swa_full: self.swa_full,
+            usage: match self.usage {
+                Usage::Generation => gguf_llama::memory::Usage::Generation,
+                Usage::Perplexity => gguf_llama::memory::Usage::Perplexity,
+            },
         })
     }
+}
+
+/// The program whose context `--ctx` describes.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Usage {
+    /// llama-cli and llama-server: one row of logits per sequence.
+    Generation,
+    /// llama-perplexity: the logits of every token of a micro-batch.
+    Perplexity,
 }
 
 /// The help heading of the memory options.

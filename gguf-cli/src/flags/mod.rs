@@ -42,7 +42,8 @@ pub enum Command {
     /// Show what GGUF files hold: summary, metadata, tensors, type histogram, memory estimate.
     #[command(after_help = "Examples:\n  \
         gguf inspect model.gguf\n  \
-        gguf inspect model.gguf --no-tensors --ctx 8192\n  \
+        gguf inspect model.gguf --no-tensors --ctx 8192          (as llama-cli / llama-server allocate)\n  \
+        gguf inspect model.gguf --ctx 512 --usage perplexity     (as llama-perplexity -c 512 allocates)\n  \
         gguf inspect model.gguf --tensors 'blk.0.*'\n  \
         gguf inspect model.gguf --key tokenizer.chat_template\n  \
         gguf inspect model.gguf --json --max-array 10 | jq .files[0].file_type\n  \

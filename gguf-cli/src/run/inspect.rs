@@ -80,6 +80,17 @@ pub fn run(a: &InspectArgs, out: &mut dyn Write) -> Result {
             continue;
         }
         let report = inspect::report_with_memory(shown, &g, &opts, a.memory.options());
+        // A context llama.cpp refuses is bad input, not a figure.
+        if let Some(why) = report.memory.as_ref().and_then(|m| m.refusal()) {
+            let msg = format!("{shown}: --ctx: llama.cpp refuses this context: {why}");
+            eprintln!("gguf: {msg}");
+            status = Status::Failed;
+            results.push(FileResult::Error {
+                path: shown,
+                error: msg,
+            });
+            continue;
+        }
         if a.json {
             results.push(FileResult::Report(Box::new(report)));
         } else {

@@ -149,7 +149,8 @@ pub fn run(a: &RequantArgs, out: &mut dyn Write) -> Result {
         let memory = a
             .memory
             .options()
-            .map(|o| inspect::memory_estimate_with(g.first(), &o, g.total_tensor_bytes()));
+            .map(|o| inspect::memory_estimate_weights(g.first(), &o, inspect::model_weights(&g)));
+        refused(&shown, memory.as_ref())?;
         let report = report::AllTargets::new(&shown, &g, plans, memory, quality.as_ref().map(|q| q.sample));
         if a.json {
             Document::new("report", &report).write(out)?;
@@ -163,7 +164,8 @@ pub fn run(a: &RequantArgs, out: &mut dyn Write) -> Result {
         let memory = a
             .memory
             .options()
-            .map(|o| inspect::memory_estimate_with(g.first(), &o, plan.out_bytes));
+            .map(|o| inspect::memory_estimate_weights(g.first(), &o, report::plan_weights(&plan)));
+        refused(&shown, memory.as_ref())?;
         let mut predicted = report::Quality::default();
         if let Some(q) = &quality {
             let bar = count_bar(a.quiet, g.tensors().len() as u64, "tensors read");
@@ -235,4 +237,15 @@ pub fn run(a: &RequantArgs, out: &mut dyn Write) -> Result {
         );
     }
     Ok(Status::Yes)
+}
+
+/// A context llama.cpp refuses (`--ctx` with a cache type the head size
+/// does not take, too many sequences, …) is an error, not a figure.
+fn refused(shown: &str, memory: Option<&inspect::MemoryEstimate>) -> Result<()> {
+    match memory.and_then(|m| m.refusal()) {
+        Some(why) => Err(Error::Usage(format!(
+            "{shown}: --ctx: llama.cpp refuses this context: {why}"
+        ))),
+        None => Ok(()),
+    }
 }

@@ -134,6 +134,13 @@ fn make(name: &str, dir: &Path) -> Vec<(PathBuf, String)> {
             ]);
             one(name)
         }
+        n if n.starts_with("import/out/") && n.ends_with("-auto.gguf") => {
+            // convert_hf_to_gguf.py --outtype auto of a model directory.
+            let model = &n["import/out/".len()..n.len() - "-auto.gguf".len()];
+            let dir = p(&g.join("import/models").join(model));
+            run(&["import", "-q", "--outtype", "auto", &dir, &p(&out)]);
+            one(name)
+        }
         "tiny-f32-be.gguf" | "tiny-Q4_K_M-be.gguf" => {
             let input = name.replace("-be.gguf", ".gguf");
             run(&["convert", "-q", "--endian", "big", &input, &p(&out)]);
