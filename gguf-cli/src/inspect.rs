@@ -510,14 +510,17 @@ pub fn memory_estimate_weights(
 /// shard, or repacked ([`memory::weights`]). Tensors of an unknown type
 /// count as mapped with no bytes.
 pub fn model_weights(m: &Model<'_>) -> memory::Weights {
-    memory::weights(m.tensors().iter().map(|t| memory::WeightInfo {
-        name: t.name,
-        ty: t.ggml_type,
-        dims: t.dims(),
-        file: t.shard(),
-        offset: m.shard_of(t).data_offset().saturating_add(t.offset),
-        bytes: t.n_bytes().unwrap_or(0),
-    }))
+    memory::weights(
+        m.architecture(),
+        m.tensors().iter().map(|t| memory::WeightInfo {
+            name: t.name,
+            ty: t.ggml_type,
+            dims: t.dims(),
+            file: t.shard(),
+            offset: m.shard_of(t).data_offset().saturating_add(t.offset),
+            bytes: t.n_bytes().unwrap_or(0),
+        }),
+    )
 }
 
 /// A JSON-safe number for a float: non-finite values become strings.

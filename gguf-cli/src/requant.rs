@@ -199,7 +199,7 @@ fn bpw(out_bytes: u64, params: u64) -> f64 {
 /// Where llama.cpp would put the weights of `plan`'s output on the CPU
 /// (mapped, or repacked: [`gguf_llama::memory::weights`]), each output
 /// file's tensors laid out at its alignment.
-pub fn plan_weights(plan: &Plan<'_>) -> gguf_llama::memory::Weights {
+pub fn plan_weights(arch: Option<&str>, plan: &Plan<'_>) -> gguf_llama::memory::Weights {
     let mut infos = Vec::with_capacity(plan.tensors.len());
     for (file, o) in plan.outputs.iter().enumerate() {
         let align = u64::from(o.builder.alignment().max(1));
@@ -216,7 +216,7 @@ pub fn plan_weights(plan: &Plan<'_>) -> gguf_llama::memory::Weights {
             offset = offset.saturating_add(t.out_bytes).saturating_add(align - 1) / align * align;
         }
     }
-    gguf_llama::memory::weights(infos)
+    gguf_llama::memory::weights(arch, infos)
 }
 
 /// What a context costs on top of the weights: KV caches, compute and
@@ -312,8 +312,8 @@ impl AllTargets {
                     out_bytes: Some(p.out_bytes),
                     file_size: Some(p.out_file_size),
                     bits_per_weight: Some(bpw(p.out_bytes, p.n_params)),
-                    total_with_kv: kv.map(|kv| kv.saturating_add(plan_weights(&p).bytes())),
-                    total_bytes: beyond.map(|b| b.saturating_add(plan_weights(&p).bytes())),
+                    total_with_kv: kv.map(|kv| kv.saturating_add(plan_weights(g.architecture(), &p).bytes())),
+                    total_bytes: beyond.map(|b| b.saturating_add(plan_weights(g.architecture(), &p).bytes())),
                     note: shortfall_note(&p.shortfalls()),
                     quality,
                 },

@@ -388,12 +388,34 @@ pub fn is_repacked(name: &str, ty: GgmlType, dims: &[u64], output_is_embedding: 
         && dims.get(1).is_some_and(|n| n.is_multiple_of(8))
 }
 
+/// Architectures llama.cpp loads without an output head (embedding
+/// models): no `output.weight`, and no copy of the embedding in its place.
+fn is_encoder(arch: &str) -> bool {
+    matches!(
+        arch,
+        "bert"
+            | "jina-bert-v2"
+            | "jina-bert-v3"
+            | "nomic-bert"
+            | "nomic-bert-moe"
+            | "neo-bert"
+            | "eurobert"
+            | "modern-bert"
+            | "gemma-embedding"
+            | "t5encoder"
+    )
+}
+
 /// Where llama.cpp puts `tensors` (every shard's weights) on the CPU: the
 /// repacked ones in `CPU_REPACK` (each padded to 32 bytes), the others
 /// mapped from their files ([`Weights`]).
-pub fn weights<'n>(tensors: impl IntoIterator<Item = WeightInfo<'n>>) -> Weights {
+///
+/// `arch` is the model's `general.architecture`: an encoder (BERT and its
+/// kin) has no output head, so its embedding is not repacked as one.
+pub fn weights<'n>(arch: Option<&str>, tensors: impl IntoIterator<Item = WeightInfo<'n>>) -> Weights {
     let tensors: Vec<WeightInfo<'n>> = tensors.into_iter().collect();
-    let output_is_embedding = !tensors.iter().any(|t| t.name == "output.weight");
+    let output_is_embedding =
+        !is_encoder(arch.unwrap_or("")) && !tensors.iter().any(|t| t.name == "output.weight");
     let mut w = Weights::default();
     // Per file: (first offset, end of the last) of what stays mapped.
     let mut spans: Vec<(usize, u64, u64)> = Vec::new();

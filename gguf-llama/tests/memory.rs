@@ -485,13 +485,16 @@ fn repacked_weights_leave_the_mapped_span() {
         offset,
         bytes,
     };
-    let weights = memory::weights([
-        w("output.weight", GgmlType::Q6_K, &[256, 512], 0, 1000, 100),
-        w("blk.0.attn_q.weight", q4k, &[256, 256], 0, 1100, 50),
-        w("blk.0.attn_norm.weight", GgmlType::F32, &[256], 0, 1160, 40),
-        w("blk.0.ffn_up.weight", q4k, &[256, 512], 0, 1200, 70),
-        w("blk.1.attn_norm.weight", GgmlType::F32, &[256], 1, 500, 10),
-    ]);
+    let weights = memory::weights(
+        Some("llama"),
+        [
+            w("output.weight", GgmlType::Q6_K, &[256, 512], 0, 1000, 100),
+            w("blk.0.attn_q.weight", q4k, &[256, 256], 0, 1100, 50),
+            w("blk.0.attn_norm.weight", GgmlType::F32, &[256], 0, 1160, 40),
+            w("blk.0.ffn_up.weight", q4k, &[256, 512], 0, 1200, 70),
+            w("blk.1.attn_norm.weight", GgmlType::F32, &[256], 1, 500, 10),
+        ],
+    );
     assert_eq!(
         weights,
         Weights {
@@ -501,4 +504,16 @@ fn repacked_weights_leave_the_mapped_span() {
         }
     );
     assert_eq!(weights.bytes(), 210 + 160);
+
+    // Without output.weight a decoder multiplies by a repacked copy of the
+    // embedding (which stays mapped for the row lookups); an encoder has
+    // no output head, so nothing is copied.
+    let tied = [
+        w("token_embd.weight", q4k, &[256, 512], 0, 0, 640),
+        w("blk.0.attn_norm.weight", GgmlType::F32, &[256], 0, 640, 40),
+    ];
+    let decoder = memory::weights(Some("llama"), tied.clone());
+    assert_eq!((decoder.mapped, decoder.repack, decoder.repacked), (680, 640, 1));
+    let encoder = memory::weights(Some("bert"), tied);
+    assert_eq!((encoder.mapped, encoder.repack, encoder.repacked), (680, 0, 0));
 }

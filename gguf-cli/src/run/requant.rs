@@ -161,10 +161,9 @@ pub fn run(a: &RequantArgs, out: &mut dyn Write) -> Result {
     }
     let plan = requant::plan(&g, &opts, a.dry_run).map_err(|e| Error::at(&shown, e))?;
     if a.dry_run {
-        let memory = a
-            .memory
-            .options()
-            .map(|o| inspect::memory_estimate_weights(g.first(), &o, report::plan_weights(&plan)));
+        let memory = a.memory.options().map(|o| {
+            inspect::memory_estimate_weights(g.first(), &o, report::plan_weights(g.architecture(), &plan))
+        });
         refused(&shown, memory.as_ref())?;
         let mut predicted = report::Quality::default();
         if let Some(q) = &quality {
