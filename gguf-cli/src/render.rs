@@ -14,6 +14,9 @@ pub struct TextOptions {
     pub no_metadata: bool,
     /// Leave out the tensor table (the type histogram stays).
     pub no_tensors: bool,
+    /// At most this many elements of an array in the metadata table
+    /// (default 5; all with `full`).
+    pub max_array: Option<usize>,
 }
 
 /// A borderless table with one rule under the header.
@@ -111,6 +114,7 @@ pub fn text(r: &Report<'_>, o: TextOptions) -> String {
 
     if !o.no_metadata {
         let (max_chars, max_items) = if o.full { (usize::MAX, usize::MAX) } else { (60, 5) };
+        let max_items = o.max_array.unwrap_or(max_items);
         let mut t = table(&["key", "type", "value"]);
         for m in &r.metadata {
             let ty = match m.value.as_array() {

@@ -113,6 +113,162 @@ fn key_prints_raw_values() {
     assert_eq!(stdout(&o), "2\n");
 }
 
+/// A file whose token strings hold newlines, tabs, backslashes, an escape
+/// character and a byte that is not UTF-8, and a multi-line string.
+fn awkward_tokens(dir: &std::path::Path) -> std::path::PathBuf {
+    use gguf_format::{GgufBuilder, MetaValue, ValueType};
+    use std::borrow::Cow;
+    let mut b = GgufBuilder::new();
+    b.push("general.architecture", "llama").unwrap();
+    b.push("test.text", "line one\nline two\n").unwrap();
+    let tokens: [&[u8]; 7] = [
+        b"plain",
+        b"\n",
+        b"a\tb\r\n",
+        b"back\\slash",
+        b"\x1b[0m",
+        b"bad \xff byte",
+        "\u{85}é".as_bytes(),
+    ];
+    b.push(
+        "tokenizer.ggml.tokens",
+        MetaValue::array(
+            ValueType::String,
+            tokens.iter().map(|t| MetaValue::String(Cow::Borrowed(*t))),
+        ),
+    )
+    .unwrap();
+    let bytes = b.write_header(Vec::new()).unwrap().finish().unwrap();
+    let path = dir.join("awkward.gguf");
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn key_escapes_array_strings_one_element_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = awkward_tokens(dir.path());
+    let f = f.to_str().unwrap();
+    let o = gguf(&["inspect", f, "--key", "tokenizer.ggml.tokens"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "plain\n\\n\na\\tb\\r\\n\nback\\\\slash\n\\x1b[0m\nbad \\xff byte\n\\u{85}é\n"
+    );
+    // One element, one line: as many lines as tokens.
+    assert_eq!(stdout(&o).lines().count(), 7);
+    // --max-array N: the first N elements.
+    let o = gguf(&["inspect", f, "--key", "tokenizer.ggml.tokens", "--max-array", "2"]);
+    assert_eq!(stdout(&o), "plain\n\\n\n");
+    // In the metadata table too (default 5 elements).
+    let o = gguf(&[
+        "inspect",
+        "testdata/tiny-llama-f16.gguf",
+        "--no-tensors",
+        "--max-array",
+        "2",
+    ]);
+    assert!(
+        stdout(&o).contains(r#"["<unk>", "<s>", … 298 more]"#),
+        "{}",
+        stdout(&o)
+    );
+    // A lone string is printed as it is (a chat template saved to a file stays one).
+    let o = gguf(&["inspect", f, "--key", "test.text"]);
+    assert_eq!(stdout(&o), "line one\nline two\n");
+}
+
+#[test]
+fn key_with_several_files_marks_lines_with_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = awkward_tokens(dir.path());
+    let f = f.to_str().unwrap();
+    let v2 = "testdata/v2-small.gguf";
+    let o = gguf(&[
+        "inspect",
+        v2,
+        f,
+        "--key",
+        "tokenizer.ggml.tokens",
+        "--max-array",
+        "3",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        format!("{v2}:<s>\n{v2}:</s>\n{v2}:hi\n{f}:plain\n{f}:\\n\n{f}:a\\tb\\r\\n\n")
+    );
+    // A multi-line string: every line marked. A file without the key: exit 1, named.
+    let o = gguf(&["inspect", f, v2, "--key", "test.text"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), format!("{f}:line one\n{f}:line two\n"));
+    assert_eq!(stderr(&o), format!("gguf: {v2}: no metadata key test.text\n"));
+}
+
+#[test]
+fn key_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = awkward_tokens(dir.path());
+    let f = f.to_str().unwrap();
+    // One file: the value alone, as JSON.
+    let o = gguf(&["inspect", f, "--key", "tokenizer.ggml.tokens", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!([
+            "plain",
+            "\n",
+            "a\tb\r\n",
+            "back\\slash",
+            "\u{1b}[0m",
+            "bad \u{fffd} byte",
+            "\u{85}é"
+        ])
+    );
+    let o = gguf(&[
+        "inspect",
+        "testdata/v2-small.gguf",
+        "--key",
+        "llama.block_count",
+        "--json",
+    ]);
+    assert_eq!(stdout(&o), "1\n");
+    // Several files: one object per file in the usual document; a missing key is null, exit 1.
+    let o = gguf(&[
+        "inspect",
+        "testdata/v2-small.gguf",
+        f,
+        "--key",
+        "tokenizer.ggml.tokens",
+        "--json",
+        "--max-array",
+        "1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"schema_version": 1, "files": [
+            {"path": "testdata/v2-small.gguf", "key": "tokenizer.ggml.tokens", "type": "ARRAY[STRING]", "length": 3, "value": ["<s>"]},
+            {"path": f, "key": "tokenizer.ggml.tokens", "type": "ARRAY[STRING]", "length": 7, "value": ["plain"]},
+        ]})
+    );
+    let o = gguf(&[
+        "inspect",
+        "testdata/v2-small.gguf",
+        f,
+        "--key",
+        "test.text",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["files"][0]["value"], serde_json::Value::Null);
+    assert_eq!(v["files"][0]["type"], serde_json::Value::Null);
+    assert_eq!(v["files"][1]["value"], "line one\nline two\n");
+}
+
 #[test]
 fn exit_codes() {
     let ok = gguf(&["inspect", "testdata/v2-small.gguf"]);
