@@ -50,8 +50,13 @@ pub struct DryRun {
     pub out_file_size: u64,
     /// Output bits per weight.
     pub bits_per_weight: f64,
-    /// Warnings (fallbacks, imatrix).
+    /// Warnings (fallbacks, imatrix), one per tensor.
     pub warnings: Vec<String>,
+    /// The quantized input types this plan decodes and encodes again.
+    pub requantizes: Vec<String>,
+    /// Whether writing this plan needs `--allow-requantize` (not given, and
+    /// `requantizes` is not empty): the figures are those it would give.
+    pub needs_allow_requantize: bool,
     /// Weights plus KV cache, with `--ctx`.
     pub memory: Option<MemoryEstimate>,
     /// Predicted weight error, with `--quality` (`null` when the plan
@@ -103,9 +108,17 @@ impl DryRun {
             out_file_size: plan.out_file_size,
             bits_per_weight: bpw(plan.out_bytes, plan.n_params),
             warnings: plan.warnings.clone(),
+            requantizes: plan.requantized_types().iter().map(ToString::to_string).collect(),
+            needs_allow_requantize: false,
             memory,
             quality,
         }
+    }
+
+    /// Marks the plan as made without `--allow-requantize`: writing it
+    /// needs that flag if it decodes and encodes quantized tensors again.
+    pub fn without_allow_requantize(&mut self) {
+        self.needs_allow_requantize = !self.requantizes.is_empty();
     }
 
     /// As text: a table of tensors and a summary; `verbose` adds the
@@ -173,11 +186,66 @@ impl DryRun {
             }
             None => {}
         }
-        for w in &self.warnings {
+        if self.needs_allow_requantize {
+            let _ = writeln!(s, "note: {}", requantize_note(&self.requantizes));
+        }
+        for w in grouped_warnings(&self.warnings, verbose) {
             let _ = writeln!(s, "warning: {w}");
         }
         s
     }
+}
+
+/// The one note of a dry run of a quantized model made without `--allow-requantize`.
+fn requantize_note(types: &[String]) -> String {
+    format!(
+        "the figures are for decoding the {} tensors and encoding them again; writing that needs \
+         --allow-requantize (it loses quality: quantize the F16/BF16/F32 model if you have it)",
+        types.join(", ")
+    )
+}
+
+/// Warnings for people: a message that several tensors share (`TENSOR:
+/// MESSAGE`, as a plan words them) becomes one line, `N tensors: MESSAGE`,
+/// with the tensors listed under it (indented) when `verbose`, else a hint
+/// that `-v` lists them; other warnings stay as they are. In order of first
+/// appearance.
+pub fn grouped_warnings(warnings: &[String], verbose: bool) -> Vec<String> {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    let mut lone: Vec<(usize, &str)> = Vec::new();
+    for w in warnings {
+        match w.split_once(": ") {
+            Some((tensor, message)) if !tensor.contains(' ') => {
+                match groups.iter_mut().find(|(m, _)| *m == message) {
+                    Some((_, tensors)) => tensors.push(tensor),
+                    None => groups.push((message, vec![tensor])),
+                }
+            }
+            _ => {
+                lone.push((groups.len(), w));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut lone = lone.into_iter().peekable();
+    for (i, (message, tensors)) in groups.iter().enumerate() {
+        while let Some((_, w)) = lone.next_if(|(at, _)| *at <= i) {
+            out.push(w.to_string());
+        }
+        match tensors.as_slice() {
+            [one] => out.push(format!("{one}: {message}")),
+            many if verbose => {
+                let mut line = format!("{} tensors: {message}:", many.len());
+                for t in many {
+                    let _ = write!(line, "\n  {t}");
+                }
+                out.push(line);
+            }
+            many => out.push(format!("{} tensors: {message} (-v lists them)", many.len())),
+        }
+    }
+    out.extend(lone.map(|(_, w)| w.to_string()));
+    out
 }
 
 /// A headline as text: the score in percent and the verdict.
@@ -236,6 +304,10 @@ pub struct TargetRow {
     pub total_bytes: Option<u64>,
     /// Why this target cannot be made as asked, if so.
     pub note: Option<String>,
+    /// The quantized input types this target decodes and encodes again.
+    pub requantizes: Vec<String>,
+    /// Whether writing this target needs `--allow-requantize`.
+    pub needs_allow_requantize: bool,
     /// Predicted weight error, with `--quality` (`null` for a target that
     /// cannot be made as asked, such as one needing an imatrix).
     #[serde(skip_serializing_if = "Quality::not_asked")]
@@ -292,6 +364,8 @@ impl AllTargets {
                     total_with_kv: kv.map(|kv| kv.saturating_add(p.out_bytes)),
                     total_bytes: beyond.map(|b| b.saturating_add(p.out_bytes)),
                     note: shortfall_note(&p.shortfalls()),
+                    requantizes: p.requantized_types().iter().map(ToString::to_string).collect(),
+                    needs_allow_requantize: false,
                     quality,
                 },
                 Err(e) => TargetRow {
@@ -303,6 +377,8 @@ impl AllTargets {
                     total_with_kv: None,
                     total_bytes: None,
                     note: Some(e.to_string()),
+                    requantizes: Vec::new(),
+                    needs_allow_requantize: false,
                     quality,
                 },
             };
@@ -316,6 +392,14 @@ impl AllTargets {
             memory,
             targets,
             quality_sample,
+        }
+    }
+
+    /// Marks the plans as made without `--allow-requantize`: writing a
+    /// target that decodes and encodes quantized tensors again needs it.
+    pub fn without_allow_requantize(&mut self) {
+        for r in &mut self.targets {
+            r.needs_allow_requantize = !r.requantizes.is_empty();
         }
     }
 
@@ -394,6 +478,19 @@ impl AllTargets {
                 GOOD_BELOW * 100.0,
                 BROKEN_FROM * 100.0
             );
+        }
+        let mut requantized: Vec<&str> = Vec::new();
+        for r in self.targets.iter().filter(|r| r.needs_allow_requantize) {
+            for ty in &r.requantizes {
+                if !requantized.contains(&ty.as_str()) {
+                    requantized.push(ty);
+                }
+            }
+        }
+        if !requantized.is_empty() {
+            requantized.sort_unstable();
+            let types: Vec<String> = requantized.iter().map(|t| t.to_string()).collect();
+            let _ = writeln!(s, "note: {}", requantize_note(&types));
         }
         let _ = writeln!(s, "{}", crate::render::trimmed(&t));
         if verbose && with_quality {

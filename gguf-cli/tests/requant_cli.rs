@@ -381,6 +381,157 @@ fn dry_runs() {
     }
 }
 
+/// A dry run writes nothing: a quantized model is shown as --allow-requantize
+/// would make it (sizes, quality), with one note that writing needs the flag.
+#[test]
+fn dry_run_of_a_quantized_model_shows_figures_and_one_note() {
+    let g = golden_dir();
+    let o = gguf_in(&g, &["requant", "--dry-run", "--to", "all", "tiny-Q4_K_M.gguf"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let notes: Vec<&str> = out.lines().filter(|l| l.contains("--allow-requantize")).collect();
+    assert_eq!(notes.len(), 1, "{out}");
+    assert!(
+        notes[0].starts_with("note: the figures are for decoding the Q4_K, Q6_K tensors"),
+        "{out}"
+    );
+    // Every target has a size: no row of "-".
+    let rows: Vec<&str> = out.lines().skip_while(|l| !l.starts_with('─')).skip(1).collect();
+    assert!(rows.len() > 30, "{out}");
+    for r in &rows {
+        let size = r.split_whitespace().nth(2).unwrap();
+        assert_ne!(size, "-", "{r}");
+    }
+    // The same figures as with --allow-requantize, which has no note.
+    let allowed = gguf_in(
+        &g,
+        &[
+            "requant",
+            "--dry-run",
+            "--to",
+            "all",
+            "--allow-requantize",
+            "tiny-Q4_K_M.gguf",
+        ],
+    );
+    let allowed_out = stdout(&allowed);
+    assert!(!allowed_out.contains("--allow-requantize"), "{allowed_out}");
+    let without_note: String = out
+        .lines()
+        .filter(|l| !l.starts_with("note: "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(without_note, allowed_out);
+
+    // One target: the plan and one note; JSON says which types and that the flag is needed.
+    let o = gguf_in(&g, &["requant", "--dry-run", "--to", "q8_0", "tiny-Q4_K_M.gguf"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o).matches("--allow-requantize").count(),
+        1,
+        "{}",
+        stdout(&o)
+    );
+    let o = gguf_in(
+        &g,
+        &[
+            "requant",
+            "--dry-run",
+            "--json",
+            "--to",
+            "q8_0",
+            "tiny-Q4_K_M.gguf",
+        ],
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["report"]["requantizes"], serde_json::json!(["Q4_K", "Q6_K"]));
+    assert_eq!(doc["report"]["needs_allow_requantize"], true);
+    // Keeping every type needs no flag (Q4_K_M of a Q4_K_M model).
+    let o = gguf_in(
+        &g,
+        &[
+            "requant",
+            "--dry-run",
+            "--json",
+            "--to",
+            "all",
+            "tiny-Q4_K_M.gguf",
+        ],
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = doc["report"]["targets"].as_array().unwrap();
+    let same = rows.iter().find(|r| r["target"] == "Q4_K_M").unwrap();
+    assert_eq!(same["needs_allow_requantize"], false);
+    assert!(rows
+        .iter()
+        .filter(|r| r["target"] != "Q4_K_M")
+        .all(|r| r["needs_allow_requantize"] == true && r["out_bytes"].is_u64()));
+    // Writing still refuses.
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path().join("x.gguf");
+    let o = gguf_in(
+        &g,
+        &["requant", "--to", "q8_0", "tiny-Q4_K_M.gguf", t.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!t.exists());
+}
+
+/// The same warning about many tensors is one line with a count; -v lists them.
+#[test]
+fn repeated_warnings_are_one_line() {
+    let g = golden_dir();
+    let o = gguf_in(&g, &["requant", "--dry-run", "--to", "q4_k_m", "odd-f16.gguf"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let warnings: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("warning: "))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "warning: 12 tensors: rows of 640 are not whole Q4_K blocks, using Q5_0 (-v lists them)",
+            "warning: blk.1.attn_v.weight: rows of 640 are not whole Q6_K blocks, using Q8_0",
+        ]
+    );
+    let v = gguf_in(
+        &g,
+        &["requant", "--dry-run", "-v", "--to", "q4_k_m", "odd-f16.gguf"],
+    );
+    let out = stdout(&v);
+    let listed = out
+        .lines()
+        .skip_while(|l| {
+            !l.starts_with("warning: 12 tensors: rows of 640 are not whole Q4_K blocks, using Q5_0:")
+        })
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .count();
+    assert_eq!(listed, 12, "{out}");
+    // JSON keeps one warning per tensor.
+    let j = gguf_in(
+        &g,
+        &["requant", "--dry-run", "--json", "--to", "q4_k_m", "odd-f16.gguf"],
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
+    assert_eq!(doc["report"]["warnings"].as_array().unwrap().len(), 13);
+    // A real run says it once too, on standard error.
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path().join("x.gguf");
+    let o = gguf_in(
+        &g,
+        &["requant", "--to", "q4_k_m", "odd-f16.gguf", t.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o).lines().filter(|l| l.starts_with("warning: ")).count(),
+        2,
+        "{}",
+        stderr(&o)
+    );
+}
+
 /// `kill -9` in the middle of a write leaves the target untouched and no
 /// temporary file behind (the output is an unnamed file until complete).
 #[cfg(target_os = "linux")]

@@ -24,7 +24,9 @@ pub struct RequantArgs {
     pub list: bool,
 
     /// Write nothing: print each tensor's new type and the new size.
-    /// With `--to all`, one line per target type instead.
+    /// With `--to all`, one line per target type instead. A quantized IN is
+    /// shown as --allow-requantize would make it, with a note that writing
+    /// needs that flag.
     #[arg(long)]
     pub dry_run: bool,
 
@@ -55,10 +57,12 @@ pub struct RequantArgs {
     #[arg(long, value_name = "SHARE", requires = "quality", value_parser = parse_share)]
     pub quality_sample: Option<f64>,
 
-    /// With --quality: also show the predicted error per tensor class
-    /// (attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down,
-    /// token_embd, output), to see where each file type's error goes.
-    #[arg(short, long, requires = "quality")]
+    /// List the tensors of a warning that several share (without it, one
+    /// line with their count); with --quality also show the predicted error
+    /// per tensor class (attn_q, attn_k, attn_v, attn_output, ffn_gate,
+    /// ffn_up, ffn_down, token_embd, output), to see where each file type's
+    /// error goes.
+    #[arg(short, long)]
     pub verbose: bool,
 
     /// The type choices and importance data (shared with `gguf import --to`).

@@ -107,7 +107,12 @@ pub fn run(a: &RequantArgs, out: &mut dyn Write) -> Result {
             }
         }
     };
-    let opts = requant_options(a, target)?;
+    // A dry run writes nothing: a quantized model is planned as if
+    // --allow-requantize were given, and the report says once that writing needs it.
+    let mut opts = requant_options(a, target)?;
+    if a.dry_run {
+        opts.allow_requantize(true);
+    }
     let quality = a.quality.then(|| QualityOptions {
         sample: a.quality_sample.unwrap_or(quality::DEFAULT_SAMPLE),
         ..QualityOptions::default()
@@ -128,7 +133,11 @@ pub fn run(a: &RequantArgs, out: &mut dyn Write) -> Result {
             .memory
             .options()
             .map(|o| inspect::memory_estimate_with(g.first(), &o, g.total_tensor_bytes()));
-        let report = report::AllTargets::new(&shown, &g, plans, memory, quality.as_ref().map(|q| q.sample));
+        let mut report =
+            report::AllTargets::new(&shown, &g, plans, memory, quality.as_ref().map(|q| q.sample));
+        if !a.allow_requantize {
+            report.without_allow_requantize();
+        }
         if a.json {
             Document::new("report", &report).write(out)?;
         } else {
@@ -156,7 +165,10 @@ pub fn run(a: &RequantArgs, out: &mut dyn Write) -> Result {
             let mut v = r.map_err(|e| Error::at(&shown, e))?;
             predicted = report::Quality::of(v.pop().flatten());
         }
-        let report = report::DryRun::new(&shown, &plan, memory, predicted);
+        let mut report = report::DryRun::new(&shown, &plan, memory, predicted);
+        if !a.allow_requantize {
+            report.without_allow_requantize();
+        }
         if a.json {
             Document::new("report", &report).write(out)?;
         } else {
@@ -181,7 +193,7 @@ pub fn run(a: &RequantArgs, out: &mut dyn Write) -> Result {
         )));
     }
     if !a.quiet {
-        for w in &plan.warnings {
+        for w in report::grouped_warnings(&plan.warnings, a.verbose) {
             eprintln!("warning: {w}");
         }
     }

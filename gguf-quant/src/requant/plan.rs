@@ -56,6 +56,19 @@ pub struct Plan<'a> {
 }
 
 impl Plan<'_> {
+    /// The quantized input types this plan decodes and encodes again (in
+    /// order of name, each once): what needs `allow_requantize`. Empty when
+    /// every quantized tensor keeps its type.
+    pub fn requantized_types(&self) -> Vec<gguf_format::GgmlType> {
+        let types: std::collections::BTreeMap<String, gguf_format::GgmlType> = self
+            .tensors
+            .iter()
+            .filter(|t| t.choice.ty != t.src.ggml_type && t.src.ggml_type.info().is_some_and(|i| i.quantized))
+            .map(|t| (t.src.ggml_type.to_string(), t.src.ggml_type))
+            .collect();
+        types.into_values().collect()
+    }
+
     /// What this plan lacks to be carried out, in words ([`Plan::shortfalls`]
     /// joined by `; `), or `None` when it can be.
     pub fn shortfall(&self) -> Option<String> {
