@@ -2,8 +2,9 @@
 
 use crate::human::{bytes, count, short_value, thousands};
 use crate::inspect::Report;
-use comfy_table::{presets, CellAlignment, ContentArrangement, Table, TableComponent};
+use comfy_table::{presets, CellAlignment, ColumnConstraint, ContentArrangement, Table, TableComponent};
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// How much of the metadata to show.
 #[derive(Debug, Clone, Copy, Default)]
@@ -19,6 +20,48 @@ pub struct TextOptions {
     pub max_array: Option<usize>,
 }
 
+/// The width text output is fitted to; 0: no limit.
+static WIDTH: AtomicUsize = AtomicUsize::new(0);
+
+/// The narrowest width output is fitted to: below it tables cannot shrink.
+pub const MIN_WIDTH: usize = 40;
+
+/// The width text output should fit: `COLUMNS` when it is set to a number,
+/// else the terminal's when standard output is a terminal, else `None`:
+/// output to a file or a pipe is not wrapped, so it is the same wherever
+/// it is made.
+pub fn detect_width() -> Option<usize> {
+    use std::io::IsTerminal;
+    if let Some(n) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+    {
+        if n > 0 {
+            return Some(n);
+        }
+    }
+    if std::io::stdout().is_terminal() {
+        // comfy-table asks the terminal (crossterm) when standard output is one.
+        return Table::new().width().map(usize::from);
+    }
+    None
+}
+
+/// Sets the width the tables and the long lines of the text reports are
+/// fitted to ([`fit`]); `None` (the default) for no limit. At least
+/// [`MIN_WIDTH`].
+pub fn set_width(width: Option<usize>) {
+    WIDTH.store(width.map_or(0, |w| w.max(MIN_WIDTH)), Ordering::Relaxed);
+}
+
+/// The width set by [`set_width`], if any.
+pub fn width() -> Option<usize> {
+    match WIDTH.load(Ordering::Relaxed) {
+        0 => None,
+        w => Some(w),
+    }
+}
+
 /// A borderless table with one rule under the header.
 pub(crate) fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
@@ -31,12 +74,193 @@ pub(crate) fn table(header: &[&str]) -> Table {
     t
 }
 
-/// A table as text, without the trailing blanks comfy-table pads cells with.
+/// When the table must be narrowed to fit [`width`], only these columns
+/// (long text: names, values, notes) are wrapped; the others keep their
+/// width. Without this call every column may be wrapped.
+pub(crate) fn wrap_only(t: &mut Table, columns: &[usize]) {
+    for c in t.column_iter_mut() {
+        if !columns.contains(&c.index) {
+            c.set_constraint(ColumnConstraint::ContentWidth);
+        }
+    }
+}
+
+/// `text` with every line longer than [`width`] wrapped at spaces (lines
+/// that fit, and all lines when no width is set, are kept as they are).
+/// A continuation line is indented under the line's text: after a label
+/// column (`  note         …`), after a `note: ` or `warning: ` prefix, or
+/// as the line itself is.
+pub fn fit(text: &str) -> String {
+    let Some(width) = width() else {
+        return text.to_string();
+    };
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let (body, nl) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        if body.chars().count() <= width {
+            out.push_str(line);
+            continue;
+        }
+        let body = body.trim_end();
+        let indent = hanging_indent(body).min(width / 2);
+        let chars: Vec<char> = body.chars().collect();
+        let mut start = 0;
+        let mut first = true;
+        loop {
+            let avail = if first { width } else { width - indent };
+            if !first {
+                out.extend(std::iter::repeat_n(' ', indent));
+            }
+            if chars.len() - start <= avail {
+                out.extend(&chars[start..]);
+                break;
+            }
+            // The last space that fits, past the label; else the first after (a long word).
+            let past = if first { indent.max(1) } else { start + 1 };
+            let limit = start + avail;
+            let brk = (past..=limit)
+                .rev()
+                .find(|&i| chars[i] == ' ' && chars[i - 1] != ' ')
+                .or_else(|| (limit..chars.len()).find(|&i| chars[i] == ' ' && chars[i - 1] != ' '));
+            let Some(brk) = brk else {
+                out.extend(&chars[start..]);
+                break;
+            };
+            out.extend(&chars[start..brk]);
+            out.push('\n');
+            start = brk;
+            while start < chars.len() && chars[start] == ' ' {
+                start += 1;
+            }
+            first = false;
+            if start == chars.len() {
+                break;
+            }
+        }
+        out.push_str(nl);
+    }
+    out
+}
+
+/// Where a wrapped line's continuation starts: after a label column (a
+/// word or two, then two or more spaces, within the first 20 characters),
+/// after a short `word: ` prefix, else at the line's own indentation.
+fn hanging_indent(line: &str) -> usize {
+    let lead = line.len() - line.trim_start_matches(' ').len();
+    let rest = &line[lead..];
+    if let Some(gap) = rest.find("  ") {
+        let after = rest[gap..].len() - rest[gap..].trim_start_matches(' ').len();
+        let col = rest[..gap].chars().count() + lead + after;
+        if col <= 20 && !rest[..gap].is_empty() {
+            return col;
+        }
+    }
+    if let Some((word, _)) = rest.split_once(": ") {
+        if word.len() <= 8 && word.chars().all(|c| c.is_ascii_alphabetic()) {
+            return lead + word.len() + 2;
+        }
+    }
+    lead
+}
+
+/// The width of a table as it is laid out without a width limit.
+pub(crate) fn natural_width(t: &Table) -> usize {
+    t.lines().map(|l| l.trim_end().chars().count()).max().unwrap_or(0)
+}
+
+/// A table as text, without the trailing blanks comfy-table pads cells
+/// with. When a [`width`] is set and the table is wider, it is narrowed:
+/// one space between columns instead of two, and the wrappable columns
+/// ([`wrap_only`]) wrapped by comfy-table's dynamic arrangement.
 pub(crate) fn trimmed(t: &Table) -> String {
-    t.lines()
-        .map(|l| l.trim_end().to_string())
-        .collect::<Vec<_>>()
-        .join("\n")
+    let lines = |t: &Table| -> Vec<String> { t.lines().map(|l| l.trim_end().to_string()).collect() };
+    let natural = lines(t);
+    let fits = |ls: &[String], w: usize| ls.iter().all(|l| l.chars().count() <= w);
+    let Some(w) = width().filter(|&w| !fits(&natural, w)) else {
+        return natural.join("\n");
+    };
+    // Two spaces between columns if that fits without wrapping more, else one.
+    let two = lines(&narrowed(t, w, 1));
+    let one = lines(&narrowed(t, w, 0));
+    if fits(&two, w) && two.len() <= one.len() {
+        return two.join("\n");
+    }
+    one.join("\n")
+}
+
+/// `t` fitted to `width` by comfy-table's dynamic arrangement, with `pad`
+/// blanks after each cell (the preset's blank separator adds one more).
+/// Columns that keep their width ([`wrap_only`]) are as wide as their
+/// values, their header wrapped at spaces and after a `/`.
+fn narrowed(t: &Table, width: usize, pad: u16) -> Table {
+    let mut narrow = t.clone();
+    let mut widest = vec![0u16; narrow.column_count()];
+    for row in narrow.row_iter() {
+        for (i, cell) in row.cell_iter().enumerate() {
+            let w = cell
+                .content()
+                .lines()
+                .map(|l| l.chars().count())
+                .max()
+                .unwrap_or(0);
+            if let Some(x) = widest.get_mut(i) {
+                *x = (*x).max(u16::try_from(w).unwrap_or(u16::MAX));
+            }
+        }
+    }
+    let mut header: Vec<String> = narrow
+        .header()
+        .map(|h| h.cell_iter().map(|c| c.content()).collect())
+        .unwrap_or_default();
+    for c in narrow.column_iter_mut() {
+        c.set_padding((0, pad));
+        if c.constraint() == Some(&ColumnConstraint::ContentWidth) {
+            // As wide as its values; the header wraps at spaces and after a `/`.
+            let values = usize::from(widest.get(c.index).copied().unwrap_or(0));
+            if let Some(h) = header.get_mut(c.index) {
+                let words: Vec<String> = h.split(' ').map(|w| w.replace('/', "/ ")).collect();
+                let words: Vec<&str> = words.iter().flat_map(|w| w.split_inclusive("/ ")).collect();
+                let w = words
+                    .iter()
+                    .map(|w| w.trim_end().chars().count())
+                    .max()
+                    .unwrap_or(0)
+                    .max(values)
+                    .max(1);
+                let mut lines: Vec<String> = vec![String::new()];
+                for word in words {
+                    let last = lines.last_mut().expect("one line");
+                    let glue = if last.is_empty() || last.ends_with('/') {
+                        ""
+                    } else {
+                        " "
+                    };
+                    let word = word.trim_end();
+                    if last.chars().count() + glue.len() + word.chars().count() > w {
+                        lines.push(word.to_string());
+                    } else {
+                        last.push_str(glue);
+                        last.push_str(word);
+                    }
+                }
+                *h = lines.join("\n");
+                // comfy-table's absolute width includes the padding.
+                c.set_constraint(ColumnConstraint::Absolute(comfy_table::Width::Fixed(
+                    u16::try_from(w).unwrap_or(u16::MAX).saturating_add(pad),
+                )));
+            }
+        }
+    }
+    if !header.is_empty() {
+        narrow.set_header(header);
+    }
+    narrow
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(u16::try_from(width).unwrap_or(u16::MAX));
+    narrow
 }
 
 /// Right-aligns the given columns (numbers).
@@ -127,6 +351,7 @@ pub fn text(r: &Report<'_>, o: TextOptions) -> String {
                 short_value(&m.value, max_chars, max_items),
             ]);
         }
+        wrap_only(&mut t, &[2]);
         let _ = writeln!(w, "\nMetadata\n{}", trimmed(&t));
     }
 
@@ -164,6 +389,7 @@ pub fn text(r: &Report<'_>, o: TextOptions) -> String {
             t.add_row(row);
         }
         right_align(&mut t, if split { &[3, 4, 5] } else { &[3, 4] });
+        wrap_only(&mut t, &[0, 2]);
         let _ = writeln!(w, "\nTensors: {listed}\n{}", trimmed(&t));
     }
 

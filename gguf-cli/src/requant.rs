@@ -143,6 +143,7 @@ impl DryRun {
             ]);
         }
         crate::render::right_align(&mut t, &[5, 6]);
+        crate::render::wrap_only(&mut t, &[0, 3, 4]);
         let _ = writeln!(s, "{}", crate::render::trimmed(&t));
         let change = self.out_bytes as f64 / self.in_bytes.max(1) as f64 * 100.0;
         let _ = writeln!(
@@ -415,7 +416,7 @@ impl AllTargets {
             header.extend(["score", "verdict", "rel. RMSE", "cosine"]);
         }
         header.push("note");
-        let mut t = crate::render::table(&header);
+        let mut rows = Vec::new();
         for r in &self.targets {
             let mut row = vec![
                 r.target.clone(),
@@ -441,12 +442,38 @@ impl AllTargets {
                 }
             }
             row.push(r.note.clone().unwrap_or_default());
-            t.add_row(row);
+            rows.push(row);
         }
         let right: Vec<usize> = (1..header.len() - 1)
             .filter(|&i| header[i] != "verdict")
             .collect();
-        crate::render::right_align(&mut t, &right);
+        let make = |with_note: bool| {
+            let n = header.len() - usize::from(!with_note);
+            let mut t = crate::render::table(&header[..n]);
+            for row in &rows {
+                t.add_row(row[..n].to_vec());
+            }
+            crate::render::right_align(&mut t, &right);
+            // Only the notes wrap; without them, only the headers.
+            let wrapping = if with_note {
+                vec![header.len() - 1]
+            } else {
+                Vec::new()
+            };
+            crate::render::wrap_only(&mut t, &wrapping);
+            t
+        };
+        let mut t = make(true);
+        // On a narrow terminal the notes go under the table when the note
+        // column would be too narrow to read.
+        let mut notes_below = false;
+        if let Some(w) = crate::render::width() {
+            let bare = make(false);
+            if crate::render::natural_width(&t) > w && crate::render::natural_width(&bare) + 18 > w {
+                t = bare;
+                notes_below = true;
+            }
+        }
         let mut s = format!(
             "{}: {} parameters, {} of tensors now\n",
             self.input,
@@ -493,6 +520,20 @@ impl AllTargets {
             let _ = writeln!(s, "note: {}", requantize_note(&types));
         }
         let _ = writeln!(s, "{}", crate::render::trimmed(&t));
+        if notes_below {
+            let mut notes: Vec<(&str, Vec<&str>)> = Vec::new();
+            for r in &self.targets {
+                if let Some(n) = r.note.as_deref() {
+                    match notes.iter_mut().find(|(m, _)| *m == n) {
+                        Some((_, targets)) => targets.push(&r.target),
+                        None => notes.push((n, vec![&r.target])),
+                    }
+                }
+            }
+            for (note, targets) in notes {
+                let _ = writeln!(s, "note: {}: {note}", targets.join(", "));
+            }
+        }
         if verbose && with_quality {
             let figures: Vec<(String, &PlanQuality)> = self
                 .targets
@@ -538,22 +579,43 @@ fn classes_table(figures: &[(String, &PlanQuality)]) -> String {
             }
         }
     }
-    let mut header = vec!["relative RMSE by tensor class"];
-    header.extend(classes.iter().copied());
-    let mut t = crate::render::table(&header);
-    for (target, q) in figures {
-        let mut row = vec![target.clone()];
-        for c in &classes {
-            row.push(
-                q.classes
-                    .iter()
-                    .find(|x| x.class == *c)
-                    .map_or("-".into(), |x| sci(x.quality.relative_rmse)),
-            );
+    let make = |first: &str, classes: &[&str]| {
+        let mut header = vec![first];
+        header.extend(classes.iter().copied());
+        let mut t = crate::render::table(&header);
+        for (target, q) in figures {
+            let mut row = vec![target.clone()];
+            for c in classes {
+                row.push(
+                    q.classes
+                        .iter()
+                        .find(|x| x.class == *c)
+                        .map_or("-".into(), |x| sci(x.quality.relative_rmse)),
+                );
+            }
+            t.add_row(row);
         }
-        t.add_row(row);
+        let right: Vec<usize> = (1..header.len()).collect();
+        crate::render::right_align(&mut t, &right);
+        t
+    };
+    let full = make("relative RMSE by tensor class", &classes);
+    let Some(w) = crate::render::width().filter(|&w| crate::render::natural_width(&full) > w) else {
+        return format!("{}\n", crate::render::trimmed(&full));
+    };
+    // Too wide for the terminal: as many tables as it takes, each with the
+    // classes that fit beside the target names.
+    let mut parts = Vec::new();
+    let mut start = 0;
+    while start < classes.len() {
+        let mut end = start + 1;
+        while end < classes.len()
+            && crate::render::natural_width(&make("rel. RMSE", &classes[start..=end])) <= w
+        {
+            end += 1;
+        }
+        parts.push(crate::render::trimmed(&make("rel. RMSE", &classes[start..end])));
+        start = end;
     }
-    let right: Vec<usize> = (1..header.len()).collect();
-    crate::render::right_align(&mut t, &right);
-    format!("{}\n", crate::render::trimmed(&t))
+    format!("{}\n", parts.join("\n\n"))
 }

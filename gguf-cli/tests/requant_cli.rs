@@ -484,10 +484,7 @@ fn repeated_warnings_are_one_line() {
     let o = gguf_in(&g, &["requant", "--dry-run", "--to", "q4_k_m", "odd-f16.gguf"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
-    let warnings: Vec<&str> = text
-        .lines()
-        .filter(|l| l.starts_with("warning: "))
-        .collect();
+    let warnings: Vec<&str> = text.lines().filter(|l| l.starts_with("warning: ")).collect();
     assert_eq!(
         warnings,
         [

@@ -28,6 +28,7 @@ use clap::{Parser, Subcommand};
     version,
     about = "Inspect, compare, requantize, split, merge, edit and convert GGUF model files (the llama.cpp format)",
     after_help = "Exit codes: 0 success; 1 a negative answer (diff: differences found; inspect --key: no such key); 2 error.\n\
+                  Text output fits the terminal (COLUMNS when set); output to a file or pipe is not wrapped unless COLUMNS is set.\n\
                   Run `gguf <command> --help` for each command's options and examples."
 )]
 pub struct Cli {

@@ -105,7 +105,7 @@ pub fn run(a: &InspectArgs, out: &mut dyn Write) -> Result {
             if i > 0 {
                 writeln!(out)?;
             }
-            out.write_all(render::text(&report, text).as_bytes())?;
+            out.write_all(render::fit(&render::text(&report, text)).as_bytes())?;
         }
     }
     if a.json && (a.key.is_none() || several) {

@@ -141,7 +141,7 @@ pub fn run(a: &RequantArgs, out: &mut dyn Write) -> Result {
         if a.json {
             Document::new("report", &report).write(out)?;
         } else {
-            out.write_all(report.text(a.verbose).as_bytes())?;
+            out.write_all(gguf_cli::render::fit(&report.text(a.verbose)).as_bytes())?;
         }
         return Ok(Status::Yes);
     }
@@ -172,7 +172,7 @@ pub fn run(a: &RequantArgs, out: &mut dyn Write) -> Result {
         if a.json {
             Document::new("report", &report).write(out)?;
         } else {
-            out.write_all(report.text(a.verbose).as_bytes())?;
+            out.write_all(gguf_cli::render::fit(&report.text(a.verbose)).as_bytes())?;
         }
         return Ok(Status::Yes);
     }
@@ -194,7 +194,7 @@ pub fn run(a: &RequantArgs, out: &mut dyn Write) -> Result {
     }
     if !a.quiet {
         for w in report::grouped_warnings(&plan.warnings, a.verbose) {
-            eprintln!("warning: {w}");
+            eprint!("{}", gguf_cli::render::fit(&format!("warning: {w}\n")));
         }
     }
     let start = std::time::Instant::now();
