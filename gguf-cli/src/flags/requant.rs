@@ -10,12 +10,14 @@ pub struct RequantArgs {
     #[arg(value_name = "IN", required_unless_present = "list")]
     pub input: Option<PathBuf>,
 
-    /// Output file; not needed with --dry-run.
-    #[arg(value_name = "OUT", required_unless_present_any = ["list", "dry_run"])]
+    /// Output file. Default, as llama-quantize: ggml-model-FTYPE.gguf in IN's
+    /// directory (FTYPE as --list spells it, e.g. ggml-model-Q4_K_M.gguf).
+    #[arg(value_name = "OUT")]
     pub output: Option<PathBuf>,
 
     /// Target file type: a llama-quantize name (Q4_K_M, q8_0, …, case-insensitive)
-    /// or ftype id; with --dry-run also `all`. See --list.
+    /// or ftype id; COPY copies every tensor as it is (metadata as llama-quantize
+    /// writes it: general.file_type as the input's); with --dry-run also `all`. See --list.
     #[arg(long, value_name = "FTYPE", required_unless_present = "list")]
     pub to: Option<String>,
 

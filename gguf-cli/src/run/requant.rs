@@ -67,6 +67,12 @@ pub fn run(a: &RequantArgs, out: &mut dyn Write) -> Result {
                 t.description
             )?;
         }
+        let copy = &requant::COPY;
+        writeln!(
+            out,
+            "{:<10} {:>5}  {:>6}  {:<8}  {} (general.file_type as the input's)",
+            copy.name, "", "", "as is", copy.description
+        )?;
         return Ok(Status::Yes);
     }
     let (Some(input), Some(to)) = (&a.input, &a.to) else {
@@ -176,8 +182,11 @@ pub fn run(a: &RequantArgs, out: &mut dyn Write) -> Result {
         }
         return Ok(Status::Yes);
     }
-    let output = a.output.as_ref().expect("clap requires OUT without --dry-run");
-    let targets = output_names(output, a.keep_split, plan.outputs.len());
+    let output = match &a.output {
+        Some(o) => o.clone(),
+        None => default_output(input, target),
+    };
+    let targets = output_names(&output, a.keep_split, plan.outputs.len());
     if let Some(t) = targets
         .iter()
         .find(|t| files.paths().iter().any(|p| same_file(p, t)))
@@ -238,4 +247,15 @@ pub fn run(a: &RequantArgs, out: &mut dyn Write) -> Result {
         );
     }
     Ok(Status::Yes)
+}
+
+/// llama-quantize's output when OUT is not given: `ggml-model-NAME.gguf`
+/// beside IN, NAME the target's name as llama-quantize spells it (`Q4_K_M`
+/// for `q4_k_m`; for a number, the first name with that id: `Q4_K` for 15).
+fn default_output(input: &std::path::Path, target: &Target) -> std::path::PathBuf {
+    let name = format!("ggml-model-{}.gguf", target.name);
+    match input.parent() {
+        Some(dir) => dir.join(name),
+        None => std::path::PathBuf::from(name),
+    }
 }

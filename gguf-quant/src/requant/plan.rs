@@ -151,6 +151,12 @@ pub fn plan<'a, S: TensorSource<'a> + ?Sized>(
         });
     }
     let mut order = load_order(m.tensors());
+    // COPY writes the file type the loader read (or guessed) from the input.
+    let file_type = if target.is_copy() {
+        super::target::loader_file_type(g.get("general.file_type"), &order)
+    } else {
+        target.id()
+    };
     let names: Vec<Option<String>> = order
         .iter()
         .map(|t| pruned_name(t.name, &opts.prune_layers))
@@ -171,7 +177,7 @@ pub fn plan<'a, S: TensorSource<'a> + ?Sized>(
     let mut b = GgufBuilder::new();
     b.extend_metadata(g)?;
     b.set_last("general.quantization_version", 2u32)?;
-    b.set_last("general.file_type", target.id())?;
+    b.set_last("general.file_type", file_type)?;
     for k in SPLIT_KEYS {
         b.remove(k);
     }
