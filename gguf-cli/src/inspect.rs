@@ -6,6 +6,7 @@ use crate::glob::Glob;
 use crate::human;
 use gguf_format::{ArrayView, FileType, Gguf, Model, Value};
 use gguf_llama::memory::{self, CacheKind, Unknown};
+use gguf_quant::requant::imatrix::{self, ImatrixStatistics};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use std::fmt::Write as _;
@@ -71,6 +72,10 @@ pub struct Report<'a> {
     pub types: Vec<TypeEntry>,
     /// What llama.cpp allocates at `--ctx`, when asked for.
     pub memory: Option<MemoryEstimate>,
+    /// For an importance matrix (`general.type` = `imatrix`): its datasets,
+    /// chunks and the statistics `llama-imatrix --show-statistics` prints.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub imatrix: Option<ImatrixStatistics>,
 }
 
 /// `general.file_type`.
@@ -321,6 +326,18 @@ pub fn report_with_memory<'a>(
         ));
     }
     let types = histogram(&tensors);
+    // An importance matrix: its statistics need the tensor data (not read from a URL).
+    let imatrix = if imatrix::is_imatrix_file(g) {
+        match imatrix::statistics(g) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                warnings.push(format!("importance matrix statistics not shown: {e}"));
+                None
+            }
+        }
+    } else {
+        None
+    };
     let file_type = g.get("general.file_type").and_then(Value::as_uint).map(|id| {
         let id = u32::try_from(id).unwrap_or(u32::MAX);
         FileTypeReport {
@@ -373,6 +390,7 @@ pub fn report_with_memory<'a>(
         tensors,
         types,
         memory: memory.map(|o| memory_estimate_with(g, &o, tensor_bytes)),
+        imatrix,
     }
 }
 

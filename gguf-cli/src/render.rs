@@ -309,6 +309,9 @@ pub fn text(r: &Report<'_>, o: TextOptions) -> String {
         r.alignment,
         thousands(r.data_offset)
     );
+    if let Some(im) = &r.imatrix {
+        return imatrix_text(s, r, im, o);
+    }
     let _ = writeln!(
         w,
         "  model        {} (architecture {})",
@@ -414,6 +417,138 @@ pub fn text(r: &Report<'_>, o: TextOptions) -> String {
     if let Some(m) = &r.memory {
         memory_block(w, m);
     }
+    s
+}
+
+/// The rest of [`text`] for an importance matrix: what it was computed on,
+/// the metadata, and the statistics of `llama-imatrix --show-statistics`
+/// (per tensor unless `no_tensors`, then per block) in its number formats.
+fn imatrix_text(
+    mut s: String,
+    r: &Report<'_>,
+    im: &gguf_quant::requant::imatrix::ImatrixStatistics,
+    o: TextOptions,
+) -> String {
+    let w = &mut s;
+    let chunks = match (im.chunk_count, im.chunk_size) {
+        (Some(n), Some(size)) => format!(
+            "{} chunks of {} tokens",
+            thousands(n.into()),
+            thousands(size.into())
+        ),
+        (Some(n), None) => format!("{} chunks", thousands(n.into())),
+        _ => "chunks unknown".to_string(),
+    };
+    let _ = writeln!(
+        w,
+        "  imatrix      importance matrix for architecture {}: {} tensors, {chunks}",
+        r.architecture.unwrap_or("unknown"),
+        im.tensors.len()
+    );
+    let datasets = if im.datasets.is_empty() {
+        "(none recorded)".to_string()
+    } else {
+        im.datasets.join(", ")
+    };
+    let _ = writeln!(w, "  datasets     {datasets}");
+    let _ = writeln!(w, "  metadata     {} keys", r.key_count);
+    for warning in &r.warnings {
+        let _ = writeln!(w, "  warning      {warning}");
+    }
+    if !o.no_metadata {
+        let mut t = table(&["key", "type", "value"]);
+        let max_items = o.max_array.unwrap_or(if o.full { usize::MAX } else { 5 });
+        let max_chars = if o.full { usize::MAX } else { 60 };
+        for m in &r.metadata {
+            t.add_row(vec![
+                m.key.to_string(),
+                m.value.type_name(),
+                short_value(&m.value, max_chars, max_items),
+            ]);
+        }
+        wrap_only(&mut t, &[2]);
+        let _ = writeln!(w, "\nMetadata\n{}", trimmed(&t));
+    }
+    if !o.no_tensors {
+        let header = [
+            "layer",
+            "tensor",
+            "Σ(Act²)",
+            "min",
+            "max",
+            "μ",
+            "σ",
+            "% active",
+            "N",
+            "entropy",
+            "E (norm)",
+            "ZD",
+            "CosSim",
+        ];
+        let rows: Vec<Vec<String>> = im
+            .tensors
+            .iter()
+            .map(|x| {
+                vec![
+                    x.layer.clone(),
+                    x.name.clone(),
+                    format!("{:.2}", x.sum),
+                    format!("{:.4}", x.min),
+                    format!("{:.4}", x.max),
+                    format!("{:.2}", x.mean),
+                    format!("{:.2}", x.stddev),
+                    format!("{:.2}%", x.active * 100.0),
+                    x.elements.to_string(),
+                    format!("{:.4}", x.entropy),
+                    format!("{:.2}%", x.entropy_norm),
+                    format!("{:.2}%", 100.0 * x.zd),
+                    format!("{:.4}", x.cossim),
+                ]
+            })
+            .collect();
+        let make = |columns: &[usize]| {
+            let mut t = table(&columns.iter().map(|&c| header[c]).collect::<Vec<_>>());
+            for r in &rows {
+                t.add_row(columns.iter().map(|&c| r[c].clone()).collect::<Vec<_>>());
+            }
+            let right: Vec<usize> = (0..columns.len()).filter(|&i| columns[i] != 1).collect();
+            right_align(&mut t, &right);
+            wrap_only(&mut t, &[1]);
+            t
+        };
+        let all: Vec<usize> = (0..header.len()).collect();
+        let whole = make(&all);
+        // Too wide for the terminal: the columns in two tables, each with the names.
+        let tables = match width() {
+            Some(width) if natural_width(&whole) > width => format!(
+                "{}\n\n{}",
+                trimmed(&make(&[0, 1, 2, 3, 4, 5, 6])),
+                trimmed(&make(&[0, 1, 7, 8, 9, 10, 11, 12]))
+            ),
+            _ => trimmed(&whole),
+        };
+        let _ = writeln!(
+            w,
+            "\nStatistics of {} tensors (as llama-imatrix --show-statistics)\n{tables}",
+            im.tensors.len(),
+        );
+    }
+    let mut t = table(&["layer", "μΣ(Act²)", "μZD", "μCosSim"]);
+    for l in &im.layers {
+        t.add_row(vec![
+            l.layer.to_string(),
+            format!("{:.2}", l.sum),
+            format!("{:.4}%", 100.0 * l.zd),
+            format!("{:.4}", l.cossim),
+        ]);
+    }
+    right_align(&mut t, &[0, 1, 2, 3]);
+    let _ = writeln!(
+        w,
+        "\nWeighted averages per layer ({} layers)\n{}",
+        im.layers.len(),
+        trimmed(&t)
+    );
     s
 }
 
