@@ -58,6 +58,12 @@ pub struct InspectArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// Print the markdown report of gguf-py's `gguf_dump.py --markdown`,
+    /// character for character (each FILE's own header and tensors; with
+    /// --no-tensors only the key-value table).
+    #[arg(long, conflicts_with_all = ["json", "key"])]
+    pub markdown: bool,
+
     /// Show at most N elements of each array: in the metadata table (default
     /// 5, all with --full), in --key's lines and in --json (default: complete).
     #[arg(long, value_name = "N")]

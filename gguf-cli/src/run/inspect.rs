@@ -98,6 +98,13 @@ pub fn run(a: &InspectArgs, out: &mut dyn Write) -> Result {
             }
             continue;
         }
+        if a.markdown {
+            if i > 0 {
+                writeln!(out)?;
+            }
+            out.write_all(gguf_cli::markdown::markdown(shown, g.first(), a.no_tensors).as_bytes())?;
+            continue;
+        }
         let report = inspect::report_with_memory(shown, &g, &opts, a.memory.options());
         if a.json {
             results.push(FileResult::Report(Box::new(report)));
