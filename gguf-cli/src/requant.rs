@@ -36,7 +36,7 @@ pub struct DryRun {
     pub input: String,
     /// Target name.
     pub target: String,
-    /// Target ftype id.
+    /// The `general.file_type` written (for COPY, the input's).
     pub ftype: u32,
     /// Every tensor in output order.
     pub tensors: Vec<TensorRow>,
@@ -88,7 +88,7 @@ impl DryRun {
         DryRun {
             input: input.to_string(),
             target: plan.target.name.to_string(),
-            ftype: plan.target.id(),
+            ftype: plan.file_type,
             tensors: plan
                 .tensors
                 .iter()

@@ -944,6 +944,23 @@ fn copy_is_llama_quantize_copy() {
             Some(file_type)
         );
     }
+    // A dry run names the file type COPY writes.
+    let o = gguf_in(
+        &golden_dir(),
+        &[
+            "requant",
+            "--dry-run",
+            "--json",
+            "--to",
+            "COPY",
+            "tiny-Q4_K_M.gguf",
+        ],
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (doc["report"]["target"].as_str(), doc["report"]["ftype"].as_u64()),
+        (Some("COPY"), Some(15))
+    );
     // COPY is listed; 0 still means F32.
     let o = gguf(&["requant", "--list"]);
     assert!(

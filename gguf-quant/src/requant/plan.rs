@@ -43,6 +43,9 @@ pub struct Plan<'a> {
     pub tensors: Vec<PlannedTensor<'a>>,
     /// The target.
     pub target: &'static Target,
+    /// The `general.file_type` written: the target's id, or for
+    /// [`super::COPY`] the input's as llama.cpp's loader reads it.
+    pub file_type: u32,
     /// Things the user should know (fallbacks, missing imatrix entries).
     pub warnings: Vec<String>,
     /// Total elements.
@@ -311,6 +314,7 @@ pub fn plan<'a, S: TensorSource<'a> + ?Sized>(
             .collect(),
         tensors,
         target,
+        file_type,
         warnings,
         n_params,
         in_bytes,
