@@ -235,8 +235,8 @@ pub fn run(a: &RequantArgs, out: &mut dyn Write) -> Result {
     let shown_out = shown_outputs(&targets);
     result.map_err(|e| Error::at(format!("{shown} → {shown_out}"), e))?;
     if !a.quiet {
-        eprintln!(
-            "{} → {}: {} → {} ({:.2} bits per weight, {}) in {:.1} s",
+        let line = format!(
+            "{} → {}: {} → {} ({:.2} bits per weight, {}) in {:.1} s\n",
             shown,
             shown_out,
             gguf_cli::human::bytes(g.file_size()),
@@ -245,6 +245,7 @@ pub fn run(a: &RequantArgs, out: &mut dyn Write) -> Result {
             plan.target.name,
             start.elapsed().as_secs_f64()
         );
+        eprint!("{}", gguf_cli::render::fit(&line));
     }
     Ok(Status::Yes)
 }
