@@ -58,6 +58,7 @@ pub fn text(r: &DiffReport, top: Option<usize>) -> String {
     }
     let shown = top.unwrap_or(usize::MAX).min(r.tensors.len());
     let mut t = crate::render::table(&["tensor", "A", "B", "rel. RMSE", "RMSE", "max |err|", "cosine", ""]);
+    crate::render::wrap_only(&mut t, &[0]);
     for x in &r.tensors[..shown] {
         let verdict = if x.identical {
             "identical"

@@ -6,8 +6,10 @@ use crate::glob::Glob;
 use crate::human;
 use gguf_format::{ArrayView, FileType, Gguf, Model, Value};
 use gguf_llama::memory::{self, CacheKind, Unknown};
+use gguf_quant::requant::imatrix::{self, ImatrixStatistics};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
+use std::fmt::Write as _;
 
 /// What to include and how far to shorten.
 #[derive(Debug, Clone, Default)]
@@ -70,6 +72,10 @@ pub struct Report<'a> {
     pub types: Vec<TypeEntry>,
     /// What llama.cpp allocates at `--ctx`, when asked for.
     pub memory: Option<MemoryEstimate>,
+    /// For an importance matrix (`general.type` = `imatrix`): its datasets,
+    /// chunks and the statistics `llama-imatrix --show-statistics` prints.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub imatrix: Option<ImatrixStatistics>,
 }
 
 /// `general.file_type`.
@@ -397,6 +403,18 @@ pub fn report_with_memory<'a>(
     }
     warnings.extend(loadability_warnings(path, g));
     let types = histogram(&tensors);
+    // An importance matrix: its statistics need the tensor data (not read from a URL).
+    let imatrix = if imatrix::is_imatrix_file(g) {
+        match imatrix::statistics(g) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                warnings.push(format!("importance matrix statistics not shown: {e}"));
+                None
+            }
+        }
+    } else {
+        None
+    };
     let file_type = g.get("general.file_type").and_then(Value::as_uint).map(|id| {
         let id = u32::try_from(id).unwrap_or(u32::MAX);
         FileTypeReport {
@@ -449,6 +467,7 @@ pub fn report_with_memory<'a>(
         tensors,
         types,
         memory: memory.map(|o| memory_estimate_weights(g, &o, model_weights(m))),
+        imatrix,
     }
 }
 
@@ -584,32 +603,125 @@ impl Serialize for MetaEntry<'_> {
     }
 }
 
-/// The value of one key, printed raw: strings as text, arrays one element per line.
+/// The value of one key, printed raw: strings as text, arrays one element
+/// per line ([`key_value`] with no prefix and no limit).
 pub fn raw_value(v: &Value<'_>, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    key_value(v, None, None, out)
+}
+
+/// The value of one key as `inspect --key` prints it: a string as it is
+/// (every line of it), a number or boolean as text, an array one element per
+/// line — at most `max` of them — with each string element escaped by
+/// [`escape`] so that one element is always one line. With a `prefix`
+/// (`FILE`, when several files are shown) every line starts with `FILE:`,
+/// as grep marks its lines.
+pub fn key_value(
+    v: &Value<'_>,
+    prefix: Option<&str>,
+    max: Option<usize>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let line = |out: &mut dyn std::io::Write, text: &[u8]| -> std::io::Result<()> {
+        if let Some(p) = prefix {
+            out.write_all(p.as_bytes())?;
+            out.write_all(b":")?;
+        }
+        out.write_all(text)?;
+        out.write_all(b"\n")
+    };
     match v {
         Value::String(s) => {
-            out.write_all(s.as_bytes())?;
-            if !s.as_bytes().ends_with(b"\n") {
-                out.write_all(b"\n")?;
+            let bytes = s.as_bytes();
+            let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+            if prefix.is_none() {
+                return line(out, bytes);
+            }
+            for l in bytes.split(|&b| b == b'\n') {
+                line(out, l)?;
             }
             Ok(())
         }
         Value::Array(a) => {
+            let n = max.unwrap_or(usize::MAX);
             if let Some(strings) = a.strings() {
-                for x in strings {
-                    out.write_all(x.as_bytes())?;
-                    out.write_all(b"\n")?;
+                for x in strings.take(n) {
+                    line(out, escape(x.as_bytes()).as_bytes())?;
                 }
                 return Ok(());
             }
-            for x in a.iter() {
-                match x {
-                    Value::Array(_) => writeln!(out, "{}", human::short_value(&x, usize::MAX, usize::MAX))?,
-                    _ => raw_value(&x, out)?,
-                }
+            for x in a.iter().take(n) {
+                let text = match x {
+                    Value::String(s) => escape(s.as_bytes()),
+                    _ => human::short_value(&x, usize::MAX, usize::MAX),
+                };
+                line(out, text.as_bytes())?;
             }
             Ok(())
         }
-        other => writeln!(out, "{}", human::short_value(other, usize::MAX, usize::MAX)),
+        other => line(out, human::short_value(other, usize::MAX, usize::MAX).as_bytes()),
+    }
+}
+
+/// A string on one line, reversibly: `\` as `\\`, newline, tab and carriage
+/// return as `\n`, `\t`, `\r`, any other control character as `\xNN`
+/// (`\u{NN}` for U+0080–U+009F), and a byte that is not UTF-8 as `\xNN`
+/// (always 80 or above, so never confused with a control character).
+pub fn escape(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\\' => s.push_str("\\\\"),
+                '\n' => s.push_str("\\n"),
+                '\t' => s.push_str("\\t"),
+                '\r' => s.push_str("\\r"),
+                c if c.is_control() && (c as u32) < 0x80 => {
+                    let _ = write!(s, "\\x{:02x}", c as u32);
+                }
+                c if c.is_control() => {
+                    let _ = write!(s, "\\u{{{:x}}}", c as u32);
+                }
+                c => s.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            let _ = write!(s, "\\x{b:02x}");
+        }
+    }
+    s
+}
+
+/// `inspect --key K --json` for one of several files: `{path, key, type,
+/// length?, value}` (`type` and `value` are `null` when the file lacks the
+/// key). For a single file the value alone is printed ([`KeyJson::value`]).
+pub struct KeyJson<'a> {
+    /// The path as given.
+    pub path: &'a str,
+    /// The key.
+    pub key: &'a str,
+    /// Its value, if the file has it.
+    pub value: Option<Value<'a>>,
+    /// At most this many array elements.
+    pub max_array: Option<usize>,
+}
+
+impl<'a> KeyJson<'a> {
+    /// Just the value, as JSON (arrays cut to `max_array`).
+    pub fn value(&self) -> impl Serialize + '_ {
+        self.value.as_ref().map(|v| JsonValue(v, self.max_array))
+    }
+}
+
+impl Serialize for KeyJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("path", self.path)?;
+        m.serialize_entry("key", self.key)?;
+        m.serialize_entry("type", &self.value.as_ref().map(Value::type_name))?;
+        if let Some(Value::Array(a)) = &self.value {
+            m.serialize_entry("length", &a.len())?;
+        }
+        m.serialize_entry("value", &self.value())?;
+        m.end()
     }
 }

@@ -11,6 +11,7 @@ pub mod glob;
 pub mod human;
 pub mod inspect;
 pub mod json;
+pub mod markdown;
 pub mod render;
 pub mod requant;
 

@@ -2,8 +2,9 @@
 
 use crate::human::{bytes, count, short_value, thousands};
 use crate::inspect::Report;
-use comfy_table::{presets, CellAlignment, ContentArrangement, Table, TableComponent};
+use comfy_table::{presets, CellAlignment, ColumnConstraint, ContentArrangement, Table, TableComponent};
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// How much of the metadata to show.
 #[derive(Debug, Clone, Copy, Default)]
@@ -14,6 +15,51 @@ pub struct TextOptions {
     pub no_metadata: bool,
     /// Leave out the tensor table (the type histogram stays).
     pub no_tensors: bool,
+    /// At most this many elements of an array in the metadata table
+    /// (default 5; all with `full`).
+    pub max_array: Option<usize>,
+}
+
+/// The width text output is fitted to; 0: no limit.
+static WIDTH: AtomicUsize = AtomicUsize::new(0);
+
+/// The narrowest width output is fitted to: below it tables cannot shrink.
+pub const MIN_WIDTH: usize = 40;
+
+/// The width text output should fit: `COLUMNS` when it is set to a number,
+/// else the terminal's when standard output is a terminal, else `None`:
+/// output to a file or a pipe is not wrapped, so it is the same wherever
+/// it is made.
+pub fn detect_width() -> Option<usize> {
+    use std::io::IsTerminal;
+    if let Some(n) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+    {
+        if n > 0 {
+            return Some(n);
+        }
+    }
+    if std::io::stdout().is_terminal() {
+        // comfy-table asks the terminal (crossterm) when standard output is one.
+        return Table::new().width().map(usize::from);
+    }
+    None
+}
+
+/// Sets the width the tables and the long lines of the text reports are
+/// fitted to ([`fit`]); `None` (the default) for no limit. At least
+/// [`MIN_WIDTH`].
+pub fn set_width(width: Option<usize>) {
+    WIDTH.store(width.map_or(0, |w| w.max(MIN_WIDTH)), Ordering::Relaxed);
+}
+
+/// The width set by [`set_width`], if any.
+pub fn width() -> Option<usize> {
+    match WIDTH.load(Ordering::Relaxed) {
+        0 => None,
+        w => Some(w),
+    }
 }
 
 /// A borderless table with one rule under the header.
@@ -28,12 +74,193 @@ pub(crate) fn table(header: &[&str]) -> Table {
     t
 }
 
-/// A table as text, without the trailing blanks comfy-table pads cells with.
+/// When the table must be narrowed to fit [`width`], only these columns
+/// (long text: names, values, notes) are wrapped; the others keep their
+/// width. Without this call every column may be wrapped.
+pub(crate) fn wrap_only(t: &mut Table, columns: &[usize]) {
+    for c in t.column_iter_mut() {
+        if !columns.contains(&c.index) {
+            c.set_constraint(ColumnConstraint::ContentWidth);
+        }
+    }
+}
+
+/// `text` with every line longer than [`width`] wrapped at spaces (lines
+/// that fit, and all lines when no width is set, are kept as they are).
+/// A continuation line is indented under the line's text: after a label
+/// column (`  note         …`), after a `note: ` or `warning: ` prefix, or
+/// as the line itself is.
+pub fn fit(text: &str) -> String {
+    let Some(width) = width() else {
+        return text.to_string();
+    };
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let (body, nl) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        if body.chars().count() <= width {
+            out.push_str(line);
+            continue;
+        }
+        let body = body.trim_end();
+        let indent = hanging_indent(body).min(width / 2);
+        let chars: Vec<char> = body.chars().collect();
+        let mut start = 0;
+        let mut first = true;
+        loop {
+            let avail = if first { width } else { width - indent };
+            if !first {
+                out.extend(std::iter::repeat_n(' ', indent));
+            }
+            if chars.len() - start <= avail {
+                out.extend(&chars[start..]);
+                break;
+            }
+            // The last space that fits, past the label; else the first after (a long word).
+            let past = if first { indent.max(1) } else { start + 1 };
+            let limit = start + avail;
+            let brk = (past..=limit)
+                .rev()
+                .find(|&i| chars[i] == ' ' && chars[i - 1] != ' ')
+                .or_else(|| (limit..chars.len()).find(|&i| chars[i] == ' ' && chars[i - 1] != ' '));
+            let Some(brk) = brk else {
+                out.extend(&chars[start..]);
+                break;
+            };
+            out.extend(&chars[start..brk]);
+            out.push('\n');
+            start = brk;
+            while start < chars.len() && chars[start] == ' ' {
+                start += 1;
+            }
+            first = false;
+            if start == chars.len() {
+                break;
+            }
+        }
+        out.push_str(nl);
+    }
+    out
+}
+
+/// Where a wrapped line's continuation starts: after a label column (a
+/// word or two, then two or more spaces, within the first 20 characters),
+/// after a short `word: ` prefix, else at the line's own indentation.
+fn hanging_indent(line: &str) -> usize {
+    let lead = line.len() - line.trim_start_matches(' ').len();
+    let rest = &line[lead..];
+    if let Some(gap) = rest.find("  ") {
+        let after = rest[gap..].len() - rest[gap..].trim_start_matches(' ').len();
+        let col = rest[..gap].chars().count() + lead + after;
+        if col <= 20 && !rest[..gap].is_empty() {
+            return col;
+        }
+    }
+    if let Some((word, _)) = rest.split_once(": ") {
+        if word.len() <= 8 && word.chars().all(|c| c.is_ascii_alphabetic()) {
+            return lead + word.len() + 2;
+        }
+    }
+    lead
+}
+
+/// The width of a table as it is laid out without a width limit.
+pub(crate) fn natural_width(t: &Table) -> usize {
+    t.lines().map(|l| l.trim_end().chars().count()).max().unwrap_or(0)
+}
+
+/// A table as text, without the trailing blanks comfy-table pads cells
+/// with. When a [`width`] is set and the table is wider, it is narrowed:
+/// one space between columns instead of two, and the wrappable columns
+/// ([`wrap_only`]) wrapped by comfy-table's dynamic arrangement.
 pub(crate) fn trimmed(t: &Table) -> String {
-    t.lines()
-        .map(|l| l.trim_end().to_string())
-        .collect::<Vec<_>>()
-        .join("\n")
+    let lines = |t: &Table| -> Vec<String> { t.lines().map(|l| l.trim_end().to_string()).collect() };
+    let natural = lines(t);
+    let fits = |ls: &[String], w: usize| ls.iter().all(|l| l.chars().count() <= w);
+    let Some(w) = width().filter(|&w| !fits(&natural, w)) else {
+        return natural.join("\n");
+    };
+    // Two spaces between columns if that fits without wrapping more, else one.
+    let two = lines(&narrowed(t, w, 1));
+    let one = lines(&narrowed(t, w, 0));
+    if fits(&two, w) && two.len() <= one.len() {
+        return two.join("\n");
+    }
+    one.join("\n")
+}
+
+/// `t` fitted to `width` by comfy-table's dynamic arrangement, with `pad`
+/// blanks after each cell (the preset's blank separator adds one more).
+/// Columns that keep their width ([`wrap_only`]) are as wide as their
+/// values, their header wrapped at spaces and after a `/`.
+fn narrowed(t: &Table, width: usize, pad: u16) -> Table {
+    let mut narrow = t.clone();
+    let mut widest = vec![0u16; narrow.column_count()];
+    for row in narrow.row_iter() {
+        for (i, cell) in row.cell_iter().enumerate() {
+            let w = cell
+                .content()
+                .lines()
+                .map(|l| l.chars().count())
+                .max()
+                .unwrap_or(0);
+            if let Some(x) = widest.get_mut(i) {
+                *x = (*x).max(u16::try_from(w).unwrap_or(u16::MAX));
+            }
+        }
+    }
+    let mut header: Vec<String> = narrow
+        .header()
+        .map(|h| h.cell_iter().map(|c| c.content()).collect())
+        .unwrap_or_default();
+    for c in narrow.column_iter_mut() {
+        c.set_padding((0, pad));
+        if c.constraint() == Some(&ColumnConstraint::ContentWidth) {
+            // As wide as its values; the header wraps at spaces and after a `/`.
+            let values = usize::from(widest.get(c.index).copied().unwrap_or(0));
+            if let Some(h) = header.get_mut(c.index) {
+                let words: Vec<String> = h.split(' ').map(|w| w.replace('/', "/ ")).collect();
+                let words: Vec<&str> = words.iter().flat_map(|w| w.split_inclusive("/ ")).collect();
+                let w = words
+                    .iter()
+                    .map(|w| w.trim_end().chars().count())
+                    .max()
+                    .unwrap_or(0)
+                    .max(values)
+                    .max(1);
+                let mut lines: Vec<String> = vec![String::new()];
+                for word in words {
+                    let last = lines.last_mut().expect("one line");
+                    let glue = if last.is_empty() || last.ends_with('/') {
+                        ""
+                    } else {
+                        " "
+                    };
+                    let word = word.trim_end();
+                    if last.chars().count() + glue.len() + word.chars().count() > w {
+                        lines.push(word.to_string());
+                    } else {
+                        last.push_str(glue);
+                        last.push_str(word);
+                    }
+                }
+                *h = lines.join("\n");
+                // comfy-table's absolute width includes the padding.
+                c.set_constraint(ColumnConstraint::Absolute(comfy_table::Width::Fixed(
+                    u16::try_from(w).unwrap_or(u16::MAX).saturating_add(pad),
+                )));
+            }
+        }
+    }
+    if !header.is_empty() {
+        narrow.set_header(header);
+    }
+    narrow
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(u16::try_from(width).unwrap_or(u16::MAX));
+    narrow
 }
 
 /// Right-aligns the given columns (numbers).
@@ -82,6 +309,9 @@ pub fn text(r: &Report<'_>, o: TextOptions) -> String {
         r.alignment,
         thousands(r.data_offset)
     );
+    if let Some(im) = &r.imatrix {
+        return imatrix_text(s, r, im, o);
+    }
     let _ = writeln!(
         w,
         "  model        {} (architecture {})",
@@ -111,6 +341,7 @@ pub fn text(r: &Report<'_>, o: TextOptions) -> String {
 
     if !o.no_metadata {
         let (max_chars, max_items) = if o.full { (usize::MAX, usize::MAX) } else { (60, 5) };
+        let max_items = o.max_array.unwrap_or(max_items);
         let mut t = table(&["key", "type", "value"]);
         for m in &r.metadata {
             let ty = match m.value.as_array() {
@@ -123,6 +354,7 @@ pub fn text(r: &Report<'_>, o: TextOptions) -> String {
                 short_value(&m.value, max_chars, max_items),
             ]);
         }
+        wrap_only(&mut t, &[2]);
         let _ = writeln!(w, "\nMetadata\n{}", trimmed(&t));
     }
 
@@ -160,6 +392,7 @@ pub fn text(r: &Report<'_>, o: TextOptions) -> String {
             t.add_row(row);
         }
         right_align(&mut t, if split { &[3, 4, 5] } else { &[3, 4] });
+        wrap_only(&mut t, &[0, 2]);
         let _ = writeln!(w, "\nTensors: {listed}\n{}", trimmed(&t));
     }
 
@@ -184,6 +417,138 @@ pub fn text(r: &Report<'_>, o: TextOptions) -> String {
     if let Some(m) = &r.memory {
         memory_block(w, m);
     }
+    s
+}
+
+/// The rest of [`text`] for an importance matrix: what it was computed on,
+/// the metadata, and the statistics of `llama-imatrix --show-statistics`
+/// (per tensor unless `no_tensors`, then per block) in its number formats.
+fn imatrix_text(
+    mut s: String,
+    r: &Report<'_>,
+    im: &gguf_quant::requant::imatrix::ImatrixStatistics,
+    o: TextOptions,
+) -> String {
+    let w = &mut s;
+    let chunks = match (im.chunk_count, im.chunk_size) {
+        (Some(n), Some(size)) => format!(
+            "{} chunks of {} tokens",
+            thousands(n.into()),
+            thousands(size.into())
+        ),
+        (Some(n), None) => format!("{} chunks", thousands(n.into())),
+        _ => "chunks unknown".to_string(),
+    };
+    let _ = writeln!(
+        w,
+        "  imatrix      importance matrix for architecture {}: {} tensors, {chunks}",
+        r.architecture.unwrap_or("unknown"),
+        im.tensors.len()
+    );
+    let datasets = if im.datasets.is_empty() {
+        "(none recorded)".to_string()
+    } else {
+        im.datasets.join(", ")
+    };
+    let _ = writeln!(w, "  datasets     {datasets}");
+    let _ = writeln!(w, "  metadata     {} keys", r.key_count);
+    for warning in &r.warnings {
+        let _ = writeln!(w, "  warning      {warning}");
+    }
+    if !o.no_metadata {
+        let mut t = table(&["key", "type", "value"]);
+        let max_items = o.max_array.unwrap_or(if o.full { usize::MAX } else { 5 });
+        let max_chars = if o.full { usize::MAX } else { 60 };
+        for m in &r.metadata {
+            t.add_row(vec![
+                m.key.to_string(),
+                m.value.type_name(),
+                short_value(&m.value, max_chars, max_items),
+            ]);
+        }
+        wrap_only(&mut t, &[2]);
+        let _ = writeln!(w, "\nMetadata\n{}", trimmed(&t));
+    }
+    if !o.no_tensors {
+        let header = [
+            "layer",
+            "tensor",
+            "Σ(Act²)",
+            "min",
+            "max",
+            "μ",
+            "σ",
+            "% active",
+            "N",
+            "entropy",
+            "E (norm)",
+            "ZD",
+            "CosSim",
+        ];
+        let rows: Vec<Vec<String>> = im
+            .tensors
+            .iter()
+            .map(|x| {
+                vec![
+                    x.layer.clone(),
+                    x.name.clone(),
+                    format!("{:.2}", x.sum),
+                    format!("{:.4}", x.min),
+                    format!("{:.4}", x.max),
+                    format!("{:.2}", x.mean),
+                    format!("{:.2}", x.stddev),
+                    format!("{:.2}%", x.active * 100.0),
+                    x.elements.to_string(),
+                    format!("{:.4}", x.entropy),
+                    format!("{:.2}%", x.entropy_norm),
+                    format!("{:.2}%", 100.0 * x.zd),
+                    format!("{:.4}", x.cossim),
+                ]
+            })
+            .collect();
+        let make = |columns: &[usize]| {
+            let mut t = table(&columns.iter().map(|&c| header[c]).collect::<Vec<_>>());
+            for r in &rows {
+                t.add_row(columns.iter().map(|&c| r[c].clone()).collect::<Vec<_>>());
+            }
+            let right: Vec<usize> = (0..columns.len()).filter(|&i| columns[i] != 1).collect();
+            right_align(&mut t, &right);
+            wrap_only(&mut t, &[1]);
+            t
+        };
+        let all: Vec<usize> = (0..header.len()).collect();
+        let whole = make(&all);
+        // Too wide for the terminal: the columns in two tables, each with the names.
+        let tables = match width() {
+            Some(width) if natural_width(&whole) > width => format!(
+                "{}\n\n{}",
+                trimmed(&make(&[0, 1, 2, 3, 4, 5, 6])),
+                trimmed(&make(&[0, 1, 7, 8, 9, 10, 11, 12]))
+            ),
+            _ => trimmed(&whole),
+        };
+        let _ = writeln!(
+            w,
+            "\nStatistics of {} tensors (as llama-imatrix --show-statistics)\n{tables}",
+            im.tensors.len(),
+        );
+    }
+    let mut t = table(&["layer", "μΣ(Act²)", "μZD", "μCosSim"]);
+    for l in &im.layers {
+        t.add_row(vec![
+            l.layer.to_string(),
+            format!("{:.2}", l.sum),
+            format!("{:.4}%", 100.0 * l.zd),
+            format!("{:.4}", l.cossim),
+        ]);
+    }
+    right_align(&mut t, &[0, 1, 2, 3]);
+    let _ = writeln!(
+        w,
+        "\nWeighted averages per layer ({} layers)\n{}",
+        im.layers.len(),
+        trimmed(&t)
+    );
     s
 }
 

@@ -36,7 +36,7 @@ pub struct DryRun {
     pub input: String,
     /// Target name.
     pub target: String,
-    /// Target ftype id.
+    /// The `general.file_type` written (for COPY, the input's).
     pub ftype: u32,
     /// Every tensor in output order.
     pub tensors: Vec<TensorRow>,
@@ -50,8 +50,13 @@ pub struct DryRun {
     pub out_file_size: u64,
     /// Output bits per weight.
     pub bits_per_weight: f64,
-    /// Warnings (fallbacks, imatrix).
+    /// Warnings (fallbacks, imatrix), one per tensor.
     pub warnings: Vec<String>,
+    /// The quantized input types this plan decodes and encodes again.
+    pub requantizes: Vec<String>,
+    /// Whether writing this plan needs `--allow-requantize` (not given, and
+    /// `requantizes` is not empty): the figures are those it would give.
+    pub needs_allow_requantize: bool,
     /// Weights plus KV cache, with `--ctx`.
     pub memory: Option<MemoryEstimate>,
     /// Predicted weight error, with `--quality` (`null` when the plan
@@ -83,7 +88,7 @@ impl DryRun {
         DryRun {
             input: input.to_string(),
             target: plan.target.name.to_string(),
-            ftype: plan.target.id(),
+            ftype: plan.file_type,
             tensors: plan
                 .tensors
                 .iter()
@@ -103,9 +108,17 @@ impl DryRun {
             out_file_size: plan.out_file_size,
             bits_per_weight: bpw(plan.out_bytes, plan.n_params),
             warnings: plan.warnings.clone(),
+            requantizes: plan.requantized_types().iter().map(ToString::to_string).collect(),
+            needs_allow_requantize: false,
             memory,
             quality,
         }
+    }
+
+    /// Marks the plan as made without `--allow-requantize`: writing it
+    /// needs that flag if it decodes and encodes quantized tensors again.
+    pub fn without_allow_requantize(&mut self) {
+        self.needs_allow_requantize = !self.requantizes.is_empty();
     }
 
     /// As text: a table of tensors and a summary; `verbose` adds the
@@ -130,6 +143,7 @@ impl DryRun {
             ]);
         }
         crate::render::right_align(&mut t, &[5, 6]);
+        crate::render::wrap_only(&mut t, &[0, 3, 4]);
         let _ = writeln!(s, "{}", crate::render::trimmed(&t));
         let change = self.out_bytes as f64 / self.in_bytes.max(1) as f64 * 100.0;
         let _ = writeln!(
@@ -173,11 +187,66 @@ impl DryRun {
             }
             None => {}
         }
-        for w in &self.warnings {
+        if self.needs_allow_requantize {
+            let _ = writeln!(s, "note: {}", requantize_note(&self.requantizes));
+        }
+        for w in grouped_warnings(&self.warnings, verbose) {
             let _ = writeln!(s, "warning: {w}");
         }
         s
     }
+}
+
+/// The one note of a dry run of a quantized model made without `--allow-requantize`.
+fn requantize_note(types: &[String]) -> String {
+    format!(
+        "the figures are for decoding the {} tensors and encoding them again; writing that needs \
+         --allow-requantize (it loses quality: quantize the F16/BF16/F32 model if you have it)",
+        types.join(", ")
+    )
+}
+
+/// Warnings for people: a message that several tensors share (`TENSOR:
+/// MESSAGE`, as a plan words them) becomes one line, `N tensors: MESSAGE`,
+/// with the tensors listed under it (indented) when `verbose`, else a hint
+/// that `-v` lists them; other warnings stay as they are. In order of first
+/// appearance.
+pub fn grouped_warnings(warnings: &[String], verbose: bool) -> Vec<String> {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    let mut lone: Vec<(usize, &str)> = Vec::new();
+    for w in warnings {
+        match w.split_once(": ") {
+            Some((tensor, message)) if !tensor.contains(' ') => {
+                match groups.iter_mut().find(|(m, _)| *m == message) {
+                    Some((_, tensors)) => tensors.push(tensor),
+                    None => groups.push((message, vec![tensor])),
+                }
+            }
+            _ => {
+                lone.push((groups.len(), w));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut lone = lone.into_iter().peekable();
+    for (i, (message, tensors)) in groups.iter().enumerate() {
+        while let Some((_, w)) = lone.next_if(|(at, _)| *at <= i) {
+            out.push(w.to_string());
+        }
+        match tensors.as_slice() {
+            [one] => out.push(format!("{one}: {message}")),
+            many if verbose => {
+                let mut line = format!("{} tensors: {message}:", many.len());
+                for t in many {
+                    let _ = write!(line, "\n  {t}");
+                }
+                out.push(line);
+            }
+            many => out.push(format!("{} tensors: {message} (-v lists them)", many.len())),
+        }
+    }
+    out.extend(lone.map(|(_, w)| w.to_string()));
+    out
 }
 
 /// A headline as text: the score in percent and the verdict.
@@ -259,6 +328,10 @@ pub struct TargetRow {
     pub total_bytes: Option<u64>,
     /// Why this target cannot be made as asked, if so.
     pub note: Option<String>,
+    /// The quantized input types this target decodes and encodes again.
+    pub requantizes: Vec<String>,
+    /// Whether writing this target needs `--allow-requantize`.
+    pub needs_allow_requantize: bool,
     /// Predicted weight error, with `--quality` (`null` for a target that
     /// cannot be made as asked, such as one needing an imatrix).
     #[serde(skip_serializing_if = "Quality::not_asked")]
@@ -315,6 +388,8 @@ impl AllTargets {
                     total_with_kv: kv.map(|kv| kv.saturating_add(plan_weights(g.architecture(), &p).bytes())),
                     total_bytes: beyond.map(|b| b.saturating_add(plan_weights(g.architecture(), &p).bytes())),
                     note: shortfall_note(&p.shortfalls()),
+                    requantizes: p.requantized_types().iter().map(ToString::to_string).collect(),
+                    needs_allow_requantize: false,
                     quality,
                 },
                 Err(e) => TargetRow {
@@ -326,6 +401,8 @@ impl AllTargets {
                     total_with_kv: None,
                     total_bytes: None,
                     note: Some(e.to_string()),
+                    requantizes: Vec::new(),
+                    needs_allow_requantize: false,
                     quality,
                 },
             };
@@ -342,6 +419,14 @@ impl AllTargets {
         }
     }
 
+    /// Marks the plans as made without `--allow-requantize`: writing a
+    /// target that decodes and encodes quantized tensors again needs it.
+    pub fn without_allow_requantize(&mut self) {
+        for r in &mut self.targets {
+            r.needs_allow_requantize = !r.requantizes.is_empty();
+        }
+    }
+
     /// As a text table; `verbose` adds the predicted error per tensor class.
     pub fn text(&self, verbose: bool) -> String {
         let with_memory = self.memory.as_ref().and_then(beyond_weights).is_some();
@@ -354,7 +439,7 @@ impl AllTargets {
             header.extend(["score", "verdict", "rel. RMSE", "cosine"]);
         }
         header.push("note");
-        let mut t = crate::render::table(&header);
+        let mut rows = Vec::new();
         for r in &self.targets {
             let mut row = vec![
                 r.target.clone(),
@@ -380,12 +465,38 @@ impl AllTargets {
                 }
             }
             row.push(r.note.clone().unwrap_or_default());
-            t.add_row(row);
+            rows.push(row);
         }
         let right: Vec<usize> = (1..header.len() - 1)
             .filter(|&i| header[i] != "verdict")
             .collect();
-        crate::render::right_align(&mut t, &right);
+        let make = |with_note: bool| {
+            let n = header.len() - usize::from(!with_note);
+            let mut t = crate::render::table(&header[..n]);
+            for row in &rows {
+                t.add_row(row[..n].to_vec());
+            }
+            crate::render::right_align(&mut t, &right);
+            // Only the notes wrap; without them, only the headers.
+            let wrapping = if with_note {
+                vec![header.len() - 1]
+            } else {
+                Vec::new()
+            };
+            crate::render::wrap_only(&mut t, &wrapping);
+            t
+        };
+        let mut t = make(true);
+        // On a narrow terminal the notes go under the table when the note
+        // column would be too narrow to read.
+        let mut notes_below = false;
+        if let Some(w) = crate::render::width() {
+            let bare = make(false);
+            if crate::render::natural_width(&t) > w && crate::render::natural_width(&bare) + 18 > w {
+                t = bare;
+                notes_below = true;
+            }
+        }
         let mut s = format!(
             "{}: {} parameters, {} of tensors now\n",
             self.input,
@@ -418,7 +529,34 @@ impl AllTargets {
                 BROKEN_FROM * 100.0
             );
         }
+        let mut requantized: Vec<&str> = Vec::new();
+        for r in self.targets.iter().filter(|r| r.needs_allow_requantize) {
+            for ty in &r.requantizes {
+                if !requantized.contains(&ty.as_str()) {
+                    requantized.push(ty);
+                }
+            }
+        }
+        if !requantized.is_empty() {
+            requantized.sort_unstable();
+            let types: Vec<String> = requantized.iter().map(|t| t.to_string()).collect();
+            let _ = writeln!(s, "note: {}", requantize_note(&types));
+        }
         let _ = writeln!(s, "{}", crate::render::trimmed(&t));
+        if notes_below {
+            let mut notes: Vec<(&str, Vec<&str>)> = Vec::new();
+            for r in &self.targets {
+                if let Some(n) = r.note.as_deref() {
+                    match notes.iter_mut().find(|(m, _)| *m == n) {
+                        Some((_, targets)) => targets.push(&r.target),
+                        None => notes.push((n, vec![&r.target])),
+                    }
+                }
+            }
+            for (note, targets) in notes {
+                let _ = writeln!(s, "note: {}: {note}", targets.join(", "));
+            }
+        }
         if verbose && with_quality {
             let figures: Vec<(String, &PlanQuality)> = self
                 .targets
@@ -464,22 +602,43 @@ fn classes_table(figures: &[(String, &PlanQuality)]) -> String {
             }
         }
     }
-    let mut header = vec!["relative RMSE by tensor class"];
-    header.extend(classes.iter().copied());
-    let mut t = crate::render::table(&header);
-    for (target, q) in figures {
-        let mut row = vec![target.clone()];
-        for c in &classes {
-            row.push(
-                q.classes
-                    .iter()
-                    .find(|x| x.class == *c)
-                    .map_or("-".into(), |x| sci(x.quality.relative_rmse)),
-            );
+    let make = |first: &str, classes: &[&str]| {
+        let mut header = vec![first];
+        header.extend(classes.iter().copied());
+        let mut t = crate::render::table(&header);
+        for (target, q) in figures {
+            let mut row = vec![target.clone()];
+            for c in classes {
+                row.push(
+                    q.classes
+                        .iter()
+                        .find(|x| x.class == *c)
+                        .map_or("-".into(), |x| sci(x.quality.relative_rmse)),
+                );
+            }
+            t.add_row(row);
         }
-        t.add_row(row);
+        let right: Vec<usize> = (1..header.len()).collect();
+        crate::render::right_align(&mut t, &right);
+        t
+    };
+    let full = make("relative RMSE by tensor class", &classes);
+    let Some(w) = crate::render::width().filter(|&w| crate::render::natural_width(&full) > w) else {
+        return format!("{}\n", crate::render::trimmed(&full));
+    };
+    // Too wide for the terminal: as many tables as it takes, each with the
+    // classes that fit beside the target names.
+    let mut parts = Vec::new();
+    let mut start = 0;
+    while start < classes.len() {
+        let mut end = start + 1;
+        while end < classes.len()
+            && crate::render::natural_width(&make("rel. RMSE", &classes[start..=end])) <= w
+        {
+            end += 1;
+        }
+        parts.push(crate::render::trimmed(&make("rel. RMSE", &classes[start..end])));
+        start = end;
     }
-    let right: Vec<usize> = (1..header.len()).collect();
-    crate::render::right_align(&mut t, &right);
-    format!("{}\n", crate::render::trimmed(&t))
+    format!("{}\n", parts.join("\n\n"))
 }

@@ -113,6 +113,253 @@ fn key_prints_raw_values() {
     assert_eq!(stdout(&o), "2\n");
 }
 
+/// A file whose token strings hold newlines, tabs, backslashes, an escape
+/// character and a byte that is not UTF-8, and a multi-line string.
+fn awkward_tokens(dir: &std::path::Path) -> std::path::PathBuf {
+    use gguf_format::{GgufBuilder, MetaValue, ValueType};
+    use std::borrow::Cow;
+    let mut b = GgufBuilder::new();
+    b.push("general.architecture", "llama").unwrap();
+    b.push("test.text", "line one\nline two\n").unwrap();
+    let tokens: [&[u8]; 7] = [
+        b"plain",
+        b"\n",
+        b"a\tb\r\n",
+        b"back\\slash",
+        b"\x1b[0m",
+        b"bad \xff byte",
+        "\u{85}é".as_bytes(),
+    ];
+    b.push(
+        "tokenizer.ggml.tokens",
+        MetaValue::array(
+            ValueType::String,
+            tokens.iter().map(|t| MetaValue::String(Cow::Borrowed(*t))),
+        ),
+    )
+    .unwrap();
+    let bytes = b.write_header(Vec::new()).unwrap().finish().unwrap();
+    let path = dir.join("awkward.gguf");
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn key_escapes_array_strings_one_element_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = awkward_tokens(dir.path());
+    let f = f.to_str().unwrap();
+    let o = gguf(&["inspect", f, "--key", "tokenizer.ggml.tokens"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "plain\n\\n\na\\tb\\r\\n\nback\\\\slash\n\\x1b[0m\nbad \\xff byte\n\\u{85}é\n"
+    );
+    // One element, one line: as many lines as tokens.
+    assert_eq!(stdout(&o).lines().count(), 7);
+    // --max-array N: the first N elements.
+    let o = gguf(&["inspect", f, "--key", "tokenizer.ggml.tokens", "--max-array", "2"]);
+    assert_eq!(stdout(&o), "plain\n\\n\n");
+    // In the metadata table too (default 5 elements).
+    let o = gguf(&[
+        "inspect",
+        "testdata/tiny-llama-f16.gguf",
+        "--no-tensors",
+        "--max-array",
+        "2",
+    ]);
+    assert!(
+        stdout(&o).contains(r#"["<unk>", "<s>", … 298 more]"#),
+        "{}",
+        stdout(&o)
+    );
+    // A lone string is printed as it is (a chat template saved to a file stays one).
+    let o = gguf(&["inspect", f, "--key", "test.text"]);
+    assert_eq!(stdout(&o), "line one\nline two\n");
+}
+
+#[test]
+fn key_with_several_files_marks_lines_with_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = awkward_tokens(dir.path());
+    let f = f.to_str().unwrap();
+    let v2 = "testdata/v2-small.gguf";
+    let o = gguf(&[
+        "inspect",
+        v2,
+        f,
+        "--key",
+        "tokenizer.ggml.tokens",
+        "--max-array",
+        "3",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        format!("{v2}:<s>\n{v2}:</s>\n{v2}:hi\n{f}:plain\n{f}:\\n\n{f}:a\\tb\\r\\n\n")
+    );
+    // A multi-line string: every line marked. A file without the key: exit 1, named.
+    let o = gguf(&["inspect", f, v2, "--key", "test.text"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), format!("{f}:line one\n{f}:line two\n"));
+    assert_eq!(stderr(&o), format!("gguf: {v2}: no metadata key test.text\n"));
+}
+
+#[test]
+fn key_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = awkward_tokens(dir.path());
+    let f = f.to_str().unwrap();
+    // One file: the value alone, as JSON.
+    let o = gguf(&["inspect", f, "--key", "tokenizer.ggml.tokens", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!([
+            "plain",
+            "\n",
+            "a\tb\r\n",
+            "back\\slash",
+            "\u{1b}[0m",
+            "bad \u{fffd} byte",
+            "\u{85}é"
+        ])
+    );
+    let o = gguf(&[
+        "inspect",
+        "testdata/v2-small.gguf",
+        "--key",
+        "llama.block_count",
+        "--json",
+    ]);
+    assert_eq!(stdout(&o), "1\n");
+    // Several files: one object per file in the usual document; a missing key is null, exit 1.
+    let o = gguf(&[
+        "inspect",
+        "testdata/v2-small.gguf",
+        f,
+        "--key",
+        "tokenizer.ggml.tokens",
+        "--json",
+        "--max-array",
+        "1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"schema_version": 1, "files": [
+            {"path": "testdata/v2-small.gguf", "key": "tokenizer.ggml.tokens", "type": "ARRAY[STRING]", "length": 3, "value": ["<s>"]},
+            {"path": f, "key": "tokenizer.ggml.tokens", "type": "ARRAY[STRING]", "length": 7, "value": ["plain"]},
+        ]})
+    );
+    let o = gguf(&[
+        "inspect",
+        "testdata/v2-small.gguf",
+        f,
+        "--key",
+        "test.text",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["files"][0]["value"], serde_json::Value::Null);
+    assert_eq!(v["files"][0]["type"], serde_json::Value::Null);
+    assert_eq!(v["files"][1]["value"], "line one\nline two\n");
+}
+
+/// `llama-imatrix --show-statistics --in-file odd.imatrix.gguf -m odd-f16.gguf`
+/// (llama.cpp 0c1e570, built from its tree, run by hand on 2026-12-06 in
+/// testdata/golden): the per-tensor rows, then the per-layer rows, columns
+/// trimmed and joined with " | ".
+const ODD_IMATRIX_STATISTICS: &[&str] = &[
+    "0 | attn_k | 704.68 | 0.0000 | 12.2480 | 1.10 | 1.32 | 100.00% | 640 | 8.4968 | 91.15% | 13.91% | 0.0000",
+    "1 | attn_k | 624.90 | 0.0000 | 8.0746 | 0.98 | 1.22 | 100.00% | 640 | 8.4677 | 90.84% | 12.34% | 0.3970",
+    "0 | attn_output | 706.63 | 0.0000 | 10.3928 | 1.10 | 1.36 | 99.84% | 640 | 8.4841 | 91.01% | 12.81% | 0.0000",
+    "1 | attn_output | 669.21 | 0.0002 | 11.9652 | 1.05 | 1.22 | 100.00% | 640 | 8.5383 | 91.59% | 14.69% | 0.4081",
+    "0 | attn_q | 651.69 | 0.0001 | 7.8687 | 1.02 | 1.17 | 100.00% | 640 | 8.5266 | 91.47% | 12.66% | 0.0000",
+    "1 | attn_q | 636.05 | 0.0002 | 11.3221 | 0.99 | 1.31 | 100.00% | 640 | 8.4255 | 90.38% | 12.19% | 0.4073",
+    "0 | attn_v | 772.11 | 0.0000 | 8.4116 | 1.21 | 1.38 | 99.84% | 640 | 8.5362 | 91.57% | 12.97% | 0.0000",
+    "1 | attn_v | 716.20 | 0.0001 | 8.5159 | 1.12 | 1.33 | 100.00% | 640 | 8.5027 | 91.21% | 13.28% | 0.4427",
+    "1 | ffn_down | 835.73 | 0.0000 | 9.4127 | 1.09 | 1.27 | 99.87% | 768 | 8.7929 | 91.74% | 12.11% | 0.4424",
+    "0 | ffn_down | 805.39 | 0.0000 | 10.4386 | 1.05 | 1.25 | 100.00% | 768 | 8.7635 | 91.43% | 13.28% | 0.0000",
+    "1 | ffn_gate | 631.50 | 0.0001 | 13.7646 | 0.99 | 1.30 | 100.00% | 640 | 8.4437 | 90.58% | 11.56% | 0.3963",
+    "0 | ffn_gate | 613.75 | 0.0004 | 6.8102 | 0.96 | 1.14 | 100.00% | 640 | 8.4912 | 91.09% | 13.91% | 0.0000",
+    "1 | ffn_up | 649.83 | 0.0001 | 9.5391 | 1.02 | 1.25 | 100.00% | 640 | 8.4841 | 91.01% | 12.50% | 0.4194",
+    "0 | ffn_up | 626.72 | 0.0000 | 10.0144 | 0.98 | 1.23 | 100.00% | 640 | 8.4534 | 90.68% | 12.97% | 0.0000",
+    "- | output | 629.05 | 0.0000 | 8.0529 | 0.98 | 1.13 | 100.00% | 640 | 8.5366 | 91.58% | 12.97% | 0.0000",
+];
+/// The per-layer rows of the same run.
+const ODD_IMATRIX_LAYERS: &[&str] = &["0 | 700.28 | 13.2161% | 0.0000", "1 | 684.80 | 12.6519% | 0.4169"];
+
+/// An importance matrix is shown as one: what it was computed on and
+/// `llama-imatrix --show-statistics`'s figures, not as a model.
+#[test]
+fn imatrix_files_show_their_statistics() {
+    let g = golden_dir();
+    let o = gguf_in(&g, &["inspect", "tiny.imatrix.gguf"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(!out.contains("bits per weight"), "{out}");
+    insta::assert_snapshot!("tiny_imatrix", out);
+
+    let o = gguf_in(&g, &["inspect", "--json", "odd.imatrix.gguf"]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let im = &doc["files"][0]["imatrix"];
+    assert_eq!(im["datasets"], serde_json::json!(["synthetic"]));
+    assert_eq!(
+        (im["chunk_count"].as_u64(), im["chunk_size"].as_u64()),
+        (Some(10), Some(512))
+    );
+    let tensors = im["tensors"].as_array().unwrap();
+    assert_eq!(tensors.len(), 15);
+    // llama-imatrix's order: by short name, then by Σ(Act²), largest first.
+    let keys: Vec<(String, f64)> = tensors
+        .iter()
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap().to_string(),
+                t["sum"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(keys
+        .windows(2)
+        .all(|w| w[0].0 < w[1].0 || (w[0].0 == w[1].0 && w[0].1 >= w[1].1)));
+    // Block 0 has no block before it; block 1 is compared with it.
+    for t in tensors {
+        let first = t["layer"] == "0" || t["layer"] == "-";
+        assert_eq!(t["cossim"] == 0.0, first, "{t}");
+    }
+    assert_eq!(im["layers"].as_array().unwrap().len(), 2);
+
+    // Every figure as llama-imatrix prints it (its tab-separated columns).
+    let o = gguf_in(&g, &["inspect", "--no-metadata", "odd.imatrix.gguf"]);
+    let out = stdout(&o);
+    // The rows of the two tables: the lines after each rule, up to a blank line.
+    let mut ours: Vec<String> = Vec::new();
+    let mut in_table = false;
+    for l in out.lines() {
+        if l.starts_with('─') {
+            in_table = true;
+        } else if l.trim().is_empty() {
+            in_table = false;
+        } else if in_table {
+            ours.push(l.split_whitespace().collect::<Vec<_>>().join(" | "));
+        }
+    }
+    assert_eq!(
+        ours,
+        [ODD_IMATRIX_STATISTICS, ODD_IMATRIX_LAYERS].concat(),
+        "{out}"
+    );
+    // A model has no imatrix section.
+    let o = gguf_in(&g, &["inspect", "--json", "tiny-f32.gguf"]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(doc["files"][0].get("imatrix").is_none());
+}
+
 #[test]
 fn exit_codes() {
     let ok = gguf(&["inspect", "testdata/v2-small.gguf"]);

@@ -390,6 +390,154 @@ fn dry_runs() {
     }
 }
 
+/// A dry run writes nothing: a quantized model is shown as --allow-requantize
+/// would make it (sizes, quality), with one note that writing needs the flag.
+#[test]
+fn dry_run_of_a_quantized_model_shows_figures_and_one_note() {
+    let g = golden_dir();
+    let o = gguf_in(&g, &["requant", "--dry-run", "--to", "all", "tiny-Q4_K_M.gguf"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let notes: Vec<&str> = out.lines().filter(|l| l.contains("--allow-requantize")).collect();
+    assert_eq!(notes.len(), 1, "{out}");
+    assert!(
+        notes[0].starts_with("note: the figures are for decoding the Q4_K, Q6_K tensors"),
+        "{out}"
+    );
+    // Every target has a size: no row of "-".
+    let rows: Vec<&str> = out.lines().skip_while(|l| !l.starts_with('─')).skip(1).collect();
+    assert!(rows.len() > 30, "{out}");
+    for r in &rows {
+        let size = r.split_whitespace().nth(2).unwrap();
+        assert_ne!(size, "-", "{r}");
+    }
+    // The same figures as with --allow-requantize, which has no note.
+    let allowed = gguf_in(
+        &g,
+        &[
+            "requant",
+            "--dry-run",
+            "--to",
+            "all",
+            "--allow-requantize",
+            "tiny-Q4_K_M.gguf",
+        ],
+    );
+    let allowed_out = stdout(&allowed);
+    assert!(!allowed_out.contains("--allow-requantize"), "{allowed_out}");
+    let without_note: String = out
+        .lines()
+        .filter(|l| !l.starts_with("note: "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(without_note, allowed_out);
+
+    // One target: the plan and one note; JSON says which types and that the flag is needed.
+    let o = gguf_in(&g, &["requant", "--dry-run", "--to", "q8_0", "tiny-Q4_K_M.gguf"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o).matches("--allow-requantize").count(),
+        1,
+        "{}",
+        stdout(&o)
+    );
+    let o = gguf_in(
+        &g,
+        &[
+            "requant",
+            "--dry-run",
+            "--json",
+            "--to",
+            "q8_0",
+            "tiny-Q4_K_M.gguf",
+        ],
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["report"]["requantizes"], serde_json::json!(["Q4_K", "Q6_K"]));
+    assert_eq!(doc["report"]["needs_allow_requantize"], true);
+    // Keeping every type needs no flag (Q4_K_M of a Q4_K_M model).
+    let o = gguf_in(
+        &g,
+        &[
+            "requant",
+            "--dry-run",
+            "--json",
+            "--to",
+            "all",
+            "tiny-Q4_K_M.gguf",
+        ],
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = doc["report"]["targets"].as_array().unwrap();
+    let same = rows.iter().find(|r| r["target"] == "Q4_K_M").unwrap();
+    assert_eq!(same["needs_allow_requantize"], false);
+    assert!(rows
+        .iter()
+        .filter(|r| r["target"] != "Q4_K_M")
+        .all(|r| r["needs_allow_requantize"] == true && r["out_bytes"].is_u64()));
+    // Writing still refuses.
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path().join("x.gguf");
+    let o = gguf_in(
+        &g,
+        &["requant", "--to", "q8_0", "tiny-Q4_K_M.gguf", t.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!t.exists());
+}
+
+/// The same warning about many tensors is one line with a count; -v lists them.
+#[test]
+fn repeated_warnings_are_one_line() {
+    let g = golden_dir();
+    let o = gguf_in(&g, &["requant", "--dry-run", "--to", "q4_k_m", "odd-f16.gguf"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let warnings: Vec<&str> = text.lines().filter(|l| l.starts_with("warning: ")).collect();
+    assert_eq!(
+        warnings,
+        [
+            "warning: 12 tensors: rows of 640 are not whole Q4_K blocks, using Q5_0 (-v lists them)",
+            "warning: blk.1.attn_v.weight: rows of 640 are not whole Q6_K blocks, using Q8_0",
+        ]
+    );
+    let v = gguf_in(
+        &g,
+        &["requant", "--dry-run", "-v", "--to", "q4_k_m", "odd-f16.gguf"],
+    );
+    let out = stdout(&v);
+    let listed = out
+        .lines()
+        .skip_while(|l| {
+            !l.starts_with("warning: 12 tensors: rows of 640 are not whole Q4_K blocks, using Q5_0:")
+        })
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .count();
+    assert_eq!(listed, 12, "{out}");
+    // JSON keeps one warning per tensor.
+    let j = gguf_in(
+        &g,
+        &["requant", "--dry-run", "--json", "--to", "q4_k_m", "odd-f16.gguf"],
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
+    assert_eq!(doc["report"]["warnings"].as_array().unwrap().len(), 13);
+    // A real run says it once too, on standard error.
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path().join("x.gguf");
+    let o = gguf_in(
+        &g,
+        &["requant", "--to", "q4_k_m", "odd-f16.gguf", t.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o).lines().filter(|l| l.starts_with("warning: ")).count(),
+        2,
+        "{}",
+        stderr(&o)
+    );
+}
+
 /// `kill -9` in the middle of a write leaves the target untouched and no
 /// temporary file behind (the output is an unnamed file until complete).
 #[cfg(target_os = "linux")]
@@ -708,5 +856,167 @@ fn dry_run_memory_is_llama_cpps() {
         stderr(&o).contains("--ctx only works with --dry-run"),
         "{}",
         stderr(&o)
+    );
+}
+
+/// sha256 of a file, as `sha256sum` prints it.
+fn sha256_file(p: &Path) -> String {
+    gguf_testdata::golden::sha256(&std::fs::read(p).unwrap())
+}
+
+/// `--to COPY` is llama-quantize's `COPY`: every tensor as it is, the
+/// metadata as llama-quantize writes it (general.quantization_version, and
+/// general.file_type as its loader reads it: the input's, or guessed from the
+/// most common tensor type with the "guessed" flag 1024).
+///
+/// Digests recorded by hand on 2026-12-06 from llama.cpp 0c1e570's own tool,
+/// in a copy of testdata/golden: `llama-quantize IN OUT COPY`; the inputs
+/// without general.file_type made by `gguf edit IN noft.gguf
+/// --remove-metadata general.file_type` (gguf-new-metadata's bytes).
+#[test]
+fn copy_is_llama_quantize_copy() {
+    let cases: &[(&str, bool, &str, u64)] = &[
+        (
+            "tiny-f32.gguf",
+            false,
+            "dcd4c1b5c26c172f81889e1203e19ce4d4c9e63189618fdba48ade3a989c4f31",
+            0,
+        ),
+        (
+            "tiny-Q4_K_M.gguf",
+            false,
+            "7b39036db905b6cffa9b090cba895877f83c1af1e168128ad8995fc3c11b5db8",
+            15,
+        ),
+        (
+            "odd-f16.gguf",
+            false,
+            "92d689dd7a0227b81cc5f8e93013a59bad13c7f4f20fb9e824a0decf35cd00ae",
+            1,
+        ),
+        (
+            "tiny-Q4_K_M.gguf",
+            true,
+            "e842bb147d5488b3464cde8610088cc2f6229b35ab4491b98e690cd7d84f9641",
+            1024 | 15,
+        ),
+        (
+            "tiny-f32.gguf",
+            true,
+            "1c11309f0c7d8ddbc31a3602089f9a62449325acf81b459955dd3759ff9d35d7",
+            1024,
+        ),
+        (
+            "odd-f16.gguf",
+            true,
+            "e569ead4a32222a5d339f3f08c569ea82fc0b42c3e3d97c999fbc2efed4c43e4",
+            1024 | 1,
+        ),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    for (i, &(name, strip, digest, file_type)) in cases.iter().enumerate() {
+        let mut input = golden_dir().join(name);
+        if strip {
+            let stripped = tmp.path().join(format!("noft-{i}.gguf"));
+            let o = gguf(&[
+                "edit",
+                "-q",
+                input.to_str().unwrap(),
+                stripped.to_str().unwrap(),
+                "--remove-metadata",
+                "general.file_type",
+            ]);
+            assert!(o.status.success(), "{}", stderr(&o));
+            input = stripped;
+        }
+        let out = tmp.path().join(format!("copy-{i}.gguf"));
+        let o = gguf(&[
+            "requant",
+            "-q",
+            "--to",
+            "copy",
+            input.to_str().unwrap(),
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        assert_eq!(
+            sha256_file(&out),
+            digest,
+            "{name} (without general.file_type: {strip})"
+        );
+        // The properties behind the digest: same tensors, byte for byte; the file type.
+        let (a, b) = (std::fs::read(&input).unwrap(), std::fs::read(&out).unwrap());
+        let (ga, gb) = (
+            gguf_format::Gguf::parse(&a).unwrap(),
+            gguf_format::Gguf::parse(&b).unwrap(),
+        );
+        assert_eq!(ga.tensors().len(), gb.tensors().len());
+        for t in ga.tensors() {
+            let u = gb.tensor(t.name).unwrap();
+            assert_eq!((t.ggml_type, t.dims()), (u.ggml_type, u.dims()), "{}", t.name);
+            assert_eq!(
+                ga.tensor_data(t).unwrap(),
+                gb.tensor_data(u).unwrap(),
+                "{}",
+                t.name
+            );
+        }
+        assert_eq!(
+            gb.get("general.file_type").and_then(|v| v.as_uint()),
+            Some(file_type)
+        );
+    }
+    // A dry run names the file type COPY writes.
+    let o = gguf_in(
+        &golden_dir(),
+        &[
+            "requant",
+            "--dry-run",
+            "--json",
+            "--to",
+            "COPY",
+            "tiny-Q4_K_M.gguf",
+        ],
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (doc["report"]["target"].as_str(), doc["report"]["ftype"].as_u64()),
+        (Some("COPY"), Some(15))
+    );
+    // COPY is listed; 0 still means F32.
+    let o = gguf(&["requant", "--list"]);
+    assert!(
+        stdout(&o).lines().any(|l| l.starts_with("COPY ")),
+        "{}",
+        stdout(&o)
+    );
+}
+
+/// Without OUT, the output is llama-quantize's: ggml-model-FTYPE.gguf beside IN.
+#[test]
+fn default_output_name_is_llama_quantizes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sub = tmp.path().join("models");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::copy(golden_dir().join("tiny-f32.gguf"), sub.join("tiny-f32.gguf")).unwrap();
+    for (to, name) in [
+        ("q4_k_m", "ggml-model-Q4_K_M.gguf"),
+        ("15", "ggml-model-Q4_K.gguf"),
+    ] {
+        let o = gguf_in(tmp.path(), &["requant", "-q", "--to", to, "models/tiny-f32.gguf"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_golden(&sub.join(name), "tiny-Q4_K_M.gguf");
+    }
+    let o = gguf_in(&sub, &["requant", "-q", "--to", "copy", "tiny-f32.gguf"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(sub.join("ggml-model-COPY.gguf").is_file());
+    assert_eq!(
+        files_in(&sub),
+        [
+            "ggml-model-COPY.gguf",
+            "ggml-model-Q4_K.gguf",
+            "ggml-model-Q4_K_M.gguf",
+            "tiny-f32.gguf"
+        ]
     );
 }

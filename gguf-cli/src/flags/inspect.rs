@@ -16,8 +16,15 @@ pub struct InspectArgs {
     )]
     pub files: Vec<PathBuf>,
 
-    /// Print only the value of metadata key NAME, raw: a string as plain text,
-    /// an array one element per line. Exit code 1 if a file lacks the key.
+    /// Print only the value of metadata key NAME: a string as it is (a chat
+    /// template, to save to a file), a number as text, an array one element
+    /// per line, where each string element is escaped so that it stays on one
+    /// line: \\ for a backslash, \n \t \r for newline, tab and return, \xNN for
+    /// any other control character or a byte that is not UTF-8 (\u{NN} for
+    /// the controls U+0080-U+009F). With several
+    /// FILEs every line starts with `FILE:`, as grep marks them. With --json:
+    /// the value as JSON (several FILEs: one {path, key, type, length, value}
+    /// object per file). Exit code 1 if a file lacks the key.
     #[arg(long, value_name = "NAME")]
     pub key: Option<String>,
 
@@ -51,7 +58,14 @@ pub struct InspectArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// With --json, cut arrays to at most N elements (default: complete).
-    #[arg(long, value_name = "N", requires = "json")]
+    /// Print the markdown report of gguf-py's `gguf_dump.py --markdown`,
+    /// character for character (each FILE's own header and tensors; with
+    /// --no-tensors only the key-value table).
+    #[arg(long, conflicts_with_all = ["json", "key"])]
+    pub markdown: bool,
+
+    /// Show at most N elements of each array: in the metadata table (default
+    /// 5, all with --full), in --key's lines and in --json (default: complete).
+    #[arg(long, value_name = "N")]
     pub max_array: Option<usize>,
 }

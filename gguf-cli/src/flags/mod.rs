@@ -30,6 +30,7 @@ use clap::{Parser, Subcommand};
     after_help = "Exit codes: 0 success; 1 a negative answer (diff: differences found; inspect --key: no such key); 2 error.\n\
                   Commands that write files never replace an existing file without --force, and never an input file.\n\
                   Only inspect (and requant --dry-run) read URLs. A closed standard output (| head) ends quietly.\n\
+                  Text output fits the terminal (COLUMNS when set); output to a file or pipe is not wrapped unless COLUMNS is set.\n\
                   Run `gguf <command> --help` for each command's options and examples."
 )]
 pub struct Cli {
@@ -46,10 +47,14 @@ pub enum Command {
         gguf inspect model.gguf --ctx 512 --usage perplexity     (as llama-perplexity -c 512 allocates)\n  \
         gguf inspect model.gguf --tensors 'blk.0.*'\n  \
         gguf inspect model.gguf --key tokenizer.chat_template\n  \
+        gguf inspect *.gguf --key general.name                  (FILE:value lines; --json for JSON)\n  \
+        gguf inspect model.gguf --markdown > model.md           (gguf_dump.py --markdown's report)\n  \
+        gguf inspect imatrix.gguf                               (an importance matrix: llama-imatrix --show-statistics)\n  \
         gguf inspect model.gguf --json --max-array 10 | jq .files[0].file_type\n  \
         gguf inspect https://example.com/models/model.gguf --ctx 8192\n  \
         gguf inspect hf://OWNER/REPO/model-Q4_K_M.gguf          (or hf://OWNER/REPO@REVISION/FILE)\n\n\
-        Reads only the header (the tensor data is never touched), so it is quick on any size of model.\n\
+        Reads only the header (the tensor data is never touched, but for an importance matrix's statistics),\n\
+        so it is quick on any size of model.\n\
         A URL is read the same way, by HTTP range requests: the header and not much more is downloaded\n\
         (HF_TOKEN is sent to the URL's host for gated models; GGUF_HTTP_TIMEOUT sets the timeout, 30 s).\n\
         Files whose tensor data is cut off, big-endian files, GGUF v1/v2 and unknown tensor types\n\

@@ -10,8 +10,9 @@ pub struct RequantArgs {
     #[arg(value_name = "IN", required_unless_present = "list")]
     pub input: Option<PathBuf>,
 
-    /// Output file; not needed with --dry-run.
-    #[arg(value_name = "OUT", required_unless_present_any = ["list", "dry_run"])]
+    /// Output file. Default, as llama-quantize: ggml-model-FTYPE.gguf in IN's
+    /// directory (FTYPE as --list spells it, e.g. ggml-model-Q4_K_M.gguf).
+    #[arg(value_name = "OUT")]
     pub output: Option<PathBuf>,
 
     /// llama-quantize's order, `IN OUT TYPE`: refused with a hint to use --to.
@@ -19,7 +20,9 @@ pub struct RequantArgs {
     pub positional_type: Option<String>,
 
     /// Target file type: a llama-quantize name (Q4_K_M, q8_0, …, case-insensitive)
-    /// or ftype id; with --dry-run also `all`. Required (except with --list). See --list.
+    /// or ftype id; COPY copies every tensor as it is (metadata as llama-quantize
+    /// writes it: general.file_type as the input's); with --dry-run also `all`.
+    /// Required (except with --list). See --list.
     #[arg(long, value_name = "FTYPE")]
     pub to: Option<String>,
 
@@ -28,7 +31,9 @@ pub struct RequantArgs {
     pub list: bool,
 
     /// Write nothing: print each tensor's new type and the new size.
-    /// With `--to all`, one line per target type instead.
+    /// With `--to all`, one line per target type instead. A quantized IN is
+    /// shown as --allow-requantize would make it, with a note that writing
+    /// needs that flag.
     #[arg(long)]
     pub dry_run: bool,
 
@@ -59,10 +64,12 @@ pub struct RequantArgs {
     #[arg(long, value_name = "SHARE", requires = "quality", value_parser = parse_share)]
     pub quality_sample: Option<f64>,
 
-    /// With --quality: also show the predicted error per tensor class
-    /// (attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down,
-    /// token_embd, output), to see where each file type's error goes.
-    #[arg(short, long, requires = "quality")]
+    /// List the tensors of a warning that several share (without it, one
+    /// line with their count); with --quality also show the predicted error
+    /// per tensor class (attn_q, attn_k, attn_v, attn_output, ffn_gate,
+    /// ffn_up, ffn_down, token_embd, output), to see where each file type's
+    /// error goes.
+    #[arg(short, long)]
     pub verbose: bool,
 
     /// The type choices and importance data (shared with `gguf import --to`).

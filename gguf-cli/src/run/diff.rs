@@ -31,7 +31,7 @@ pub fn run(a: &DiffArgs, out: &mut dyn Write) -> Result {
     if a.json {
         Document::new("report", &report).write(out)?;
     } else {
-        out.write_all(gguf_cli::diff::text(&report, a.top).as_bytes())?;
+        out.write_all(gguf_cli::render::fit(&gguf_cli::diff::text(&report, a.top)).as_bytes())?;
     }
     Ok(if report.has_differences() {
         Status::No

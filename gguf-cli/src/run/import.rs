@@ -72,7 +72,7 @@ pub fn run(a: &ImportArgs, out: &mut dyn Write) -> Result {
             .ok_or_else(|| Error::Usage("OUT is required".into()))?;
         check_outputs(&dir_files(dir), std::slice::from_ref(output), a.force)?;
         if !a.quiet {
-            for w in &plan.warnings {
+            for w in gguf_cli::requant::grouped_warnings(&plan.warnings, false) {
                 eprintln!("warning: {w}");
             }
         }

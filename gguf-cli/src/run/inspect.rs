@@ -9,11 +9,12 @@ use gguf_format::ModelFiles;
 use gguf_remote as remote;
 use std::io::Write;
 
-/// One file's report, or `{"path", "error"}` when it could not be read.
+/// One file's report (or its `--key` value), or `{"path", "error"}` when it could not be read.
 #[derive(serde::Serialize)]
 #[serde(untagged)]
 enum FileResult<'a> {
     Report(Box<inspect::Report<'a>>),
+    Key(inspect::KeyJson<'a>),
     Error { path: &'a str, error: String },
 }
 
@@ -29,6 +30,7 @@ pub fn run(a: &InspectArgs, out: &mut dyn Write) -> Result {
         full: a.full,
         no_metadata: a.no_metadata,
         no_tensors: a.no_tensors,
+        max_array: a.max_array,
     };
     // All files stay mapped until the end, so the JSON document can borrow from every one.
     // The first shard of a split model opens every shard (one model).
@@ -49,6 +51,9 @@ pub fn run(a: &InspectArgs, out: &mut dyn Write) -> Result {
         .collect();
     let mut status = Status::Yes;
     let mut results = Vec::new();
+    // `--key` with several files: lines marked `FILE:`, or one JSON object per file
+    // (with one file: the value alone).
+    let several = opened.len() > 1;
     for (i, (shown, file)) in opened.iter().enumerate() {
         // Header only: a file whose data is cut off is still shown, with a warning.
         let parsed = file
@@ -68,15 +73,36 @@ pub fn run(a: &InspectArgs, out: &mut dyn Write) -> Result {
             }
         };
         if let Some(key) = &a.key {
-            match g.get(key) {
-                Some(v) => inspect::raw_value(v, out)?,
-                None => {
-                    eprintln!("gguf: {shown}: no metadata key {key}");
-                    if status == Status::Yes {
-                        status = Status::No;
-                    }
+            let value = g.get(key).copied();
+            if value.is_none() {
+                eprintln!("gguf: {shown}: no metadata key {key}");
+                if status == Status::Yes {
+                    status = Status::No;
                 }
             }
+            let entry = inspect::KeyJson {
+                path: shown,
+                key,
+                value,
+                max_array: a.max_array,
+            };
+            if a.json {
+                if several {
+                    results.push(FileResult::Key(entry));
+                } else if entry.value.is_some() {
+                    serde_json::to_writer_pretty(&mut *out, &entry.value()).map_err(std::io::Error::other)?;
+                    writeln!(out)?;
+                }
+            } else if let Some(v) = &entry.value {
+                inspect::key_value(v, several.then_some(shown.as_str()), a.max_array, out)?;
+            }
+            continue;
+        }
+        if a.markdown {
+            if i > 0 {
+                writeln!(out)?;
+            }
+            out.write_all(gguf_cli::markdown::markdown(shown, g.first(), a.no_tensors).as_bytes())?;
             continue;
         }
         let report = inspect::report_with_memory(shown, &g, &opts, a.memory.options());
@@ -97,10 +123,10 @@ pub fn run(a: &InspectArgs, out: &mut dyn Write) -> Result {
             if i > 0 {
                 writeln!(out)?;
             }
-            out.write_all(render::text(&report, text).as_bytes())?;
+            out.write_all(render::fit(&render::text(&report, text)).as_bytes())?;
         }
     }
-    if a.json && a.key.is_none() {
+    if a.json && (a.key.is_none() || several) {
         Document::new("files", &results).write(out)?;
     }
     Ok(status)

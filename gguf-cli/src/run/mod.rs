@@ -45,7 +45,8 @@ fn progress_bar(quiet: bool, total: u64, tensors: usize) -> Option<indicatif::Pr
     let bar = indicatif::ProgressBar::new(total);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
-            "{bar:40} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
+            // wide_bar takes what the terminal's width leaves: the line never wraps.
+            "{wide_bar} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
@@ -61,7 +62,7 @@ fn count_bar(quiet: bool, total: u64, what: &str) -> Option<indicatif::ProgressB
     }
     let bar = indicatif::ProgressBar::new(total);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}, ETA {eta}")
+        indicatif::ProgressStyle::with_template("{wide_bar} {pos}/{len} {msg}, ETA {eta}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     bar.set_message(what.to_string());

@@ -67,6 +67,12 @@ pub fn run(a: &RequantArgs, out: &mut dyn Write) -> Result {
                 t.description
             )?;
         }
+        let copy = &requant::COPY;
+        writeln!(
+            out,
+            "{:<10} {:>5}  {:>6}  {:<8}  {} (general.file_type as the input's)",
+            copy.name, "", "", "as is", copy.description
+        )?;
         return Ok(Status::Yes);
     }
     if let Some(t) = &a.positional_type {
@@ -129,7 +135,12 @@ pub fn run(a: &RequantArgs, out: &mut dyn Write) -> Result {
             None => return Err(unknown_target(to)),
         }
     };
-    let opts = requant_options(a, target)?;
+    // A dry run writes nothing: a quantized model is planned as if
+    // --allow-requantize were given, and the report says once that writing needs it.
+    let mut opts = requant_options(a, target)?;
+    if a.dry_run {
+        opts.allow_requantize(true);
+    }
     let quality = a.quality.then(|| QualityOptions {
         sample: a.quality_sample.unwrap_or(quality::DEFAULT_SAMPLE),
         ..QualityOptions::default()
@@ -151,11 +162,15 @@ pub fn run(a: &RequantArgs, out: &mut dyn Write) -> Result {
             .options()
             .map(|o| inspect::memory_estimate_weights(g.first(), &o, inspect::model_weights(&g)));
         refused(&shown, memory.as_ref())?;
-        let report = report::AllTargets::new(&shown, &g, plans, memory, quality.as_ref().map(|q| q.sample));
+        let mut report =
+            report::AllTargets::new(&shown, &g, plans, memory, quality.as_ref().map(|q| q.sample));
+        if !a.allow_requantize {
+            report.without_allow_requantize();
+        }
         if a.json {
             Document::new("report", &report).write(out)?;
         } else {
-            out.write_all(report.text(a.verbose).as_bytes())?;
+            out.write_all(gguf_cli::render::fit(&report.text(a.verbose)).as_bytes())?;
         }
         return Ok(Status::Yes);
     }
@@ -179,20 +194,26 @@ pub fn run(a: &RequantArgs, out: &mut dyn Write) -> Result {
             let mut v = r.map_err(|e| Error::at(&shown, e))?;
             predicted = report::Quality::of(v.pop().flatten());
         }
-        let report = report::DryRun::new(&shown, &plan, memory, predicted);
+        let mut report = report::DryRun::new(&shown, &plan, memory, predicted);
+        if !a.allow_requantize {
+            report.without_allow_requantize();
+        }
         if a.json {
             Document::new("report", &report).write(out)?;
         } else {
-            out.write_all(report.text(a.verbose).as_bytes())?;
+            out.write_all(gguf_cli::render::fit(&report.text(a.verbose)).as_bytes())?;
         }
         return Ok(Status::Yes);
     }
-    let output = a.output.as_ref().expect("clap requires OUT without --dry-run");
-    let targets = output_names(output, a.keep_split, plan.outputs.len());
+    let output = match &a.output {
+        Some(o) => o.clone(),
+        None => default_output(input, target),
+    };
+    let targets = output_names(&output, a.keep_split, plan.outputs.len());
     check_outputs(&files.paths(), &targets, a.force)?;
     if !a.quiet {
-        for w in &plan.warnings {
-            eprintln!("warning: {w}");
+        for w in report::grouped_warnings(&plan.warnings, a.verbose) {
+            eprint!("{}", gguf_cli::render::fit(&format!("warning: {w}\n")));
         }
     }
     let start = std::time::Instant::now();
@@ -224,8 +245,8 @@ pub fn run(a: &RequantArgs, out: &mut dyn Write) -> Result {
     let shown_out = shown_outputs(&targets);
     result.map_err(|e| Error::at(format!("{shown} → {shown_out}"), e))?;
     if !a.quiet {
-        eprintln!(
-            "{} → {}: {} → {} ({:.2} bits per weight, {}) in {:.1} s",
+        let line = format!(
+            "{} → {}: {} → {} ({:.2} bits per weight, {}) in {:.1} s\n",
             shown,
             shown_out,
             gguf_cli::human::bytes(g.file_size()),
@@ -234,6 +255,7 @@ pub fn run(a: &RequantArgs, out: &mut dyn Write) -> Result {
             plan.target.name,
             start.elapsed().as_secs_f64()
         );
+        eprint!("{}", gguf_cli::render::fit(&line));
     }
     Ok(Status::Yes)
 }
@@ -246,5 +268,16 @@ fn refused(shown: &str, memory: Option<&inspect::MemoryEstimate>) -> Result<()> 
             "{shown}: --ctx: llama.cpp refuses this context: {why}"
         ))),
         None => Ok(()),
+    }
+}
+
+/// llama-quantize's output when OUT is not given: `ggml-model-NAME.gguf`
+/// beside IN, NAME the target's name as llama-quantize spells it (`Q4_K_M`
+/// for `q4_k_m`; for a number, the first name with that id: `Q4_K` for 15).
+fn default_output(input: &std::path::Path, target: &Target) -> std::path::PathBuf {
+    let name = format!("ggml-model-{}.gguf", target.name);
+    match input.parent() {
+        Some(dir) => dir.join(name),
+        None => std::path::PathBuf::from(name),
     }
 }

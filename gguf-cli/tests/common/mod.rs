@@ -212,9 +212,10 @@ pub fn testdata(name: &str) -> PathBuf {
     workspace().join("testdata").join(name)
 }
 
-/// Runs `gguf ARGS` in `dir`.
+/// Runs `gguf ARGS` in `dir` (without `COLUMNS`: output is not fitted to a width).
 pub fn gguf_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gguf"))
+        .env_remove("COLUMNS")
         .args(args)
         .current_dir(dir)
         .output()

@@ -171,6 +171,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn statistics_by_hand() {
+        // Two experts of 4 columns; the second has a zero count and is left out.
+        let s = tensor_statistics(
+            "blk.3.ffn_up_exps.weight",
+            &[1.0, 2.0, 3.0, 0.0, 9.0, 9.0, 9.0, 9.0],
+            &[2, 0],
+        )
+        .unwrap();
+        // Activations 0.5, 1, 1.5, 0: Σ 3, μ 0.75, σ² = 3.5/4 − 0.5625.
+        assert_eq!((s.layer.as_str(), s.name.as_str()), ("3", "ffn_up_exps"));
+        assert_eq!((s.sum, s.min, s.max, s.mean), (3.0, 0.0, 1.5, 0.75));
+        assert_eq!(s.stddev, (3.5f32 / 4.0 - 0.5625).sqrt());
+        assert_eq!((s.elements, s.active), (4, 0.75));
+        // p = 1/6, 1/3, 1/2: the entropy in bits, over log2(4) = 2.
+        let h =
+            -(1.0f32 / 6.0 * (1.0f32 / 6.0).log2() + 1.0 / 3.0 * (1.0f32 / 3.0).log2() + 0.5 * 0.5f32.log2());
+        assert!((s.entropy - h).abs() < 1e-6, "{} {h}", s.entropy);
+        assert!((s.entropy_norm - 50.0 * h).abs() < 1e-4);
+        // (1.5 − 0.75) / σ > 1 only for 1.5: one of four.
+        assert_eq!(s.zd, 0.25);
+        assert!(tensor_statistics("output.weight", &[1.0, 2.0], &[0]).is_none());
+        assert_eq!(
+            layer_and_name("output.weight"),
+            ("-".to_string(), "output".to_string())
+        );
+        assert_eq!(layer_and_name("odd"), ("-".to_string(), "odd".to_string()));
+        assert_eq!((stoi("12"), stoi("-"), stoi(" 7x")), (Some(12), None, Some(7)));
+    }
+
+    #[test]
     fn legacy_format() {
         let mut b = Vec::new();
         b.extend(2i32.to_le_bytes());
@@ -200,4 +230,271 @@ mod tests {
         f.filter(&["a.".into()], &[]);
         assert!(f.entries.contains_key("a.weight") && f.entries.len() == 1);
     }
+}
+
+/// Whether a parsed GGUF file is an importance matrix (`general.type` is
+/// `imatrix`, as llama-imatrix writes it).
+pub fn is_imatrix_file(g: &Gguf<'_>) -> bool {
+    g.get("general.type").and_then(gguf_format::Value::as_str) == Some("imatrix")
+}
+
+/// What `llama-imatrix --show-statistics` shows of an importance matrix:
+/// its metadata, each tensor's statistics and the per-layer averages.
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct ImatrixStatistics {
+    /// `imatrix.datasets`.
+    pub datasets: Vec<String>,
+    /// `imatrix.chunk_count`: chunks of text the data was collected on.
+    pub chunk_count: Option<u32>,
+    /// `imatrix.chunk_size`: tokens per chunk.
+    pub chunk_size: Option<u32>,
+    /// One entry per tensor, in llama-imatrix's order (by short name, then
+    /// by Σ(Act²), largest first).
+    pub tensors: Vec<TensorStatistics>,
+    /// Weighted averages per block, in block order.
+    pub layers: Vec<LayerStatistics>,
+}
+
+/// One tensor's activation statistics (`compute_statistics` in
+/// tools/imatrix/imatrix.cpp): the "activations" are the mean squared
+/// activations of each column, `in_sum2 / counts` per matrix (experts with a
+/// zero count left out).
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct TensorStatistics {
+    /// The weight's name (`blk.0.attn_q.weight`).
+    pub tensor: String,
+    /// Its block number as text, or `-` outside blocks.
+    pub layer: String,
+    /// The short name (`attn_q`): the part before `.weight`.
+    pub name: String,
+    /// Σ(Act²): the sum of the activations.
+    pub sum: f32,
+    /// The smallest activation.
+    pub min: f32,
+    /// The largest activation.
+    pub max: f32,
+    /// The mean μ.
+    pub mean: f32,
+    /// The standard deviation σ.
+    pub stddev: f32,
+    /// The share of activations above 1e-5, 0..1.
+    pub active: f32,
+    /// The number of activations N.
+    pub elements: u32,
+    /// The entropy of the activations as a distribution, in bits.
+    pub entropy: f32,
+    /// The entropy over its largest possible value, log2(N), in percent.
+    pub entropy_norm: f32,
+    /// The share of activations more than one σ above μ (ZD), 0..1.
+    pub zd: f32,
+    /// The cosine similarity of the raw sums with the same tensor of the
+    /// previous block (0 when there is none).
+    pub cossim: f32,
+}
+
+/// A block's averages, each tensor weighted by its number of activations.
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct LayerStatistics {
+    /// The block number.
+    pub layer: u32,
+    /// μΣ(Act²).
+    pub sum: f32,
+    /// μZD, 0..1.
+    pub zd: f32,
+    /// μCosSim.
+    pub cossim: f32,
+}
+
+/// `llama-imatrix`'s split of a tensor name into block and short name.
+fn layer_and_name(tensor: &str) -> (String, String) {
+    let parts: Vec<&str> = tensor.split('.').collect();
+    let layer = parts
+        .iter()
+        .position(|p| *p == "blk")
+        .and_then(|i| parts.get(i + 1))
+        .map_or("-".to_string(), |s| s.to_string());
+    let name = parts
+        .iter()
+        .enumerate()
+        .find(|&(i, p)| *p == "weight" && i > 0)
+        .map_or(tensor.to_string(), |(i, _)| parts[i - 1].to_string());
+    let layer = if layer.is_empty() { "-".to_string() } else { layer };
+    (layer, if name.is_empty() { tensor.to_string() } else { name })
+}
+
+/// `std::stoi` as llama-imatrix uses it on a layer: leading digits (after
+/// an optional sign and blanks), else none.
+fn stoi(s: &str) -> Option<i64> {
+    let t = s.trim_start();
+    let (sign, digits) = match t.strip_prefix('-') {
+        Some(rest) => (-1, rest),
+        None => (1, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let end = digits.find(|c: char| !c.is_ascii_digit()).unwrap_or(digits.len());
+    digits[..end].parse::<i64>().ok().map(|v| sign * v)
+}
+
+/// The statistics of one tensor, in f32 in llama-imatrix's order of
+/// operations; `None` when it has no activations (every count zero).
+fn tensor_statistics(tensor: &str, sums: &[f32], counts: &[i64]) -> Option<TensorStatistics> {
+    if counts.is_empty() || !sums.len().is_multiple_of(counts.len()) {
+        return None;
+    }
+    let row = sums.len() / counts.len();
+    let mut act: Vec<f32> = Vec::with_capacity(sums.len());
+    for (i, &c) in counts.iter().enumerate() {
+        if c == 0 {
+            continue;
+        }
+        act.extend(sums[i * row..(i + 1) * row].iter().map(|&v| v / c as f32));
+    }
+    if act.is_empty() {
+        return None;
+    }
+    let n = act.len() as f32;
+    let total = act.iter().fold(0.0f32, |s, &a| s + a);
+    let max = act.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let min = act.iter().copied().fold(f32::INFINITY, f32::min);
+    let mean = total / n;
+    let sq_total = act.iter().fold(0.0f32, |s, &a| s + a * a);
+    let var = sq_total / n - mean * mean;
+    let dev = var.max(0.0).sqrt();
+    let inactive = act.iter().filter(|a| a.abs() <= 1e-5).count();
+    let active = 1.0 - inactive as f32 / n;
+    let mut entropy = 0.0f32;
+    if total > 0.0 {
+        for &a in &act {
+            let p = a / total;
+            if p > 0.0 {
+                entropy -= p * p.log2();
+            }
+        }
+    }
+    let mut z = 0usize;
+    if dev > 0.0 {
+        z = act.iter().filter(|&&a| (a - mean) / dev > 1.0).count();
+    }
+    let elements = act.len() as u32;
+    let (layer, name) = layer_and_name(tensor);
+    Some(TensorStatistics {
+        tensor: tensor.to_string(),
+        layer,
+        name,
+        sum: total,
+        min,
+        max,
+        mean,
+        stddev: dev,
+        active,
+        elements,
+        entropy,
+        // As llama-imatrix: log2 of an int is a double.
+        entropy_norm: (100.0 * (f64::from(entropy) / f64::from(elements).log2())) as f32,
+        zd: z as f32 / elements as f32,
+        cossim: 0.0,
+    })
+}
+
+/// `llama-imatrix --show-statistics` as data: the statistics of every tensor
+/// of an importance matrix (GGUF), the cosine similarity of each with the
+/// same tensor one block earlier, and the per-block weighted averages. Errors
+/// (a missing `.counts`, a type that is not F32, sums that do not split into
+/// the counts' matrices) name the tensor.
+pub fn statistics(g: &Gguf<'_>) -> Result<ImatrixStatistics, String> {
+    let order = g.byte_order();
+    let datasets = g
+        .get_array("imatrix.datasets")
+        .ok()
+        .and_then(|a| a.strings().map(|s| s.map(|x| x.to_string()).collect()))
+        .unwrap_or_default();
+    let mut raw: Vec<(String, Vec<f32>)> = Vec::new();
+    let mut ts: Vec<TensorStatistics> = Vec::new();
+    for t in g.tensors() {
+        let Some(name) = t.name.strip_suffix(".in_sum2") else {
+            continue;
+        };
+        let counts = g
+            .tensor(&format!("{name}.counts"))
+            .ok_or_else(|| format!("mismatched sums and counts for {name}"))?;
+        if t.ggml_type != GgmlType::F32 || counts.ggml_type != GgmlType::F32 {
+            return Err(format!("sums and counts for {name} must be F32"));
+        }
+        let sums: Vec<f32> = f32s(g.tensor_data(t).map_err(|e| e.to_string())?, order).collect();
+        let counts: Vec<i64> = f32s(g.tensor_data(counts).map_err(|e| e.to_string())?, order)
+            .map(|c| c.round() as i64)
+            .collect();
+        if counts.is_empty() || !sums.len().is_multiple_of(counts.len()) {
+            return Err(format!(
+                "{name}: {} sums do not split into {} matrices",
+                sums.len(),
+                counts.len()
+            ));
+        }
+        if let Some(s) = tensor_statistics(name, &sums, &counts) {
+            ts.push(s);
+            raw.push((name.to_string(), sums));
+        }
+    }
+    // Cosine similarity with the same tensor one block earlier, on the raw sums.
+    let sums_of = |name: &str| raw.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+    for s in &mut ts {
+        let Some(start) = s.tensor.find("blk.") else {
+            continue;
+        };
+        let digits = &s.tensor[start + 4..];
+        let end = digits.find(|c: char| !c.is_ascii_digit()).unwrap_or(digits.len());
+        if end == 0 || !digits[end..].starts_with('.') {
+            continue;
+        }
+        let Ok(blk) = digits[..end].parse::<i64>() else {
+            continue;
+        };
+        let prev = format!("{}{}{}", &s.tensor[..start + 4], blk - 1, &digits[end..]);
+        if let (Some(cur), Some(prev)) = (sums_of(&s.tensor), sums_of(&prev)) {
+            let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).fold(0.0f32, |s, (x, y)| s + x * y);
+            let (c, p) = (cur.as_slice(), prev.as_slice());
+            s.cossim = dot(c, p) / (dot(c, c).sqrt() * dot(p, p).sqrt());
+        }
+    }
+    ts.sort_by(|a, b| {
+        a.name
+            .cmp(&b.name)
+            .then(b.sum.partial_cmp(&a.sum).unwrap_or(std::cmp::Ordering::Equal))
+    });
+    let mut blocks: BTreeMap<i64, (f32, f32, f32, u32)> = BTreeMap::new();
+    for s in &ts {
+        let blk = stoi(&s.layer).unwrap_or(-1);
+        let e = blocks.entry(blk).or_insert((0.0, 0.0, 0.0, 0));
+        let n = s.elements as f32;
+        e.0 += n * s.sum;
+        e.1 += n * s.zd;
+        e.2 += n * s.cossim;
+        e.3 += s.elements;
+    }
+    let layers = blocks
+        .into_iter()
+        .filter(|&(blk, (_, _, _, n))| blk >= 0 && n > 0)
+        .map(|(blk, (sum, zd, cs, n))| LayerStatistics {
+            layer: blk as u32,
+            sum: sum / n as f32,
+            zd: zd / n as f32,
+            cossim: cs / n as f32,
+        })
+        .collect();
+    Ok(ImatrixStatistics {
+        datasets,
+        chunk_count: g
+            .get("imatrix.chunk_count")
+            .and_then(gguf_format::Value::as_uint)
+            .map(|v| v as u32),
+        chunk_size: g
+            .get("imatrix.chunk_size")
+            .and_then(gguf_format::Value::as_uint)
+            .map(|v| v as u32),
+        tensors: ts,
+        layers,
+    })
 }

@@ -38,5 +38,5 @@ pub use option_error::{KvValueProblem, OptionError};
 pub use options::{KvOverride, Options};
 pub use plan::{plan, Plan, PlanOutput, PlannedTensor};
 pub use shortfall::Shortfall;
-pub use target::{parse_target, Target, TARGETS};
+pub use target::{loader_file_type, parse_target, Target, COPY, TARGETS};
 pub use targets::{every_target, plan_all, TargetPlan};

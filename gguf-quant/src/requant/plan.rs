@@ -43,6 +43,9 @@ pub struct Plan<'a> {
     pub tensors: Vec<PlannedTensor<'a>>,
     /// The target.
     pub target: &'static Target,
+    /// The `general.file_type` written: the target's id, or for
+    /// [`super::COPY`] the input's as llama.cpp's loader reads it.
+    pub file_type: u32,
     /// Things the user should know (fallbacks, missing imatrix entries).
     pub warnings: Vec<String>,
     /// Total elements.
@@ -56,6 +59,19 @@ pub struct Plan<'a> {
 }
 
 impl Plan<'_> {
+    /// The quantized input types this plan decodes and encodes again (in
+    /// order of name, each once): what needs `allow_requantize`. Empty when
+    /// every quantized tensor keeps its type.
+    pub fn requantized_types(&self) -> Vec<gguf_format::GgmlType> {
+        let types: std::collections::BTreeMap<String, gguf_format::GgmlType> = self
+            .tensors
+            .iter()
+            .filter(|t| t.choice.ty != t.src.ggml_type && t.src.ggml_type.info().is_some_and(|i| i.quantized))
+            .map(|t| (t.src.ggml_type.to_string(), t.src.ggml_type))
+            .collect();
+        types.into_values().collect()
+    }
+
     /// What this plan lacks to be carried out, in words ([`Plan::shortfalls`]
     /// joined by `; `), or `None` when it can be.
     pub fn shortfall(&self) -> Option<String> {
@@ -138,6 +154,12 @@ pub fn plan<'a, S: TensorSource<'a> + ?Sized>(
         });
     }
     let mut order = load_order(m.tensors());
+    // COPY writes the file type the loader read (or guessed) from the input.
+    let file_type = if target.is_copy() {
+        super::target::loader_file_type(g.get("general.file_type"), &order)
+    } else {
+        target.id()
+    };
     let names: Vec<Option<String>> = order
         .iter()
         .map(|t| pruned_name(t.name, &opts.prune_layers))
@@ -158,7 +180,7 @@ pub fn plan<'a, S: TensorSource<'a> + ?Sized>(
     let mut b = GgufBuilder::new();
     b.extend_metadata(g)?;
     b.set_last("general.quantization_version", 2u32)?;
-    b.set_last("general.file_type", target.id())?;
+    b.set_last("general.file_type", file_type)?;
     for k in SPLIT_KEYS {
         b.remove(k);
     }
@@ -292,6 +314,7 @@ pub fn plan<'a, S: TensorSource<'a> + ?Sized>(
             .collect(),
         tensors,
         target,
+        file_type,
         warnings,
         n_params,
         in_bytes,

@@ -248,7 +248,8 @@ impl<'a> Selector<'a> {
             fallback: None,
             requires_imatrix: false,
         };
-        if !allows_quantization(name, n_dims, self.opts.leave_output) {
+        // COPY (llama.cpp's only_copy) quantizes nothing.
+        if self.opts.target.is_copy() || !allows_quantization(name, n_dims, self.opts.leave_output) {
             return Ok(keep);
         }
         let category = Category::of(name);

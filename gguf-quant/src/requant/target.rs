@@ -115,11 +115,97 @@ targets! {
     ALL_F32 "F32" F32 "26.00G              @ 7B";
 }
 
-/// The target named `s` (case-insensitive), or with numeric id `s` (the
-/// first entry with that id, as llama-quantize resolves it).
+/// llama-quantize's `COPY`: every tensor is copied as it is (its
+/// `only_copy`); the metadata gets `general.quantization_version` and
+/// `general.file_type` as for any target, the file type being the one
+/// llama.cpp's loader reads from the input ([`loader_file_type`]). Not in
+/// [`TARGETS`] (it makes no new file type), but named by [`parse_target`];
+/// its id, 0, resolves to `F32`, as in llama-quantize.
+pub static COPY: Target = Target {
+    name: "COPY",
+    description: "only copy tensors, no quantizing",
+    file_type: ft(id::ALL_F32),
+};
+
+impl Target {
+    /// Whether this is [`COPY`].
+    pub fn is_copy(&self) -> bool {
+        self.name == COPY.name
+    }
+}
+
+/// The file type llama.cpp's loader gives a model (`llama_model_loader::ftype`),
+/// which llama-quantize's `COPY` writes: `general.file_type` when the file
+/// has it, else a guess from the type most tensors have (the first to reach
+/// the largest count, tensors taken in `tensors`' order — the loader's,
+/// blocks by number then names) with [`gguf_format::ftype::FTYPE_GUESSED`] set.
+pub fn loader_file_type<'a>(
+    file_type: Option<&gguf_format::Value<'_>>,
+    tensors: impl IntoIterator<Item = &'a gguf_format::TensorInfo<'a>>,
+) -> u32 {
+    if let Some(v) = file_type.and_then(gguf_format::Value::as_uint) {
+        return v as u32;
+    }
+    let mut counts: Vec<(GgmlType, u32)> = Vec::new();
+    let (mut max, mut max_type) = (0u32, GgmlType::F32);
+    for t in tensors {
+        let n = match counts.iter_mut().find(|(ty, _)| *ty == t.ggml_type) {
+            Some((_, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                counts.push((t.ggml_type, 1));
+                1
+            }
+        };
+        if max < n {
+            max = n;
+            max_type = t.ggml_type;
+        }
+    }
+    let ftype = match max_type {
+        GgmlType::F16 => id::F16,
+        GgmlType::BF16 => id::BF16,
+        GgmlType::Q4_0 => id::Q4_0,
+        GgmlType::Q4_1 => id::Q4_1,
+        GgmlType::Q5_0 => id::Q5_0,
+        GgmlType::Q5_1 => id::Q5_1,
+        GgmlType::Q8_0 => id::Q8_0,
+        GgmlType::Q2_K => id::Q2_K,
+        GgmlType::Q3_K => id::Q3_K_M,
+        GgmlType::Q4_K => id::Q4_K_M,
+        GgmlType::Q5_K => id::Q5_K_M,
+        GgmlType::Q6_K => id::Q6_K,
+        GgmlType::TQ1_0 => id::TQ1_0,
+        GgmlType::TQ2_0 => id::TQ2_0,
+        GgmlType::IQ2_XXS => id::IQ2_XXS,
+        GgmlType::IQ2_XS => id::IQ2_XS,
+        GgmlType::IQ2_S => id::IQ2_S,
+        GgmlType::IQ3_XXS => id::IQ3_XXS,
+        GgmlType::IQ1_S => id::IQ1_S,
+        GgmlType::IQ1_M => id::IQ1_M,
+        GgmlType::IQ4_NL => id::IQ4_NL,
+        GgmlType::IQ4_XS => id::IQ4_XS,
+        GgmlType::IQ3_S => id::IQ3_S,
+        // LLAMA_FTYPE_MOSTLY_NVFP4
+        GgmlType::NVFP4 => 39,
+        GgmlType::Q1_0 => id::Q1_0,
+        GgmlType::Q2_0 => id::Q2_0,
+        // F32, and any type the loader has no ftype for.
+        _ => id::ALL_F32,
+    };
+    ftype | gguf_format::ftype::FTYPE_GUESSED
+}
+
+/// The target named `s` (case-insensitive, `COPY` included), or with
+/// numeric id `s` (the first entry with that id, as llama-quantize resolves it).
 pub fn parse_target(s: &str) -> Option<&'static Target> {
     if let Some(t) = TARGETS.iter().find(|t| t.name.eq_ignore_ascii_case(s)) {
         return Some(t);
+    }
+    if s.eq_ignore_ascii_case(COPY.name) {
+        return Some(&COPY);
     }
     let id: u32 = s.trim().parse().ok()?;
     TARGETS.iter().find(|t| t.id() == id)
@@ -148,6 +234,11 @@ mod tests {
         assert_eq!(parse_target("0").unwrap().name, "F32");
         assert_eq!(parse_target("iq2_s").unwrap().default_type(), GgmlType::IQ2_XS);
         assert!(parse_target("q4_k_x").is_none());
+        assert!(parse_target("copy").unwrap().is_copy());
+        assert!(
+            !parse_target("0").unwrap().is_copy(),
+            "0 is F32, as in llama-quantize"
+        );
         assert!(
             parse_target("39").is_none(),
             "NVFP4 has no default type and is not offered"
