@@ -187,3 +187,52 @@ fn dry_run_writes_nothing_and_shows_the_plan() {
     assert_eq!(doc["report"]["architecture"], "bert");
     assert!(doc["report"]["tensor_count"].as_u64().unwrap() > 10);
 }
+
+#[test]
+fn vocab_only_writes_the_metadata_alone_in_one_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = model("tinyllama-spm");
+    let run = |extra: &[&str], out: &Path| {
+        let mut a = vec!["import", "-q", "--vocab-only"];
+        a.extend_from_slice(extra);
+        a.push(dir.to_str().unwrap());
+        a.push(out.to_str().unwrap());
+        let o = gguf(&a);
+        assert!(o.status.success(), "gguf {}: {}", a.join(" "), stderr(&o));
+        std::fs::read(out).unwrap()
+    };
+    let plain = run(&[], &tmp.path().join("vocab.gguf"));
+    let g = gguf_format::Gguf::parse_header(&plain).unwrap();
+    assert!(g.tensors().is_empty());
+    assert_eq!(
+        g.tensor_infos_end(),
+        plain.len() as u64,
+        "no tensor infos, no padding"
+    );
+    assert!(g.get("tokenizer.ggml.tokens").is_some());
+    assert!(g.get("llama.block_count").is_some(), "hyperparameters kept");
+    assert!(g.get("general.size_label").is_none(), "no tensors to count");
+    // The converter does not split a file without tensors: one file, the
+    // same bytes, under the name given.
+    let split = tmp.path().join("split.gguf");
+    assert_eq!(run(&["--split-max-tensors", "8"], &split), plain);
+    let shards: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert_eq!(shards.len(), 2, "no shards beside the two files");
+    // Big-endian: the same metadata, every number swapped.
+    let big = run(&["--bigendian"], &tmp.path().join("big.gguf"));
+    let b = gguf_format::Gguf::parse_header(&big).unwrap();
+    assert_eq!(b.byte_order(), gguf_format::ByteOrder::Big);
+    assert_eq!(big.len(), plain.len());
+    assert_eq!(b.metadata().len(), g.metadata().len());
+    // --to has no vocabulary-only form.
+    let o = gguf(&[
+        "import",
+        "--vocab-only",
+        "--to",
+        "q4_k_m",
+        dir.to_str().unwrap(),
+        tmp.path().join("x.gguf").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!tmp.path().join("x.gguf").exists());
+}

@@ -124,7 +124,19 @@ impl ModelDir {
     /// Opens `path`: reads `config.json` (without class defaults: see
     /// [`crate::Import`]) and maps and checks every weights file.
     pub fn open(path: impl AsRef<Path>) -> Result<ModelDir> {
-        let path = path.as_ref().to_path_buf();
+        ModelDir::open_inner(path.as_ref(), true)
+    }
+
+    /// [`ModelDir::open`] for `--vocab-only`: a directory without weights
+    /// (no index, no `model*.safetensors`) opens with no shards, as the
+    /// converter indexes no tensors there; weights that are present are
+    /// checked all the same.
+    pub fn open_vocab_only(path: impl AsRef<Path>) -> Result<ModelDir> {
+        ModelDir::open_inner(path.as_ref(), false)
+    }
+
+    fn open_inner(path: &Path, weights_required: bool) -> Result<ModelDir> {
+        let path = path.to_path_buf();
         let config = Config::read(&path.join("config.json"))?;
         let index = path.join("model.safetensors.index.json");
         let shards = if index.is_file() {
@@ -145,7 +157,7 @@ impl ModelDir {
                     }
                 }
             }
-            if parts.is_empty() {
+            if parts.is_empty() && weights_required {
                 return Err(Error::NoWeights { dir: path });
             }
             parts.sort();

@@ -70,6 +70,17 @@ impl Plan {
             t => t,
         };
         let mut tensors = Vec::new();
+        if options.vocab_only {
+            // `write_vocab` never calls `prepare_tensors`.
+            return Ok(Plan {
+                arch,
+                dir: dir.path().to_path_buf(),
+                config,
+                outtype,
+                tensors,
+                options: options.clone(),
+            });
+        }
         let mut n_vocab = None;
         if arch.llama3_rope_freqs {
             if let Some(freqs) = llama3_rope_freqs(&config)? {

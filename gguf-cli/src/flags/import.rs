@@ -58,6 +58,14 @@ pub struct ImportArgs {
     #[arg(long, value_name = "NAME")]
     pub pre: Option<String>,
 
+    /// Write only the header and the metadata (every key the full import
+    /// writes, tokenizer included, but general.size_label, which needs the
+    /// tensors) and no tensors, as convert_hf_to_gguf.py --vocab-only: one
+    /// file even with --split-max-*; the weights are not read (a directory
+    /// without them is accepted).
+    #[arg(long, conflicts_with = "to")]
+    pub vocab_only: bool,
+
     /// Write a big-endian file (as the converter's --bigendian).
     #[arg(long)]
     pub bigendian: bool,

@@ -42,6 +42,7 @@ pub fn run(a: &ImportArgs, out: &mut dyn Write) -> Result {
         model_name: a.model_name.clone(),
         metadata: a.metadata.clone(),
         pre: a.pre.clone(),
+        vocab_only: a.vocab_only,
     };
     let import = Import::open_with(dir, outtype, &options)?;
     let source = import.source()?;
@@ -62,7 +63,7 @@ pub fn run(a: &ImportArgs, out: &mut dyn Write) -> Result {
         let opts = quant_options(&a.quant, target)?;
         let plan = requant::plan(&source, &opts, a.dry_run)?;
         if a.dry_run {
-            return dry_run(out, a.json, &import, &source, Some(&plan));
+            return dry_run(out, a.json, &import, &source, Some(&plan), None);
         }
         let output = a
             .output
@@ -101,6 +102,9 @@ pub fn run(a: &ImportArgs, out: &mut dyn Write) -> Result {
         }
         return Ok(Status::Yes);
     }
+    if a.vocab_only {
+        return vocab_only(a, out, &import, &source, limit.is_some());
+    }
     let mut outputs = match limit {
         Some(limit) => gguf_import::split::split(&source, limit, a.no_tensor_first_split)?,
         None => vec![Output {
@@ -114,7 +118,7 @@ pub fn run(a: &ImportArgs, out: &mut dyn Write) -> Result {
         }
     }
     if a.dry_run {
-        return dry_run(out, a.json, &import, &source, None);
+        return dry_run(out, a.json, &import, &source, None, None);
     }
     let output = a
         .output
@@ -125,6 +129,60 @@ pub fn run(a: &ImportArgs, out: &mut dyn Write) -> Result {
     write_all(&source, &outputs, &names, a.quiet)
 }
 
+/// `--vocab-only`: the header and metadata alone, in one file (the
+/// converter does not split a file without tensors).
+fn vocab_only(
+    a: &ImportArgs,
+    out: &mut dyn Write,
+    import: &Import,
+    source: &gguf_import::ImportSource<'_>,
+    split: bool,
+) -> Result {
+    let order = if a.bigendian {
+        ByteOrder::Big
+    } else {
+        ByteOrder::Little
+    };
+    let bytes = import
+        .vocab_file(order)?
+        .ok_or_else(|| Error::Usage("the import was not planned --vocab-only".into()))?;
+    if a.dry_run {
+        return dry_run(out, a.json, import, source, None, Some(bytes.len() as u64));
+    }
+    let output = a
+        .output
+        .as_ref()
+        .ok_or_else(|| Error::Usage("OUT is required".into()))?;
+    check_outputs(&[], std::slice::from_ref(output), a.force)?;
+    if split && !a.quiet {
+        eprintln!("warning: --vocab-only writes one file: no tensors to split (as the converter)");
+    }
+    gguf_format::write_atomic(output, |w| {
+        w.write_all(&bytes).map_err(|source| gguf_format::Error::Io {
+            path: output.display().to_string(),
+            source,
+        })
+    })
+    .map_err(|e| Error::at(format!("{} → {}", dir_shown(a), output.display()), e))?;
+    if !a.quiet {
+        eprintln!(
+            "{} → {}: vocabulary only, {} metadata keys ({})",
+            dir_shown(a),
+            output.display(),
+            source.metadata().len(),
+            gguf_cli::human::bytes(bytes.len() as u64)
+        );
+    }
+    Ok(Status::Yes)
+}
+
+fn dir_shown(a: &ImportArgs) -> String {
+    a.input
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
+}
+
 /// `--dry-run`: the architecture, the output type, every tensor with its
 /// type and shape (and, with `--to`, its requantized type), the size.
 fn dry_run(
@@ -133,6 +191,7 @@ fn dry_run(
     import: &Import,
     source: &gguf_import::ImportSource<'_>,
     plan: Option<&requant::Plan<'_>>,
+    file_size: Option<u64>,
 ) -> Result {
     let tensors: Vec<serde_json::Value> = source
         .tensors()
@@ -150,9 +209,10 @@ fn dry_run(
         })
         .collect();
     let tensor_bytes: u64 = source.tensors().iter().filter_map(|t| t.n_bytes().ok()).sum();
-    let file_size = match plan {
-        Some(p) => p.out_file_size,
-        None => GgufBuilder::from_gguf(source.header())?.file_size()?,
+    let file_size = match (plan, file_size) {
+        (Some(p), _) => p.out_file_size,
+        (None, Some(size)) => size,
+        (None, None) => GgufBuilder::from_gguf(source.header())?.file_size()?,
     };
     if json {
         let doc = serde_json::json!({
