@@ -368,18 +368,6 @@ fn rope_scaling(c: &Config, a: &str, b: &mut GgufBuilder<'static>) -> Result<()>
     Ok(())
 }
 
-/// Reads a JSON file, naming it in errors.
-fn read_json(path: &Path) -> Result<serde_json::Value> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    serde_json::from_str(&text).map_err(|e| Error::Json {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })
-}
-
 /// llama.cpp's pooling type (MEAN 1, CLS 2, LAST 3) from the
 /// sentence-transformers pooling module `modules.json` names, as the
 /// converter's `_try_set_pooling_type` reads it; `None` without one.
@@ -388,7 +376,7 @@ fn pooling_type(dir: &Path) -> Result<Option<u32>> {
     if !modules.is_file() {
         return Ok(None);
     }
-    let list = read_json(&modules)?;
+    let list = crate::json::read(&modules)?;
     let pooling = list.as_array().and_then(|l| {
         l.iter().find(|m| {
             m.get("type")
@@ -400,7 +388,7 @@ fn pooling_type(dir: &Path) -> Result<Option<u32>> {
         return Ok(None);
     };
     let file = dir.join(path).join("config.json");
-    let cfg = read_json(&file)?;
+    let cfg = crate::json::read(&file)?;
     let on = |k: &str| cfg.get(k).is_some_and(|v| v.as_bool().unwrap_or(!v.is_null()));
     let t = if on("pooling_mode_mean_tokens") {
         1
@@ -433,7 +421,7 @@ fn vocab_len(dir: &ModelDir, config: &Config) -> Result<u64> {
         return config.u64("vocab_size");
     }
     let path = dir.path().join("tokenizer.json");
-    let json = read_json(&path)?;
+    let json = crate::json::read(&path)?;
     let vocab = json.pointer("/model/vocab").and_then(|v| {
         v.as_object()
             .map(|o| o.len())

@@ -199,22 +199,14 @@ fn dir_name(dir: &Path) -> String {
 
 /// Reads a JSON object file; `None` when the file is absent.
 fn read_json_object(path: &Path) -> Result<Option<Val>> {
-    if !path.is_file() {
-        return Ok(None);
+    match crate::json::read_if_file(path)? {
+        None => Ok(None),
+        Some(v) if v.is_object() => Ok(Some(Val::from_json(&v))),
+        Some(_) => Err(Error::Json {
+            path: path.to_path_buf(),
+            message: "not a JSON object".into(),
+        }),
     }
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let json = |message: String| Error::Json {
-        path: path.to_path_buf(),
-        message,
-    };
-    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| json(e.to_string()))?;
-    if !v.is_object() {
-        return Err(json("not a JSON object".into()));
-    }
-    Ok(Some(Val::from_json(&v)))
 }
 
 /// One base model or dataset entry of the model card, as `metadata.py`

@@ -109,14 +109,7 @@ pub(crate) fn tokenizer_err(path: &Path, message: impl Into<String>) -> Error {
     }
 }
 
-/// Reads a JSON file, naming it in errors.
-pub(crate) fn read_json(path: &Path) -> Result<serde_json::Value> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    serde_json::from_str(&text).map_err(|e| tokenizer_err(path, format!("not valid JSON: {e}")))
-}
+pub(crate) use crate::json::read as read_json;
 
 // The converter's writer is a Python dict: a key written again keeps its
 // place and takes the new value, which `GgufBuilder::set` does.
