@@ -21,7 +21,13 @@ fn root() -> PathBuf {
 
 /// The fuzz targets, as named in `fuzz/fuzz_targets/` and `fuzz/Cargo.toml`.
 const TARGETS: [&str; 7] = [
-    "parse", "roundtrip", "inspect", "shards", "decode", "encode", "import",
+    "parse",
+    "roundtrip",
+    "inspect",
+    "shards",
+    "decode",
+    "encode",
+    "import",
 ];
 
 /// The files in `dir`, sorted; a folder that cannot be read fails the test.

@@ -62,6 +62,8 @@ pub enum HParam {
     /// `{arch}.pooling_type` from the sentence-transformers pooling module
     /// (`modules.json`, then its folder's `config.json`), when there is one.
     PoolingType,
+    /// Each of these, in order (a list several architectures begin with).
+    Group(&'static [HParam]),
 }
 
 /// One supported architecture.
@@ -221,37 +223,7 @@ const GEMMA2_HPARAMS: &[HParam] = &[
 ];
 
 const GEMMA3_HPARAMS: &[HParam] = &[
-    HParam::U32(
-        "block_count",
-        &["n_layers", "num_hidden_layers", "n_layer", "num_layers"],
-    ),
-    HParam::U32(
-        "context_length",
-        &[
-            "max_position_embeddings",
-            "n_ctx",
-            "n_positions",
-            "max_length",
-            "max_sequence_length",
-            "model_max_length",
-        ],
-    ),
-    HParam::U32("embedding_length", &["hidden_size", "n_embd", "dim"]),
-    HParam::U32(
-        "feed_forward_length",
-        &[
-            "prefix_dense_intermediate_size",
-            "dense_intermediate_size",
-            "intermediate_size",
-            "n_inner",
-            "hidden_dim",
-        ],
-    ),
-    HParam::U32(
-        "attention.head_count",
-        &["num_attention_heads", "n_head", "n_heads"],
-    ),
-    HParam::U32("attention.head_count_kv", &["num_key_value_heads", "n_kv_heads"]),
+    HParam::Group(TEXT_HEAD),
     HParam::RopeScaling,
     HParam::RopeFreqBase,
     HParam::F32(
@@ -280,8 +252,9 @@ pub(crate) const ROPE_THETA: &[&str] = &[
     "rotary_emb_base",
 ];
 
-/// `TextModel.set_gguf_parameters`'s keys for these dense models.
-const TEXT_HPARAMS: &[HParam] = &[
+/// The first keys of `TextModel.set_gguf_parameters`: layers, context,
+/// widths, heads.
+const TEXT_HEAD: &[HParam] = &[
     HParam::U32(
         "block_count",
         &["n_layers", "num_hidden_layers", "n_layer", "num_layers"],
@@ -313,6 +286,11 @@ const TEXT_HPARAMS: &[HParam] = &[
         &["num_attention_heads", "n_head", "n_heads"],
     ),
     HParam::U32("attention.head_count_kv", &["num_key_value_heads", "n_kv_heads"]),
+];
+
+/// `TextModel.set_gguf_parameters`'s keys for these dense models.
+const TEXT_HPARAMS: &[HParam] = &[
+    HParam::Group(TEXT_HEAD),
     HParam::RopeScaling,
     HParam::RopeFreqBase,
     HParam::F32("attention.layer_norm_rms_epsilon", &["rms_norm_eps", "norm_eps"]),
@@ -321,42 +299,7 @@ const TEXT_HPARAMS: &[HParam] = &[
 ];
 
 const LLAMA_HPARAMS: &[HParam] = &[
-    HParam::U32(
-        "block_count",
-        &["n_layers", "num_hidden_layers", "n_layer", "num_layers"],
-    ),
-    HParam::U32(
-        "context_length",
-        &[
-            "max_position_embeddings",
-            "n_ctx",
-            "n_positions",
-            "max_length",
-            "max_sequence_length",
-            "model_max_length",
-        ],
-    ),
-    HParam::U32("embedding_length", &["hidden_size", "n_embd", "dim"]),
-    HParam::U32(
-        "feed_forward_length",
-        &[
-            "prefix_dense_intermediate_size",
-            "dense_intermediate_size",
-            "intermediate_size",
-            "n_inner",
-            "hidden_dim",
-        ],
-    ),
-    HParam::U32(
-        "attention.head_count",
-        &["num_attention_heads", "n_head", "n_heads"],
-    ),
-    HParam::U32("attention.head_count_kv", &["num_key_value_heads", "n_kv_heads"]),
-    HParam::RopeScaling,
-    HParam::RopeFreqBase,
-    HParam::F32("attention.layer_norm_rms_epsilon", &["rms_norm_eps", "norm_eps"]),
-    HParam::HeadDimLengths,
-    HParam::FileType,
+    HParam::Group(TEXT_HPARAMS),
     HParam::U32("vocab_size", &["vocab_size"]),
     HParam::RopeDimensionCount,
 ];
@@ -484,37 +427,7 @@ const BERT_DEFAULTS: &[(&str, D)] = &[
 ];
 
 const BERT_HPARAMS: &[HParam] = &[
-    HParam::U32(
-        "block_count",
-        &["n_layers", "num_hidden_layers", "n_layer", "num_layers"],
-    ),
-    HParam::U32(
-        "context_length",
-        &[
-            "max_position_embeddings",
-            "n_ctx",
-            "n_positions",
-            "max_length",
-            "max_sequence_length",
-            "model_max_length",
-        ],
-    ),
-    HParam::U32("embedding_length", &["hidden_size", "n_embd", "dim"]),
-    HParam::U32(
-        "feed_forward_length",
-        &[
-            "prefix_dense_intermediate_size",
-            "dense_intermediate_size",
-            "intermediate_size",
-            "n_inner",
-            "hidden_dim",
-        ],
-    ),
-    HParam::U32(
-        "attention.head_count",
-        &["num_attention_heads", "n_head", "n_heads"],
-    ),
-    HParam::U32("attention.head_count_kv", &["num_key_value_heads", "n_kv_heads"]),
+    HParam::Group(TEXT_HEAD),
     HParam::RopeScaling,
     HParam::RopeFreqBase,
     HParam::F32("attention.layer_norm_rms_epsilon", &["rms_norm_eps", "norm_eps"]),

@@ -69,88 +69,12 @@ impl Plan {
             OutType::Auto => guess_outtype(dir),
             t => t,
         };
-        let mut tensors = Vec::new();
-        if options.vocab_only {
-            // `write_vocab` never calls `prepare_tensors`.
-            return Ok(Plan {
-                arch,
-                dir: dir.path().to_path_buf(),
-                config,
-                outtype,
-                tensors,
-                options: options.clone(),
-            });
-        }
-        let mut n_vocab = None;
-        if arch.llama3_rope_freqs {
-            if let Some(freqs) = llama3_rope_freqs(&config)? {
-                tensors.push(Planned {
-                    name: "rope_freqs.weight".into(),
-                    ggml_type: GgmlType::F32,
-                    dims: vec![freqs.len() as u64],
-                    origin: Origin::Generated(freqs),
-                });
-            }
-        }
-        for (s, shard) in dir.shards().iter().enumerate() {
-            for (i, t) in shard.tensors().iter().enumerate() {
-                let hf_name = arch.rename(&t.name);
-                if arch.skips(&hf_name) {
-                    continue;
-                }
-                let err = |message: String| Error::Tensor {
-                    path: shard.path().to_path_buf(),
-                    tensor: t.name.clone(),
-                    message,
-                };
-                if dtype_size(t.dtype).is_none() {
-                    return Err(err(format!(
-                        "dtype {:?} is not one the importer reads (F32, F16, BF16)",
-                        t.dtype
-                    )));
-                }
-                let (name, transform) = arch
-                    .map_name(&hf_name)
-                    .ok_or_else(|| err(format!("no {} tensor has this name", arch.name)))?;
-                let heads = match transform {
-                    Transform::PermuteQ => config.u64("num_attention_heads")?,
-                    Transform::PermuteK => config.u64("num_key_value_heads")?,
-                    _ => 1,
-                };
-                if matches!(transform, Transform::PermuteQ | Transform::PermuteK) {
-                    let rows = t.shape.first().copied().unwrap_or(1);
-                    if heads == 0 || !rows.is_multiple_of(2 * heads) {
-                        return Err(err(format!(
-                            "{rows} rows cannot be split into {heads} heads of two halves"
-                        )));
-                    }
-                }
-                let mut dims: Vec<u64> = t.shape.iter().rev().copied().collect();
-                if transform == Transform::TruncateVocab && dims.len() == 2 {
-                    let n = match n_vocab {
-                        Some(n) => n,
-                        None => *n_vocab.insert(vocab_len(dir, &config)?),
-                    };
-                    dims[1] = dims[1].min(n);
-                }
-                let ggml_type = if arch.f32_tensors.contains(&name.as_str()) {
-                    GgmlType::F32
-                } else {
-                    tensor_type(&name, &dims, outtype)
-                };
-                tensors.push(Planned {
-                    name,
-                    ggml_type,
-                    dims,
-                    origin: Origin::Shard {
-                        shard: s,
-                        tensor: i,
-                        transform,
-                        heads,
-                    },
-                });
-            }
-        }
+        // `write_vocab` never calls `prepare_tensors`.
+        let tensors = if options.vocab_only {
+            Vec::new()
+        } else {
+            plan_tensors(dir, arch, &config, outtype)?
+        };
         Ok(Plan {
             arch,
             dir: dir.path().to_path_buf(),
@@ -160,7 +84,90 @@ impl Plan {
             options: options.clone(),
         })
     }
+}
 
+/// Every output tensor, in the converter's order (`prepare_tensors`).
+fn plan_tensors(
+    dir: &ModelDir,
+    arch: &'static Arch,
+    config: &Config,
+    outtype: OutType,
+) -> Result<Vec<Planned>> {
+    let mut tensors = Vec::new();
+    let mut n_vocab = None;
+    if arch.llama3_rope_freqs {
+        if let Some(freqs) = llama3_rope_freqs(config)? {
+            tensors.push(Planned {
+                name: "rope_freqs.weight".into(),
+                ggml_type: GgmlType::F32,
+                dims: vec![freqs.len() as u64],
+                origin: Origin::Generated(freqs),
+            });
+        }
+    }
+    for (s, shard) in dir.shards().iter().enumerate() {
+        for (i, t) in shard.tensors().iter().enumerate() {
+            let hf_name = arch.rename(&t.name);
+            if arch.skips(&hf_name) {
+                continue;
+            }
+            let err = |message: String| Error::Tensor {
+                path: shard.path().to_path_buf(),
+                tensor: t.name.clone(),
+                message,
+            };
+            if dtype_size(t.dtype).is_none() {
+                return Err(err(format!(
+                    "dtype {:?} is not one the importer reads (F32, F16, BF16)",
+                    t.dtype
+                )));
+            }
+            let (name, transform) = arch
+                .map_name(&hf_name)
+                .ok_or_else(|| err(format!("no {} tensor has this name", arch.name)))?;
+            let heads = match transform {
+                Transform::PermuteQ => config.u64("num_attention_heads")?,
+                Transform::PermuteK => config.u64("num_key_value_heads")?,
+                _ => 1,
+            };
+            if matches!(transform, Transform::PermuteQ | Transform::PermuteK) {
+                let rows = t.shape.first().copied().unwrap_or(1);
+                if heads == 0 || !rows.is_multiple_of(2 * heads) {
+                    return Err(err(format!(
+                        "{rows} rows cannot be split into {heads} heads of two halves"
+                    )));
+                }
+            }
+            let mut dims: Vec<u64> = t.shape.iter().rev().copied().collect();
+            if transform == Transform::TruncateVocab && dims.len() == 2 {
+                let n = match n_vocab {
+                    Some(n) => n,
+                    None => *n_vocab.insert(vocab_len(dir, config)?),
+                };
+                dims[1] = dims[1].min(n);
+            }
+            let ggml_type = if arch.f32_tensors.contains(&name.as_str()) {
+                GgmlType::F32
+            } else {
+                tensor_type(&name, &dims, outtype)
+            };
+            tensors.push(Planned {
+                name,
+                ggml_type,
+                dims,
+                origin: Origin::Shard {
+                    shard: s,
+                    tensor: i,
+                    transform,
+                    heads,
+                },
+            });
+        }
+    }
+    Ok(tensors)
+}
+
+impl Plan {
     /// The GGUF header the converter's metadata calls would give, as far
     /// as this crate makes it: `general.architecture`, `general.type`, the
     /// sampling and authorship keys ([`crate::general`]), the hyperparameters
@@ -175,10 +182,23 @@ impl Plan {
             MetaValue::String(a.as_bytes().to_vec().into()),
         )?;
         crate::general::push(&mut b, &self.dir, &self.tensors, &self.options)?;
+        self.push_hparams(self.arch.hparams, &mut b)?;
+        b.push("general.quantization_version", MetaValue::U32(2))?;
+        crate::vocab::push_tokenizer(&mut b, &self.dir, a, c, self.options.pre.as_deref())?;
+        for t in &self.tensors {
+            b.add_tensor(t.name.clone(), &t.dims, t.ggml_type)?;
+        }
+        Ok(b)
+    }
+
+    /// Pushes the hyperparameter keys of `hparams`, in order.
+    fn push_hparams(&self, hparams: &[HParam], b: &mut GgufBuilder<'static>) -> Result<()> {
+        let c = &self.config;
+        let a = self.arch.name;
         let u32_of = |key: &str, v: u64| -> Result<u32> {
             u32::try_from(v).map_err(|_| c.err(key, &format!("{v} does not fit a UINT32")))
         };
-        for h in self.arch.hparams {
+        for h in hparams {
             match *h {
                 HParam::U32(k, keys) => {
                     if let Some((key, _)) = c.find(keys) {
@@ -233,7 +253,7 @@ impl Plan {
                         MetaValue::U32(u32_of("partial_rotary_factor", v)?),
                     )?;
                 }
-                HParam::RopeScaling => rope_scaling(c, a, &mut b)?,
+                HParam::RopeScaling => rope_scaling(c, a, b)?,
                 HParam::RopeFreqBase => {
                     let from_params = rope_params(c)
                         .and_then(|p| p.get("rope_theta"))
@@ -252,6 +272,7 @@ impl Plan {
                         b.push(format!("{a}.rope.freq_base"), MetaValue::F32(t as f32))?;
                     }
                 }
+                HParam::Group(list) => self.push_hparams(list, b)?,
                 HParam::PoolingType => {
                     if let Some(t) = pooling_type(&self.dir)? {
                         b.push(format!("{a}.pooling_type"), MetaValue::U32(t))?;
@@ -259,12 +280,7 @@ impl Plan {
                 }
             }
         }
-        b.push("general.quantization_version", MetaValue::U32(2))?;
-        crate::vocab::push_tokenizer(&mut b, &self.dir, a, c, self.options.pre.as_deref())?;
-        for t in &self.tensors {
-            b.add_tensor(t.name.clone(), &t.dims, t.ggml_type)?;
-        }
-        Ok(b)
+        Ok(())
     }
 }
 

@@ -9,6 +9,10 @@
 use gguf_import::{Error, Import, ImportOptions, OutType};
 use gguf_testdata::golden;
 
+mod common;
+
+use common::{copy_model, model, open_err};
+
 #[path = "../examples/tokenizer_digest.rs"]
 #[allow(dead_code)]
 mod digest;
@@ -56,10 +60,6 @@ const EXPECTED: &[(&str, &str)] = &[
         "bfc9b6c7cbc74ad88680b01848dcd2469db35c1d2e721263261d60b049aff08b",
     ),
 ];
-
-fn model(name: &str) -> std::path::PathBuf {
-    golden::dir().join("import/models").join(name)
-}
 
 /// The `tokenizer.*` keys of a header, one line each (for a readable
 /// diff): scalars as they are, arrays as type, length and the digest of
@@ -116,28 +116,6 @@ fn tokenizer_keys_equal_the_converters() {
         }
     }
     assert!(bad.is_empty(), "{}", bad.join("\n\n"));
-}
-
-/// A copy of golden model `name`'s files, to spoil.
-fn copy_model(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
-    let from = model(name);
-    let tmp = tempfile::tempdir().unwrap();
-    let to = tmp.path().join(name);
-    std::fs::create_dir(&to).unwrap();
-    for e in std::fs::read_dir(&from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_file() {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
-    (tmp, to)
-}
-
-fn open_err(dir: &std::path::Path) -> Error {
-    match Import::open(dir, OutType::F16) {
-        Ok(_) => panic!("{} opened", dir.display()),
-        Err(e) => e,
-    }
 }
 
 /// The value of string key `key` in an import's header.

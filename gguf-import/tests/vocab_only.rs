@@ -11,13 +11,10 @@
 use gguf_format::{ByteOrder, Gguf, GgufBuilder, MetaValue, TensorSource};
 use gguf_import::{Import, ImportOptions, OutType};
 use gguf_testdata::golden;
-use std::path::PathBuf;
 
-fn model(name: &str) -> PathBuf {
-    let dir = golden::dir().join("import/models").join(name);
-    assert!(dir.is_dir(), "ground truth missing: {}", dir.display());
-    dir
-}
+mod common;
+
+use common::model;
 
 fn models() -> Vec<String> {
     let root = golden::dir().join("import/models");

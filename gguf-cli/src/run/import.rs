@@ -8,6 +8,7 @@ use gguf_format::split::{output_names, SplitLimit};
 use gguf_format::{ByteOrder, GgufBuilder, TensorSource};
 use gguf_import::{Import, ImportOptions, OutType};
 use gguf_quant::requant::{self, parse_target};
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -193,13 +194,20 @@ fn dry_run(
     plan: Option<&requant::Plan<'_>>,
     file_size: Option<u64>,
 ) -> Result {
+    // With --to: each tensor's requantized type, by name.
+    let requant: HashMap<&str, String> = plan
+        .map(|p| {
+            p.tensors
+                .iter()
+                .map(|t| (t.src.name, t.choice.ty.to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
     let tensors: Vec<serde_json::Value> = source
         .tensors()
         .iter()
         .map(|t| {
-            let to = plan
-                .and_then(|p| p.tensors.iter().find(|p| p.src.name == t.name))
-                .map(|p| p.choice.ty.to_string());
+            let to = requant.get(t.name);
             serde_json::json!({
                 "name": t.name,
                 "type": t.ggml_type.to_string(),
@@ -237,9 +245,9 @@ fn dry_run(
     writeln!(out, "tensors       {}", tensors.len())?;
     writeln!(out, "output size   {}", gguf_cli::human::bytes(file_size))?;
     for t in source.tensors() {
-        let to = plan
-            .and_then(|p| p.tensors.iter().find(|p| p.src.name == t.name))
-            .map(|p| format!(" -> {}", p.choice.ty))
+        let to = requant
+            .get(t.name)
+            .map(|ty| format!(" -> {ty}"))
             .unwrap_or_default();
         writeln!(
             out,
