@@ -136,7 +136,7 @@ impl Special {
     fn load_tokenizer_json(&mut self, dir: &Path) -> Result<()> {
         let tokenizer_file = dir.join("tokenizer.json");
         let tokenizer = if tokenizer_file.is_file() {
-            Some(read_json(&tokenizer_file)?)
+            Some(super::read_tokenizer_json(&tokenizer_file, self.load_merges)?)
         } else {
             None
         };

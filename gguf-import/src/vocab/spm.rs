@@ -128,7 +128,7 @@ fn read_vocab(dir: &Path, config: &Config, flavor: Flavor) -> Result<Vocab> {
     }
     let tj = dir.join("tokenizer.json");
     if flavor == Flavor::Phi3 && tj.is_file() {
-        let json = read_json(&tj)?;
+        let json = super::read_tokenizer_json(&tj, false)?;
         for data in json
             .get("added_tokens")
             .and_then(Value::as_array)
