@@ -188,3 +188,116 @@ fn vocabulary_larger_than_vocab_size_names_the_file() {
         "{e:?}"
     );
 }
+
+/// The metadata keys of an import's header, in order, with their values
+/// for strings and string arrays (shortened).
+fn tokenizer_keys(import: &Import) -> Vec<(String, String)> {
+    let g = gguf_format::Gguf::parse_header(import.header_bytes()).unwrap();
+    g.metadata()
+        .iter()
+        .filter(|kv| kv.key.starts_with("tokenizer."))
+        .map(|kv| {
+            let v = match kv.value {
+                gguf_format::Value::String(s) => String::from_utf8_lossy(s.as_bytes()).into_owned(),
+                gguf_format::Value::Array(ref a) if a.len() < 10 => a
+                    .strings()
+                    .map(|s| {
+                        s.map(|x| String::from_utf8_lossy(x.as_bytes()).into_owned())
+                            .collect::<Vec<_>>()
+                            .join("|")
+                    })
+                    .unwrap_or_default(),
+                _ => String::new(),
+            };
+            (kv.key.to_string(), v)
+        })
+        .collect()
+}
+
+#[test]
+fn chat_template_lists_are_written_as_gguf_py_does() {
+    let (_tmp, dir) = copy_model("tinyllama-spm");
+    let plain = tokenizer_keys(&Import::open(&dir, OutType::F16).unwrap());
+    let at = plain
+        .iter()
+        .position(|(k, _)| k == "tokenizer.chat_template")
+        .expect("the golden directory has a chat template");
+    let tc = dir.join("tokenizer_config.json");
+    let mut json: serde_json::Value = serde_json::from_slice(&std::fs::read(&tc).unwrap()).unwrap();
+    json["chat_template"] = serde_json::json!([
+        {"name": "tool use", "template": "T"},
+        {"name": "default", "template": "D"},
+        {"name": "rag", "template": "R"},
+        {"name": "", "template": "ignored: no name"},
+        {"name": "none", "template": null},
+        {"name": "empty", "template": ""},
+        {"name": "rag", "template": "R2"},
+    ]);
+    std::fs::write(&tc, json.to_string()).unwrap();
+    let got = tokenizer_keys(&Import::open(&dir, OutType::F16).unwrap());
+    // In the place of the one template: each named one (an empty one not
+    // written, a repeated name keeping its place with the last template),
+    // the names, then the default.
+    let mut want = plain.clone();
+    want.splice(
+        at..=at,
+        [
+            ("tokenizer.chat_template.tool_use", "T"),
+            ("tokenizer.chat_template.rag", "R2"),
+            ("tokenizer.chat_templates", "tool_use|rag|empty"),
+            ("tokenizer.chat_template", "D"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    assert_eq!(got, want);
+
+    // Without a default: no tokenizer.chat_template; an empty template
+    // string is not written either.
+    json["chat_template"] = serde_json::json!([{"name": "x", "template": "X"}]);
+    std::fs::write(&tc, json.to_string()).unwrap();
+    let got = tokenizer_keys(&Import::open(&dir, OutType::F16).unwrap());
+    assert!(got.iter().all(|(k, _)| k != "tokenizer.chat_template"));
+    assert!(got.contains(&("tokenizer.chat_templates".into(), "x".into())));
+    json["chat_template"] = serde_json::json!("");
+    std::fs::write(&tc, json.to_string()).unwrap();
+    let got = tokenizer_keys(&Import::open(&dir, OutType::F16).unwrap());
+    assert!(got.iter().all(|(k, _)| !k.starts_with("tokenizer.chat_template")));
+
+    // What gguf-py stops on is an error naming the file.
+    json["chat_template"] = serde_json::json!([{"name": "x", "template": 5}]);
+    std::fs::write(&tc, json.to_string()).unwrap();
+    let e = open_err(&dir);
+    assert!(
+        e.to_string().contains("tokenizer_config.json") && e.to_string().contains("template 5"),
+        "{e}"
+    );
+}
+
+#[test]
+fn additional_chat_templates_follow_the_default_one() {
+    let (_tmp, dir) = copy_model("tinyllama-spm");
+    let tc = dir.join("tokenizer_config.json");
+    let mut json: serde_json::Value = serde_json::from_slice(&std::fs::read(&tc).unwrap()).unwrap();
+    json.as_object_mut().unwrap().remove("chat_template");
+    std::fs::write(&tc, json.to_string()).unwrap();
+    std::fs::write(dir.join("chat_template.jinja"), "J").unwrap();
+    let one = tokenizer_keys(&Import::open(&dir, OutType::F16).unwrap());
+    assert!(one.contains(&("tokenizer.chat_template".into(), "J".into())));
+    let extra = dir.join("additional_chat_templates");
+    std::fs::create_dir(&extra).unwrap();
+    std::fs::write(extra.join("tool-use.jinja"), "U").unwrap();
+    std::fs::write(extra.join("notes.txt"), "not a template").unwrap();
+    let got = tokenizer_keys(&Import::open(&dir, OutType::F16).unwrap());
+    let chat: Vec<_> = got
+        .iter()
+        .filter(|(k, _)| k.starts_with("tokenizer.chat_template"))
+        .collect();
+    assert_eq!(
+        chat,
+        [
+            &("tokenizer.chat_template.tool_use".to_string(), "U".to_string()),
+            &("tokenizer.chat_templates".to_string(), "tool_use".to_string()),
+            &("tokenizer.chat_template".to_string(), "J".to_string()),
+        ]
+    );
+}
