@@ -383,10 +383,9 @@ impl Special {
         } else {
             None
         };
-        match tc.get("chat_template").cloned().or(alt) {
-            Some(t @ (Value::String(_) | Value::Array(_))) => self.chat_template = Some(t),
-            // gguf-py ignores another type, with a warning.
-            _ => {}
+        // gguf-py ignores another type, with a warning.
+        if let Some(t @ (Value::String(_) | Value::Array(_))) = tc.get("chat_template").cloned().or(alt) {
+            self.chat_template = Some(t);
         }
         for typ in self.types.clone() {
             if let Some(Value::Bool(v)) = tc.get(&format!("add_{typ}_token")) {
