@@ -98,6 +98,12 @@ pub struct Arch {
     pub f32_tensors: &'static [&'static str],
     /// Generate `rope_freqs.weight` for llama3 rope scaling.
     pub llama3_rope_freqs: bool,
+    /// Phi 3's long-context rope: `rope_scaling` checked as transformers'
+    /// `Phi3Config` checks it, and its `long_factor` / `short_factor`
+    /// written as `rope_factors_long.weight` / `rope_factors_short.weight`
+    /// with `rope.scaling.attn_factor` (`Phi3MiniModel.
+    /// generate_extra_tensors`).
+    pub phi3_rope_factors: bool,
 }
 
 const LLAMA_DEFAULTS: &[(&str, D)] = &[
@@ -481,6 +487,7 @@ pub const ARCHES: &[Arch] = &[
         rename_suffixes: &[],
         block_prefix: "model.layers.",
         llama3_rope_freqs: true,
+        phi3_rope_factors: false,
     },
     Arch {
         name: "llama",
@@ -495,6 +502,7 @@ pub const ARCHES: &[Arch] = &[
         rename_suffixes: &[],
         block_prefix: "model.layers.",
         llama3_rope_freqs: true,
+        phi3_rope_factors: false,
     },
     Arch {
         name: "qwen2",
@@ -509,6 +517,7 @@ pub const ARCHES: &[Arch] = &[
         rename_suffixes: &[],
         block_prefix: "model.layers.",
         llama3_rope_freqs: false,
+        phi3_rope_factors: false,
     },
     Arch {
         name: "qwen3",
@@ -523,6 +532,7 @@ pub const ARCHES: &[Arch] = &[
         rename_suffixes: &[],
         block_prefix: "model.layers.",
         llama3_rope_freqs: false,
+        phi3_rope_factors: false,
     },
     Arch {
         name: "gemma2",
@@ -538,6 +548,7 @@ pub const ARCHES: &[Arch] = &[
         rename_suffixes: &[],
         block_prefix: "model.layers.",
         llama3_rope_freqs: false,
+        phi3_rope_factors: false,
     },
     Arch {
         name: "gemma3",
@@ -552,6 +563,7 @@ pub const ARCHES: &[Arch] = &[
         rename_suffixes: &[],
         block_prefix: "model.layers.",
         llama3_rope_freqs: false,
+        phi3_rope_factors: false,
     },
     Arch {
         name: "phi3",
@@ -566,6 +578,7 @@ pub const ARCHES: &[Arch] = &[
         strip_prefixes: &[],
         rename_suffixes: &[],
         llama3_rope_freqs: false,
+        phi3_rope_factors: true,
     },
     Arch {
         name: "bert",
@@ -586,6 +599,7 @@ pub const ARCHES: &[Arch] = &[
         strip_prefixes: &["bert."],
         rename_suffixes: &[(".gamma", ".weight"), (".beta", ".bias")],
         llama3_rope_freqs: false,
+        phi3_rope_factors: false,
     },
 ];
 

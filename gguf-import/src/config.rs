@@ -88,6 +88,11 @@ impl Config {
         Ok(())
     }
 
+    /// Sets `key` to `v` (as the configuration class's `__init__` may).
+    pub fn set(&mut self, key: &str, v: Value) {
+        self.values.insert(key.to_string(), v);
+    }
+
     /// The value of `key`; `None` when absent or `null` (Python's `None`).
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.values.get(key).filter(|v| !v.is_null())

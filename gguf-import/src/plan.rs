@@ -46,6 +46,10 @@ pub(crate) struct Plan {
     pub config: Config,
     pub outtype: OutType,
     pub tensors: Vec<Planned>,
+    /// Phi 3's `rope.scaling.attn_factor`, which the converter writes while
+    /// it makes the rope factor tensors: before every other key but
+    /// `general.architecture`.
+    pub rope_attn_factor: Option<f32>,
     /// `--model-name` and `--metadata` for the `general.*` keys.
     pub options: ImportOptions,
 }
@@ -59,28 +63,41 @@ impl Plan {
             supported: arch::supported(),
         })?;
         config.apply_defaults(arch.defaults)?;
-        if let Some(rs) = config.get("rope_scaling") {
-            // Phi 3's long-context factors become extra tensors: not made here.
-            if rs.get("long_factor").is_some() || rs.get("short_factor").is_some() {
-                return Err(config.err("rope_scaling", "long/short rope factors are not supported yet"));
-            }
+        if arch.phi3_rope_factors {
+            phi3_rope_scaling(&mut config)?;
         }
         let outtype = match outtype {
             OutType::Auto => guess_outtype(dir),
             t => t,
         };
         // `write_vocab` never calls `prepare_tensors`.
-        let tensors = if options.vocab_only {
-            Vec::new()
-        } else {
-            plan_tensors(dir, arch, &config, outtype)?
-        };
+        let (mut tensors, mut rope_attn_factor) = (Vec::new(), None);
+        if !options.vocab_only {
+            if arch.phi3_rope_factors {
+                if let Some((factor, long, short)) = phi3_rope_factors(&config)? {
+                    rope_attn_factor = Some(factor);
+                    for (name, v) in [
+                        ("rope_factors_long.weight", long),
+                        ("rope_factors_short.weight", short),
+                    ] {
+                        tensors.push(Planned {
+                            name: name.into(),
+                            ggml_type: GgmlType::F32,
+                            dims: vec![v.len() as u64],
+                            origin: Origin::Generated(v),
+                        });
+                    }
+                }
+            }
+            tensors.extend(plan_tensors(dir, arch, &config, outtype)?);
+        }
         Ok(Plan {
             arch,
             dir: dir.path().to_path_buf(),
             config,
             outtype,
             tensors,
+            rope_attn_factor,
             options: options.clone(),
         })
     }
@@ -181,6 +198,9 @@ impl Plan {
             "general.architecture",
             MetaValue::String(a.as_bytes().to_vec().into()),
         )?;
+        if let Some(f) = self.rope_attn_factor {
+            b.push(format!("{a}.rope.scaling.attn_factor"), MetaValue::F32(f))?;
+        }
         crate::general::push(&mut b, &self.dir, &self.tensors, &self.options)?;
         self.push_hparams(self.arch.hparams, &mut b)?;
         b.push("general.quantization_version", MetaValue::U32(2))?;
@@ -282,6 +302,134 @@ impl Plan {
         }
         Ok(())
     }
+}
+
+/// `rope_scaling` as transformers' `Phi3Config` takes it: `type` `su` or
+/// `yarn` renamed `longrope` (`_rope_scaling_adjustment`), then
+/// `_rope_scaling_validation` — exactly the keys `type` (`longrope`),
+/// `short_factor` and `long_factor`, lists of numbers
+/// `int(hidden_size // num_attention_heads * partial_rotary_factor) // 2`
+/// long. Where it fails, AutoConfig raises and the converter reads
+/// `config.json` without the class's defaults instead: not done here, an
+/// error naming the key.
+fn phi3_rope_scaling(config: &mut Config) -> Result<()> {
+    use serde_json::Value;
+    let Some(rs) = config.get("rope_scaling").cloned() else {
+        return Ok(());
+    };
+    let refuse = |why: String| {
+        config.err(
+            "rope_scaling",
+            &format!(
+                "{why}: transformers' Phi3Config rejects it, and the converter would then read \
+                 config.json without the class defaults, which gguf import does not do"
+            ),
+        )
+    };
+    let Value::Object(mut rs) = rs else {
+        return Err(refuse("not an object".into()));
+    };
+    if let Some(Value::String(t)) = rs.get("type") {
+        if t == "su" || t == "yarn" {
+            rs.insert("type".into(), Value::from("longrope"));
+        }
+    }
+    if rs.len() != 3 {
+        return Err(refuse(format!(
+            "{} keys, not the three type, short_factor and long_factor",
+            rs.len()
+        )));
+    }
+    if rs.get("type").and_then(Value::as_str) != Some("longrope") {
+        return Err(refuse("type is not longrope (or su, yarn)".into()));
+    }
+    let heads = config.u64("num_attention_heads")?;
+    if heads == 0 {
+        return Err(config.err("num_attention_heads", "is 0"));
+    }
+    let pct = config.f64("partial_rotary_factor")?;
+    let rotary = ((config.u64("hidden_size")? / heads) as f64 * pct) as u64;
+    for key in ["short_factor", "long_factor"] {
+        let Some(Value::Array(list)) = rs.get(key) else {
+            return Err(refuse(format!("{key} is not a list")));
+        };
+        if !list.iter().all(Value::is_number) {
+            return Err(refuse(format!("{key} is not a list of numbers")));
+        }
+        if list.len() as u64 != rotary / 2 {
+            return Err(refuse(format!(
+                "{key} has {} entries, not {} (half the rotary dimensions)",
+                list.len(),
+                rotary / 2
+            )));
+        }
+    }
+    config.set("rope_scaling", Value::Object(rs));
+    Ok(())
+}
+
+/// Phi 3's `rope.scaling.attn_factor`, long and short factors.
+type RopeFactors = (f32, Vec<f32>, Vec<f32>);
+
+/// `Phi3MiniModel.generate_extra_tensors`: with a (non-empty)
+/// `long_factor`, `rope.scaling.attn_factor` — for longrope
+/// `sqrt(1 + ln(scale) / ln(original context))`, `scale` the context
+/// over the original one, 1 when not above it — and the long and short
+/// factors as float32.
+fn phi3_rope_factors(c: &Config) -> Result<Option<RopeFactors>> {
+    use serde_json::Value;
+    let Some(rp) = rope_params(c) else { return Ok(None) };
+    let long = match rp.get("long_factor") {
+        Some(Value::Array(l)) if !l.is_empty() => l,
+        _ => return Ok(None),
+    };
+    let factors = |key: &str, list: &[Value]| -> Result<Vec<f32>> {
+        list.iter()
+            .map(|v| {
+                v.as_f64()
+                    .map(|x| x as f32)
+                    .ok_or_else(|| c.err(&format!("rope_scaling.{key}"), &format!("{v} is not a number")))
+            })
+            .collect()
+    };
+    let short = match rp.get("short_factor") {
+        Some(Value::Array(l)) => l,
+        _ => return Err(c.err("rope_scaling.short_factor", "missing beside long_factor")),
+    };
+    let max_pos = match c.find(&["n_positions", "max_position_embeddings"]) {
+        Some((k, _)) => c.u64(k)?,
+        None => return Err(c.err("max_position_embeddings", "missing")),
+    };
+    let orig = c.u64("original_max_position_embeddings")?;
+    if orig == 0 {
+        return Err(c.err("original_max_position_embeddings", "is 0"));
+    }
+    let scale = max_pos as f64 / orig as f64;
+    // Phi3Config has renamed su and yarn: longrope is the one type left.
+    let attn_factor = if scale > 1.0 {
+        (1.0 + scale.ln() / (orig as f64).ln()).sqrt()
+    } else {
+        1.0
+    };
+    let heads = c.u64("num_attention_heads")?.max(1);
+    let pct = c.f64("partial_rotary_factor")?;
+    let rope_dims = (pct * c.u64("hidden_size")? as f64) as u64 / heads;
+    if long.len() != short.len() || long.len() as f64 != rope_dims as f64 / 2.0 {
+        return Err(c.err(
+            "rope_scaling",
+            &format!(
+                "long_factor has {} entries and short_factor {}: both must be {} (half of the {rope_dims} rope dimensions)",
+                long.len(),
+                short.len(),
+                rope_dims as f64 / 2.0
+            ),
+        ));
+    }
+    Ok(Some((
+        attn_factor as f32,
+        factors("long_factor", long)?,
+        factors("short_factor", short)?,
+    )))
 }
 
 /// The converter's `rope_parameters`: `config.json`'s `rope_parameters`
