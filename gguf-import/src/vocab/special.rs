@@ -21,6 +21,8 @@ pub(crate) struct Special {
     /// A template, or a list of named ones (`{"name", "template"}`
     /// objects) as gguf-py's `add_chat_template` takes them.
     pub chat_template: Option<Value>,
+    /// The file it came from.
+    chat_template_file: std::path::PathBuf,
     lowercase: Option<bool>,
     strip_accents: Option<bool>,
     types: Vec<String>,
@@ -384,8 +386,14 @@ impl Special {
             None
         };
         // gguf-py ignores another type, with a warning.
-        if let Some(t @ (Value::String(_) | Value::Array(_))) = tc.get("chat_template").cloned().or(alt) {
+        let (template, from) = match tc.get("chat_template") {
+            Some(t) => (Some(t.clone()), config_file.clone()),
+            None if jinja.is_file() => (alt, jinja),
+            None => (alt, json),
+        };
+        if let Some(t @ (Value::String(_) | Value::Array(_))) = template {
             self.chat_template = Some(t);
+            self.chat_template_file = from;
         }
         for typ in self.types.clone() {
             if let Some(Value::Bool(v)) = tc.get(&format!("add_{typ}_token")) {
@@ -454,7 +462,7 @@ impl Special {
             }
         }
         if let Some(t) = &self.chat_template {
-            push_chat_template(b, t)?;
+            push_chat_template(b, t, &self.chat_template_file)?;
         }
         if let Some(v) = self.lowercase {
             push_bool(b, "tokenizer.ggml.normalizer.lowercase", v)?;
@@ -476,15 +484,16 @@ impl Special {
 /// whose order changes from run to run; here they keep their first
 /// place in the list. Where gguf-py would stop on an exception (an entry
 /// that is not an object, a name that is not a string, a template that
-/// is not a string), this is an error naming `tokenizer_config.json`.
-fn push_chat_template(b: &mut GgufBuilder<'static>, t: &Value) -> Result<()> {
+/// is not a string), this is an error naming `from`, the file it came
+/// from.
+fn push_chat_template(b: &mut GgufBuilder<'static>, t: &Value, from: &Path) -> Result<()> {
     let list = match t {
         Value::String(s) => return push_template(b, "tokenizer.chat_template", s),
         Value::Array(list) => list,
         _ => return Ok(()),
     };
     let bad = |m: String| Error::Tokenizer {
-        path: "tokenizer_config.json".into(),
+        path: from.to_path_buf(),
         message: format!("chat_template: {m}"),
     };
     let mut default: Option<&str> = None;
