@@ -58,11 +58,13 @@ pub struct ImportArgs {
     #[arg(long, value_name = "NAME")]
     pub pre: Option<String>,
 
-    /// Write only the header and the metadata (every key the full import
-    /// writes, tokenizer included, but general.size_label, which needs the
-    /// tensors) and no tensors, as convert_hf_to_gguf.py --vocab-only: one
-    /// file even with --split-max-*; the weights are not read (a directory
-    /// without them is accepted).
+    /// Write only the header and the metadata, no tensors, as
+    /// convert_hf_to_gguf.py --vocab-only: every key the full import writes,
+    /// tokenizer and hyperparameters included, but what the converter
+    /// derives from the tensors (the size label counted from them — a size
+    /// in the directory's name, such as 1.1B, is taken instead — and
+    /// Phi-3's rope.scaling.attn_factor). One file even with --split-max-*;
+    /// the weights are not read (a directory without them is accepted).
     #[arg(long, conflicts_with = "to")]
     pub vocab_only: bool,
 
