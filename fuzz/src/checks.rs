@@ -227,3 +227,52 @@ pub fn shards(data: &[u8]) {
         );
     }
 }
+
+/// `import`: the bytes as each file `gguf import` parses before anything
+/// else — a safetensors file (header checked against the file's size), a
+/// `model.safetensors.index.json` and a `config.json` (then every
+/// architecture's class defaults applied and its hyperparameters read).
+/// Errors are fine; a parse that succeeds must describe only bytes inside
+/// the input, each tensor exactly as long as its dtype and shape make it.
+pub fn import(data: &[u8]) {
+    use gguf_import::config::Config;
+    use gguf_import::{arch, ModelDir, StShard};
+    use std::path::Path;
+    if let Ok(tensors) = StShard::parse(Path::new("fuzz.safetensors"), data) {
+        let mut end = 0;
+        for w in tensors.windows(2) {
+            assert!(w[0].name < w[1].name, "sorted by name, no duplicates");
+        }
+        for t in &tensors {
+            assert!(t.bytes.start <= t.bytes.end && t.bytes.end <= data.len());
+            let bits = t.shape.iter().product::<u64>() as usize * t.dtype.bitsize();
+            assert_eq!(bits.div_ceil(8), t.bytes.len(), "{}", t.name);
+            end = end.max(t.bytes.end);
+        }
+        if !tensors.is_empty() {
+            assert_eq!(end, data.len(), "the data ends at the end of the file");
+        }
+    }
+    if let Ok(listed) = ModelDir::parse_index(Path::new("model.safetensors.index.json"), data) {
+        for (file, tensors) in &listed {
+            assert!(!file.contains('/') && !file.contains('\\') && file != "..");
+            assert!(!tensors.is_empty());
+        }
+    }
+    let Ok(config) = Config::parse(Path::new("config.json"), data) else {
+        return;
+    };
+    let mut n = config.architecture().map_or(0, str::len);
+    for a in arch::ARCHES {
+        let mut c = config.clone();
+        if c.apply_defaults(a.defaults).is_err() {
+            continue;
+        }
+        for (key, _) in a.defaults {
+            n += c.u64(key).map_or(0, |v| v as usize % 7);
+            n += c.f64(key).map_or(0, |v| usize::from(v.is_finite()));
+            n += usize::from(c.flag(key));
+        }
+    }
+    std::hint::black_box(n);
+}

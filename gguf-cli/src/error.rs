@@ -76,7 +76,7 @@ impl fmt::Display for Error {
         match self {
             Error::Format(e) => f.write_str(&format_message(e)),
             Error::Requant(e) => f.write_str(&requant_message(e)),
-            Error::Import(e) => write!(f, "{e}"),
+            Error::Import(e) => f.write_str(&import_message(e)),
             Error::Usage(m) => f.write_str(m),
             Error::At(what, e) => write!(f, "{what}: {e}"),
             Error::Read(path, e) => write!(f, "{path}: {e}"),
@@ -108,6 +108,18 @@ pub fn format_message(e: &gguf_format::Error) -> String {
             E::ChatTemplateJson(_) | E::ChatTemplateNotList => format!("--chat-template: {x}"),
             _ => x.to_string(),
         },
+        _ => e.to_string(),
+    }
+}
+
+/// An import error as the command words it: with its flags.
+pub fn import_message(e: &gguf_import::Error) -> String {
+    match e {
+        gguf_import::Error::UnknownPreTokenizer { path, chkhsh } => format!(
+            "{}: BPE pre-tokenizer was not recognized (chkhsh {chkhsh}, not in convert_hf_to_gguf.py's table); \
+             choose one with --pre NAME (llama-bpe, qwen2, deepseek-v3, … as llama.cpp names them)",
+            path.display()
+        ),
         _ => e.to_string(),
     }
 }

@@ -20,7 +20,15 @@ fn root() -> PathBuf {
 }
 
 /// The fuzz targets, as named in `fuzz/fuzz_targets/` and `fuzz/Cargo.toml`.
-const TARGETS: [&str; 6] = ["parse", "roundtrip", "inspect", "shards", "decode", "encode"];
+const TARGETS: [&str; 7] = [
+    "parse",
+    "roundtrip",
+    "inspect",
+    "shards",
+    "decode",
+    "encode",
+    "import",
+];
 
 /// The files in `dir`, sorted; a folder that cannot be read fails the test.
 fn files(dir: &Path) -> Vec<PathBuf> {
@@ -145,6 +153,26 @@ fn shards_seeds() {
     }
     n += inputs.len();
     assert!(n >= 25, "only {n} inputs");
+}
+
+#[test]
+fn import_seeds() {
+    let mut n = replay("import", checks::import, &[]);
+    // And every file of the golden model directories the import parses
+    // first: config.json, the shard index, each safetensors file.
+    let models = common::golden_dir().join("import/models");
+    for d in files_and_dirs(&models) {
+        for p in files(&d) {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if name.ends_with(".json") || name.ends_with(".safetensors") {
+                let data = std::fs::read(&p).unwrap();
+                let r = std::panic::catch_unwind(|| checks::import(&data));
+                assert!(r.is_ok(), "fuzz target import fails on {}", p.display());
+                n += 1;
+            }
+        }
+    }
+    assert!(n >= 40, "only {n} inputs");
 }
 
 fn files_and_dirs(dir: &Path) -> Vec<PathBuf> {

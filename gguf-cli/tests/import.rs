@@ -187,3 +187,303 @@ fn dry_run_writes_nothing_and_shows_the_plan() {
     assert_eq!(doc["report"]["architecture"], "bert");
     assert!(doc["report"]["tensor_count"].as_u64().unwrap() > 10);
 }
+
+#[test]
+fn vocab_only_writes_the_metadata_alone_in_one_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = model("tinyllama-spm");
+    let run = |extra: &[&str], out: &Path| {
+        let mut a = vec!["import", "-q", "--vocab-only"];
+        a.extend_from_slice(extra);
+        a.push(dir.to_str().unwrap());
+        a.push(out.to_str().unwrap());
+        let o = gguf(&a);
+        assert!(o.status.success(), "gguf {}: {}", a.join(" "), stderr(&o));
+        std::fs::read(out).unwrap()
+    };
+    let plain = run(&[], &tmp.path().join("vocab.gguf"));
+    let g = gguf_format::Gguf::parse_header(&plain).unwrap();
+    assert!(g.tensors().is_empty());
+    assert_eq!(
+        g.tensor_infos_end(),
+        plain.len() as u64,
+        "no tensor infos, no padding"
+    );
+    assert!(g.get("tokenizer.ggml.tokens").is_some());
+    assert!(g.get("llama.block_count").is_some(), "hyperparameters kept");
+    assert!(g.get("general.size_label").is_none(), "no tensors to count");
+    // The converter does not split a file without tensors: one file, the
+    // same bytes, under the name given.
+    let split = tmp.path().join("split.gguf");
+    assert_eq!(run(&["--split-max-tensors", "8"], &split), plain);
+    let shards: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert_eq!(shards.len(), 2, "no shards beside the two files");
+    // Big-endian: the same metadata, every number swapped.
+    let big = run(&["--bigendian"], &tmp.path().join("big.gguf"));
+    let b = gguf_format::Gguf::parse_header(&big).unwrap();
+    assert_eq!(b.byte_order(), gguf_format::ByteOrder::Big);
+    assert_eq!(big.len(), plain.len());
+    assert_eq!(b.metadata().len(), g.metadata().len());
+    // --to has no vocabulary-only form.
+    let o = gguf(&[
+        "import",
+        "--vocab-only",
+        "--to",
+        "q4_k_m",
+        dir.to_str().unwrap(),
+        tmp.path().join("x.gguf").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!tmp.path().join("x.gguf").exists());
+}
+
+/// A copy of golden model directory `name` (its files) in `into`.
+fn copy_model(name: &str, into: &Path) -> PathBuf {
+    let from = model(name);
+    let to = into.join(name);
+    std::fs::create_dir_all(&to).unwrap();
+    for e in std::fs::read_dir(&from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_file() {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+    to
+}
+
+/// A safetensors file: `(name, dtype, shape, data_offsets)` entries
+/// and `data_len` bytes of data.
+fn safetensors(entries: &[(&str, &str, &[u64], [usize; 2])], data_len: usize) -> Vec<u8> {
+    let fields: Vec<String> = entries
+        .iter()
+        .map(|(name, dtype, shape, [s, e])| {
+            let shape: Vec<String> = shape.iter().map(u64::to_string).collect();
+            format!(
+                r#""{name}":{{"dtype":"{dtype}","shape":[{}],"data_offsets":[{s},{e}]}}"#,
+                shape.join(",")
+            )
+        })
+        .collect();
+    let mut header = format!("{{{}}}", fields.join(","));
+    while header.len() % 8 != 0 {
+        header.push(' ');
+    }
+    let mut out = (header.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(header.as_bytes());
+    out.resize(out.len() + data_len, 0);
+    out
+}
+
+fn edit_json(path: &Path, f: impl FnOnce(&mut serde_json::Value)) {
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    f(&mut v);
+    std::fs::write(path, v.to_string()).unwrap();
+}
+
+type Spoil = fn(&Path);
+
+/// Each malformed directory: the golden model it starts from, how it is
+/// spoiled, and what the one line of the error must say (the file, and
+/// what and where in it).
+const MALFORMED: &[(&str, &str, Spoil, &[&str])] = &[
+    (
+        "header length past the end of the file",
+        "llama3-bpe",
+        |d| {
+            let p = d.join("model.safetensors");
+            let mut b = std::fs::read(&p).unwrap();
+            b[..8].copy_from_slice(&50_000_000u64.to_le_bytes());
+            std::fs::write(p, b).unwrap();
+        },
+        &[
+            "model.safetensors",
+            "header length 50000000",
+            "past the end of the file",
+        ],
+    ),
+    (
+        "overlapping data offsets",
+        "llama3-bpe",
+        |d| {
+            let st = safetensors(
+                &[
+                    ("model.norm.weight", "F32", &[2], [0, 8]),
+                    ("model.layers.0.input_layernorm.weight", "F32", &[2], [4, 12]),
+                ],
+                12,
+            );
+            std::fs::write(d.join("model.safetensors"), st).unwrap();
+        },
+        &[
+            "model.safetensors",
+            "model.layers.0.input_layernorm.weight",
+            "data_offsets [4, 12]",
+            "overlapping",
+        ],
+    ),
+    (
+        "data past the end of the file",
+        "llama3-bpe",
+        |d| {
+            let mut st = safetensors(&[("model.norm.weight", "F32", &[4], [0, 16])], 16);
+            st.truncate(st.len() - 8);
+            std::fs::write(d.join("model.safetensors"), st).unwrap();
+        },
+        &["model.safetensors", "data ends at byte", "but the file has"],
+    ),
+    (
+        "dtype and shape that do not fit the offsets",
+        "llama3-bpe",
+        |d| {
+            let st = safetensors(&[("model.norm.weight", "F16", &[4], [0, 16])], 16);
+            std::fs::write(d.join("model.safetensors"), st).unwrap();
+        },
+        &[
+            "model.safetensors",
+            "model.norm.weight",
+            "F16",
+            "make 8 bytes",
+            "hold 16",
+        ],
+    ),
+    (
+        "index naming a missing shard",
+        "tinyllama-spm",
+        |d| std::fs::remove_file(d.join("model-00003-of-00004.safetensors")).unwrap(),
+        &["model-00003-of-00004.safetensors", "missing"],
+    ),
+    (
+        "shard holding a tensor the index does not list",
+        "tinyllama-spm",
+        |d| {
+            edit_json(&d.join("model.safetensors.index.json"), |v| {
+                v["weight_map"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("model.norm.weight");
+            })
+        },
+        &["model-00003-of-00004.safetensors", "model.norm.weight", "index"],
+    ),
+    (
+        "config.json not JSON",
+        "llama3-bpe",
+        |d| std::fs::write(d.join("config.json"), "{ \"architectures\": [").unwrap(),
+        &["config.json", "not valid JSON", "line 1"],
+    ),
+    (
+        "config.json without architectures",
+        "llama3-bpe",
+        |d| {
+            edit_json(&d.join("config.json"), |v| {
+                v.as_object_mut().unwrap().remove("architectures");
+            })
+        },
+        &["config.json", "architectures"],
+    ),
+    (
+        "unsupported architecture",
+        "llama3-bpe",
+        |d| {
+            edit_json(&d.join("config.json"), |v| {
+                v["architectures"] = serde_json::json!(["FooForCausalLM"])
+            })
+        },
+        &["FooForCausalLM", "supported", "LlamaForCausalLM", "BertModel"],
+    ),
+    (
+        "integer tensor",
+        "llama3-bpe",
+        |d| {
+            let st = safetensors(&[("model.embed_tokens.weight", "I32", &[2, 2], [0, 16])], 16);
+            std::fs::write(d.join("model.safetensors"), st).unwrap();
+        },
+        &["model.safetensors", "model.embed_tokens.weight", "I32"],
+    ),
+    (
+        "fp8 tensor",
+        "llama3-bpe",
+        |d| {
+            let st = safetensors(
+                &[("model.layers.0.mlp.up_proj.weight", "F8_E4M3", &[2, 4], [0, 8])],
+                8,
+            );
+            std::fs::write(d.join("model.safetensors"), st).unwrap();
+        },
+        &[
+            "model.safetensors",
+            "model.layers.0.mlp.up_proj.weight",
+            "F8_E4M3",
+        ],
+    ),
+    (
+        "tokenizer.json garbage",
+        "qwen3-bpe",
+        |d| std::fs::write(d.join("tokenizer.json"), b"\x00\x01 not a tokenizer").unwrap(),
+        &["tokenizer.json"],
+    ),
+    (
+        "tokenizer.model garbage",
+        "tinyllama-spm",
+        |d| std::fs::write(d.join("tokenizer.model"), [0xffu8; 16]).unwrap(),
+        &["tokenizer.model", "not a SentencePiece model"],
+    ),
+    (
+        "unknown pre-tokenizer hash",
+        "llama3-bpe",
+        |d| {
+            edit_json(&d.join("tokenizer.json"), |v| {
+                v["pre_tokenizer"] = serde_json::json!({"type": "Whitespace"})
+            })
+        },
+        &["tokenizer.json", "chkhsh ", "--pre NAME"],
+    ),
+];
+
+#[test]
+fn malformed_directories_exit_2_name_the_fault_and_write_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for (i, (what, from, spoil, says)) in MALFORMED.iter().enumerate() {
+        let dir = copy_model(from, &tmp.path().join(format!("case{i}")));
+        spoil(&dir);
+        let out_dir = tmp.path().join(format!("out{i}"));
+        std::fs::create_dir(&out_dir).unwrap();
+        // Split, so that no shard may appear either.
+        let out = out_dir.join("model.gguf");
+        let o = gguf(&[
+            "import",
+            "--split-max-tensors",
+            "4",
+            dir.to_str().unwrap(),
+            out.to_str().unwrap(),
+        ]);
+        let err = stderr(&o);
+        let mut wrong = Vec::new();
+        if o.status.code() != Some(2) {
+            wrong.push(format!("exit {:?}", o.status.code()));
+        }
+        if err.lines().count() != 1 {
+            wrong.push("not one line".into());
+        }
+        wrong.extend(
+            says.iter()
+                .filter(|s| !err.contains(*s))
+                .map(|s| format!("no {s:?}")),
+        );
+        if err.contains("panicked") {
+            wrong.push("a panic".into());
+        }
+        let left: Vec<_> = std::fs::read_dir(&out_dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        if !left.is_empty() {
+            wrong.push(format!("files written: {left:?}"));
+        }
+        if !wrong.is_empty() {
+            failures.push(format!("{what}: {}\n  stderr: {err}", wrong.join(", ")));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -62,6 +62,8 @@ pub enum HParam {
     /// `{arch}.pooling_type` from the sentence-transformers pooling module
     /// (`modules.json`, then its folder's `config.json`), when there is one.
     PoolingType,
+    /// Each of these, in order (a list several architectures begin with).
+    Group(&'static [HParam]),
 }
 
 /// One supported architecture.
@@ -96,6 +98,12 @@ pub struct Arch {
     pub f32_tensors: &'static [&'static str],
     /// Generate `rope_freqs.weight` for llama3 rope scaling.
     pub llama3_rope_freqs: bool,
+    /// Phi 3's long-context rope: `rope_scaling` checked as transformers'
+    /// `Phi3Config` checks it, and its `long_factor` / `short_factor`
+    /// written as `rope_factors_long.weight` / `rope_factors_short.weight`
+    /// with `rope.scaling.attn_factor` (`Phi3MiniModel.
+    /// generate_extra_tensors`).
+    pub phi3_rope_factors: bool,
 }
 
 const LLAMA_DEFAULTS: &[(&str, D)] = &[
@@ -221,37 +229,7 @@ const GEMMA2_HPARAMS: &[HParam] = &[
 ];
 
 const GEMMA3_HPARAMS: &[HParam] = &[
-    HParam::U32(
-        "block_count",
-        &["n_layers", "num_hidden_layers", "n_layer", "num_layers"],
-    ),
-    HParam::U32(
-        "context_length",
-        &[
-            "max_position_embeddings",
-            "n_ctx",
-            "n_positions",
-            "max_length",
-            "max_sequence_length",
-            "model_max_length",
-        ],
-    ),
-    HParam::U32("embedding_length", &["hidden_size", "n_embd", "dim"]),
-    HParam::U32(
-        "feed_forward_length",
-        &[
-            "prefix_dense_intermediate_size",
-            "dense_intermediate_size",
-            "intermediate_size",
-            "n_inner",
-            "hidden_dim",
-        ],
-    ),
-    HParam::U32(
-        "attention.head_count",
-        &["num_attention_heads", "n_head", "n_heads"],
-    ),
-    HParam::U32("attention.head_count_kv", &["num_key_value_heads", "n_kv_heads"]),
+    HParam::Group(TEXT_HEAD),
     HParam::RopeScaling,
     HParam::RopeFreqBase,
     HParam::F32(
@@ -280,8 +258,9 @@ pub(crate) const ROPE_THETA: &[&str] = &[
     "rotary_emb_base",
 ];
 
-/// `TextModel.set_gguf_parameters`'s keys for these dense models.
-const TEXT_HPARAMS: &[HParam] = &[
+/// The first keys of `TextModel.set_gguf_parameters`: layers, context,
+/// widths, heads.
+const TEXT_HEAD: &[HParam] = &[
     HParam::U32(
         "block_count",
         &["n_layers", "num_hidden_layers", "n_layer", "num_layers"],
@@ -313,6 +292,11 @@ const TEXT_HPARAMS: &[HParam] = &[
         &["num_attention_heads", "n_head", "n_heads"],
     ),
     HParam::U32("attention.head_count_kv", &["num_key_value_heads", "n_kv_heads"]),
+];
+
+/// `TextModel.set_gguf_parameters`'s keys for these dense models.
+const TEXT_HPARAMS: &[HParam] = &[
+    HParam::Group(TEXT_HEAD),
     HParam::RopeScaling,
     HParam::RopeFreqBase,
     HParam::F32("attention.layer_norm_rms_epsilon", &["rms_norm_eps", "norm_eps"]),
@@ -321,42 +305,7 @@ const TEXT_HPARAMS: &[HParam] = &[
 ];
 
 const LLAMA_HPARAMS: &[HParam] = &[
-    HParam::U32(
-        "block_count",
-        &["n_layers", "num_hidden_layers", "n_layer", "num_layers"],
-    ),
-    HParam::U32(
-        "context_length",
-        &[
-            "max_position_embeddings",
-            "n_ctx",
-            "n_positions",
-            "max_length",
-            "max_sequence_length",
-            "model_max_length",
-        ],
-    ),
-    HParam::U32("embedding_length", &["hidden_size", "n_embd", "dim"]),
-    HParam::U32(
-        "feed_forward_length",
-        &[
-            "prefix_dense_intermediate_size",
-            "dense_intermediate_size",
-            "intermediate_size",
-            "n_inner",
-            "hidden_dim",
-        ],
-    ),
-    HParam::U32(
-        "attention.head_count",
-        &["num_attention_heads", "n_head", "n_heads"],
-    ),
-    HParam::U32("attention.head_count_kv", &["num_key_value_heads", "n_kv_heads"]),
-    HParam::RopeScaling,
-    HParam::RopeFreqBase,
-    HParam::F32("attention.layer_norm_rms_epsilon", &["rms_norm_eps", "norm_eps"]),
-    HParam::HeadDimLengths,
-    HParam::FileType,
+    HParam::Group(TEXT_HPARAMS),
     HParam::U32("vocab_size", &["vocab_size"]),
     HParam::RopeDimensionCount,
 ];
@@ -484,37 +433,7 @@ const BERT_DEFAULTS: &[(&str, D)] = &[
 ];
 
 const BERT_HPARAMS: &[HParam] = &[
-    HParam::U32(
-        "block_count",
-        &["n_layers", "num_hidden_layers", "n_layer", "num_layers"],
-    ),
-    HParam::U32(
-        "context_length",
-        &[
-            "max_position_embeddings",
-            "n_ctx",
-            "n_positions",
-            "max_length",
-            "max_sequence_length",
-            "model_max_length",
-        ],
-    ),
-    HParam::U32("embedding_length", &["hidden_size", "n_embd", "dim"]),
-    HParam::U32(
-        "feed_forward_length",
-        &[
-            "prefix_dense_intermediate_size",
-            "dense_intermediate_size",
-            "intermediate_size",
-            "n_inner",
-            "hidden_dim",
-        ],
-    ),
-    HParam::U32(
-        "attention.head_count",
-        &["num_attention_heads", "n_head", "n_heads"],
-    ),
-    HParam::U32("attention.head_count_kv", &["num_key_value_heads", "n_kv_heads"]),
+    HParam::Group(TEXT_HEAD),
     HParam::RopeScaling,
     HParam::RopeFreqBase,
     HParam::F32("attention.layer_norm_rms_epsilon", &["rms_norm_eps", "norm_eps"]),
@@ -568,6 +487,7 @@ pub const ARCHES: &[Arch] = &[
         rename_suffixes: &[],
         block_prefix: "model.layers.",
         llama3_rope_freqs: true,
+        phi3_rope_factors: false,
     },
     Arch {
         name: "llama",
@@ -582,6 +502,7 @@ pub const ARCHES: &[Arch] = &[
         rename_suffixes: &[],
         block_prefix: "model.layers.",
         llama3_rope_freqs: true,
+        phi3_rope_factors: false,
     },
     Arch {
         name: "qwen2",
@@ -596,6 +517,7 @@ pub const ARCHES: &[Arch] = &[
         rename_suffixes: &[],
         block_prefix: "model.layers.",
         llama3_rope_freqs: false,
+        phi3_rope_factors: false,
     },
     Arch {
         name: "qwen3",
@@ -610,6 +532,7 @@ pub const ARCHES: &[Arch] = &[
         rename_suffixes: &[],
         block_prefix: "model.layers.",
         llama3_rope_freqs: false,
+        phi3_rope_factors: false,
     },
     Arch {
         name: "gemma2",
@@ -625,6 +548,7 @@ pub const ARCHES: &[Arch] = &[
         rename_suffixes: &[],
         block_prefix: "model.layers.",
         llama3_rope_freqs: false,
+        phi3_rope_factors: false,
     },
     Arch {
         name: "gemma3",
@@ -639,6 +563,7 @@ pub const ARCHES: &[Arch] = &[
         rename_suffixes: &[],
         block_prefix: "model.layers.",
         llama3_rope_freqs: false,
+        phi3_rope_factors: false,
     },
     Arch {
         name: "phi3",
@@ -653,6 +578,7 @@ pub const ARCHES: &[Arch] = &[
         strip_prefixes: &[],
         rename_suffixes: &[],
         llama3_rope_freqs: false,
+        phi3_rope_factors: true,
     },
     Arch {
         name: "bert",
@@ -673,6 +599,7 @@ pub const ARCHES: &[Arch] = &[
         strip_prefixes: &["bert."],
         rename_suffixes: &[(".gamma", ".weight"), (".beta", ".bias")],
         llama3_rope_freqs: false,
+        phi3_rope_factors: false,
     },
 ];
 

@@ -36,21 +36,19 @@ pub struct Config {
 impl Config {
     /// Reads `path` (a `config.json`) as it is, without defaults.
     pub fn read(path: &Path) -> Result<Config> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        Ok(Config {
             path: path.to_path_buf(),
-            source,
-        })?;
-        let json = |message: String| Error::Json {
+            values: crate::json::read_object(path)?,
+        })
+    }
+
+    /// `bytes`, the contents of `path` (a `config.json`), as it is, without
+    /// defaults: a JSON object.
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<Config> {
+        Ok(Config {
             path: path.to_path_buf(),
-            message,
-        };
-        match serde_json::from_str::<Value>(&text).map_err(|e| json(e.to_string()))? {
-            Value::Object(values) => Ok(Config {
-                path: path.to_path_buf(),
-                values,
-            }),
-            _ => Err(json("not a JSON object".into())),
-        }
+            values: crate::json::parse_object(path, bytes)?,
+        })
     }
 
     /// The file it was read from.
@@ -88,6 +86,11 @@ impl Config {
             self.values.insert(key.to_string(), v);
         }
         Ok(())
+    }
+
+    /// Sets `key` to `v` (as the configuration class's `__init__` may).
+    pub fn set(&mut self, key: &str, v: Value) {
+        self.values.insert(key.to_string(), v);
     }
 
     /// The value of `key`; `None` when absent or `null` (Python's `None`).

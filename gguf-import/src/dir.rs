@@ -47,34 +47,37 @@ impl StShard {
         // SAFETY: the map is read only; like every reader of model files we
         // rely on the file not being changed while it is open.
         let map = unsafe { Mmap::map(&file) }.map_err(io)?;
-        let bad = |e: safetensors::SafeTensorError| Error::Safetensors {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        };
-        // Zero-copy parse over the map: checks the header, that the offsets
-        // are contiguous and fit each tensor's shape, and the file's length.
-        let st = SafeTensors::deserialize(&map).map_err(bad)?;
-        let base = map.as_ptr() as usize;
-        let mut tensors: Vec<StTensor> = st
-            .iter()
-            .map(|(name, view)| {
-                let start = view.data().as_ptr() as usize - base;
-                StTensor {
-                    name: name.to_string(),
-                    dtype: view.dtype(),
-                    shape: view.shape().iter().map(|&d| d as u64).collect(),
-                    bytes: start..start + view.data().len(),
-                }
-            })
-            .collect();
-        // The converter reads a shard's tensors sorted by name.
-        tensors.sort_by(|a, b| a.name.cmp(&b.name));
+        let tensors = StShard::parse(path, &map)?;
         Ok(StShard {
             path: path.to_path_buf(),
             file,
             map,
             tensors,
         })
+    }
+
+    /// The tensors of safetensors file `bytes` (read from `path`, which
+    /// errors name), sorted by name as the converter reads them: the whole
+    /// header checked against the file's size — its length within the
+    /// file, valid JSON, every tensor's offsets contiguous and as long as
+    /// its dtype and shape make it, the last ending at the end of the file.
+    /// An error names the tensor at fault where there is one.
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<Vec<StTensor>> {
+        let (n, metadata) = SafeTensors::read_metadata(bytes).map_err(|e| diagnose(path, bytes, e))?;
+        let data_start = 8 + n;
+        let mut tensors: Vec<StTensor> = metadata
+            .tensors()
+            .into_iter()
+            .map(|(name, info)| StTensor {
+                name,
+                dtype: info.dtype,
+                shape: info.shape.iter().map(|&d| d as u64).collect(),
+                bytes: data_start + info.data_offsets.0..data_start + info.data_offsets.1,
+            })
+            .collect();
+        // The converter reads a shard's tensors sorted by name.
+        tensors.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(tensors)
     }
 
     /// The file's path.
@@ -119,6 +122,96 @@ impl StShard {
     }
 }
 
+/// A `safetensors` error on `bytes` made specific: where in the file, and
+/// which tensor, found by walking the header as the crate's validation
+/// does.
+fn diagnose(path: &Path, bytes: &[u8], e: safetensors::SafeTensorError) -> Error {
+    use safetensors::SafeTensorError as E;
+    let file = |message: String| Error::Safetensors {
+        path: path.to_path_buf(),
+        message,
+    };
+    let tensor = |tensor: &str, message: String| Error::Tensor {
+        path: path.to_path_buf(),
+        tensor: tensor.to_string(),
+        message,
+    };
+    let len = bytes.len();
+    let n = bytes
+        .get(..8)
+        .map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()));
+    match (e, n) {
+        (E::HeaderTooSmall, _) => file(format!("{len} bytes, shorter than the 8-byte header length")),
+        (E::HeaderTooLarge, Some(n)) => file(format!(
+            "header length {n} (bytes 0..8) is over the 100 MB the format allows"
+        )),
+        (E::InvalidHeaderLength, Some(n)) => file(format!(
+            "header length {n} (bytes 0..8) runs past the end of the file ({len} bytes)"
+        )),
+        (
+            e @ (E::InvalidOffset(_)
+            | E::TensorInvalidInfo
+            | E::MisalignedSlice
+            | E::ValidationOverflow
+            | E::MetadataIncompleteBuffer),
+            Some(n),
+        ) => {
+            let start = 8 + n as usize;
+            // The header parsed: walk its tensors in offset order.
+            let header: serde_json::Map<String, serde_json::Value> = bytes
+                .get(8..start)
+                .and_then(|h| serde_json::from_slice(h).ok())
+                .unwrap_or_default();
+            let mut infos: Vec<(String, safetensors::tensor::TensorInfo)> = header
+                .into_iter()
+                .filter(|(k, _)| k != "__metadata__")
+                .filter_map(|(k, v)| Some((k, serde_json::from_value(v).ok()?)))
+                .collect();
+            infos.sort_by_key(|(_, i)| i.data_offsets);
+            let mut end = 0usize;
+            for (name, info) in &infos {
+                let (s, e) = info.data_offsets;
+                if s != end || e < s {
+                    return tensor(
+                        name,
+                        format!(
+                            "data_offsets [{s}, {e}] do not follow the previous tensor's end ({end}): \
+                             overlapping, out of order or with a gap"
+                        ),
+                    );
+                }
+                let size = info
+                    .shape
+                    .iter()
+                    .try_fold(info.dtype.bitsize(), |a, &d| a.checked_mul(d))
+                    .map(|bits| bits.div_ceil(8));
+                if size != Some(e - s) {
+                    let shape: Vec<String> = info.shape.iter().map(usize::to_string).collect();
+                    return tensor(
+                        name,
+                        format!(
+                            "dtype {:?} and shape [{}] make {} bytes, but data_offsets [{s}, {e}] hold {}",
+                            info.dtype,
+                            shape.join(", "),
+                            size.map_or("too many".to_string(), |b| b.to_string()),
+                            e - s
+                        ),
+                    );
+                }
+                end = e;
+            }
+            match e {
+                E::MetadataIncompleteBuffer => file(format!(
+                    "the tensors' data ends at byte {}, but the file has {len} bytes",
+                    start.saturating_add(end)
+                )),
+                e => file(e.to_string()),
+            }
+        }
+        (e, _) => file(e.to_string()),
+    }
+}
+
 /// A Hugging Face model directory, opened and checked.
 #[derive(Debug)]
 pub struct ModelDir {
@@ -131,7 +224,19 @@ impl ModelDir {
     /// Opens `path`: reads `config.json` (without class defaults: see
     /// [`crate::Import`]) and maps and checks every weights file.
     pub fn open(path: impl AsRef<Path>) -> Result<ModelDir> {
-        let path = path.as_ref().to_path_buf();
+        ModelDir::open_inner(path.as_ref(), true)
+    }
+
+    /// [`ModelDir::open`] for `--vocab-only`: a directory without weights
+    /// (no index, no `model*.safetensors`) opens with no shards, as the
+    /// converter indexes no tensors there; weights that are present are
+    /// checked all the same.
+    pub fn open_vocab_only(path: impl AsRef<Path>) -> Result<ModelDir> {
+        ModelDir::open_inner(path.as_ref(), false)
+    }
+
+    fn open_inner(path: &Path, weights_required: bool) -> Result<ModelDir> {
+        let path = path.to_path_buf();
         let config = Config::read(&path.join("config.json"))?;
         let index = path.join("model.safetensors.index.json");
         let shards = if index.is_file() {
@@ -152,7 +257,7 @@ impl ModelDir {
                     }
                 }
             }
-            if parts.is_empty() {
+            if parts.is_empty() && weights_required {
                 return Err(Error::NoWeights { dir: path });
             }
             parts.sort();
@@ -164,22 +269,21 @@ impl ModelDir {
         Ok(ModelDir { path, config, shards })
     }
 
-    fn open_indexed(dir: &Path, index: &Path) -> Result<Vec<StShard>> {
+    /// `model.safetensors.index.json`'s `weight_map` from `bytes` (the
+    /// contents of `path`, which errors name): each shard's file name and
+    /// the tensors the index places in it, by file name. Every entry must
+    /// be a plain file name (no directory, no `..`).
+    pub fn parse_index(path: &Path, bytes: &[u8]) -> Result<BTreeMap<String, Vec<String>>> {
         let json = |message: String| Error::Json {
-            path: index.to_path_buf(),
+            path: path.to_path_buf(),
             message,
         };
-        let text = std::fs::read_to_string(index).map_err(|source| Error::Io {
-            path: index.to_path_buf(),
-            source,
-        })?;
-        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| json(e.to_string()))?;
+        let v = crate::json::parse(path, bytes)?;
         let map = v
             .get("weight_map")
             .and_then(|m| m.as_object())
             .ok_or_else(|| json("no weight_map object".into()))?;
-        // Shard file name → the tensors the index puts there.
-        let mut listed: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        let mut listed: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (tensor, file) in map {
             let file = file
                 .as_str()
@@ -189,8 +293,22 @@ impl ModelDir {
                     "weight_map entry {tensor}: {file:?} is not a file name"
                 )));
             }
-            listed.entry(file).or_default().push(tensor);
+            listed.entry(file.to_string()).or_default().push(tensor.clone());
         }
+        Ok(listed)
+    }
+
+    fn open_indexed(dir: &Path, index: &Path) -> Result<Vec<StShard>> {
+        let bytes = std::fs::read(index).map_err(|source| Error::Io {
+            path: index.to_path_buf(),
+            source,
+        })?;
+        // Shard file name → the tensors the index puts there.
+        let listed = Self::parse_index(index, &bytes)?;
+        let placed: std::collections::HashMap<&str, &str> = listed
+            .iter()
+            .flat_map(|(file, tensors)| tensors.iter().map(move |t| (t.as_str(), file.as_str())))
+            .collect();
         // Every shard present before any is read.
         for (file, tensors) in &listed {
             if !dir.join(file).is_file() {
@@ -207,7 +325,7 @@ impl ModelDir {
             for name in tensors {
                 if shard
                     .tensors
-                    .binary_search_by(|t| t.name.as_str().cmp(name))
+                    .binary_search_by(|t| t.name.as_str().cmp(name.as_str()))
                     .is_err()
                 {
                     return Err(Error::Tensor {
@@ -218,7 +336,7 @@ impl ModelDir {
                 }
             }
             for t in &shard.tensors {
-                if map.get(&t.name).and_then(|f| f.as_str()) != Some(file) {
+                if placed.get(t.name.as_str()) != Some(&file.as_str()) {
                     return Err(Error::Tensor {
                         path: shard.path.clone(),
                         tensor: t.name.clone(),

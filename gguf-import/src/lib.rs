@@ -50,6 +50,7 @@ mod convert;
 mod dir;
 mod error;
 pub mod general;
+mod json;
 mod plan;
 mod source;
 pub mod split;

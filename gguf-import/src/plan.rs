@@ -46,6 +46,10 @@ pub(crate) struct Plan {
     pub config: Config,
     pub outtype: OutType,
     pub tensors: Vec<Planned>,
+    /// Phi 3's `rope.scaling.attn_factor`, which the converter writes while
+    /// it makes the rope factor tensors: before every other key but
+    /// `general.architecture`.
+    pub rope_attn_factor: Option<f32>,
     /// `--model-name` and `--metadata` for the `general.*` keys.
     pub options: ImportOptions,
 }
@@ -59,86 +63,33 @@ impl Plan {
             supported: arch::supported(),
         })?;
         config.apply_defaults(arch.defaults)?;
-        if let Some(rs) = config.get("rope_scaling") {
-            // Phi 3's long-context factors become extra tensors: not made here.
-            if rs.get("long_factor").is_some() || rs.get("short_factor").is_some() {
-                return Err(config.err("rope_scaling", "long/short rope factors are not supported yet"));
-            }
+        if arch.phi3_rope_factors {
+            phi3_rope_scaling(&mut config)?;
         }
         let outtype = match outtype {
             OutType::Auto => guess_outtype(dir),
             t => t,
         };
-        let mut tensors = Vec::new();
-        let mut n_vocab = None;
-        if arch.llama3_rope_freqs {
-            if let Some(freqs) = llama3_rope_freqs(&config)? {
-                tensors.push(Planned {
-                    name: "rope_freqs.weight".into(),
-                    ggml_type: GgmlType::F32,
-                    dims: vec![freqs.len() as u64],
-                    origin: Origin::Generated(freqs),
-                });
-            }
-        }
-        for (s, shard) in dir.shards().iter().enumerate() {
-            for (i, t) in shard.tensors().iter().enumerate() {
-                let hf_name = arch.rename(&t.name);
-                if arch.skips(&hf_name) {
-                    continue;
-                }
-                let err = |message: String| Error::Tensor {
-                    path: shard.path().to_path_buf(),
-                    tensor: t.name.clone(),
-                    message,
-                };
-                if dtype_size(t.dtype).is_none() {
-                    return Err(err(format!(
-                        "dtype {:?} is not one the importer reads (F32, F16, BF16)",
-                        t.dtype
-                    )));
-                }
-                let (name, transform) = arch
-                    .map_name(&hf_name)
-                    .ok_or_else(|| err(format!("no {} tensor has this name", arch.name)))?;
-                let heads = match transform {
-                    Transform::PermuteQ => config.u64("num_attention_heads")?,
-                    Transform::PermuteK => config.u64("num_key_value_heads")?,
-                    _ => 1,
-                };
-                if matches!(transform, Transform::PermuteQ | Transform::PermuteK) {
-                    let rows = t.shape.first().copied().unwrap_or(1);
-                    if heads == 0 || !rows.is_multiple_of(2 * heads) {
-                        return Err(err(format!(
-                            "{rows} rows cannot be split into {heads} heads of two halves"
-                        )));
+        // `write_vocab` never calls `prepare_tensors`.
+        let (mut tensors, mut rope_attn_factor) = (Vec::new(), None);
+        if !options.vocab_only {
+            if arch.phi3_rope_factors {
+                if let Some((factor, long, short)) = phi3_rope_factors(&config)? {
+                    rope_attn_factor = Some(factor);
+                    for (name, v) in [
+                        ("rope_factors_long.weight", long),
+                        ("rope_factors_short.weight", short),
+                    ] {
+                        tensors.push(Planned {
+                            name: name.into(),
+                            ggml_type: GgmlType::F32,
+                            dims: vec![v.len() as u64],
+                            origin: Origin::Generated(v),
+                        });
                     }
                 }
-                let mut dims: Vec<u64> = t.shape.iter().rev().copied().collect();
-                if transform == Transform::TruncateVocab && dims.len() == 2 {
-                    let n = match n_vocab {
-                        Some(n) => n,
-                        None => *n_vocab.insert(vocab_len(dir, &config)?),
-                    };
-                    dims[1] = dims[1].min(n);
-                }
-                let ggml_type = if arch.f32_tensors.contains(&name.as_str()) {
-                    GgmlType::F32
-                } else {
-                    tensor_type(&name, &dims, outtype)
-                };
-                tensors.push(Planned {
-                    name,
-                    ggml_type,
-                    dims,
-                    origin: Origin::Shard {
-                        shard: s,
-                        tensor: i,
-                        transform,
-                        heads,
-                    },
-                });
             }
+            tensors.extend(plan_tensors(dir, arch, &config, outtype)?);
         }
         Ok(Plan {
             arch,
@@ -146,10 +97,94 @@ impl Plan {
             config,
             outtype,
             tensors,
+            rope_attn_factor,
             options: options.clone(),
         })
     }
+}
 
+/// Every output tensor, in the converter's order (`prepare_tensors`).
+fn plan_tensors(
+    dir: &ModelDir,
+    arch: &'static Arch,
+    config: &Config,
+    outtype: OutType,
+) -> Result<Vec<Planned>> {
+    let mut tensors = Vec::new();
+    let mut n_vocab = None;
+    if arch.llama3_rope_freqs {
+        if let Some(freqs) = llama3_rope_freqs(config)? {
+            tensors.push(Planned {
+                name: "rope_freqs.weight".into(),
+                ggml_type: GgmlType::F32,
+                dims: vec![freqs.len() as u64],
+                origin: Origin::Generated(freqs),
+            });
+        }
+    }
+    for (s, shard) in dir.shards().iter().enumerate() {
+        for (i, t) in shard.tensors().iter().enumerate() {
+            let hf_name = arch.rename(&t.name);
+            if arch.skips(&hf_name) {
+                continue;
+            }
+            let err = |message: String| Error::Tensor {
+                path: shard.path().to_path_buf(),
+                tensor: t.name.clone(),
+                message,
+            };
+            if dtype_size(t.dtype).is_none() {
+                return Err(err(format!(
+                    "dtype {:?} is not one the importer reads (F32, F16, BF16)",
+                    t.dtype
+                )));
+            }
+            let (name, transform) = arch
+                .map_name(&hf_name)
+                .ok_or_else(|| err(format!("no {} tensor has this name", arch.name)))?;
+            let heads = match transform {
+                Transform::PermuteQ => config.u64("num_attention_heads")?,
+                Transform::PermuteK => config.u64("num_key_value_heads")?,
+                _ => 1,
+            };
+            if matches!(transform, Transform::PermuteQ | Transform::PermuteK) {
+                let rows = t.shape.first().copied().unwrap_or(1);
+                if heads == 0 || !rows.is_multiple_of(2 * heads) {
+                    return Err(err(format!(
+                        "{rows} rows cannot be split into {heads} heads of two halves"
+                    )));
+                }
+            }
+            let mut dims: Vec<u64> = t.shape.iter().rev().copied().collect();
+            if transform == Transform::TruncateVocab && dims.len() == 2 {
+                let n = match n_vocab {
+                    Some(n) => n,
+                    None => *n_vocab.insert(vocab_len(dir, config)?),
+                };
+                dims[1] = dims[1].min(n);
+            }
+            let ggml_type = if arch.f32_tensors.contains(&name.as_str()) {
+                GgmlType::F32
+            } else {
+                tensor_type(&name, &dims, outtype)
+            };
+            tensors.push(Planned {
+                name,
+                ggml_type,
+                dims,
+                origin: Origin::Shard {
+                    shard: s,
+                    tensor: i,
+                    transform,
+                    heads,
+                },
+            });
+        }
+    }
+    Ok(tensors)
+}
+
+impl Plan {
     /// The GGUF header the converter's metadata calls would give, as far
     /// as this crate makes it: `general.architecture`, `general.type`, the
     /// sampling and authorship keys ([`crate::general`]), the hyperparameters
@@ -163,11 +198,27 @@ impl Plan {
             "general.architecture",
             MetaValue::String(a.as_bytes().to_vec().into()),
         )?;
+        if let Some(f) = self.rope_attn_factor {
+            b.push(format!("{a}.rope.scaling.attn_factor"), MetaValue::F32(f))?;
+        }
         crate::general::push(&mut b, &self.dir, &self.tensors, &self.options)?;
+        self.push_hparams(self.arch.hparams, &mut b)?;
+        b.push("general.quantization_version", MetaValue::U32(2))?;
+        crate::vocab::push_tokenizer(&mut b, &self.dir, a, c, self.options.pre.as_deref())?;
+        for t in &self.tensors {
+            b.add_tensor(t.name.clone(), &t.dims, t.ggml_type)?;
+        }
+        Ok(b)
+    }
+
+    /// Pushes the hyperparameter keys of `hparams`, in order.
+    fn push_hparams(&self, hparams: &[HParam], b: &mut GgufBuilder<'static>) -> Result<()> {
+        let c = &self.config;
+        let a = self.arch.name;
         let u32_of = |key: &str, v: u64| -> Result<u32> {
             u32::try_from(v).map_err(|_| c.err(key, &format!("{v} does not fit a UINT32")))
         };
-        for h in self.arch.hparams {
+        for h in hparams {
             match *h {
                 HParam::U32(k, keys) => {
                     if let Some((key, _)) = c.find(keys) {
@@ -222,7 +273,7 @@ impl Plan {
                         MetaValue::U32(u32_of("partial_rotary_factor", v)?),
                     )?;
                 }
-                HParam::RopeScaling => rope_scaling(c, a, &mut b)?,
+                HParam::RopeScaling => rope_scaling(c, a, b)?,
                 HParam::RopeFreqBase => {
                     let from_params = rope_params(c)
                         .and_then(|p| p.get("rope_theta"))
@@ -241,6 +292,7 @@ impl Plan {
                         b.push(format!("{a}.rope.freq_base"), MetaValue::F32(t as f32))?;
                     }
                 }
+                HParam::Group(list) => self.push_hparams(list, b)?,
                 HParam::PoolingType => {
                     if let Some(t) = pooling_type(&self.dir)? {
                         b.push(format!("{a}.pooling_type"), MetaValue::U32(t))?;
@@ -248,13 +300,136 @@ impl Plan {
                 }
             }
         }
-        b.push("general.quantization_version", MetaValue::U32(2))?;
-        crate::vocab::push_tokenizer(&mut b, &self.dir, a, c, self.options.pre.as_deref())?;
-        for t in &self.tensors {
-            b.add_tensor(t.name.clone(), &t.dims, t.ggml_type)?;
-        }
-        Ok(b)
+        Ok(())
     }
+}
+
+/// `rope_scaling` as transformers' `Phi3Config` takes it: `type` `su` or
+/// `yarn` renamed `longrope` (`_rope_scaling_adjustment`), then
+/// `_rope_scaling_validation` — exactly the keys `type` (`longrope`),
+/// `short_factor` and `long_factor`, lists of numbers
+/// `int(hidden_size // num_attention_heads * partial_rotary_factor) // 2`
+/// long. Where it fails, AutoConfig raises and the converter reads
+/// `config.json` without the class's defaults instead: not done here, an
+/// error naming the key.
+fn phi3_rope_scaling(config: &mut Config) -> Result<()> {
+    use serde_json::Value;
+    let Some(rs) = config.get("rope_scaling").cloned() else {
+        return Ok(());
+    };
+    let refuse = |why: String| {
+        config.err(
+            "rope_scaling",
+            &format!(
+                "{why}: transformers' Phi3Config rejects it, and the converter would then read \
+                 config.json without the class defaults, which gguf import does not do"
+            ),
+        )
+    };
+    let Value::Object(mut rs) = rs else {
+        return Err(refuse("not an object".into()));
+    };
+    if let Some(Value::String(t)) = rs.get("type") {
+        if t == "su" || t == "yarn" {
+            rs.insert("type".into(), Value::from("longrope"));
+        }
+    }
+    if rs.len() != 3 {
+        return Err(refuse(format!(
+            "{} keys, not the three type, short_factor and long_factor",
+            rs.len()
+        )));
+    }
+    if rs.get("type").and_then(Value::as_str) != Some("longrope") {
+        return Err(refuse("type is not longrope (or su, yarn)".into()));
+    }
+    let heads = config.u64("num_attention_heads")?;
+    if heads == 0 {
+        return Err(config.err("num_attention_heads", "is 0"));
+    }
+    let pct = config.f64("partial_rotary_factor")?;
+    let rotary = ((config.u64("hidden_size")? / heads) as f64 * pct) as u64;
+    for key in ["short_factor", "long_factor"] {
+        let Some(Value::Array(list)) = rs.get(key) else {
+            return Err(refuse(format!("{key} is not a list")));
+        };
+        if !list.iter().all(Value::is_number) {
+            return Err(refuse(format!("{key} is not a list of numbers")));
+        }
+        if list.len() as u64 != rotary / 2 {
+            return Err(refuse(format!(
+                "{key} has {} entries, not {} (half the rotary dimensions)",
+                list.len(),
+                rotary / 2
+            )));
+        }
+    }
+    config.set("rope_scaling", Value::Object(rs));
+    Ok(())
+}
+
+/// Phi 3's `rope.scaling.attn_factor`, long and short factors.
+type RopeFactors = (f32, Vec<f32>, Vec<f32>);
+
+/// `Phi3MiniModel.generate_extra_tensors`: with a (non-empty)
+/// `long_factor`, `rope.scaling.attn_factor` — for longrope
+/// `sqrt(1 + ln(scale) / ln(original context))`, `scale` the context
+/// over the original one, 1 when not above it — and the long and short
+/// factors as float32.
+fn phi3_rope_factors(c: &Config) -> Result<Option<RopeFactors>> {
+    use serde_json::Value;
+    let Some(rp) = rope_params(c) else { return Ok(None) };
+    let long = match rp.get("long_factor") {
+        Some(Value::Array(l)) if !l.is_empty() => l,
+        _ => return Ok(None),
+    };
+    let factors = |key: &str, list: &[Value]| -> Result<Vec<f32>> {
+        list.iter()
+            .map(|v| {
+                v.as_f64()
+                    .map(|x| x as f32)
+                    .ok_or_else(|| c.err(&format!("rope_scaling.{key}"), &format!("{v} is not a number")))
+            })
+            .collect()
+    };
+    let short = match rp.get("short_factor") {
+        Some(Value::Array(l)) => l,
+        _ => return Err(c.err("rope_scaling.short_factor", "missing beside long_factor")),
+    };
+    let max_pos = match c.find(&["n_positions", "max_position_embeddings"]) {
+        Some((k, _)) => c.u64(k)?,
+        None => return Err(c.err("max_position_embeddings", "missing")),
+    };
+    let orig = c.u64("original_max_position_embeddings")?;
+    if orig == 0 {
+        return Err(c.err("original_max_position_embeddings", "is 0"));
+    }
+    let scale = max_pos as f64 / orig as f64;
+    // Phi3Config has renamed su and yarn: longrope is the one type left.
+    let attn_factor = if scale > 1.0 {
+        (1.0 + scale.ln() / (orig as f64).ln()).sqrt()
+    } else {
+        1.0
+    };
+    let heads = c.u64("num_attention_heads")?.max(1);
+    let pct = c.f64("partial_rotary_factor")?;
+    let rope_dims = (pct * c.u64("hidden_size")? as f64) as u64 / heads;
+    if long.len() != short.len() || long.len() as f64 != rope_dims as f64 / 2.0 {
+        return Err(c.err(
+            "rope_scaling",
+            &format!(
+                "long_factor has {} entries and short_factor {}: both must be {} (half of the {rope_dims} rope dimensions)",
+                long.len(),
+                short.len(),
+                rope_dims as f64 / 2.0
+            ),
+        ));
+    }
+    Ok(Some((
+        attn_factor as f32,
+        factors("long_factor", long)?,
+        factors("short_factor", short)?,
+    )))
 }
 
 /// The converter's `rope_parameters`: `config.json`'s `rope_parameters`
@@ -357,18 +532,6 @@ fn rope_scaling(c: &Config, a: &str, b: &mut GgufBuilder<'static>) -> Result<()>
     Ok(())
 }
 
-/// Reads a JSON file, naming it in errors.
-fn read_json(path: &Path) -> Result<serde_json::Value> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    serde_json::from_str(&text).map_err(|e| Error::Json {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })
-}
-
 /// llama.cpp's pooling type (MEAN 1, CLS 2, LAST 3) from the
 /// sentence-transformers pooling module `modules.json` names, as the
 /// converter's `_try_set_pooling_type` reads it; `None` without one.
@@ -377,7 +540,7 @@ fn pooling_type(dir: &Path) -> Result<Option<u32>> {
     if !modules.is_file() {
         return Ok(None);
     }
-    let list = read_json(&modules)?;
+    let list = crate::json::read(&modules)?;
     let pooling = list.as_array().and_then(|l| {
         l.iter().find(|m| {
             m.get("type")
@@ -389,7 +552,7 @@ fn pooling_type(dir: &Path) -> Result<Option<u32>> {
         return Ok(None);
     };
     let file = dir.join(path).join("config.json");
-    let cfg = read_json(&file)?;
+    let cfg = crate::json::read(&file)?;
     let on = |k: &str| cfg.get(k).is_some_and(|v| v.as_bool().unwrap_or(!v.is_null()));
     let t = if on("pooling_mode_mean_tokens") {
         1
@@ -422,7 +585,7 @@ fn vocab_len(dir: &ModelDir, config: &Config) -> Result<u64> {
         return config.u64("vocab_size");
     }
     let path = dir.path().join("tokenizer.json");
-    let json = read_json(&path)?;
+    let json = crate::json::read(&path)?;
     let vocab = json.pointer("/model/vocab").and_then(|v| {
         v.as_object()
             .map(|o| o.len())

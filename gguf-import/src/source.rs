@@ -14,7 +14,7 @@ use crate::dir::{ModelDir, StShard, StTensor};
 use crate::error::Result;
 use crate::general::ImportOptions;
 use crate::plan::{Origin, Plan, Planned};
-use gguf_format::{ByteOrder, GgmlType, Gguf, TensorInfo, TensorSource};
+use gguf_format::{ByteOrder, GgmlType, Gguf, GgufBuilder, TensorInfo, TensorSource};
 use rayon::prelude::*;
 use safetensors::Dtype;
 use std::collections::HashMap;
@@ -43,7 +43,12 @@ impl Import {
     /// [`Import::open`] with the converter's `--model-name` and
     /// `--metadata` ([`ImportOptions`]).
     pub fn open_with(path: impl AsRef<Path>, outtype: OutType, options: &ImportOptions) -> Result<Import> {
-        Import::new_with(ModelDir::open(path)?, outtype, options)
+        let dir = if options.vocab_only {
+            ModelDir::open_vocab_only(path)?
+        } else {
+            ModelDir::open(path)?
+        };
+        Import::new_with(dir, outtype, options)
     }
 
     /// Plans the conversion of an opened directory to `outtype`: fails,
@@ -97,6 +102,25 @@ impl Import {
     /// padding): what a file written from the source starts with.
     pub fn header_bytes(&self) -> &[u8] {
         &self.header
+    }
+
+    /// The file the converter's `--vocab-only` writes (`write_vocab`): the
+    /// header and the metadata in `order`, nothing after — no tensor
+    /// infos, no alignment padding; `None` unless planned with
+    /// [`ImportOptions::vocab_only`].
+    pub fn vocab_file(&self, order: ByteOrder) -> Result<Option<Vec<u8>>> {
+        if !self.plan.options.vocab_only {
+            return Ok(None);
+        }
+        let header = Gguf::parse_header(&self.header)?;
+        let mut builder = GgufBuilder::from_gguf(&header)?;
+        builder.set_byte_order(order);
+        let mut bytes = Vec::new();
+        drop(builder.write_header(&mut bytes)?);
+        // With no tensors, the tensor infos end where the metadata does.
+        let end = Gguf::parse_header(&bytes)?.tensor_infos_end();
+        bytes.truncate(end as usize);
+        Ok(Some(bytes))
     }
 
     /// The model as a [`TensorSource`], borrowing this import.

@@ -4,30 +4,10 @@
 
 use gguf_import::{Error, Import, ModelDir, OutType};
 use gguf_testdata::golden;
-use std::path::{Path, PathBuf};
 
-/// A copy of golden model directory `model` in a fresh temporary folder.
-fn copy_model(model: &str) -> (tempfile::TempDir, PathBuf) {
-    let from = golden::dir().join("import/models").join(model);
-    assert!(from.is_dir(), "ground truth missing: {}", from.display());
-    let tmp = tempfile::tempdir().unwrap();
-    let to = tmp.path().join(model);
-    std::fs::create_dir(&to).unwrap();
-    for e in std::fs::read_dir(&from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_file() {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
-    (tmp, to)
-}
+mod common;
 
-fn open_err(dir: &Path) -> Error {
-    match Import::open(dir, OutType::F16) {
-        Ok(_) => panic!("{} opened", dir.display()),
-        Err(e) => e,
-    }
-}
+use common::{copy_model, open_err};
 
 /// A safetensors file of one tensor `name` with `dtype`, `shape` and `data`.
 fn safetensors(name: &str, dtype: &str, shape: &[u64], data: &[u8]) -> Vec<u8> {

@@ -7,7 +7,7 @@
 //! `general.*` keys are left out of the comparison).
 
 use gguf_format::TensorSource;
-use gguf_import::{Import, OutType};
+use gguf_import::{Import, ImportOptions, OutType};
 use gguf_testdata::golden;
 
 /// Model directory → its `-auto.gguf`'s keys this crate makes, in order.
@@ -244,4 +244,110 @@ fn rope_scaling_keys_follow_the_converter() {
     let (keys, first) = with_rope_scaling(r#"{"rope_type": "llama3", "factor": 8.0}"#);
     assert!(keys.is_empty(), "{keys:?}");
     assert_eq!(first, "rope_freqs.weight");
+}
+
+/// Phi-3's long-context rope: `rope_scaling` with long and short factors
+/// (`type` `su`, which transformers' Phi3Config renames `longrope`) gives
+/// `rope_factors_long.weight` and `rope_factors_short.weight` as the first
+/// tensors (F32, the factors as float32) and `phi3.rope.scaling.attn_factor`
+/// right after `general.architecture`, as `Phi3MiniModel.
+/// generate_extra_tensors` writes them while `prepare_tensors` runs —
+/// before any other key; `--vocab-only` has neither.
+#[test]
+fn phi3_long_rope_factors_are_the_converters() {
+    use gguf_format::{Gguf, Value};
+    let dir = golden::dir().join("import/models/phi3-spm");
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = tmp.path().join("phi3-spm");
+    std::fs::create_dir(&copy).unwrap();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), copy.join(e.file_name())).unwrap();
+    }
+    let plain = Import::open(&copy, OutType::F16).unwrap();
+    let long = [1.0, 1.25, 1.5, 2.0, 3.0, 5.5, 8.25, 0.1];
+    let short = [1.0, 1.0, 1.0, 1.0, 1.1, 1.2, 1.3, 0.3];
+    let path = copy.join("config.json");
+    let mut config: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    config["max_position_embeddings"] = 131072.into();
+    config["rope_scaling"] = serde_json::json!({"type": "su", "long_factor": long, "short_factor": short});
+    std::fs::write(&path, config.to_string()).unwrap();
+    let scaled = Import::open(&copy, OutType::F16).unwrap();
+
+    let (p, s) = (plain.source().unwrap(), scaled.source().unwrap());
+    let names = |src: &gguf_import::ImportSource<'_>| -> Vec<String> {
+        src.tensors().iter().map(|t| t.name.to_string()).collect()
+    };
+    let mut want = vec![
+        "rope_factors_long.weight".to_string(),
+        "rope_factors_short.weight".to_string(),
+    ];
+    want.extend(names(&p));
+    assert_eq!(names(&s), want);
+    for (name, values) in [
+        ("rope_factors_long.weight", long),
+        ("rope_factors_short.weight", short),
+    ] {
+        let t = s.tensor(name).unwrap();
+        assert_eq!((t.ggml_type.to_string().as_str(), t.dims()), ("F32", &[8u64][..]));
+        let mut scratch = Vec::new();
+        let bytes = s.rows(t, 0..1, &mut scratch).unwrap();
+        let want: Vec<u8> = values.iter().flat_map(|&v| (v as f32).to_le_bytes()).collect();
+        assert_eq!(bytes, &want[..], "{name}");
+    }
+    let keys = |bytes: &[u8]| -> Vec<(String, String)> {
+        Gguf::parse_header(bytes)
+            .unwrap()
+            .metadata()
+            .iter()
+            .map(|kv| {
+                let v = format!("{:?}", kv.value);
+                // An array's offset in the file moves with the keys before it.
+                let v = v.split(", offset:").next().unwrap_or_default().to_string();
+                (kv.key.to_string(), v)
+            })
+            .collect()
+    };
+    let got = keys(scaled.header_bytes());
+    let mut want = keys(plain.header_bytes());
+    let attn = (1.0 + (32.0f64).ln() / (4096.0f64).ln()).sqrt() as f32;
+    want.insert(
+        1,
+        (
+            "phi3.rope.scaling.attn_factor".into(),
+            format!("{:?}", Value::F32(attn)),
+        ),
+    );
+    for (k, v) in want.iter_mut() {
+        if k == "phi3.context_length" {
+            *v = format!("{:?}", Value::U32(131072));
+        }
+        if k == "general.size_label" {
+            // Sixteen more parameters do not change it.
+            assert!(v.contains("159K"), "{v}");
+        }
+    }
+    assert_eq!(got, want);
+
+    // --vocab-only: neither the key nor the tensors.
+    let options = ImportOptions::default().with_vocab_only();
+    let vocab = Import::open_with(&copy, OutType::F16, &options).unwrap();
+    let v = keys(&vocab.vocab_file(gguf_format::ByteOrder::Little).unwrap().unwrap());
+    assert!(v.iter().all(|(k, _)| k != "phi3.rope.scaling.attn_factor"));
+
+    // What Phi3Config refuses (a fourth key; factors of the wrong length)
+    // is an error naming rope_scaling.
+    for bad in [
+        serde_json::json!({"type": "longrope", "long_factor": long, "short_factor": short, "factor": 2.0}),
+        serde_json::json!({"type": "longrope", "long_factor": &long[..4], "short_factor": short}),
+        serde_json::json!({"type": "linear", "long_factor": long, "short_factor": short}),
+    ] {
+        config["rope_scaling"] = bad;
+        std::fs::write(&path, config.to_string()).unwrap();
+        let e = Import::open(&copy, OutType::F16).unwrap_err();
+        assert!(
+            matches!(e, gguf_import::Error::Config { ref key, .. } if key == "rope_scaling"),
+            "{e}"
+        );
+    }
 }

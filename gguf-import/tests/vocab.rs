@@ -9,6 +9,10 @@
 use gguf_import::{Error, Import, ImportOptions, OutType};
 use gguf_testdata::golden;
 
+mod common;
+
+use common::{copy_model, model, open_err};
+
 #[path = "../examples/tokenizer_digest.rs"]
 #[allow(dead_code)]
 mod digest;
@@ -56,10 +60,6 @@ const EXPECTED: &[(&str, &str)] = &[
         "bfc9b6c7cbc74ad88680b01848dcd2469db35c1d2e721263261d60b049aff08b",
     ),
 ];
-
-fn model(name: &str) -> std::path::PathBuf {
-    golden::dir().join("import/models").join(name)
-}
 
 /// The `tokenizer.*` keys of a header, one line each (for a readable
 /// diff): scalars as they are, arrays as type, length and the digest of
@@ -116,28 +116,6 @@ fn tokenizer_keys_equal_the_converters() {
         }
     }
     assert!(bad.is_empty(), "{}", bad.join("\n\n"));
-}
-
-/// A copy of golden model `name`'s files, to spoil.
-fn copy_model(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
-    let from = model(name);
-    let tmp = tempfile::tempdir().unwrap();
-    let to = tmp.path().join(name);
-    std::fs::create_dir(&to).unwrap();
-    for e in std::fs::read_dir(&from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_file() {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
-    (tmp, to)
-}
-
-fn open_err(dir: &std::path::Path) -> Error {
-    match Import::open(dir, OutType::F16) {
-        Ok(_) => panic!("{} opened", dir.display()),
-        Err(e) => e,
-    }
 }
 
 /// The value of string key `key` in an import's header.
@@ -208,5 +186,118 @@ fn vocabulary_larger_than_vocab_size_names_the_file() {
     assert!(
         matches!(e, Error::Tokenizer { ref path, .. } if path.ends_with("tokenizer.json")),
         "{e:?}"
+    );
+}
+
+/// The metadata keys of an import's header, in order, with their values
+/// for strings and string arrays (shortened).
+fn tokenizer_keys(import: &Import) -> Vec<(String, String)> {
+    let g = gguf_format::Gguf::parse_header(import.header_bytes()).unwrap();
+    g.metadata()
+        .iter()
+        .filter(|kv| kv.key.starts_with("tokenizer."))
+        .map(|kv| {
+            let v = match kv.value {
+                gguf_format::Value::String(s) => String::from_utf8_lossy(s.as_bytes()).into_owned(),
+                gguf_format::Value::Array(ref a) if a.len() < 10 => a
+                    .strings()
+                    .map(|s| {
+                        s.map(|x| String::from_utf8_lossy(x.as_bytes()).into_owned())
+                            .collect::<Vec<_>>()
+                            .join("|")
+                    })
+                    .unwrap_or_default(),
+                _ => String::new(),
+            };
+            (kv.key.to_string(), v)
+        })
+        .collect()
+}
+
+#[test]
+fn chat_template_lists_are_written_as_gguf_py_does() {
+    let (_tmp, dir) = copy_model("tinyllama-spm");
+    let plain = tokenizer_keys(&Import::open(&dir, OutType::F16).unwrap());
+    let at = plain
+        .iter()
+        .position(|(k, _)| k == "tokenizer.chat_template")
+        .expect("the golden directory has a chat template");
+    let tc = dir.join("tokenizer_config.json");
+    let mut json: serde_json::Value = serde_json::from_slice(&std::fs::read(&tc).unwrap()).unwrap();
+    json["chat_template"] = serde_json::json!([
+        {"name": "tool use", "template": "T"},
+        {"name": "default", "template": "D"},
+        {"name": "rag", "template": "R"},
+        {"name": "", "template": "ignored: no name"},
+        {"name": "none", "template": null},
+        {"name": "empty", "template": ""},
+        {"name": "rag", "template": "R2"},
+    ]);
+    std::fs::write(&tc, json.to_string()).unwrap();
+    let got = tokenizer_keys(&Import::open(&dir, OutType::F16).unwrap());
+    // In the place of the one template: each named one (an empty one not
+    // written, a repeated name keeping its place with the last template),
+    // the names, then the default.
+    let mut want = plain.clone();
+    want.splice(
+        at..=at,
+        [
+            ("tokenizer.chat_template.tool_use", "T"),
+            ("tokenizer.chat_template.rag", "R2"),
+            ("tokenizer.chat_templates", "tool_use|rag|empty"),
+            ("tokenizer.chat_template", "D"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    assert_eq!(got, want);
+
+    // Without a default: no tokenizer.chat_template; an empty template
+    // string is not written either.
+    json["chat_template"] = serde_json::json!([{"name": "x", "template": "X"}]);
+    std::fs::write(&tc, json.to_string()).unwrap();
+    let got = tokenizer_keys(&Import::open(&dir, OutType::F16).unwrap());
+    assert!(got.iter().all(|(k, _)| k != "tokenizer.chat_template"));
+    assert!(got.contains(&("tokenizer.chat_templates".into(), "x".into())));
+    json["chat_template"] = serde_json::json!("");
+    std::fs::write(&tc, json.to_string()).unwrap();
+    let got = tokenizer_keys(&Import::open(&dir, OutType::F16).unwrap());
+    assert!(got.iter().all(|(k, _)| !k.starts_with("tokenizer.chat_template")));
+
+    // What gguf-py stops on is an error naming the file.
+    json["chat_template"] = serde_json::json!([{"name": "x", "template": 5}]);
+    std::fs::write(&tc, json.to_string()).unwrap();
+    let e = open_err(&dir);
+    assert!(
+        e.to_string().contains("tokenizer_config.json") && e.to_string().contains("template 5"),
+        "{e}"
+    );
+}
+
+#[test]
+fn additional_chat_templates_follow_the_default_one() {
+    let (_tmp, dir) = copy_model("tinyllama-spm");
+    let tc = dir.join("tokenizer_config.json");
+    let mut json: serde_json::Value = serde_json::from_slice(&std::fs::read(&tc).unwrap()).unwrap();
+    json.as_object_mut().unwrap().remove("chat_template");
+    std::fs::write(&tc, json.to_string()).unwrap();
+    std::fs::write(dir.join("chat_template.jinja"), "J").unwrap();
+    let one = tokenizer_keys(&Import::open(&dir, OutType::F16).unwrap());
+    assert!(one.contains(&("tokenizer.chat_template".into(), "J".into())));
+    let extra = dir.join("additional_chat_templates");
+    std::fs::create_dir(&extra).unwrap();
+    std::fs::write(extra.join("tool-use.jinja"), "U").unwrap();
+    std::fs::write(extra.join("notes.txt"), "not a template").unwrap();
+    let got = tokenizer_keys(&Import::open(&dir, OutType::F16).unwrap());
+    let chat: Vec<_> = got
+        .iter()
+        .filter(|(k, _)| k.starts_with("tokenizer.chat_template"))
+        .collect();
+    assert_eq!(
+        chat,
+        [
+            &("tokenizer.chat_template.tool_use".to_string(), "U".to_string()),
+            &("tokenizer.chat_templates".to_string(), "tool_use".to_string()),
+            &("tokenizer.chat_template".to_string(), "J".to_string()),
+        ]
     );
 }

@@ -58,6 +58,16 @@ pub struct ImportArgs {
     #[arg(long, value_name = "NAME")]
     pub pre: Option<String>,
 
+    /// Write only the header and the metadata, no tensors, as
+    /// convert_hf_to_gguf.py --vocab-only: every key the full import writes,
+    /// tokenizer and hyperparameters included, but what the converter
+    /// derives from the tensors (the size label counted from them — a size
+    /// in the directory's name, such as 1.1B, is taken instead — and
+    /// Phi-3's rope.scaling.attn_factor). One file even with --split-max-*;
+    /// the weights are not read (a directory without them is accepted).
+    #[arg(long, conflicts_with = "to")]
+    pub vocab_only: bool,
+
     /// Write a big-endian file (as the converter's --bigendian).
     #[arg(long)]
     pub bigendian: bool,

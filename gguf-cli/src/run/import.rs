@@ -8,6 +8,7 @@ use gguf_format::split::{output_names, SplitLimit};
 use gguf_format::{ByteOrder, GgufBuilder, TensorSource};
 use gguf_import::{Import, ImportOptions, OutType};
 use gguf_quant::requant::{self, parse_target};
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -44,6 +45,7 @@ pub fn run(a: &ImportArgs, out: &mut dyn Write) -> Result {
         model_name: a.model_name.clone(),
         metadata: a.metadata.clone(),
         pre: a.pre.clone(),
+        vocab_only: a.vocab_only,
     };
     let import = Import::open_with(dir, outtype, &options)?;
     let source = import.source()?;
@@ -64,7 +66,7 @@ pub fn run(a: &ImportArgs, out: &mut dyn Write) -> Result {
         let opts = quant_options(&a.quant, target)?;
         let plan = requant::plan(&source, &opts, a.dry_run)?;
         if a.dry_run {
-            return dry_run(out, a.json, &import, &source, Some(&plan));
+            return dry_run(out, a.json, &import, &source, Some(&plan), None);
         }
         let output = a
             .output
@@ -103,6 +105,9 @@ pub fn run(a: &ImportArgs, out: &mut dyn Write) -> Result {
         }
         return Ok(Status::Yes);
     }
+    if a.vocab_only {
+        return vocab_only(a, out, &import, &source, limit.is_some());
+    }
     let mut outputs = match limit {
         Some(limit) => gguf_import::split::split(&source, limit, a.no_tensor_first_split)?,
         None => vec![Output {
@@ -116,7 +121,7 @@ pub fn run(a: &ImportArgs, out: &mut dyn Write) -> Result {
         }
     }
     if a.dry_run {
-        return dry_run(out, a.json, &import, &source, None);
+        return dry_run(out, a.json, &import, &source, None, None);
     }
     let output = a
         .output
@@ -134,6 +139,64 @@ fn dir_files(dir: &std::path::Path) -> Vec<PathBuf> {
         .unwrap_or_default()
 }
 
+/// `--vocab-only`: the header and metadata alone, in one file (the
+/// converter does not split a file without tensors).
+fn vocab_only(
+    a: &ImportArgs,
+    out: &mut dyn Write,
+    import: &Import,
+    source: &gguf_import::ImportSource<'_>,
+    split: bool,
+) -> Result {
+    let order = if a.bigendian {
+        ByteOrder::Big
+    } else {
+        ByteOrder::Little
+    };
+    let bytes = import
+        .vocab_file(order)?
+        .ok_or_else(|| Error::Usage("the import was not planned --vocab-only".into()))?;
+    if a.dry_run {
+        return dry_run(out, a.json, import, source, None, Some(bytes.len() as u64));
+    }
+    let output = a
+        .output
+        .as_ref()
+        .ok_or_else(|| Error::Usage("OUT is required".into()))?;
+    check_outputs(
+        &a.input.as_deref().map(dir_files).unwrap_or_default(),
+        std::slice::from_ref(output),
+        a.force,
+    )?;
+    if split && !a.quiet {
+        eprintln!("warning: --vocab-only writes one file: no tensors to split (as the converter)");
+    }
+    gguf_format::write_atomic(output, |w| {
+        w.write_all(&bytes).map_err(|source| gguf_format::Error::Io {
+            path: output.display().to_string(),
+            source,
+        })
+    })
+    .map_err(|e| Error::at(format!("{} → {}", dir_shown(a), output.display()), e))?;
+    if !a.quiet {
+        eprintln!(
+            "{} → {}: vocabulary only, {} metadata keys ({})",
+            dir_shown(a),
+            output.display(),
+            source.metadata().len(),
+            gguf_cli::human::bytes(bytes.len() as u64)
+        );
+    }
+    Ok(Status::Yes)
+}
+
+fn dir_shown(a: &ImportArgs) -> String {
+    a.input
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
+}
+
 /// `--dry-run`: the architecture, the output type, every tensor with its
 /// type and shape (and, with `--to`, its requantized type), the size.
 fn dry_run(
@@ -142,14 +205,22 @@ fn dry_run(
     import: &Import,
     source: &gguf_import::ImportSource<'_>,
     plan: Option<&requant::Plan<'_>>,
+    file_size: Option<u64>,
 ) -> Result {
+    // With --to: each tensor's requantized type, by name.
+    let requant: HashMap<&str, String> = plan
+        .map(|p| {
+            p.tensors
+                .iter()
+                .map(|t| (t.src.name, t.choice.ty.to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
     let tensors: Vec<serde_json::Value> = source
         .tensors()
         .iter()
         .map(|t| {
-            let to = plan
-                .and_then(|p| p.tensors.iter().find(|p| p.src.name == t.name))
-                .map(|p| p.choice.ty.to_string());
+            let to = requant.get(t.name);
             serde_json::json!({
                 "name": t.name,
                 "type": t.ggml_type.to_string(),
@@ -159,9 +230,10 @@ fn dry_run(
         })
         .collect();
     let tensor_bytes: u64 = source.tensors().iter().filter_map(|t| t.n_bytes().ok()).sum();
-    let file_size = match plan {
-        Some(p) => p.out_file_size,
-        None => GgufBuilder::from_gguf(source.header())?.file_size()?,
+    let file_size = match (plan, file_size) {
+        (Some(p), _) => p.out_file_size,
+        (None, Some(size)) => size,
+        (None, None) => GgufBuilder::from_gguf(source.header())?.file_size()?,
     };
     if json {
         let doc = serde_json::json!({
@@ -186,9 +258,9 @@ fn dry_run(
     writeln!(out, "tensors       {}", tensors.len())?;
     writeln!(out, "output size   {}", gguf_cli::human::bytes(file_size))?;
     for t in source.tensors() {
-        let to = plan
-            .and_then(|p| p.tensors.iter().find(|p| p.src.name == t.name))
-            .map(|p| format!(" -> {}", p.choice.ty))
+        let to = requant
+            .get(t.name)
+            .map(|ty| format!(" -> {ty}"))
             .unwrap_or_default();
         writeln!(
             out,

@@ -43,12 +43,29 @@ pub struct ImportOptions {
     /// `tokenizer.ggml.pre` for a BPE vocabulary, instead of the one the
     /// converter's chkhsh table gives (needed when the hash is unknown).
     pub pre: Option<String>,
+    /// `--vocab-only`: plan no tensors, as the converter's `write_vocab`
+    /// (which never calls `prepare_tensors`): the metadata is the full
+    /// import's, except what depends on the tensors — no
+    /// `general.size_label` computed from the parameter count (the name
+    /// heuristics see a count of 0, so a size in the directory's name is
+    /// always taken as the size label), and no key the converter adds while
+    /// it makes tensors (Phi 3's `rope.scaling.attn_factor`). The file is
+    /// [`crate::Import::vocab_file`]. Tensors are not checked against the
+    /// architecture's table, and a directory without weights is accepted
+    /// (`--outtype auto` then means F16, as the converter's guess).
+    pub vocab_only: bool,
 }
 
 impl ImportOptions {
     /// Options with `tokenizer.ggml.pre` set to `pre`.
     pub fn with_pre(mut self, pre: impl Into<String>) -> ImportOptions {
         self.pre = Some(pre.into());
+        self
+    }
+
+    /// These options with [`ImportOptions::vocab_only`] set.
+    pub fn with_vocab_only(mut self) -> ImportOptions {
+        self.vocab_only = true;
         self
     }
 }
@@ -182,22 +199,14 @@ fn dir_name(dir: &Path) -> String {
 
 /// Reads a JSON object file; `None` when the file is absent.
 fn read_json_object(path: &Path) -> Result<Option<Val>> {
-    if !path.is_file() {
-        return Ok(None);
+    match crate::json::read_if_file(path)? {
+        None => Ok(None),
+        Some(v) if v.is_object() => Ok(Some(Val::from_json(&v))),
+        Some(_) => Err(Error::Json {
+            path: path.to_path_buf(),
+            message: "not a JSON object".into(),
+        }),
     }
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let json = |message: String| Error::Json {
-        path: path.to_path_buf(),
-        message,
-    };
-    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| json(e.to_string()))?;
-    if !v.is_object() {
-        return Err(json("not a JSON object".into()));
-    }
-    Ok(Some(Val::from_json(&v)))
 }
 
 /// One base model or dataset entry of the model card, as `metadata.py`

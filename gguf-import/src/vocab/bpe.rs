@@ -20,7 +20,7 @@ pub(crate) fn is_llama_hf(dir: &Path) -> Result<bool> {
     if !path.is_file() {
         return Ok(false);
     }
-    let json = read_json(&path)?;
+    let json = super::read_tokenizer_json(&path, false)?;
     Ok(json.pointer("/model/type").and_then(Value::as_str) == Some("BPE")
         && json.pointer("/model/byte_fallback").and_then(Value::as_bool) == Some(true)
         && json.pointer("/decoder/type").and_then(Value::as_str) == Some("Sequence"))
@@ -163,13 +163,17 @@ pub(crate) fn read_vocab(dir: &Path, config: &Config, tok: &Tokenizer) -> Result
         }
     }
     let cleanup = clean_up_spaces(dir)?;
-    let reverse: HashMap<u32, &str> = vocab.iter().map(|(t, &i)| (i, t.as_str())).collect();
+    // Every id is under vocab_size (checked above).
+    let mut reverse: Vec<Option<&str>> = vec![None; vocab_size];
+    for (t, &i) in &vocab {
+        reverse[i as usize] = Some(t.as_str());
+    }
     let added = tok.get_added_tokens_decoder();
     let added_content: HashMap<&str, u32> = added.iter().map(|(&i, t)| (t.content.as_str(), i)).collect();
     let mut tokens = Vec::with_capacity(vocab_size);
     let mut types = Vec::with_capacity(vocab_size);
     for i in 0..vocab_size as u32 {
-        let Some(&token) = reverse.get(&i) else {
+        let Some(token) = reverse[i as usize] else {
             tokens.push(format!("[PAD{i}]"));
             types.push(tt::UNUSED);
             continue;
@@ -206,9 +210,19 @@ pub(crate) fn push(
     config: &Config,
     pre: Option<&str>,
 ) -> Result<()> {
-    let tok = load(dir)?;
+    // `tokenizers` builds the model (most of the time an import takes)
+    // while this thread reads what SpecialVocab reads; the tokenizer's
+    // error, if any, comes first, as it would one after the other.
+    let (tok, special) = std::thread::scope(|s| {
+        let loading = s.spawn(|| load(dir));
+        let special = Special::load(dir, true, DEFAULT_TYPES, None);
+        let tok = loading.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (tok, special)
+    });
+    let tok = tok?;
     let (tokens, types) = read_vocab(dir, config, &tok)?;
     let pre = pre_name(dir, &tok, pre)?;
+    let special = special?;
     push_str(b, "tokenizer.ggml.model", "gpt2")?;
     push_str(b, "tokenizer.ggml.pre", &pre)?;
     push_strings(
@@ -217,7 +231,7 @@ pub(crate) fn push(
         tokens.into_iter().map(String::into_bytes),
     )?;
     push_i32s(b, "tokenizer.ggml.token_type", &types)?;
-    Special::load(dir, true, DEFAULT_TYPES, None)?.push(b)
+    special.push(b)
 }
 
 #[cfg(test)]

@@ -4,9 +4,8 @@
 //! tokens, then the added tokens past the base vocabulary; then
 //! `SpecialVocab`.
 
-use super::special::{Special, DEFAULT_TYPES};
 use super::token_type as tt;
-use super::{bpe, push_f32s, push_i32s, push_str, push_strings, read_json, tokenizer_err};
+use super::{bpe, read_json, tokenizer_err};
 use crate::error::Result;
 use gguf_format::GgufBuilder;
 use serde_json::Value;
@@ -112,11 +111,5 @@ pub(crate) fn push(b: &mut GgufBuilder<'static>, dir: &Path) -> Result<()> {
             tt::USER_DEFINED
         });
     }
-    let n = tokens.len();
-    push_str(b, "tokenizer.ggml.model", "llama")?;
-    push_str(b, "tokenizer.ggml.pre", "default")?;
-    push_strings(b, "tokenizer.ggml.tokens", tokens)?;
-    push_f32s(b, "tokenizer.ggml.scores", &scores)?;
-    push_i32s(b, "tokenizer.ggml.token_type", &types)?;
-    Special::load(dir, false, DEFAULT_TYPES, Some(n))?.push(b)
+    super::spm::push_vocab(b, dir, tokens, &scores, &types)
 }

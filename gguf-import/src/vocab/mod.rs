@@ -109,13 +109,73 @@ pub(crate) fn tokenizer_err(path: &Path, message: impl Into<String>) -> Error {
     }
 }
 
-/// Reads a JSON file, naming it in errors.
-pub(crate) fn read_json(path: &Path) -> Result<serde_json::Value> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+pub(crate) use crate::json::read as read_json;
+
+/// `tokenizer.json` without its vocabulary: the parts the converter's own
+/// readers look at (`model.type`, `model.byte_fallback`, `model.merges`
+/// when `merges`, `decoder`, `normalizer`, `added_tokens`,
+/// `post_processor`), as JSON. The vocabulary — the bulk of the file,
+/// which `tokenizers` reads — is skipped unbuilt (and the merges unless
+/// asked for), so this costs a scan, not a second copy of the file.
+pub(crate) fn read_tokenizer_json(path: &Path, merges: bool) -> Result<serde_json::Value> {
+    use serde::de::IgnoredAny;
+    use serde_json::Value;
+    #[derive(serde::Deserialize)]
+    #[serde(bound = "M: serde::Deserialize<'de>")]
+    struct Model<M> {
+        #[serde(rename = "type", default)]
+        kind: Value,
+        #[serde(default)]
+        byte_fallback: Value,
+        #[serde(default)]
+        merges: Option<M>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(bound = "M: serde::Deserialize<'de>")]
+    struct Parts<M> {
+        #[serde(default = "Option::default")]
+        model: Option<Model<M>>,
+        #[serde(default)]
+        decoder: Value,
+        #[serde(default)]
+        normalizer: Value,
+        #[serde(default)]
+        added_tokens: Value,
+        #[serde(default)]
+        post_processor: Value,
+    }
+    fn json<M>(p: Parts<M>, merges: impl FnOnce(Option<M>) -> Value) -> Value {
+        let (kind, byte_fallback, m) = match p.model {
+            Some(m) => (m.kind, m.byte_fallback, merges(m.merges)),
+            None => (Value::Null, Value::Null, Value::Null),
+        };
+        serde_json::json!({
+            "model": {"type": kind, "byte_fallback": byte_fallback, "merges": m},
+            "decoder": p.decoder,
+            "normalizer": p.normalizer,
+            "added_tokens": p.added_tokens,
+            "post_processor": p.post_processor,
+        })
+    }
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    serde_json::from_str(&text).map_err(|e| tokenizer_err(path, format!("not valid JSON: {e}")))
+    let bad = |e: serde_json::Error| Error::Json {
+        path: path.to_path_buf(),
+        message: format!("not a tokenizer.json: {e}"),
+    };
+    Ok(if merges {
+        json(
+            serde_json::from_slice::<Parts<Value>>(&bytes).map_err(bad)?,
+            |m| m.unwrap_or_default(),
+        )
+    } else {
+        json(
+            serde_json::from_slice::<Parts<IgnoredAny>>(&bytes).map_err(bad)?,
+            |_| Value::Null,
+        )
+    })
 }
 
 // The converter's writer is a Python dict: a key written again keeps its

@@ -18,7 +18,11 @@ pub(crate) struct Special {
     pub merges: Vec<String>,
     pub ids: Vec<(String, u32)>,
     pub add: Vec<(String, bool)>,
-    pub chat_template: Option<String>,
+    /// A template, or a list of named ones (`{"name", "template"}`
+    /// objects) as gguf-py's `add_chat_template` takes them.
+    pub chat_template: Option<Value>,
+    /// The file it came from.
+    chat_template_file: std::path::PathBuf,
     lowercase: Option<bool>,
     strip_accents: Option<bool>,
     types: Vec<String>,
@@ -136,7 +140,7 @@ impl Special {
     fn load_tokenizer_json(&mut self, dir: &Path) -> Result<()> {
         let tokenizer_file = dir.join("tokenizer.json");
         let tokenizer = if tokenizer_file.is_file() {
-            Some(read_json(&tokenizer_file)?)
+            Some(super::read_tokenizer_json(&tokenizer_file, self.load_merges)?)
         } else {
             None
         };
@@ -344,32 +348,52 @@ impl Special {
         let jinja = dir.join("chat_template.jinja");
         let json = dir.join("chat_template.json");
         let alt: Option<Value> = if jinja.is_file() {
-            if dir.join("additional_chat_templates").is_dir() {
-                return Err(tokenizer_err(
-                    &jinja,
-                    "additional chat templates are not supported yet",
-                ));
-            }
-            Some(Value::String(std::fs::read_to_string(&jinja).map_err(
-                |source| Error::Io {
-                    path: jinja.clone(),
+            let read = |p: &Path| {
+                std::fs::read_to_string(p).map_err(|source| Error::Io {
+                    path: p.to_path_buf(),
                     source,
-                },
-            )?))
+                })
+            };
+            let default = read(&jinja)?;
+            // `additional_chat_templates/*.jinja` make a list with the
+            // default first, then each by its file's stem (Python's glob
+            // order is the directory's; here it is by file name).
+            let extra = dir.join("additional_chat_templates");
+            let mut more: Vec<std::path::PathBuf> = match std::fs::read_dir(&extra) {
+                Ok(entries) => entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "jinja"))
+                    .collect(),
+                Err(_) => Vec::new(),
+            };
+            more.sort();
+            if more.is_empty() {
+                Some(Value::String(default))
+            } else {
+                let mut list = vec![serde_json::json!({"name": "default", "template": default})];
+                for p in &more {
+                    let stem = p
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    list.push(serde_json::json!({"name": stem, "template": read(p)?}));
+                }
+                Some(Value::Array(list))
+            }
         } else if json.is_file() {
             read_json(&json)?.get("chat_template").cloned()
         } else {
             None
         };
-        match tc.get("chat_template").cloned().or(alt) {
-            Some(Value::String(t)) => self.chat_template = Some(t),
-            Some(Value::Array(_)) => {
-                return Err(tokenizer_err(
-                    &config_file,
-                    "a list of chat templates is not supported yet",
-                ))
-            }
-            _ => {}
+        // gguf-py ignores another type, with a warning.
+        let (template, from) = match tc.get("chat_template") {
+            Some(t) => (Some(t.clone()), config_file.clone()),
+            None if jinja.is_file() => (alt, jinja),
+            None => (alt, json),
+        };
+        if let Some(t @ (Value::String(_) | Value::Array(_))) = template {
+            self.chat_template = Some(t);
+            self.chat_template_file = from;
         }
         for typ in self.types.clone() {
             if let Some(Value::Bool(v)) = tc.get(&format!("add_{typ}_token")) {
@@ -438,7 +462,7 @@ impl Special {
             }
         }
         if let Some(t) = &self.chat_template {
-            push_str(b, "tokenizer.chat_template", t)?;
+            push_chat_template(b, t, &self.chat_template_file)?;
         }
         if let Some(v) = self.lowercase {
             push_bool(b, "tokenizer.ggml.normalizer.lowercase", v)?;
@@ -448,4 +472,79 @@ impl Special {
         }
         Ok(())
     }
+}
+
+/// gguf-py's `add_chat_template`: a string is `tokenizer.chat_template`
+/// (not written when empty, as `add_string` skips a falsy value); a list
+/// of `{"name", "template"}` objects writes each named one as
+/// `tokenizer.chat_template.NAME` (the name's characters other than ASCII
+/// letters and digits made `_`), then their names as
+/// `tokenizer.chat_templates`, then the one named `default` as
+/// `tokenizer.chat_template`. gguf-py gathers the names in a Python set,
+/// whose order changes from run to run; here they keep their first
+/// place in the list. Where gguf-py would stop on an exception (an entry
+/// that is not an object, a name that is not a string, a template that
+/// is not a string), this is an error naming `from`, the file it came
+/// from.
+fn push_chat_template(b: &mut GgufBuilder<'static>, t: &Value, from: &Path) -> Result<()> {
+    let list = match t {
+        Value::String(s) => return push_template(b, "tokenizer.chat_template", s),
+        Value::Array(list) => list,
+        _ => return Ok(()),
+    };
+    let bad = |m: String| Error::Tokenizer {
+        path: from.to_path_buf(),
+        message: format!("chat_template: {m}"),
+    };
+    let mut default: Option<&str> = None;
+    let mut names: Vec<String> = Vec::new();
+    for (i, choice) in list.iter().enumerate() {
+        let Value::Object(c) = choice else {
+            return Err(bad(format!("entry {i} is not an object with name and template")));
+        };
+        let name = match c.get("name") {
+            None => "",
+            Some(Value::String(n)) => n.as_str(),
+            Some(v) => return Err(bad(format!("entry {i}: name {v} is not a string"))),
+        };
+        let name: String = name
+            .chars()
+            .map(|ch| if ch.is_ascii_alphanumeric() { ch } else { '_' })
+            .collect();
+        let template = match c.get("template") {
+            None | Some(Value::Null) => continue,
+            Some(Value::String(t)) => t.as_str(),
+            Some(v) => return Err(bad(format!("entry {i}: template {v} is not a string"))),
+        };
+        if name.is_empty() {
+            continue;
+        }
+        if name == "default" {
+            default = Some(template);
+        } else {
+            push_template(b, &format!("tokenizer.chat_template.{name}"), template)?;
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    if !names.is_empty() {
+        push_strings(
+            b,
+            "tokenizer.chat_templates",
+            names.into_iter().map(String::into_bytes),
+        )?;
+    }
+    match default {
+        Some(t) => push_template(b, "tokenizer.chat_template", t),
+        None => Ok(()),
+    }
+}
+
+/// `add_string`: nothing for an empty string.
+fn push_template(b: &mut GgufBuilder<'static>, key: &str, t: &str) -> Result<()> {
+    if t.is_empty() {
+        return Ok(());
+    }
+    push_str(b, key, t)
 }

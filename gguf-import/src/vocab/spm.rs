@@ -128,7 +128,7 @@ fn read_vocab(dir: &Path, config: &Config, flavor: Flavor) -> Result<Vocab> {
     }
     let tj = dir.join("tokenizer.json");
     if flavor == Flavor::Phi3 && tj.is_file() {
-        let json = read_json(&tj)?;
+        let json = super::read_tokenizer_json(&tj, false)?;
         for data in json
             .get("added_tokens")
             .and_then(Value::as_array)
@@ -163,11 +163,24 @@ fn read_vocab(dir: &Path, config: &Config, flavor: Flavor) -> Result<Vocab> {
 /// tokens, scores, token types, then `SpecialVocab`.
 pub(crate) fn push(b: &mut GgufBuilder<'static>, dir: &Path, config: &Config, flavor: Flavor) -> Result<()> {
     let (tokens, scores, types) = read_vocab(dir, config, flavor)?;
+    push_vocab(b, dir, tokens, &scores, &types)
+}
+
+/// What every SentencePiece-style vocabulary ends with (this one and
+/// `LlamaHfVocab`'s): model `llama`, pre `default`, tokens, scores and
+/// token types, then `SpecialVocab` over as many tokens.
+pub(crate) fn push_vocab(
+    b: &mut GgufBuilder<'static>,
+    dir: &Path,
+    tokens: Vec<Vec<u8>>,
+    scores: &[f32],
+    types: &[i32],
+) -> Result<()> {
     let n = tokens.len();
     push_str(b, "tokenizer.ggml.model", "llama")?;
     push_str(b, "tokenizer.ggml.pre", "default")?;
     push_strings(b, "tokenizer.ggml.tokens", tokens)?;
-    push_f32s(b, "tokenizer.ggml.scores", &scores)?;
-    push_i32s(b, "tokenizer.ggml.token_type", &types)?;
+    push_f32s(b, "tokenizer.ggml.scores", scores)?;
+    push_i32s(b, "tokenizer.ggml.token_type", types)?;
     Special::load(dir, false, DEFAULT_TYPES, Some(n))?.push(b)
 }
