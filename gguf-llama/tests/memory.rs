@@ -512,7 +512,7 @@ fn repacked_weights_leave_the_mapped_span() {
         w("token_embd.weight", q4k, &[256, 512], 0, 0, 640),
         w("blk.0.attn_norm.weight", GgmlType::F32, &[256], 0, 640, 40),
     ];
-    let decoder = memory::weights(Some("llama"), tied.clone());
+    let decoder = memory::weights(Some("llama"), tied);
     assert_eq!((decoder.mapped, decoder.repack, decoder.repacked), (680, 640, 1));
     let encoder = memory::weights(Some("bert"), tied);
     assert_eq!((encoder.mapped, encoder.repack, encoder.repacked), (680, 0, 0));
