@@ -243,6 +243,18 @@ pub struct ImportSource<'a> {
 }
 
 impl ImportSource<'_> {
+    /// The index of `t` among this source's tensors, checked against our
+    /// own description, so that a tensor of another source with the same
+    /// name but another type or shape cannot lead the reads astray.
+    fn own(&self, t: &TensorInfo<'_>) -> std::result::Result<usize, &'static str> {
+        let &i = self.index.get(t.name).ok_or("not a tensor of this source")?;
+        let ours = &self.tensors[i];
+        if (ours.ggml_type, ours.dims()) != (t.ggml_type, t.dims()) {
+            return Err("not this source's tensor of that name (type or shape differs)");
+        }
+        Ok(i)
+    }
+
     /// The shard and stored tensor behind output tensor `i` when its bytes
     /// are the stored ones as they are (no transform but keeping the first
     /// rows, the stored dtype being the output type): those are read from
@@ -310,18 +322,8 @@ impl<'a> TensorSource<'a> for ImportSource<'a> {
         let fail = |m: String| {
             gguf_format::Error::InvalidWrite(format!("{}: tensor {}: {m}", self.import.name, t.name))
         };
-        let &i = self
-            .index
-            .get(t.name)
-            .ok_or_else(|| fail("not a tensor of this source".into()))?;
-        // Our own description, so that one of another source with the same
-        // name but another shape or type cannot lead the reads astray.
+        let i = self.own(t).map_err(|m| fail(m.into()))?;
         let ours = &self.tensors[i];
-        if (ours.ggml_type, ours.dims()) != (t.ggml_type, t.dims()) {
-            return Err(fail(
-                "not this source's tensor of that name (type or shape differs)".into(),
-            ));
-        }
         let range = gguf_format::rows_range(ours, &rows)?;
         if let Some((shard, st)) = self.verbatim(i) {
             // Stored as written: borrowed from the map, no copy.
@@ -331,8 +333,8 @@ impl<'a> TensorSource<'a> for ImportSource<'a> {
                 .ok_or_else(|| fail("rows past the stored tensor's end".into()));
         }
         // Rows are made on all cores, a few hundred KiB of output each.
-        let (n_rows, total) = (rows.end - rows.start, (range.end - range.start) as usize);
-        let row_bytes = (total as u64 / n_rows.max(1)).max(1) as usize;
+        let total = (range.end - range.start) as usize;
+        let row_bytes = (gguf_format::row_bytes(ours)? as usize).max(1);
         let per_task = (TASK_BYTES / row_bytes).max(1);
         scratch.clear();
         scratch.resize(total, 0);
@@ -360,11 +362,7 @@ impl<'a> TensorSource<'a> for ImportSource<'a> {
     }
 
     fn file_range(&self, t: &TensorInfo<'_>) -> Option<(&std::fs::File, u64)> {
-        let &i = self.index.get(t.name)?;
-        let ours = &self.tensors[i];
-        if (ours.ggml_type, ours.dims()) != (t.ggml_type, t.dims()) {
-            return None;
-        }
+        let i = self.own(t).ok()?;
         self.verbatim(i)
             .map(|(shard, st)| (shard.file(), st.bytes.start as u64))
     }
