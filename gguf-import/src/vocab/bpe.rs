@@ -27,19 +27,10 @@ pub(crate) fn is_llama_hf(dir: &Path) -> Result<bool> {
 }
 
 /// Loads `tokenizer.json` with Hugging Face's `tokenizers`, without its
-/// truncation and padding.
+/// truncation and padding, for encoding chktxt and the added tokens (all
+/// this module encodes; see [`super::tokenizer_json`]).
 pub(crate) fn load(dir: &Path) -> Result<Tokenizer> {
-    let path = dir.join("tokenizer.json");
-    if !path.is_file() {
-        return Err(tokenizer_err(&path, "missing (no tokenizer.model either)"));
-    }
-    let mut tok =
-        Tokenizer::from_file(&path).map_err(|e| tokenizer_err(&path, format!("does not parse: {e}")))?;
-    // The converter's AutoTokenizer encodes without truncation or padding.
-    tok.with_truncation(None)
-        .map_err(|e| tokenizer_err(&path, format!("cannot turn truncation off: {e}")))?;
-    tok.with_padding(None);
-    Ok(tok)
+    super::tokenizer_json::load_for(dir, &[pre::CHKTXT])
 }
 
 /// A special token's content in `tokenizer_config.json` (a string or an

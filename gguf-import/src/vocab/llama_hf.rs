@@ -5,7 +5,7 @@
 //! `SpecialVocab`.
 
 use super::token_type as tt;
-use super::{bpe, read_json, tokenizer_err};
+use super::{read_json, tokenizer_err};
 use crate::error::Result;
 use gguf_format::GgufBuilder;
 use serde_json::Value;
@@ -69,7 +69,8 @@ fn special_tokens(dir: &Path) -> Result<Vec<String>> {
 /// `_set_vocab_llama_hf`.
 pub(crate) fn push(b: &mut GgufBuilder<'static>, dir: &Path) -> Result<()> {
     let path = dir.join("tokenizer.json");
-    let tok = bpe::load(dir)?;
+    // Nothing is encoded: the vocabulary and the added tokens are read.
+    let tok = super::tokenizer_json::load_for(dir, &[])?;
     let base = tok.get_vocab(false);
     let base_size = base.len();
     let full = tok.get_vocab(true);

@@ -16,6 +16,7 @@ pub(crate) mod llama_hf;
 pub(crate) mod pre;
 pub(crate) mod special;
 pub(crate) mod spm;
+pub(crate) mod tokenizer_json;
 pub(crate) mod wordpiece;
 
 use crate::config::Config;
