@@ -158,10 +158,15 @@ fn shards_seeds() {
 #[test]
 fn import_seeds() {
     let mut n = replay("import", checks::import, &[]);
-    // And every file of the golden model directories the import parses
-    // first: config.json, the shard index, each safetensors file.
+    // And every file of the golden model directories, and of the broken
+    // ones of testdata/malformed/import, that the import parses first:
+    // config.json, the shard index, each safetensors file.
     let models = common::golden_dir().join("import/models");
-    for d in files_and_dirs(&models) {
+    let malformed = root().join("testdata/malformed/import");
+    for d in files_and_dirs(&models)
+        .into_iter()
+        .chain(files_and_dirs(&malformed))
+    {
         for p in files(&d) {
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
             if name.ends_with(".json") || name.ends_with(".safetensors") {
@@ -172,7 +177,7 @@ fn import_seeds() {
             }
         }
     }
-    assert!(n >= 40, "only {n} inputs");
+    assert!(n >= 100, "only {n} inputs");
 }
 
 fn files_and_dirs(dir: &Path) -> Vec<PathBuf> {

@@ -237,64 +237,14 @@ fn vocab_only_writes_the_metadata_alone_in_one_file() {
     assert!(!tmp.path().join("x.gguf").exists());
 }
 
-/// A copy of golden model directory `name` (its files) in `into`.
-fn copy_model(name: &str, into: &Path) -> PathBuf {
-    let from = model(name);
-    let to = into.join(name);
-    std::fs::create_dir_all(&to).unwrap();
-    for e in std::fs::read_dir(&from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_file() {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
-    to
-}
-
-/// A safetensors file: `(name, dtype, shape, data_offsets)` entries
-/// and `data_len` bytes of data.
-fn safetensors(entries: &[(&str, &str, &[u64], [usize; 2])], data_len: usize) -> Vec<u8> {
-    let fields: Vec<String> = entries
-        .iter()
-        .map(|(name, dtype, shape, [s, e])| {
-            let shape: Vec<String> = shape.iter().map(u64::to_string).collect();
-            format!(
-                r#""{name}":{{"dtype":"{dtype}","shape":[{}],"data_offsets":[{s},{e}]}}"#,
-                shape.join(",")
-            )
-        })
-        .collect();
-    let mut header = format!("{{{}}}", fields.join(","));
-    while header.len() % 8 != 0 {
-        header.push(' ');
-    }
-    let mut out = (header.len() as u64).to_le_bytes().to_vec();
-    out.extend_from_slice(header.as_bytes());
-    out.resize(out.len() + data_len, 0);
-    out
-}
-
-fn edit_json(path: &Path, f: impl FnOnce(&mut serde_json::Value)) {
-    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    f(&mut v);
-    std::fs::write(path, v.to_string()).unwrap();
-}
-
-type Spoil = fn(&Path);
-
-/// Each malformed directory: the golden model it starts from, how it is
-/// spoiled, and what the one line of the error must say (the file, and
-/// what and where in it).
-const MALFORMED: &[(&str, &str, Spoil, &[&str])] = &[
+/// What the one line of the error must say for each directory of
+/// `testdata/malformed/import` (written by `cargo run -p gguf-testdata`,
+/// `gguf_testdata::malformed_import_dirs`): the file, and what and where
+/// in it. The generator makes the inputs; the expectations are this
+/// test's.
+const MALFORMED: &[(&str, &[&str])] = &[
     (
-        "header length past the end of the file",
-        "llama3-bpe",
-        |d| {
-            let p = d.join("model.safetensors");
-            let mut b = std::fs::read(&p).unwrap();
-            b[..8].copy_from_slice(&50_000_000u64.to_le_bytes());
-            std::fs::write(p, b).unwrap();
-        },
+        "01-header-length-past-end",
         &[
             "model.safetensors",
             "header length 50000000",
@@ -302,18 +252,7 @@ const MALFORMED: &[(&str, &str, Spoil, &[&str])] = &[
         ],
     ),
     (
-        "overlapping data offsets",
-        "llama3-bpe",
-        |d| {
-            let st = safetensors(
-                &[
-                    ("model.norm.weight", "F32", &[2], [0, 8]),
-                    ("model.layers.0.input_layernorm.weight", "F32", &[2], [4, 12]),
-                ],
-                12,
-            );
-            std::fs::write(d.join("model.safetensors"), st).unwrap();
-        },
+        "02-overlapping-offsets",
         &[
             "model.safetensors",
             "model.layers.0.input_layernorm.weight",
@@ -322,22 +261,11 @@ const MALFORMED: &[(&str, &str, Spoil, &[&str])] = &[
         ],
     ),
     (
-        "data past the end of the file",
-        "llama3-bpe",
-        |d| {
-            let mut st = safetensors(&[("model.norm.weight", "F32", &[4], [0, 16])], 16);
-            st.truncate(st.len() - 8);
-            std::fs::write(d.join("model.safetensors"), st).unwrap();
-        },
+        "03-data-past-end",
         &["model.safetensors", "data ends at byte", "but the file has"],
     ),
     (
-        "dtype and shape that do not fit the offsets",
-        "llama3-bpe",
-        |d| {
-            let st = safetensors(&[("model.norm.weight", "F16", &[4], [0, 16])], 16);
-            std::fs::write(d.join("model.safetensors"), st).unwrap();
-        },
+        "04-dtype-shape-vs-offsets",
         &[
             "model.safetensors",
             "model.norm.weight",
@@ -347,107 +275,69 @@ const MALFORMED: &[(&str, &str, Spoil, &[&str])] = &[
         ],
     ),
     (
-        "index naming a missing shard",
-        "tinyllama-spm",
-        |d| std::fs::remove_file(d.join("model-00003-of-00004.safetensors")).unwrap(),
+        "05-index-names-missing-shard",
         &["model-00003-of-00004.safetensors", "missing"],
     ),
     (
-        "shard holding a tensor the index does not list",
-        "tinyllama-spm",
-        |d| {
-            edit_json(&d.join("model.safetensors.index.json"), |v| {
-                v["weight_map"]
-                    .as_object_mut()
-                    .unwrap()
-                    .remove("model.norm.weight");
-            })
-        },
+        "06-shard-tensor-not-in-index",
         &["model-00003-of-00004.safetensors", "model.norm.weight", "index"],
     ),
+    ("07-config-not-json", &["config.json", "not valid JSON", "line 1"]),
     (
-        "config.json not JSON",
-        "llama3-bpe",
-        |d| std::fs::write(d.join("config.json"), "{ \"architectures\": [").unwrap(),
-        &["config.json", "not valid JSON", "line 1"],
-    ),
-    (
-        "config.json without architectures",
-        "llama3-bpe",
-        |d| {
-            edit_json(&d.join("config.json"), |v| {
-                v.as_object_mut().unwrap().remove("architectures");
-            })
-        },
+        "08-config-without-architectures",
         &["config.json", "architectures"],
     ),
     (
-        "unsupported architecture",
-        "llama3-bpe",
-        |d| {
-            edit_json(&d.join("config.json"), |v| {
-                v["architectures"] = serde_json::json!(["FooForCausalLM"])
-            })
-        },
+        "09-unsupported-architecture",
         &["FooForCausalLM", "supported", "LlamaForCausalLM", "BertModel"],
     ),
     (
-        "integer tensor",
-        "llama3-bpe",
-        |d| {
-            let st = safetensors(&[("model.embed_tokens.weight", "I32", &[2, 2], [0, 16])], 16);
-            std::fs::write(d.join("model.safetensors"), st).unwrap();
-        },
+        "10-integer-tensor",
         &["model.safetensors", "model.embed_tokens.weight", "I32"],
     ),
     (
-        "fp8 tensor",
-        "llama3-bpe",
-        |d| {
-            let st = safetensors(
-                &[("model.layers.0.mlp.up_proj.weight", "F8_E4M3", &[2, 4], [0, 8])],
-                8,
-            );
-            std::fs::write(d.join("model.safetensors"), st).unwrap();
-        },
+        "11-fp8-tensor",
         &[
             "model.safetensors",
             "model.layers.0.mlp.up_proj.weight",
             "F8_E4M3",
         ],
     ),
+    ("12-tokenizer-json-garbage", &["tokenizer.json"]),
     (
-        "tokenizer.json garbage",
-        "qwen3-bpe",
-        |d| std::fs::write(d.join("tokenizer.json"), b"\x00\x01 not a tokenizer").unwrap(),
-        &["tokenizer.json"],
-    ),
-    (
-        "tokenizer.model garbage",
-        "tinyllama-spm",
-        |d| std::fs::write(d.join("tokenizer.model"), [0xffu8; 16]).unwrap(),
+        "13-tokenizer-model-garbage",
         &["tokenizer.model", "not a SentencePiece model"],
     ),
     (
-        "unknown pre-tokenizer hash",
-        "llama3-bpe",
-        |d| {
-            edit_json(&d.join("tokenizer.json"), |v| {
-                v["pre_tokenizer"] = serde_json::json!({"type": "Whitespace"})
-            })
-        },
+        "14-unknown-pre-tokenizer-hash",
         &["tokenizer.json", "chkhsh ", "--pre NAME"],
     ),
 ];
 
 #[test]
 fn malformed_directories_exit_2_name_the_fault_and_write_nothing() {
+    let root = common::workspace().join("testdata/malformed/import");
+    let mut dirs: Vec<String> = std::fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("{}: {e} (run `cargo run -p gguf-testdata`)", root.display()))
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    dirs.sort();
+    let expected: Vec<&str> = MALFORMED.iter().map(|(name, _)| *name).collect();
+    let unexpected: Vec<&String> = dirs.iter().filter(|d| !expected.contains(&d.as_str())).collect();
+    let missing: Vec<&&str> = expected
+        .iter()
+        .filter(|e| !dirs.iter().any(|d| d == *e))
+        .collect();
+    assert!(
+        unexpected.is_empty() && missing.is_empty(),
+        "directories without an expectation: {unexpected:?}; expectations without a directory: {missing:?} \
+         (run `cargo run -p gguf-testdata`, and keep MALFORMED to its directories)"
+    );
     let tmp = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
-    for (i, (what, from, spoil, says)) in MALFORMED.iter().enumerate() {
-        let dir = copy_model(from, &tmp.path().join(format!("case{i}")));
-        spoil(&dir);
-        let out_dir = tmp.path().join(format!("out{i}"));
+    for (name, says) in MALFORMED {
+        let dir = root.join(name);
+        let out_dir = tmp.path().join(name);
         std::fs::create_dir(&out_dir).unwrap();
         // Split, so that no shard may appear either.
         let out = out_dir.join("model.gguf");
@@ -482,8 +372,19 @@ fn malformed_directories_exit_2_name_the_fault_and_write_nothing() {
             wrong.push(format!("files written: {left:?}"));
         }
         if !wrong.is_empty() {
-            failures.push(format!("{what}: {}\n  stderr: {err}", wrong.join(", ")));
+            failures.push(format!("{name}: {}\n  stderr: {err}", wrong.join(", ")));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The faults above are the only ones: the tiny model and BPE
+/// tokenizer of `14-unknown-pre-tokenizer-hash` import once `--pre`
+/// names a pre-tokenizer.
+#[test]
+fn malformed_bpe_directory_imports_with_pre() {
+    let dir = common::workspace().join("testdata/malformed/import/14-unknown-pre-tokenizer-hash");
+    let o = gguf(&["import", "--dry-run", "--pre", "gpt-2", dir.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("architecture  llama"), "{}", stdout(&o));
 }

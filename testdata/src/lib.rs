@@ -8,6 +8,7 @@
 pub mod bench_import;
 pub mod golden;
 pub mod malformed;
+pub mod malformed_import;
 
 use gguf_format::{ByteOrder, GgmlType, GgufBuilder, MetaValue, ValueType, Version, GGML_TYPES};
 
@@ -528,6 +529,16 @@ pub fn malformed_files() -> Vec<(String, Vec<u8>)> {
 /// name and files.
 pub fn malformed_shard_sets() -> Vec<(String, malformed::ShardSet)> {
     malformed::shard_cases()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, files))| (format!("{:02}-{name}", i + 1), files))
+        .collect()
+}
+
+/// The broken model directories for `testdata/malformed/import/NN-what/`
+/// (`gguf import` inputs): folder name and files.
+pub fn malformed_import_dirs() -> Vec<(String, malformed_import::ModelFiles)> {
+    malformed_import::cases()
         .into_iter()
         .enumerate()
         .map(|(i, (name, files))| (format!("{:02}-{name}", i + 1), files))

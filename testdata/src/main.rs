@@ -80,4 +80,17 @@ fn main() {
         }
     }
     println!("{} shard sets in {}", sets.len(), shards.display());
+    let import = bad.join("import");
+    if import.exists() {
+        std::fs::remove_dir_all(&import).expect("remove the old model directories");
+    }
+    let dirs = gguf_testdata::malformed_import_dirs();
+    for (name, files) in &dirs {
+        let d = import.join(name);
+        std::fs::create_dir_all(&d).expect("create a model directory");
+        for (file, bytes) in files {
+            std::fs::write(d.join(file), bytes).expect("write a model file");
+        }
+    }
+    println!("{} model directories in {}", dirs.len(), import.display());
 }

@@ -1,6 +1,9 @@
 //! Hand-crafted broken (and borderline) GGUF files for `testdata/malformed/`:
 //! each exercises one check of the parser. The expected outcome of every file
 //! is recorded by the snapshot test in `gguf-format/tests/malformed_files.rs`.
+//! The split-model cases ([`shard_cases`]) go to `testdata/malformed/shards/`;
+//! the broken model directories of `gguf import` are
+//! [`crate::malformed_import`]'s, in `testdata/malformed/import/`.
 
 /// Writes raw GGUF fields, so a case can say anything at all.
 #[derive(Default, Clone)]
