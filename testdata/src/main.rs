@@ -6,7 +6,8 @@
 //! 0.85 B-parameter F16 model of the requant benchmark (1.7 GB); an optional
 //! third argument sets the number of layers (8 gives the 1 GB model of the
 //! diff benchmark). `bench-import OUT_DIR` writes the 0.34 B-parameter
-//! bf16 Hugging Face model directory of the import benchmark (690 MB).
+//! bf16 Hugging Face model directory of the import benchmark (690 MB);
+//! `bench-import OUT_DIR 13b` a 13 B-parameter one (26.6 GB, five shards).
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -30,7 +31,12 @@ fn main() {
         }
         if cmd == "bench-import" {
             let golden = gguf_testdata::golden::dir().join("import/models/llama3-bpe");
-            gguf_testdata::bench_import::write(&golden, std::path::Path::new(out))
+            let shape = match rest.first().map(String::as_str) {
+                None => gguf_testdata::bench_import::BENCH,
+                Some("13b") => gguf_testdata::bench_import::LLAMA_13B,
+                Some(other) => panic!("bench-import OUT_DIR [13b]: unknown shape {other:?}"),
+            };
+            gguf_testdata::bench_import::write_shape(&golden, std::path::Path::new(out), shape)
                 .unwrap_or_else(|e| panic!("{out}: {e}"));
             println!("{out}");
             return;
@@ -43,7 +49,7 @@ fn main() {
         }
     }
     if !args.is_empty() {
-        eprintln!("usage: gguf-testdata [big-vocab OUT.gguf | bench-model OUT.gguf [LAYERS] | bench-import OUT_DIR]");
+        eprintln!("usage: gguf-testdata [big-vocab OUT.gguf | bench-model OUT.gguf [LAYERS] | bench-import OUT_DIR [13b]]");
         std::process::exit(2);
     }
     let dir = gguf_testdata::dir();
