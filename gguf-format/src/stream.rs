@@ -21,8 +21,9 @@ use std::io::{BufWriter, Write};
 use std::ops::Range;
 use std::sync::mpsc;
 
-/// Bytes of output data per chunk. Two chunks are in flight at most (one
-/// being written, one being filled), which bounds memory.
+/// Bytes of output data per chunk, and of source data per converted
+/// chunk. Two chunks are in flight at most (one being written, one being
+/// filled), which bounds memory whatever the tensors' sizes.
 pub const CHUNK_BYTES: usize = 16 << 20;
 
 /// Bytes of source data byte-swapped (and released) per step: a swap is
@@ -230,7 +231,10 @@ where
             }
             Some(out_row) => {
                 send(Piece::Order(ByteOrder::Little))?;
-                let chunks = RowChunks::with_rows_per_chunk(t, (CHUNK_BYTES / out_row.max(1)) as u64)?;
+                // Bounded on both sides: the source rows a chunk reads
+                // (mapped, or made by the source) as well as the output.
+                let widest = out_row.max(crate::row_bytes(t)? as usize).max(1);
+                let chunks = RowChunks::with_rows_per_chunk(t, (CHUNK_BYTES / widest) as u64)?;
                 for rows in chunks.iter() {
                     let src = source.rows(t, rows.clone(), &mut scratch)?;
                     let mut buf = next_buf();

@@ -217,6 +217,26 @@ fn has_signalling_bf16_nan(data: &[u8]) -> bool {
         .any(|block| block.chunks_exact(2).fold(false, |seen, b| seen | signalling(b)))
 }
 
+/// The stored rows that output rows `rows` (of `n_rows`, just written) of
+/// a tensor read with `transform` leave unneeded: those rows themselves
+/// when read in place; for a permute, which reads its rows within their
+/// head, the heads whose last row they finish (the whole tensor with its
+/// last rows, where rows and heads do not line up).
+fn released_rows(transform: Transform, heads: u64, n_rows: u64, rows: Range<u64>) -> Option<Range<u64>> {
+    match transform {
+        Transform::None | Transform::PlusOne | Transform::TruncateVocab => Some(rows),
+        Transform::PermuteQ | Transform::PermuteK => {
+            // Heads as `unpermuted` splits them.
+            let per_head = 2 * (n_rows / heads.max(1) / 2).max(1);
+            if n_rows > 1 && n_rows.is_multiple_of(per_head) {
+                Some((rows.start / per_head * per_head)..(rows.end / per_head * per_head))
+            } else {
+                (rows.end == n_rows).then_some(0..n_rows)
+            }
+        }
+    }
+}
+
 /// Which entry of the outermost axis (of `outer`, in `heads` heads) output
 /// entry `u` comes from when `LlamaModel.permute` undoes Hugging Face's
 /// rotary layout: `reshape(heads, 2, outer / heads / 2, ...)`, axes 1 and
@@ -370,31 +390,64 @@ impl<'a> TensorSource<'a> for ImportSource<'a> {
     fn release(&self, t: &TensorInfo<'_>, rows: Range<u64>) {
         let Some(&i) = self.index.get(t.name) else { return };
         let t = &self.tensors[i];
-        if rows.end > t.n_rows() {
+        let n_rows = t.n_rows();
+        if rows.start >= rows.end || rows.end > n_rows {
             return;
         }
-        // A permute reads rows elsewhere in the head: only rows read in
-        // place are given back.
-        if let Origin::Shard {
+        let Origin::Shard {
             shard,
             tensor,
-            transform: Transform::None | Transform::PlusOne | Transform::TruncateVocab,
-            ..
-        } = self.import.plan.tensors[i].origin
-        {
-            let shard = &self.import.dir.shards()[shard];
-            let st = &shard.tensors()[tensor];
-            if let Some(size) = dtype_size(st.dtype) {
-                let r = t.row_len() as usize * size;
-                shard.release(st, rows.start as usize * r..rows.end as usize * r);
-            }
-        }
+            transform,
+            heads,
+        } = &self.import.plan.tensors[i].origin
+        else {
+            return;
+        };
+        let shard = &self.import.dir.shards()[*shard];
+        let st = &shard.tensors()[*tensor];
+        let Some(size) = dtype_size(st.dtype) else { return };
+        let row_bytes = t.row_len() as usize * size;
+        let Some(done) = released_rows(*transform, *heads, n_rows, rows) else {
+            return;
+        };
+        shard.release(st, done.start as usize * row_bytes..done.end as usize * row_bytes);
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{has_signalling_bf16_nan, unpermuted};
+    use super::{has_signalling_bf16_nan, released_rows, unpermuted};
+    use crate::arch::Transform;
+
+    /// Streamed in chunks of any size, a permuted tensor's stored rows are
+    /// each given back once, and only after every output row that reads
+    /// them is made.
+    #[test]
+    fn permuted_rows_are_released_once_and_after_their_last_reader() {
+        for (n_rows, heads) in [(64u64, 4u64), (32, 8), (96, 3), (6, 2), (7, 1), (1, 1), (12, 4)] {
+            for chunk in [1u64, 3, 5, 16, 64, 1000] {
+                let mut released = vec![0u32; n_rows as usize];
+                let mut start = 0;
+                while start < n_rows {
+                    let end = (start + chunk).min(n_rows);
+                    for r in start..end {
+                        let from = unpermuted(r, heads, n_rows);
+                        assert_eq!(released[from as usize], 0, "row {from} read after release");
+                    }
+                    if let Some(done) = released_rows(Transform::PermuteQ, heads, n_rows, start..end) {
+                        for r in done {
+                            released[r as usize] += 1;
+                        }
+                    }
+                    start = end;
+                }
+                assert!(
+                    released.iter().all(|&n| n == 1),
+                    "{n_rows} rows, {heads} heads, chunks of {chunk}: {released:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn signalling_bf16_nans_are_found_anywhere() {

@@ -11,19 +11,16 @@ use gguf_format::GgufBuilder;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::Path;
+use tokenizers::decoders::DecoderWrapper;
+use tokenizers::models::ModelWrapper;
 use tokenizers::Tokenizer;
 
-/// Whether `tokenizer.json` is a SentencePiece-style BPE (byte fallback),
-/// which the converter reads through `LlamaHfVocab`.
-pub(crate) fn is_llama_hf(dir: &Path) -> Result<bool> {
-    let path = dir.join("tokenizer.json");
-    if !path.is_file() {
-        return Ok(false);
-    }
-    let json = super::read_tokenizer_json(&path, false)?;
-    Ok(json.pointer("/model/type").and_then(Value::as_str) == Some("BPE")
-        && json.pointer("/model/byte_fallback").and_then(Value::as_bool) == Some(true)
-        && json.pointer("/decoder/type").and_then(Value::as_str) == Some("Sequence"))
+/// Whether `tokenizer.json` is a SentencePiece-style BPE (byte fallback,
+/// a sequence of decoders), which the converter reads through
+/// `LlamaHfVocab` for a llama.
+fn is_llama_hf(tok: &Tokenizer) -> bool {
+    matches!(tok.get_model(), ModelWrapper::BPE(m) if m.byte_fallback)
+        && matches!(tok.get_decoder(), Some(DecoderWrapper::Sequence(_)))
 }
 
 /// Loads `tokenizer.json` with Hugging Face's `tokenizers`, without its
@@ -194,12 +191,15 @@ pub(crate) fn read_vocab(dir: &Path, config: &Config, tok: &Tokenizer) -> Result
     Ok((tokens, types))
 }
 
-/// `_set_vocab_gpt2`.
+/// `_set_vocab_gpt2`; for a llama (`llama_hf_first`), `_set_vocab_llama_hf`
+/// instead when `tokenizer.json` is SentencePiece-style, as the converter
+/// tries that first.
 pub(crate) fn push(
     b: &mut GgufBuilder<'static>,
     dir: &Path,
     config: &Config,
     pre: Option<&str>,
+    llama_hf_first: bool,
 ) -> Result<()> {
     // `tokenizers` builds the model (most of the time an import takes)
     // while this thread reads what SpecialVocab reads; the tokenizer's
@@ -211,8 +211,16 @@ pub(crate) fn push(
         (tok, special)
     });
     let tok = tok?;
+    if llama_hf_first && is_llama_hf(&tok) {
+        // What SpecialVocab read for this path is not used.
+        drop(special);
+        return super::llama_hf::push(b, dir, &tok);
+    }
     let (tokens, types) = read_vocab(dir, config, &tok)?;
     let pre = pre_name(dir, &tok, pre)?;
+    // A large tokenizer takes tens of milliseconds to free: another
+    // thread does that while this one goes on.
+    std::thread::spawn(move || drop(tok));
     let special = special?;
     push_str(b, "tokenizer.ggml.model", "gpt2")?;
     push_str(b, "tokenizer.ggml.pre", &pre)?;

@@ -11,6 +11,7 @@ use gguf_format::GgufBuilder;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use tokenizers::Tokenizer;
 
 /// `<0xHH>`.
 fn is_byte_token(t: &str) -> bool {
@@ -67,10 +68,8 @@ fn special_tokens(dir: &Path) -> Result<Vec<String>> {
 }
 
 /// `_set_vocab_llama_hf`.
-pub(crate) fn push(b: &mut GgufBuilder<'static>, dir: &Path) -> Result<()> {
+pub(crate) fn push(b: &mut GgufBuilder<'static>, dir: &Path, tok: &Tokenizer) -> Result<()> {
     let path = dir.join("tokenizer.json");
-    // Nothing is encoded: the vocabulary and the added tokens are read.
-    let tok = super::tokenizer_json::load_for(dir, &[])?;
     let base = tok.get_vocab(false);
     let base_size = base.len();
     let full = tok.get_vocab(true);

@@ -57,7 +57,7 @@ pub(crate) fn push_tokenizer(
             if tc.is_file()
                 && read_json(&tc)?.get("tokenizer_class").and_then(|v| v.as_str()) == Some("GPT2Tokenizer")
             {
-                return bpe::push(b, dir, config, pre);
+                return bpe::push(b, dir, config, pre, false);
             }
             spm::push(b, dir, config, spm::Flavor::Phi3)
         }
@@ -70,10 +70,8 @@ pub(crate) fn push_tokenizer(
             }
             if has_spm {
                 spm::push(b, dir, config, spm::Flavor::Llama)?;
-            } else if bpe::is_llama_hf(dir)? {
-                llama_hf::push(b, dir)?;
             } else {
-                bpe::push(b, dir, config, pre)?;
+                bpe::push(b, dir, config, pre, true)?;
             }
             let vocab_size = config.get("vocab_size").and_then(|v| v.as_u64()).unwrap_or(32000);
             if vocab_size == 32016 {
@@ -96,7 +94,7 @@ pub(crate) fn push_tokenizer(
             Ok(())
         }
         "qwen2" | "qwen3" if has_spm => spm::push(b, dir, config, spm::Flavor::Llama),
-        "qwen2" | "qwen3" | "gemma2" | "gemma3" => bpe::push(b, dir, config, pre),
+        "qwen2" | "qwen3" | "gemma2" | "gemma3" => bpe::push(b, dir, config, pre, false),
         "bert" => wordpiece::push(b, dir, config, pre),
         _ => Ok(()),
     }
