@@ -125,7 +125,7 @@ import)
     for t in auto f16 q8_0; do
         cached; rm -f "$dir/import-$t.gguf"
         measure "import --outtype $t" "$gguf" import -q --force --outtype "$t" "$src" "$dir/import-$t.gguf"
-        if [ -n "${CONVERT_HF:-}" ] && [ "$t" != f16 ]; then
+        if [ -n "${CONVERT_HF:-}" ]; then
             cached; rm -f "$dir/convert-$t.gguf"
             measure "  convert_hf_to_gguf.py --outtype $t" $CONVERT_HF "$src" --outfile "$dir/convert-$t.gguf" --outtype "$t"
             cmp "$dir/import-$t.gguf" "$dir/convert-$t.gguf" && echo "  identical bytes"
