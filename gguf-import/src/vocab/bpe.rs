@@ -236,12 +236,7 @@ pub(crate) fn push(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn golden(name: &str) -> std::path::PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../testdata/golden/import/models")
-            .join(name)
-    }
+    use crate::vocab::tests::golden;
 
     /// DeepSeek V3's `tokenizer_config.json` names `LlamaTokenizerFast`:
     /// AutoTokenizer's ids start with BOS, `tokenizer.json`'s alone do not,

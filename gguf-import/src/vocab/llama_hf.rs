@@ -13,8 +13,8 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use tokenizers::Tokenizer;
 
-/// `<0xHH>`.
-fn is_byte_token(t: &str) -> bool {
+/// `<0xHH>`, a byte-fallback token.
+pub(crate) fn is_byte_token(t: &str) -> bool {
     let b = t.as_bytes();
     b.len() == 6
         && t.starts_with("<0x")

@@ -237,3 +237,13 @@ pub(crate) fn looks_special(t: &str) -> bool {
         || (t.starts_with("<｜") && t.ends_with("｜>"))
         || (t.starts_with("<unused") && t.ends_with('>'))
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    /// The golden model directory `name` (`testdata/golden/import/models`).
+    pub(crate) fn golden(name: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../testdata/golden/import/models")
+            .join(name)
+    }
+}

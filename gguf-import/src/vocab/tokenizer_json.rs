@@ -17,6 +17,7 @@
 //! dropout, a continuing-subword prefix or end-of-word suffix, a word with
 //! too many substrings — is loaded in full.
 
+use super::llama_hf::is_byte_token;
 use super::tokenizer_err;
 use crate::error::Result;
 use rayon::prelude::*;
@@ -256,21 +257,11 @@ fn substrings(words: &HashSet<String>) -> Option<HashSet<&str>> {
     Some(set)
 }
 
-/// A byte-fallback token, `<0xHH>`.
-fn is_byte_token(t: &str) -> bool {
-    t.len() == 6 && t.starts_with("<0x") && t.ends_with('>') && t[3..5].bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::vocab::pre::CHKTXT;
-
-    fn golden(name: &str) -> std::path::PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../testdata/golden/import/models")
-            .join(name)
-    }
+    use crate::vocab::tests::golden;
 
     fn full(dir: &Path) -> Tokenizer {
         Tokenizer::from_file(dir.join("tokenizer.json")).unwrap()
