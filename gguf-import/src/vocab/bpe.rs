@@ -219,8 +219,9 @@ pub(crate) fn push(
     let (tokens, types) = read_vocab(dir, config, &tok)?;
     let pre = pre_name(dir, &tok, pre)?;
     // A large tokenizer takes tens of milliseconds to free: another
-    // thread does that while this one goes on.
-    std::thread::spawn(move || drop(tok));
+    // thread does that while this one goes on (or this one, if no thread
+    // can be started: the closure, `tok` with it, is dropped here then).
+    let _ = std::thread::Builder::new().spawn(move || drop(tok));
     let special = special?;
     push_str(b, "tokenizer.ggml.model", "gpt2")?;
     push_str(b, "tokenizer.ggml.pre", &pre)?;
