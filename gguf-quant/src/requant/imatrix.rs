@@ -28,6 +28,49 @@ fn f32s(bytes: &[u8], order: ByteOrder) -> impl Iterator<Item = f32> + '_ {
     })
 }
 
+/// The datasets an importance matrix names (`imatrix.datasets`), none
+/// when the key is absent or not a list of strings.
+fn datasets(g: &Gguf<'_>) -> Vec<String> {
+    g.get_array("imatrix.datasets")
+        .ok()
+        .and_then(|a| a.strings().map(|s| s.map(|x| x.to_string()).collect()))
+        .unwrap_or_default()
+}
+
+/// Calls `f(name, sums, counts)` for every `NAME.in_sum2` tensor of an
+/// importance matrix and its `NAME.counts`, both read as f32 (counts as
+/// stored, not rounded) and checked: the counts present, both F32, the
+/// sums splitting into as many matrices as there are counts. Errors name
+/// the tensor.
+fn for_each_entry(
+    g: &Gguf<'_>,
+    mut f: impl FnMut(&str, Vec<f32>, Vec<f32>) -> Result<(), String>,
+) -> Result<(), String> {
+    let order = g.byte_order();
+    for t in g.tensors() {
+        let Some(name) = t.name.strip_suffix(".in_sum2") else {
+            continue;
+        };
+        let counts = g
+            .tensor(&format!("{name}.counts"))
+            .ok_or_else(|| format!("mismatched sums and counts for {name}"))?;
+        if t.ggml_type != GgmlType::F32 || counts.ggml_type != GgmlType::F32 {
+            return Err(format!("sums and counts for {name} must be F32"));
+        }
+        let sums: Vec<f32> = f32s(g.tensor_data(t).map_err(|e| e.to_string())?, order).collect();
+        let counts: Vec<f32> = f32s(g.tensor_data(counts).map_err(|e| e.to_string())?, order).collect();
+        if counts.is_empty() || !sums.len().is_multiple_of(counts.len()) {
+            return Err(format!(
+                "{name}: {} sums do not split into {} matrices",
+                sums.len(),
+                counts.len()
+            ));
+        }
+        f(name, sums, counts)?;
+    }
+    Ok(())
+}
+
 impl Imatrix {
     /// Loads a GGUF imatrix (either byte order), or a legacy `.dat` file
     /// when the bytes are not GGUF; errors name the file.
@@ -47,38 +90,15 @@ impl Imatrix {
 
     /// From a parsed GGUF imatrix file.
     pub fn from_gguf(g: &Gguf<'_>) -> Result<Imatrix, String> {
-        let order = g.byte_order();
         for key in ["imatrix.datasets", "imatrix.chunk_count", "imatrix.chunk_size"] {
             if g.get(key).is_none() {
                 return Err(format!("missing imatrix metadata ({key})"));
             }
         }
-        let datasets = g
-            .get_array("imatrix.datasets")
-            .ok()
-            .and_then(|a| a.strings().map(|s| s.map(|x| x.to_string()).collect()))
-            .unwrap_or_default();
+        let datasets = datasets(g);
         let chunk_count = g.get_u32("imatrix.chunk_count").map_err(|e| e.to_string())?;
         let mut entries = BTreeMap::new();
-        for t in g.tensors() {
-            let Some(name) = t.name.strip_suffix(".in_sum2") else {
-                continue;
-            };
-            let counts = g
-                .tensor(&format!("{name}.counts"))
-                .ok_or_else(|| format!("mismatched sums and counts for {name}"))?;
-            if t.ggml_type != GgmlType::F32 || counts.ggml_type != GgmlType::F32 {
-                return Err(format!("sums and counts for {name} must be F32"));
-            }
-            let sums: Vec<f32> = f32s(g.tensor_data(t).map_err(|e| e.to_string())?, order).collect();
-            let counts: Vec<f32> = f32s(g.tensor_data(counts).map_err(|e| e.to_string())?, order).collect();
-            if counts.is_empty() || !sums.len().is_multiple_of(counts.len()) {
-                return Err(format!(
-                    "{name}: {} sums do not split into {} matrices",
-                    sums.len(),
-                    counts.len()
-                ));
-            }
+        for_each_entry(g, |name, sums, counts| {
             let ne0 = sums.len() / counts.len();
             let mut values = Vec::with_capacity(sums.len());
             for (j, &c) in counts.iter().enumerate() {
@@ -92,7 +112,8 @@ impl Imatrix {
                 }
             }
             entries.insert(name.to_string(), values);
-        }
+            Ok(())
+        })?;
         if entries.is_empty() {
             return Err("no importance data in the file".into());
         }
@@ -404,40 +425,17 @@ fn tensor_statistics(tensor: &str, sums: &[f32], counts: &[i64]) -> Option<Tenso
 /// (a missing `.counts`, a type that is not F32, sums that do not split into
 /// the counts' matrices) name the tensor.
 pub fn statistics(g: &Gguf<'_>) -> Result<ImatrixStatistics, String> {
-    let order = g.byte_order();
-    let datasets = g
-        .get_array("imatrix.datasets")
-        .ok()
-        .and_then(|a| a.strings().map(|s| s.map(|x| x.to_string()).collect()))
-        .unwrap_or_default();
+    let datasets = datasets(g);
     let mut raw: Vec<(String, Vec<f32>)> = Vec::new();
     let mut ts: Vec<TensorStatistics> = Vec::new();
-    for t in g.tensors() {
-        let Some(name) = t.name.strip_suffix(".in_sum2") else {
-            continue;
-        };
-        let counts = g
-            .tensor(&format!("{name}.counts"))
-            .ok_or_else(|| format!("mismatched sums and counts for {name}"))?;
-        if t.ggml_type != GgmlType::F32 || counts.ggml_type != GgmlType::F32 {
-            return Err(format!("sums and counts for {name} must be F32"));
-        }
-        let sums: Vec<f32> = f32s(g.tensor_data(t).map_err(|e| e.to_string())?, order).collect();
-        let counts: Vec<i64> = f32s(g.tensor_data(counts).map_err(|e| e.to_string())?, order)
-            .map(|c| c.round() as i64)
-            .collect();
-        if counts.is_empty() || !sums.len().is_multiple_of(counts.len()) {
-            return Err(format!(
-                "{name}: {} sums do not split into {} matrices",
-                sums.len(),
-                counts.len()
-            ));
-        }
+    for_each_entry(g, |name, sums, counts| {
+        let counts: Vec<i64> = counts.iter().map(|c| c.round() as i64).collect();
         if let Some(s) = tensor_statistics(name, &sums, &counts) {
             ts.push(s);
             raw.push((name.to_string(), sums));
         }
-    }
+        Ok(())
+    })?;
     // Cosine similarity with the same tensor one block earlier, on the raw sums.
     let sums_of = |name: &str| raw.iter().find(|(n, _)| n == name).map(|(_, v)| v);
     for s in &mut ts {
