@@ -18,6 +18,14 @@ enum FileResult<'a> {
     Error { path: &'a str, error: String },
 }
 
+/// A file that cannot be shown: said on stderr, kept among the JSON
+/// results, and the exit status made a failure.
+fn failed<'a>(results: &mut Vec<FileResult<'a>>, status: &mut Status, path: &'a str, error: String) {
+    eprintln!("gguf: {error}");
+    *status = Status::Failed;
+    results.push(FileResult::Error { path, error });
+}
+
 /// Shows each file (or one key of each); an unreadable file is reported
 /// and the others still shown.
 pub fn run(a: &InspectArgs, out: &mut dyn Write) -> Result {
@@ -63,12 +71,7 @@ pub fn run(a: &InspectArgs, out: &mut dyn Write) -> Result {
         let g = match parsed {
             Ok(g) => g,
             Err(msg) => {
-                eprintln!("gguf: {msg}");
-                status = Status::Failed;
-                results.push(FileResult::Error {
-                    path: shown,
-                    error: msg,
-                });
+                failed(&mut results, &mut status, shown, msg);
                 continue;
             }
         };
@@ -109,12 +112,7 @@ pub fn run(a: &InspectArgs, out: &mut dyn Write) -> Result {
         // A context llama.cpp refuses is bad input, not a figure.
         if let Some(why) = report.memory.as_ref().and_then(|m| m.refusal()) {
             let msg = format!("{shown}: --ctx: llama.cpp refuses this context: {why}");
-            eprintln!("gguf: {msg}");
-            status = Status::Failed;
-            results.push(FileResult::Error {
-                path: shown,
-                error: msg,
-            });
+            failed(&mut results, &mut status, shown, msg);
             continue;
         }
         if a.json {
