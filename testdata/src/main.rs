@@ -73,30 +73,29 @@ fn main() {
         std::fs::write(bad.join(name), bytes).expect("write a malformed file");
     }
     println!("{} files in {}", cases.len(), bad.display());
-    let shards = bad.join("shards");
-    if shards.exists() {
-        std::fs::remove_dir_all(&shards).expect("remove the old shard sets");
-    }
     let sets = gguf_testdata::malformed_shard_sets();
-    for (name, files) in &sets {
-        let d = shards.join(name);
-        std::fs::create_dir_all(&d).expect("create a shard set folder");
-        for (file, bytes) in files {
-            std::fs::write(d.join(file), bytes).expect("write a shard");
-        }
-    }
-    println!("{} shard sets in {}", sets.len(), shards.display());
-    let import = bad.join("import");
-    if import.exists() {
-        std::fs::remove_dir_all(&import).expect("remove the old model directories");
-    }
+    replace_folders(&bad.join("shards"), &sets, "shard sets");
     let dirs = gguf_testdata::malformed_import_dirs();
-    for (name, files) in &dirs {
-        let d = import.join(name);
-        std::fs::create_dir_all(&d).expect("create a model directory");
+    replace_folders(&bad.join("import"), &dirs, "model directories");
+}
+
+/// Replaces everything under `root` with `folders` (each a name and its
+/// files' names and bytes).
+fn replace_folders(
+    root: &std::path::Path,
+    folders: &[(String, gguf_testdata::malformed::ShardSet)],
+    what: &str,
+) {
+    if root.exists() {
+        std::fs::remove_dir_all(root).unwrap_or_else(|e| panic!("remove the old {what}: {e}"));
+    }
+    for (name, files) in folders {
+        let d = root.join(name);
+        std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display()));
         for (file, bytes) in files {
-            std::fs::write(d.join(file), bytes).expect("write a model file");
+            let path = d.join(file);
+            std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         }
     }
-    println!("{} model directories in {}", dirs.len(), import.display());
+    println!("{} {what} in {}", folders.len(), root.display());
 }
