@@ -12,6 +12,8 @@ use gguf_format::{RowChunks, TensorSource};
 use gguf_import::{Import, OutType};
 use gguf_testdata::golden;
 
+mod common;
+
 /// Imports `models/MODEL` as `outtype` and compares with
 /// `out/MODEL-OUTTYPE.tensors.tsv`.
 fn check(model: &str, outtype: &str) {
@@ -122,16 +124,8 @@ fn every_converter_output_is_accounted_for() {
 /// `model*.safetensors` file by name: the same tensors in the same order.
 #[test]
 fn shards_without_index_are_read_in_name_order() {
-    let from = golden::dir().join("import/models/tinyllama-spm");
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("tinyllama-spm");
-    std::fs::create_dir(&dir).unwrap();
-    for e in std::fs::read_dir(&from).unwrap() {
-        let e = e.unwrap();
-        if e.file_name() != "model.safetensors.index.json" {
-            std::fs::copy(e.path(), dir.join(e.file_name())).unwrap();
-        }
-    }
+    let (_tmp, dir) = common::copy_model("tinyllama-spm");
+    std::fs::remove_file(dir.join("model.safetensors.index.json")).unwrap();
     check_dir(&dir, "tinyllama-spm", "f16");
 }
 

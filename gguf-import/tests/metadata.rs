@@ -10,6 +10,8 @@ use gguf_format::TensorSource;
 use gguf_import::{Import, ImportOptions, OutType};
 use gguf_testdata::golden;
 
+mod common;
+
 /// Model directory → its `-auto.gguf`'s keys this crate makes, in order.
 const EXPECTED: &[(&str, &[&str])] = &[
     (
@@ -256,14 +258,7 @@ fn rope_scaling_keys_follow_the_converter() {
 #[test]
 fn phi3_long_rope_factors_are_the_converters() {
     use gguf_format::{Gguf, Value};
-    let dir = golden::dir().join("import/models/phi3-spm");
-    let tmp = tempfile::tempdir().unwrap();
-    let copy = tmp.path().join("phi3-spm");
-    std::fs::create_dir(&copy).unwrap();
-    for e in std::fs::read_dir(&dir).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), copy.join(e.file_name())).unwrap();
-    }
+    let (_tmp, copy) = common::copy_model("phi3-spm");
     let plain = Import::open(&copy, OutType::F16).unwrap();
     let long = [1.0, 1.25, 1.5, 2.0, 3.0, 5.5, 8.25, 0.1];
     let short = [1.0, 1.0, 1.0, 1.0, 1.1, 1.2, 1.3, 0.3];

@@ -6,6 +6,8 @@ use gguf_format::{stream, Gguf, GgufBuilder, TensorSource};
 use gguf_import::{Import, OutType};
 use gguf_testdata::golden;
 
+mod common;
+
 #[test]
 fn written_file_parses_back_with_the_same_tensors() {
     let dir = golden::dir().join("import/models/tinyllama-spm");
@@ -74,14 +76,7 @@ fn rows_out_of_range_are_errors() {
 /// and so do we. Quiet NaNs and all other values stay as stored.
 #[test]
 fn stored_bf16_is_copied_but_signalling_nans_are_quieted() {
-    let from = golden::dir().join("import/models/mistral-hf");
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("mistral-hf");
-    std::fs::create_dir(&dir).unwrap();
-    for e in std::fs::read_dir(&from).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), dir.join(e.file_name())).unwrap();
-    }
+    let (tmp, dir) = common::copy_model("mistral-hf");
     // lm_head.weight (bf16, stored first) gets a signalling and a quiet NaN;
     // model.embed_tokens.weight (stored second) a quiet one only.
     let st = dir.join("model.safetensors");
